@@ -1,0 +1,294 @@
+//! The typed chart model: what a QOPI abstractor records for one patient in one round.
+//!
+//! Every field of the catalog's data dictionary is a field here, with the dictionary's name,
+//! type and enumeration values; [`schema()`] describes the model for the measure checker.
+//! Every field is optional (`Option` or an empty list): an absent field is *missing*, never a
+//! sentinel. Unknown JSON fields are rejected, naming their path.
+//!
+//! Building a chart in Rust: records implement `Default` and are `#[non_exhaustive]`, so
+//! start from `Default::default()` and set fields; this keeps vendor code compiling when
+//! fields are added.
+//!
+//! ```
+//! use oncoqual::chart::{CancerType, Chart, Diagnosis, DiagnosisId};
+//! use oncoqual::{ChartId, Date, PracticeId};
+//!
+//! let mut chart = Chart::new(
+//!     ChartId::new("c-1").unwrap(),
+//!     PracticeId::new("p-1").unwrap(),
+//!     "2026-1".parse().unwrap(),
+//! );
+//! chart.patient.birth_date = Date::from_ymd(1950, 3, 14);
+//! let mut dx = Diagnosis::default();
+//! dx.id = DiagnosisId::new("dx-1");
+//! dx.cancer_type = Some(CancerType::Breast);
+//! chart.diagnoses.push(dx);
+//!
+//! let json = chart.to_json();
+//! assert_eq!(Chart::from_json(&json).unwrap(), chart);
+//! // Debug never shows patient values:
+//! assert!(!format!("{chart:?}").contains("1950"));
+//! ```
+
+pub(crate) mod model;
+pub(crate) mod redact;
+pub(crate) mod schema;
+pub(crate) mod types;
+pub(crate) mod validate;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use model::*;
+pub use redact::DebugShape;
+pub use schema::{
+    BaseType, Describe, EnumSchema, FieldSchema, FieldType, RecordSchema, Resolved, Scalar,
+    Schema,
+};
+pub use types::{
+    ChartId, Code, Date, DiagnosisId, InvalidDate, InvalidNumber, Number, PracticeId, RegimenId,
+    UnknownValue, MAX_ID_LEN,
+};
+pub use validate::{validate, Finding, FindingKind, Severity as FindingSeverity};
+
+use crate::round::RoundId;
+use redact::Shape;
+use schema::omit;
+
+/// One patient's abstracted chart for one practice and one round.
+///
+/// `id`, `practice` and `round` are required; every other field is optional.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Chart {
+    /// Opaque chart identifier, unique within an input.
+    pub id: ChartId,
+    /// The reporting practice.
+    pub practice: PracticeId,
+    /// The data-collection round the chart was abstracted in.
+    pub round: RoundId,
+    /// Demographics.
+    #[serde(default)]
+    pub patient: Patient,
+    /// Cancer diagnoses.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub diagnoses: Vec<Diagnosis>,
+    /// Germline genetic tests.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub genetic_tests: Vec<GeneticTest>,
+    /// Visits and stays.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub encounters: Vec<Encounter>,
+    /// Assessments (symptoms, screens, status, measurements).
+    #[serde(default, skip_serializing_if = "omit")]
+    pub assessments: Vec<Assessment>,
+    /// Systemic therapy regimens.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub regimens: Vec<Regimen>,
+    /// Doses given, each linked to a regimen.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub administrations: Vec<Administration>,
+    /// Chemotherapy orders.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub chemo_orders: Vec<ChemoOrder>,
+    /// Radiation courses.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub radiation_courses: Vec<RadiationCourse>,
+    /// Surgeries.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub surgeries: Vec<Surgery>,
+    /// Imaging and diagnostic procedures.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub procedures: Vec<Procedure>,
+    /// Laboratory results.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub labs: Vec<Lab>,
+    /// Supportive and other non-anticancer medications.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub medications: Vec<Medication>,
+    /// Referrals.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub referrals: Vec<Referral>,
+    /// Documented conversations.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub discussions: Vec<Discussion>,
+    /// Care-planning documents.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub documents: Vec<Document>,
+    /// Adverse events.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub adverse_events: Vec<AdverseEvent>,
+    /// Recommendations made by the practice.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub recommendations: Vec<Recommendation>,
+    /// Documented reasons for actions not taken.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub not_done_reasons: Vec<NotDoneReason>,
+    /// The death record; absent for living patients.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub death: Option<Death>,
+    /// Coexisting non-cancer conditions.
+    #[serde(default, skip_serializing_if = "omit")]
+    pub conditions: Vec<Condition>,
+}
+
+/// Declares the chart's schema from its field list, so names and types come from the struct.
+macro_rules! chart_schema {
+    ($($field:ident : $ty:ty = $doc:literal),* $(,)?) => {
+        const CHART_FIELDS: &[FieldSchema] = &[
+            $(FieldSchema { name: stringify!($field), ty: <$ty as Describe>::TYPE, doc: $doc },)*
+        ];
+        impl fmt::Debug for Chart {
+            /// Redacted: shows which fields are present and list lengths, never values.
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut d = f.debug_struct("Chart");
+                $(
+                    if ShowInDebug::show(&self.$field) {
+                        d.field(stringify!($field), &Shape(&self.$field));
+                    }
+                )*
+                d.finish_non_exhaustive()
+            }
+        }
+        /// Compile-time check that the schema lists exactly the struct's fields.
+        #[allow(dead_code)]
+        fn chart_fields_are_exhaustive(c: Chart) {
+            let Chart { $($field: _,)* } = c;
+        }
+    };
+}
+
+/// Whether a chart field appears in `Debug` (empty lists and absent records are left out).
+trait ShowInDebug {
+    fn show(&self) -> bool {
+        true
+    }
+}
+impl<T> ShowInDebug for Vec<T> {
+    fn show(&self) -> bool {
+        !self.is_empty()
+    }
+}
+impl<T> ShowInDebug for Option<T> {
+    fn show(&self) -> bool {
+        self.is_some()
+    }
+}
+impl ShowInDebug for ChartId {}
+impl ShowInDebug for PracticeId {}
+impl ShowInDebug for RoundId {}
+impl ShowInDebug for Patient {}
+
+chart_schema! {
+    id: ChartId = "Opaque chart identifier, unique within an input.",
+    practice: PracticeId = "The reporting practice.",
+    round: RoundId = "The data-collection round (`YYYY-1`, `YYYY-2`).",
+    patient: Patient = "Demographics.",
+    diagnoses: Vec<Diagnosis> = "Cancer diagnoses.",
+    genetic_tests: Vec<GeneticTest> = "Germline genetic tests.",
+    encounters: Vec<Encounter> = "Visits and stays.",
+    assessments: Vec<Assessment> = "Assessments.",
+    regimens: Vec<Regimen> = "Systemic therapy regimens.",
+    administrations: Vec<Administration> = "Doses given, each linked to a regimen by `regimen_id`.",
+    chemo_orders: Vec<ChemoOrder> = "Chemotherapy orders.",
+    radiation_courses: Vec<RadiationCourse> = "Radiation courses.",
+    surgeries: Vec<Surgery> = "Surgeries.",
+    procedures: Vec<Procedure> = "Imaging and diagnostic procedures.",
+    labs: Vec<Lab> = "Laboratory results.",
+    medications: Vec<Medication> = "Supportive and other non-anticancer medications.",
+    referrals: Vec<Referral> = "Referrals.",
+    discussions: Vec<Discussion> = "Documented conversations.",
+    documents: Vec<Document> = "Care-planning documents.",
+    adverse_events: Vec<AdverseEvent> = "Adverse events.",
+    recommendations: Vec<Recommendation> = "Recommendations made by the practice.",
+    not_done_reasons: Vec<NotDoneReason> = "Documented reasons for actions not taken.",
+    death: Option<Death> = "The death record; absent for living patients.",
+    conditions: Vec<Condition> = "Coexisting non-cancer conditions.",
+}
+
+const CHART_SCHEMA: RecordSchema = RecordSchema {
+    name: "Chart",
+    fields: CHART_FIELDS,
+};
+
+const DATE_TYPE: FieldType = <Date as Describe>::TYPE;
+const REPORTING_PERIOD: RecordSchema = RecordSchema {
+    name: "ReportingPeriod",
+    fields: &[
+        FieldSchema {
+            name: "start",
+            ty: DATE_TYPE,
+            doc: "First day (inclusive) of the round's reporting (look-back) period.",
+        },
+        FieldSchema {
+            name: "end",
+            ty: DATE_TYPE,
+            doc: "Last day (inclusive) of the reporting period.",
+        },
+    ],
+};
+const PARAMETERS: RecordSchema = RecordSchema {
+    name: "Parameters",
+    fields: &[FieldSchema {
+        name: "reporting_period",
+        ty: FieldType::of(BaseType::Record {
+            schema: &REPORTING_PERIOD,
+        }),
+        doc: "The measure's reporting period (from the round calendar unless overridden).",
+    }],
+};
+const SCHEMA: Schema = Schema {
+    chart: &CHART_SCHEMA,
+    parameters: &PARAMETERS,
+};
+
+/// The schema of the chart model and the measure parameters.
+pub fn schema() -> &'static Schema {
+    &SCHEMA
+}
+
+impl Chart {
+    /// An empty chart: no patient data yet.
+    pub fn new(id: ChartId, practice: PracticeId, round: RoundId) -> Chart {
+        Chart {
+            id,
+            practice,
+            round,
+            patient: Patient::default(),
+            diagnoses: Vec::new(),
+            genetic_tests: Vec::new(),
+            encounters: Vec::new(),
+            assessments: Vec::new(),
+            regimens: Vec::new(),
+            administrations: Vec::new(),
+            chemo_orders: Vec::new(),
+            radiation_courses: Vec::new(),
+            surgeries: Vec::new(),
+            procedures: Vec::new(),
+            labs: Vec::new(),
+            medications: Vec::new(),
+            referrals: Vec::new(),
+            discussions: Vec::new(),
+            documents: Vec::new(),
+            adverse_events: Vec::new(),
+            recommendations: Vec::new(),
+            not_done_reasons: Vec::new(),
+            death: None,
+            conditions: Vec::new(),
+        }
+    }
+
+    /// Serialises the chart as compact JSON (one line, suitable for JSONL).
+    pub fn to_json(&self) -> String {
+        // Serialising our own types to a String cannot fail: every map key is a string.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parses and validates one chart from JSON text; see [`crate::io::parse_chart`].
+    pub fn from_json(text: &str) -> Result<Chart, crate::io::RecordError> {
+        crate::io::parse_chart(text, &crate::io::Limits::default())
+            .map(|checked| checked.chart)
+    }
+}

@@ -1,0 +1,512 @@
+//! Scalar types of the chart model: dates, exact numbers, codes and opaque identifiers.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smol_str::SmolStr;
+
+use super::redact::DebugShape;
+use super::schema::{BaseType, Describe, EnumSchema, FieldType, Scalar};
+
+/// Messages our own deserialisers give. They never contain the rejected value, and the
+/// ingest layer passes only these (and serde's structural messages) through to users.
+pub(crate) mod msg {
+    pub(crate) const DATE: &str = "expected a real calendar date written YYYY-MM-DD";
+    pub(crate) const NUMBER: &str = "expected a finite decimal number";
+    pub(crate) const ID: &str = "expected a non-empty identifier of at most 128 characters";
+    pub(crate) const CODE_PART: &str = "expected a non-empty code string of at most 128 characters";
+    pub(crate) const ROUND: &str = "expected a round id written YYYY-1 or YYYY-2";
+    pub(crate) const ENUM: &str = "unknown value";
+    pub(crate) const ALL: &[&str] = &[DATE, NUMBER, ID, CODE_PART, ROUND];
+}
+
+/// Maximum length of identifiers and code strings, in bytes.
+pub const MAX_ID_LEN: usize = 128;
+
+/// A value that is not one of an enumeration's values (from `FromStr`).
+///
+/// The rejected text is not kept: it may be patient data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown value for `{}`, expected one of: {}", expected.name, expected.values.join(", "))]
+pub struct UnknownValue {
+    /// The enumeration that was expected.
+    pub expected: &'static EnumSchema,
+}
+
+/// Deserialises an enumeration from a string; the error names the expected values only.
+pub(crate) struct EnumVisitor<T> {
+    schema: &'static EnumSchema,
+    parse: fn(&str) -> Option<T>,
+    _t: PhantomData<T>,
+}
+
+impl<T> EnumVisitor<T> {
+    pub(crate) const fn new(schema: &'static EnumSchema, parse: fn(&str) -> Option<T>) -> Self {
+        EnumVisitor {
+            schema,
+            parse,
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T> Visitor<'_> for EnumVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "one of: {}", self.schema.values.join(", "))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        (self.parse)(v).ok_or_else(|| {
+            E::custom(format_args!(
+                "{}, {}",
+                msg::ENUM,
+                Expecting(&self.schema.values.join(", "))
+            ))
+        })
+    }
+}
+
+struct Expecting<'a>(&'a str);
+impl fmt::Display for Expecting<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected one of: {}", self.0)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Date
+
+/// A calendar date (no time, no zone), written `YYYY-MM-DD` in JSON.
+///
+/// Its own `Debug` shows the date (a reporting period is not patient data); inside a chart
+/// it is redacted like every other value.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(NaiveDate);
+
+impl Date {
+    /// The date `year-month-day`, if it is a real calendar date.
+    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
+        NaiveDate::from_ymd_opt(year, month, day).map(Date)
+    }
+
+    /// The earliest date the model accepts (0001-01-01).
+    pub const MIN: Date = match NaiveDate::from_ymd_opt(1, 1, 1) {
+        Some(d) => Date(d),
+        None => panic!("0001-01-01 is a date"),
+    };
+
+    /// The underlying `chrono` date.
+    pub const fn naive(self) -> NaiveDate {
+        self.0
+    }
+
+    /// Year.
+    pub fn year(self) -> i32 {
+        self.0.year()
+    }
+
+    /// Month (1–12).
+    pub fn month(self) -> u32 {
+        self.0.month()
+    }
+
+    /// Day of month (1–31).
+    pub fn day(self) -> u32 {
+        self.0.day()
+    }
+
+    /// Parses exactly `YYYY-MM-DD` (four-digit year 0001–9999) into a real calendar date.
+    pub fn parse(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
+        };
+        let year = digits(0..4)?;
+        let month = digits(5..7)?;
+        let day = digits(8..10)?;
+        if year == 0 {
+            return None;
+        }
+        Date::from_ymd(i32::try_from(year).ok()?, month, day)
+    }
+
+    /// Adds whole days (negative to go back); `None` past the calendar's range.
+    pub fn add_days(self, days: i64) -> Option<Date> {
+        self.0
+            .checked_add_signed(chrono::TimeDelta::try_days(days)?)
+            .map(Date)
+    }
+
+    /// Days from `self` to `later` (negative when `later` is earlier).
+    pub fn days_until(self, later: Date) -> i64 {
+        (later.0 - self.0).num_days()
+    }
+}
+
+impl From<NaiveDate> for Date {
+    fn from(d: NaiveDate) -> Self {
+        Date(d)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            self.0.month(),
+            self.0.day()
+        )
+    }
+}
+
+impl fmt::Debug for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Error of [`Date::from_str`]; the rejected text is not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid date: {}", msg::DATE)]
+pub struct InvalidDate;
+
+impl FromStr for Date {
+    type Err = InvalidDate;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Date::parse(s).ok_or(InvalidDate)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 10];
+        let (y, m, d) = (self.0.year(), self.0.month(), self.0.day());
+        if !(1..=9999).contains(&y) {
+            return s.collect_str(self);
+        }
+        let y = y.unsigned_abs();
+        for (i, v) in [(0, y / 1000), (1, y / 100 % 10), (2, y / 10 % 10), (3, y % 10)] {
+            buf[i] = b'0' + v as u8;
+        }
+        buf[4] = b'-';
+        buf[5] = b'0' + (m / 10) as u8;
+        buf[6] = b'0' + (m % 10) as u8;
+        buf[7] = b'-';
+        buf[8] = b'0' + (d / 10) as u8;
+        buf[9] = b'0' + (d % 10) as u8;
+        // The buffer holds ASCII digits and dashes only.
+        match std::str::from_utf8(&buf) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => s.collect_str(self),
+        }
+    }
+}
+
+struct DateVisitor;
+impl Visitor<'_> for DateVisitor {
+    type Value = Date;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a date written YYYY-MM-DD")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Date, E> {
+        Date::parse(v).ok_or_else(|| E::custom(msg::DATE))
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(DateVisitor)
+    }
+}
+
+impl Describe for Date {
+    const TYPE: FieldType = FieldType::of(BaseType::Scalar {
+        scalar: Scalar::Date,
+    });
+}
+impl DebugShape for Date {}
+
+// ---------------------------------------------------------------------------------------------
+// Number
+
+/// An exact decimal number (scores, lab values, counts).
+///
+/// JSON numbers are read through their shortest decimal text, so `4.25` is exactly 4.25.
+/// Written back as a JSON number when that round-trips exactly, else as a string, so a
+/// chart always survives `to_json → from_json` unchanged.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Number(Decimal);
+
+impl Number {
+    /// The exact value.
+    pub const fn value(self) -> Decimal {
+        self.0
+    }
+}
+
+impl From<Decimal> for Number {
+    fn from(d: Decimal) -> Self {
+        Number(d)
+    }
+}
+
+impl From<i64> for Number {
+    fn from(v: i64) -> Self {
+        Number(Decimal::from(v))
+    }
+}
+
+impl From<u32> for Number {
+    fn from(v: u32) -> Self {
+        Number(Decimal::from(v))
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Error of [`Number::from_str`]; the rejected text is not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid number: {}", msg::NUMBER)]
+pub struct InvalidNumber;
+
+impl FromStr for Number {
+    type Err = InvalidNumber;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_decimal(s).map(Number).ok_or(InvalidNumber)
+    }
+}
+
+fn parse_decimal(s: &str) -> Option<Decimal> {
+    Decimal::from_str_exact(s)
+        .ok()
+        .or_else(|| Decimal::from_scientific(s).ok())
+}
+
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0.normalize();
+        if d.scale() == 0 {
+            if let Ok(i) = i64::try_from(d) {
+                return s.serialize_i64(i);
+            }
+        }
+        let text = d.to_string();
+        if let Ok(f) = text.parse::<f64>() {
+            if parse_decimal(&f.to_string()) == Some(d) {
+                return s.serialize_f64(f);
+            }
+        }
+        s.serialize_str(&text)
+    }
+}
+
+struct NumberVisitor;
+impl Visitor<'_> for NumberVisitor {
+    type Value = Number;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
+        Ok(Number(Decimal::from(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
+        Ok(Number(Decimal::from(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
+        if !v.is_finite() {
+            return Err(E::custom(msg::NUMBER));
+        }
+        // `f64`'s Display is the shortest text that reads back as the same f64: the number
+        // as it was written in the JSON (up to 17 significant digits).
+        let mut buf = String::with_capacity(24);
+        use std::fmt::Write as _;
+        let _ = write!(buf, "{v}");
+        parse_decimal(&buf)
+            .map(Number)
+            .ok_or_else(|| E::custom(msg::NUMBER))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Number, E> {
+        parse_decimal(v)
+            .map(Number)
+            .ok_or_else(|| E::custom(msg::NUMBER))
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NumberVisitor)
+    }
+}
+
+impl Describe for Number {
+    const TYPE: FieldType = FieldType::of(BaseType::Scalar {
+        scalar: Scalar::Number,
+    });
+}
+impl DebugShape for Number {}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded strings: identifiers and code parts
+
+struct BoundedStr(&'static str);
+impl Visitor<'_> for BoundedStr {
+    type Value = SmolStr;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<SmolStr, E> {
+        if v.is_empty() || v.len() > MAX_ID_LEN {
+            Err(E::custom(self.0))
+        } else {
+            Ok(SmolStr::new(v))
+        }
+    }
+}
+
+/// A code from a code system (ICD-10-CM, ICD-O-3, SNOMED CT, LOINC, RxNorm, CPT/HCPCS, ...).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code {
+    /// The code system (a short name such as `ICD-O-3` or a URI).
+    pub system: SmolStr,
+    /// The code within the system.
+    pub code: SmolStr,
+}
+
+impl Code {
+    /// A code `code` of `system`.
+    pub fn new(system: impl Into<SmolStr>, code: impl Into<SmolStr>) -> Self {
+        Code {
+            system: system.into(),
+            code: code.into(),
+        }
+    }
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Code(<redacted>)")
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Code", 2)?;
+        st.serialize_field("system", self.system.as_str())?;
+        st.serialize_field("code", self.code.as_str())?;
+        st.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Part(SmolStr);
+        impl<'de> Deserialize<'de> for Part {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_str(BoundedStr(msg::CODE_PART)).map(Part)
+            }
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            system: Part,
+            code: Part,
+        }
+        let raw = Raw::deserialize(d)?;
+        Ok(Code {
+            system: raw.system.0,
+            code: raw.code.0,
+        })
+    }
+}
+
+impl Describe for Code {
+    const TYPE: FieldType = FieldType::of(BaseType::Scalar {
+        scalar: Scalar::Code,
+    });
+}
+impl DebugShape for Code {}
+
+macro_rules! opaque_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        ///
+        /// Opaque: `Debug` never shows the value; call [`Self::as_str`] to read it.
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(SmolStr);
+
+        impl $name {
+            /// Wraps an identifier; `None` when it is empty or longer than 128 bytes.
+            pub fn new(id: &str) -> Option<Self> {
+                (!id.is_empty() && id.len() <= MAX_ID_LEN).then(|| $name(SmolStr::new(id)))
+            }
+
+            /// The identifier's text (an explicit opt-in to see it).
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_str(BoundedStr(msg::ID)).map($name)
+            }
+        }
+
+        impl Describe for $name {
+            const TYPE: FieldType = FieldType::of(BaseType::Scalar { scalar: Scalar::Id });
+        }
+        impl DebugShape for $name {}
+    };
+}
+
+opaque_id!(
+    /// Identifier of a chart (one patient's abstraction in one round).
+    ChartId
+);
+opaque_id!(
+    /// Identifier of a practice.
+    PracticeId
+);
+opaque_id!(
+    /// Identifier of a cancer diagnosis within a chart.
+    DiagnosisId
+);
+opaque_id!(
+    /// Identifier of a systemic therapy regimen within a chart.
+    RegimenId
+);

@@ -1,0 +1,162 @@
+//! A streaming JSONL reader: one chart per line, every bad record reported, every good one
+//! handed on. Memory is bounded by the longest accepted line and the set of chart ids seen.
+
+use std::collections::HashMap;
+use std::io::{BufRead, ErrorKind};
+
+use super::parse::{parse_at, CheckedChart, RecordError};
+use super::Limits;
+use crate::chart::{ChartId, Finding, FindingKind};
+
+/// One record of a JSONL stream: a valid chart (with its warnings) or a rejected record.
+pub type Record = Result<CheckedChart, RecordError>;
+
+/// Reads charts from JSONL, one record per non-blank line.
+///
+/// ```
+/// use oncoqual::JsonlReader;
+/// let input = "{\"id\":\"a\",\"practice\":\"p\",\"round\":\"2026-1\"}\n\
+///              {\"id\":\"b\",\"practice\":\"p\",\"round\":\"2026-9\"}\n";
+/// let records: Vec<_> = JsonlReader::new(input.as_bytes()).collect();
+/// assert!(records[0].is_ok());
+/// let err = records[1].as_ref().unwrap_err();
+/// assert_eq!(err.line, Some(2));
+/// assert_eq!(err.findings[0].path, "round");
+/// ```
+pub struct JsonlReader<R> {
+    input: R,
+    limits: Limits,
+    line: usize,
+    buf: Vec<u8>,
+    seen: HashMap<ChartId, usize>,
+    done: bool,
+}
+
+impl<R: BufRead> JsonlReader<R> {
+    /// A reader with the default [`Limits`].
+    pub fn new(input: R) -> Self {
+        Self::with_limits(input, Limits::default())
+    }
+
+    /// A reader with the given limits.
+    pub fn with_limits(input: R, limits: Limits) -> Self {
+        JsonlReader {
+            input,
+            limits,
+            line: 0,
+            buf: Vec::new(),
+            seen: HashMap::new(),
+            done: false,
+        }
+    }
+
+    /// Reads the next line into `buf` (without the newline). Returns `Ok(false)` at end of
+    /// input, `Ok(true)` for a line, and an error finding for an over-long line (which is
+    /// skipped to its end without being kept in memory).
+    fn next_line(&mut self) -> Result<bool, FindingKind> {
+        self.buf.clear();
+        let mut too_long = false;
+        let mut any = false;
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(FindingKind::Io {
+                        message: e.kind().to_string(),
+                    });
+                }
+            };
+            if chunk.is_empty() {
+                return if too_long {
+                    Err(FindingKind::LineTooLong {
+                        limit: self.limits.max_line_bytes,
+                    })
+                } else {
+                    Ok(any)
+                };
+            }
+            any = true;
+            let (take, end) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i, Some(i + 1)),
+                None => (chunk.len(), None),
+            };
+            if !too_long {
+                if self.buf.len() + take > self.limits.max_line_bytes {
+                    too_long = true;
+                    self.buf.clear();
+                } else {
+                    self.buf.extend_from_slice(&chunk[..take]);
+                }
+            }
+            let consumed = end.unwrap_or(take);
+            self.input.consume(consumed);
+            if end.is_some() {
+                return if too_long {
+                    Err(FindingKind::LineTooLong {
+                        limit: self.limits.max_line_bytes,
+                    })
+                } else {
+                    Ok(true)
+                };
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for JsonlReader<R> {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let read = self.next_line();
+            self.line += 1;
+            let line = Some(self.line);
+            match read {
+                Ok(false) => {
+                    self.done = true;
+                    return None;
+                }
+                Err(kind) => {
+                    if matches!(kind, FindingKind::Io { .. }) {
+                        self.done = true;
+                    }
+                    return Some(Err(RecordError::single(line, None, Finding::error("", kind))));
+                }
+                Ok(true) => {}
+            }
+            let bytes = match self.buf.last() {
+                Some(b'\r') => &self.buf[..self.buf.len() - 1],
+                _ => &self.buf[..],
+            };
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let text = match std::str::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    return Some(Err(RecordError::single(
+                        line,
+                        Some(e.valid_up_to() + 1),
+                        Finding::error("", FindingKind::NotUtf8),
+                    )));
+                }
+            };
+            let record = parse_at(text, &self.limits, line).and_then(|checked| {
+                if let Some(&first) = self.seen.get(&checked.chart.id) {
+                    return Err(RecordError::single(
+                        line,
+                        None,
+                        Finding::error("id", FindingKind::DuplicateChartId { first }),
+                    ));
+                }
+                self.seen.insert(checked.chart.id.clone(), self.line);
+                Ok(checked)
+            });
+            return Some(record);
+        }
+    }
+}
