@@ -1,11 +1,12 @@
-//! # oncoqual
-//!
-//! An engine for oncology quality measures over abstracted patient charts.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod chart;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
 pub mod io;
 mod round;
 #[cfg(feature = "synth")]

@@ -260,3 +260,56 @@ impl RoundCalendar {
         Ok(cal)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_ids_parse_only_in_the_documented_form() {
+        for ok in ["2026-1", "2026-2", "1999-2"] {
+            assert_eq!(ok.parse::<RoundId>().map(|r| r.to_string()), Ok(ok.to_owned()));
+        }
+        for bad in ["2026-3", "2026-0", "2026-01", "26-1", "2026_1", "", "2026-", "abcd-1", "0999-1", "२०२६-1"] {
+            assert_eq!(bad.parse::<RoundId>(), Err(InvalidRound), "{bad}");
+        }
+    }
+
+    #[test]
+    fn default_periods_are_the_two_halves_of_the_year() {
+        let r: RoundId = "2028-1".parse().unwrap();
+        assert_eq!(r.default_period().to_string(), "2028-01-01..2028-06-30");
+        assert_eq!(r.next().unwrap().default_period().to_string(), "2028-07-01..2028-12-31");
+        assert_eq!(r.next().unwrap().next().unwrap().to_string(), "2029-1");
+        assert_eq!(r.previous().unwrap().to_string(), "2027-2");
+    }
+
+    #[test]
+    fn rounds_order_chronologically() {
+        let a: RoundId = "2026-2".parse().unwrap();
+        let b: RoundId = "2027-1".parse().unwrap();
+        assert!(a < b);
+    }
+
+    #[test]
+    fn calendar_files_override_rounds_and_reject_bad_entries() {
+        let cal = RoundCalendar::from_json(r#"{"2026-2": {"start": "2026-06-01", "end": "2026-11-30"}}"#).unwrap();
+        let r: RoundId = "2026-2".parse().unwrap();
+        assert_eq!(cal.period(r).to_string(), "2026-06-01..2026-11-30");
+        let err = RoundCalendar::from_json(r#"{"2026-3": {"start": "2026-06-01", "end": "2026-11-30"}}"#).unwrap_err();
+        assert!(err.to_string().contains("round id"), "{err}");
+        let err = RoundCalendar::from_json(r#"{"2026-1": {"start": "2026-06-01", "end": "2026-05-30"}}"#).unwrap_err();
+        assert_eq!(err, CalendarError::EndBeforeStart { round: Some("2026-1".parse().unwrap()) });
+        let err = RoundCalendar::from_json(r#"{"2026-1": {"start": "2026-06-01", "ende": "2026-05-30"}}"#).unwrap_err();
+        assert!(matches!(err, CalendarError::Format { ref path, .. } if path == "2026-1.ende"), "{err}");
+    }
+
+    #[test]
+    fn periods_parse_from_start_dot_dot_end() {
+        let p: Period = "2026-01-01..2026-03-31".parse().unwrap();
+        assert!(p.contains(Date::from_ymd(2026, 3, 31).unwrap()));
+        assert!(!p.contains(Date::from_ymd(2026, 4, 1).unwrap()));
+        assert!("2026-03-31..2026-01-01".parse::<Period>().is_err());
+        assert!("2026-01-01".parse::<Period>().is_err());
+    }
+}

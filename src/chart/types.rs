@@ -510,3 +510,46 @@ opaque_id!(
     /// Identifier of a systemic therapy regimen within a chart.
     RegimenId
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_only_real_calendar_days() {
+        assert!(Date::parse("2024-02-29").is_some());
+        assert!(Date::parse("2100-02-29").is_none());
+        assert!(Date::parse("2000-02-29").is_some());
+        assert!(Date::parse("2026-00-10").is_none());
+        assert!(Date::parse("2026-01-00").is_none());
+        assert!(Date::parse("2026-01-1x").is_none());
+        assert!(Date::parse(" 2026-01-10").is_none());
+        assert_eq!(Date::parse("0001-01-01"), Some(Date::MIN));
+    }
+
+    #[test]
+    fn dates_serialise_as_written() {
+        let d = Date::parse("0987-03-04").unwrap();
+        assert_eq!(serde_json::to_string(&d).unwrap(), "\"0987-03-04\"");
+        assert_eq!(d.to_string(), "0987-03-04");
+    }
+
+    #[test]
+    fn ids_are_opaque_in_debug() {
+        let id = ChartId::new("secret-42").unwrap();
+        assert_eq!(format!("{id:?}"), "ChartId(<redacted>)");
+        assert_eq!(id.as_str(), "secret-42");
+        assert!(ChartId::new("").is_none());
+        assert!(ChartId::new(&"x".repeat(129)).is_none());
+    }
+
+    #[test]
+    fn numbers_keep_their_decimal_text() {
+        let n: Number = serde_json::from_str("0.30000000000000004").unwrap();
+        assert_eq!(n.to_string(), "0.30000000000000004");
+        let n: Number = serde_json::from_str("1e-7").unwrap();
+        assert_eq!(n.to_string(), "0.0000001");
+        assert!(serde_json::from_str::<Number>("\"abc\"").is_err());
+        assert!(serde_json::from_str::<Number>("1e400").is_err());
+    }
+}

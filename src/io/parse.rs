@@ -24,7 +24,8 @@ pub struct CheckedChart {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[non_exhaustive]
 pub struct RecordError {
-    /// JSONL line (1-based), or `None` for a single document.
+    /// Line (1-based): the JSONL line, or for a single document the line of a JSON-level
+    /// error inside it (`None` for a document's semantic findings).
     pub line: Option<usize>,
     /// Column (1-based) of a JSON-level error, when known.
     pub column: Option<usize>,
@@ -133,6 +134,8 @@ fn locate_parse_error(text: &str, line: Option<usize>) -> RecordError {
     let path = path.trim_end_matches('?').trim_end_matches('.');
     let path = if path == "." { String::new() } else { path.to_owned() };
     let column = Some(err.column()).filter(|&c| c > 0);
+    // For a single document, the line is the error's line inside it.
+    let line = line.or(Some(err.line()).filter(|&l| l > 0));
     RecordError::single(line, column, Finding::error(path, finding_kind(&err)))
 }
 

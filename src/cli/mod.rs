@@ -1,0 +1,61 @@
+//! The `oncoqual` command line (feature `cli`): one file per verb.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod schema;
+mod synth;
+mod validate;
+
+/// Oncology quality measures over abstracted patient charts.
+#[derive(Debug, Parser)]
+#[command(name = "oncoqual", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the chart model's schema (every field path with its type and values).
+    Schema(schema::Args),
+    /// Write deterministic synthetic charts as JSONL.
+    Synth(synth::Args),
+    /// Validate charts (JSONL files, `.json` single-chart files, or `-` for standard input).
+    Validate(validate::Args),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Schema(args) => schema::run(&args),
+        Command::Synth(args) => synth::run(&args),
+        Command::Validate(args) => validate::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "oncoqual: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Opens an output file, or standard output for `None` / `-`.
+pub(crate) fn output(path: Option<&std::path::Path>) -> io::Result<Box<dyn Write>> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => Ok(Box::new(io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| with_path(e, p))?,
+        ))),
+        _ => Ok(Box::new(io::BufWriter::new(io::stdout().lock()))),
+    }
+}
+
+/// Adds the file name to an I/O error's message.
+pub(crate) fn with_path(e: io::Error, path: &std::path::Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}

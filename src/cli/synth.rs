@@ -1,0 +1,52 @@
+//! `oncoqual synth`: write deterministic synthetic charts as JSONL.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::synth::{write_jsonl, SynthConfig};
+use crate::RoundId;
+
+/// Arguments of `oncoqual synth`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Number of charts.
+    #[arg(long, default_value_t = 1000)]
+    charts: usize,
+    /// Number of practices the charts are spread over.
+    #[arg(long, default_value_t = 10)]
+    practices: usize,
+    /// Number of consecutive rounds.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+    /// Random seed: the same arguments always give byte-identical output.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// First round (`YYYY-1` or `YYYY-2`).
+    #[arg(long, default_value = "2026-1")]
+    first_round: RoundId,
+    /// Output file (standard output when absent or `-`).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
+    if args.practices == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--practices must be at least 1",
+        ));
+    }
+    if args.rounds == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--rounds must be at least 1",
+        ));
+    }
+    let mut config = SynthConfig::new(args.charts, args.practices, args.rounds, args.seed);
+    config.first_round = args.first_round;
+    let mut out = super::output(args.output.as_deref())?;
+    write_jsonl(&config, &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
