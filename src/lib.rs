@@ -12,6 +12,6 @@ mod round;
 #[cfg(feature = "synth")]
 pub mod synth;
 
-pub use chart::{schema, Chart, ChartId, Code, Date, Finding, Number, PracticeId};
-pub use io::{parse_chart, CheckedChart, JsonlReader, Limits, Record, RecordError};
+pub use chart::{Chart, ChartId, Code, Date, Finding, Number, PracticeId, schema};
+pub use io::{CheckedChart, JsonlReader, Limits, Record, RecordError, parse_chart};
 pub use round::{CalendarError, InvalidRound, Period, RoundCalendar, RoundId};

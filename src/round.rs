@@ -7,10 +7,10 @@ use std::str::FromStr;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::chart::Date;
 use crate::chart::redact::DebugShape;
 use crate::chart::schema::{BaseType, Describe, FieldType, Scalar};
 use crate::chart::types::msg;
-use crate::chart::Date;
 
 /// A data-collection round: `YYYY-1` (first half of the year) or `YYYY-2` (second half).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -22,7 +22,8 @@ pub struct RoundId {
 impl RoundId {
     /// The round `year-half`; `None` unless `half` is 1 or 2 and `year` is 1000–9999.
     pub fn new(year: u16, half: u8) -> Option<RoundId> {
-        ((1000..=9999).contains(&year) && (half == 1 || half == 2)).then_some(RoundId { year, half })
+        ((1000..=9999).contains(&year) && (half == 1 || half == 2))
+            .then_some(RoundId { year, half })
     }
 
     /// The round's year.
@@ -239,17 +240,16 @@ impl RoundCalendar {
     /// Reads a calendar file's overrides (see the type's docs for the format).
     pub fn from_json(text: &str) -> Result<Self, CalendarError> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        let raw: BTreeMap<RoundId, Period> =
-            serde_path_to_error::deserialize(de).map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                CalendarError::Format {
-                    path,
-                    line: inner.line(),
-                    column: inner.column(),
-                    message: crate::io::safe_message(&inner),
-                }
-            })?;
+        let raw: BTreeMap<RoundId, Period> = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            CalendarError::Format {
+                path,
+                line: inner.line(),
+                column: inner.column(),
+                message: crate::io::safe_message(&inner),
+            }
+        })?;
         let mut cal = RoundCalendar::new();
         for (round, period) in raw {
             if period.end < period.start {
@@ -268,9 +268,23 @@ mod tests {
     #[test]
     fn round_ids_parse_only_in_the_documented_form() {
         for ok in ["2026-1", "2026-2", "1999-2"] {
-            assert_eq!(ok.parse::<RoundId>().map(|r| r.to_string()), Ok(ok.to_owned()));
+            assert_eq!(
+                ok.parse::<RoundId>().map(|r| r.to_string()),
+                Ok(ok.to_owned())
+            );
         }
-        for bad in ["2026-3", "2026-0", "2026-01", "26-1", "2026_1", "", "2026-", "abcd-1", "0999-1", "२०२६-1"] {
+        for bad in [
+            "2026-3",
+            "2026-0",
+            "2026-01",
+            "26-1",
+            "2026_1",
+            "",
+            "2026-",
+            "abcd-1",
+            "0999-1",
+            "२०२६-1",
+        ] {
             assert_eq!(bad.parse::<RoundId>(), Err(InvalidRound), "{bad}");
         }
     }
@@ -279,7 +293,10 @@ mod tests {
     fn default_periods_are_the_two_halves_of_the_year() {
         let r: RoundId = "2028-1".parse().unwrap();
         assert_eq!(r.default_period().to_string(), "2028-01-01..2028-06-30");
-        assert_eq!(r.next().unwrap().default_period().to_string(), "2028-07-01..2028-12-31");
+        assert_eq!(
+            r.next().unwrap().default_period().to_string(),
+            "2028-07-01..2028-12-31"
+        );
         assert_eq!(r.next().unwrap().next().unwrap().to_string(), "2029-1");
         assert_eq!(r.previous().unwrap().to_string(), "2027-2");
     }
@@ -293,15 +310,32 @@ mod tests {
 
     #[test]
     fn calendar_files_override_rounds_and_reject_bad_entries() {
-        let cal = RoundCalendar::from_json(r#"{"2026-2": {"start": "2026-06-01", "end": "2026-11-30"}}"#).unwrap();
+        let cal =
+            RoundCalendar::from_json(r#"{"2026-2": {"start": "2026-06-01", "end": "2026-11-30"}}"#)
+                .unwrap();
         let r: RoundId = "2026-2".parse().unwrap();
         assert_eq!(cal.period(r).to_string(), "2026-06-01..2026-11-30");
-        let err = RoundCalendar::from_json(r#"{"2026-3": {"start": "2026-06-01", "end": "2026-11-30"}}"#).unwrap_err();
+        let err =
+            RoundCalendar::from_json(r#"{"2026-3": {"start": "2026-06-01", "end": "2026-11-30"}}"#)
+                .unwrap_err();
         assert!(err.to_string().contains("round id"), "{err}");
-        let err = RoundCalendar::from_json(r#"{"2026-1": {"start": "2026-06-01", "end": "2026-05-30"}}"#).unwrap_err();
-        assert_eq!(err, CalendarError::EndBeforeStart { round: Some("2026-1".parse().unwrap()) });
-        let err = RoundCalendar::from_json(r#"{"2026-1": {"start": "2026-06-01", "ende": "2026-05-30"}}"#).unwrap_err();
-        assert!(matches!(err, CalendarError::Format { ref path, .. } if path == "2026-1.ende"), "{err}");
+        let err =
+            RoundCalendar::from_json(r#"{"2026-1": {"start": "2026-06-01", "end": "2026-05-30"}}"#)
+                .unwrap_err();
+        assert_eq!(
+            err,
+            CalendarError::EndBeforeStart {
+                round: Some("2026-1".parse().unwrap())
+            }
+        );
+        let err = RoundCalendar::from_json(
+            r#"{"2026-1": {"start": "2026-06-01", "ende": "2026-05-30"}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, CalendarError::Format { ref path, .. } if path == "2026-1.ende"),
+            "{err}"
+        );
     }
 
     #[test]

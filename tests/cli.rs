@@ -37,17 +37,35 @@ fn validate_reports_every_finding_with_file_line_and_path() {
 fn validate_json_output_is_one_object_per_finding_and_a_summary() {
     let (code, stdout, _) = oncoqual(&["validate", "--json", "tests/data/mixed.jsonl"], None);
     assert_eq!(code, 1);
-    let rows: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let summary = &rows.last().unwrap()["summary"];
     assert_eq!(summary["records"], 11);
     assert_eq!(summary["valid"], 2);
     assert_eq!(summary["invalid"], 9);
-    assert!(rows[..rows.len() - 1].iter().all(|r| r["finding"]["path"].is_string()));
+    assert!(
+        rows[..rows.len() - 1]
+            .iter()
+            .all(|r| r["finding"]["path"].is_string())
+    );
 }
 
 #[test]
 fn synth_piped_into_validate_counts_every_chart_valid() {
-    let (code, jsonl, _) = oncoqual(&["synth", "--charts", "500", "--practices", "7", "--seed", "7"], None);
+    let (code, jsonl, _) = oncoqual(
+        &[
+            "synth",
+            "--charts",
+            "500",
+            "--practices",
+            "7",
+            "--seed",
+            "7",
+        ],
+        None,
+    );
     assert_eq!(code, 0);
     assert_eq!(jsonl.lines().count(), 500);
     let (code, stdout, _) = oncoqual(&["validate", "-"], Some(jsonl.as_bytes()));
@@ -57,11 +75,34 @@ fn synth_piped_into_validate_counts_every_chart_valid() {
 
 #[test]
 fn synth_is_byte_identical_for_the_same_arguments() {
-    let args = ["synth", "--charts", "200", "--practices", "5", "--rounds", "2", "--seed", "3"];
+    let args = [
+        "synth",
+        "--charts",
+        "200",
+        "--practices",
+        "5",
+        "--rounds",
+        "2",
+        "--seed",
+        "3",
+    ];
     let (_, a, _) = oncoqual(&args, None);
     let (_, b, _) = oncoqual(&args, None);
     assert_eq!(a, b);
-    let (_, c, _) = oncoqual(&["synth", "--charts", "200", "--practices", "5", "--rounds", "2", "--seed", "4"], None);
+    let (_, c, _) = oncoqual(
+        &[
+            "synth",
+            "--charts",
+            "200",
+            "--practices",
+            "5",
+            "--rounds",
+            "2",
+            "--seed",
+            "4",
+        ],
+        None,
+    );
     assert_ne!(a, c);
 }
 

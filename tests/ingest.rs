@@ -42,7 +42,10 @@ fn a_duplicate_chart_id_rejects_the_later_record_and_names_the_first_line() {
     let records: Vec<_> = JsonlReader::new(input.as_bytes()).collect();
     assert!(records[0].is_ok() && records[1].is_ok());
     let err = records[2].as_ref().unwrap_err();
-    assert_eq!(err.findings[0].kind, FindingKind::DuplicateChartId { first: 1 });
+    assert_eq!(
+        err.findings[0].kind,
+        FindingKind::DuplicateChartId { first: 1 }
+    );
     assert_eq!(err.findings[0].path, "id");
 }
 
@@ -56,7 +59,10 @@ fn an_over_long_line_is_an_error_and_reading_goes_on() {
     assert!(records[0].is_ok() && records[2].is_ok());
     let err = records[1].as_ref().unwrap_err();
     assert_eq!(err.line, Some(2));
-    assert_eq!(err.findings[0].kind, FindingKind::LineTooLong { limit: 1000 });
+    assert_eq!(
+        err.findings[0].kind,
+        FindingKind::LineTooLong { limit: 1000 }
+    );
 }
 
 #[test]
@@ -65,7 +71,10 @@ fn an_over_long_last_line_without_newline_is_reported() {
     let limits = Limits::default().with_max_line_bytes(100);
     let records: Vec<_> = JsonlReader::with_limits(input.as_bytes(), limits).collect();
     assert_eq!(records.len(), 2);
-    assert!(matches!(records[1].as_ref().unwrap_err().findings[0].kind, FindingKind::LineTooLong { .. }));
+    assert!(matches!(
+        records[1].as_ref().unwrap_err().findings[0].kind,
+        FindingKind::LineTooLong { .. }
+    ));
 }
 
 #[test]
@@ -96,8 +105,15 @@ fn too_long_lists_are_rejected_with_their_path() {
 fn deep_nesting_is_an_error_not_a_crash() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let err = parse_chart(&deep, &Limits::default()).unwrap_err();
-    assert!(matches!(err.findings[0].kind, FindingKind::InvalidType { .. } | FindingKind::Syntax { .. }));
-    let nested = format!("{{\"id\":\"a\",\"practice\":\"p\",\"round\":\"2026-1\",\"labs\":{}1{}}}", "[".repeat(5000), "]".repeat(5000));
+    assert!(matches!(
+        err.findings[0].kind,
+        FindingKind::InvalidType { .. } | FindingKind::Syntax { .. }
+    ));
+    let nested = format!(
+        "{{\"id\":\"a\",\"practice\":\"p\",\"round\":\"2026-1\",\"labs\":{}1{}}}",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
     assert!(parse_chart(&nested, &Limits::default()).is_err());
 }
 
@@ -113,15 +129,32 @@ fn unknown_fields_are_errors_naming_their_path() {
 #[test]
 fn a_missing_required_field_is_named() {
     let err = parse_chart(r#"{"id":"a","round":"2026-1"}"#, &Limits::default()).unwrap_err();
-    assert_eq!(err.findings[0].kind, FindingKind::MissingField { field: "practice".into() });
+    assert_eq!(
+        err.findings[0].kind,
+        FindingKind::MissingField {
+            field: "practice".into()
+        }
+    );
 }
 
 #[test]
 fn invalid_dates_are_rejected_leap_days_accepted() {
-    for (date, ok) in [("2024-02-29", true), ("2023-02-29", false), ("2026-13-01", false),
-                       ("2026-1-01", false), ("0000-01-01", false), ("2026-04-31", false), ("2026-04-30", true)] {
-        let v = json!({"id": "a", "practice": "p", "round": "2026-1", "patient": {"birth_date": date}});
-        assert_eq!(parse_chart(&v.to_string(), &Limits::default()).is_ok(), ok, "{date}");
+    for (date, ok) in [
+        ("2024-02-29", true),
+        ("2023-02-29", false),
+        ("2026-13-01", false),
+        ("2026-1-01", false),
+        ("0000-01-01", false),
+        ("2026-04-31", false),
+        ("2026-04-30", true),
+    ] {
+        let v =
+            json!({"id": "a", "practice": "p", "round": "2026-1", "patient": {"birth_date": date}});
+        assert_eq!(
+            parse_chart(&v.to_string(), &Limits::default()).is_ok(),
+            ok,
+            "{date}"
+        );
     }
 }
 
@@ -141,18 +174,42 @@ fn semantic_errors_reject_the_chart() {
     let cases = [
         (json!({"death": {"date": "1949-12-31"}}), "death.date"),
         (json!({"death": {"date": "2025-01-09"}}), "death.date"),
-        (json!({"regimens": [{"id": "r1", "diagnosis_id": "d9"}]}), "regimens[0].diagnosis_id"),
-        (json!({"surgeries": [{"diagnosis_id": "d2"}]}), "surgeries[0].diagnosis_id"),
-        (json!({"chemo_orders": [{"regimen_id": "r2"}]}), "chemo_orders[0].regimen_id"),
-        (json!({"diagnoses": [{"id": "d1"}, {"id": "d1"}]}), "diagnoses[1].id"),
-        (json!({"regimens": [{"id": "r1", "start_date": "2025-02-01", "end_date": "2025-01-31"}]}), "regimens[0].end_date"),
-        (json!({"encounters": [{"date": "2025-02-01", "discharge_date": "2025-01-31"}]}), "encounters[0].discharge_date"),
-        (json!({"diagnoses": [{"id": "d1", "diagnosis_date": "1949-01-01"}]}), "diagnoses[0].diagnosis_date"),
+        (
+            json!({"regimens": [{"id": "r1", "diagnosis_id": "d9"}]}),
+            "regimens[0].diagnosis_id",
+        ),
+        (
+            json!({"surgeries": [{"diagnosis_id": "d2"}]}),
+            "surgeries[0].diagnosis_id",
+        ),
+        (
+            json!({"chemo_orders": [{"regimen_id": "r2"}]}),
+            "chemo_orders[0].regimen_id",
+        ),
+        (
+            json!({"diagnoses": [{"id": "d1"}, {"id": "d1"}]}),
+            "diagnoses[1].id",
+        ),
+        (
+            json!({"regimens": [{"id": "r1", "start_date": "2025-02-01", "end_date": "2025-01-31"}]}),
+            "regimens[0].end_date",
+        ),
+        (
+            json!({"encounters": [{"date": "2025-02-01", "discharge_date": "2025-01-31"}]}),
+            "encounters[0].discharge_date",
+        ),
+        (
+            json!({"diagnoses": [{"id": "d1", "diagnosis_date": "1949-01-01"}]}),
+            "diagnoses[0].diagnosis_date",
+        ),
     ];
     for (extra, path) in cases {
         let err = parse_chart(&chart_with(extra.clone()).to_string(), &Limits::default())
             .expect_err(&extra.to_string());
-        assert!(err.findings.iter().any(|f| f.path == path && f.is_error()), "{path}: {err}");
+        assert!(
+            err.findings.iter().any(|f| f.path == path && f.is_error()),
+            "{path}: {err}"
+        );
     }
 }
 
@@ -163,9 +220,19 @@ fn warnings_keep_the_chart_and_are_reported() {
         "death": {"date": "2025-06-15", "hospice_enrollment_date": "2025-06-20"},
     }));
     let checked = parse_chart(&v.to_string(), &Limits::default()).unwrap();
-    let paths: Vec<_> = checked.warnings.iter().map(|w| (w.path.as_str(), w.severity)).collect();
-    assert!(paths.contains(&("administrations[0].date", FindingSeverity::Warning)), "{paths:?}");
-    assert!(paths.contains(&("death.hospice_enrollment_date", FindingSeverity::Warning)), "{paths:?}");
+    let paths: Vec<_> = checked
+        .warnings
+        .iter()
+        .map(|w| (w.path.as_str(), w.severity))
+        .collect();
+    assert!(
+        paths.contains(&("administrations[0].date", FindingSeverity::Warning)),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&("death.hospice_enrollment_date", FindingSeverity::Warning)),
+        "{paths:?}"
+    );
     assert_eq!(checked.warnings.len(), 3, "{paths:?}");
 }
 
@@ -181,12 +248,20 @@ fn a_single_document_error_gets_line_and_column_inside_it() {
 fn numbers_are_exact_decimals_and_round_trip() {
     let v = json!({"id": "a", "practice": "p", "round": "2026-1",
                    "labs": [{"value": 0.1}, {"value": 4.25}, {"value": "12345678901234567890.123456789"}, {"value": 7}]});
-    let c = parse_chart(&v.to_string(), &Limits::default()).unwrap().chart;
+    let c = parse_chart(&v.to_string(), &Limits::default())
+        .unwrap()
+        .chart;
     assert_eq!(c.labs[0].value.unwrap().value().to_string(), "0.1");
-    assert_eq!(c.labs[2].value.unwrap().value().to_string(), "12345678901234567890.123456789");
+    assert_eq!(
+        c.labs[2].value.unwrap().value().to_string(),
+        "12345678901234567890.123456789"
+    );
     let out: serde_json::Value = serde_json::from_str(&c.to_json()).unwrap();
     assert_eq!(out["labs"][0]["value"], json!(0.1));
-    assert_eq!(out["labs"][2]["value"], json!("12345678901234567890.123456789"));
+    assert_eq!(
+        out["labs"][2]["value"],
+        json!("12345678901234567890.123456789")
+    );
     assert_eq!(out["labs"][3]["value"], json!(7));
     assert_eq!(oncoqual::Chart::from_json(&c.to_json()).unwrap(), c);
 }

@@ -36,7 +36,9 @@ fn debug_of_a_full_chart_shows_no_patient_value() {
 /// Every leaf path of the chart, with a JSON pointer into a full chart.
 fn leaf_pointers(v: &Value, prefix: String, out: &mut Vec<String>) {
     match v {
-        Value::Object(m) if !(m.contains_key("system") && m.contains_key("code") && m.len() == 2) => {
+        Value::Object(m)
+            if !(m.contains_key("system") && m.contains_key("code") && m.len() == 2) =>
+        {
             for (k, child) in m {
                 leaf_pointers(child, format!("{prefix}/{k}"), out);
             }
@@ -88,7 +90,10 @@ fn enum_and_date_errors_name_the_path_and_expectation_only() {
     v["regimens"][1]["agents"][0]["class"] = json!(SENTINEL);
     let e = parse_chart(&v.to_string(), &Limits::default()).unwrap_err();
     assert_eq!(e.findings[0].path, "regimens[1].agents[0].class");
-    assert!(e.to_string().contains("expected one of: anthracycline"), "{e}");
+    assert!(
+        e.to_string().contains("expected one of: anthracycline"),
+        "{e}"
+    );
     assert_clean("enum error", &e.to_string());
 }
 
@@ -125,5 +130,9 @@ fn jsonl_errors_never_echo_line_content() {
 fn schema_leaf_count_matches_the_model() {
     // Guards the leaf walk used above: every record field of the schema is reached.
     let leaves = schema().leaf_paths();
-    assert!(leaves.iter().all(|(_, t)| !matches!(t.base, BaseType::Record { .. })));
+    assert!(
+        leaves
+            .iter()
+            .all(|(_, t)| !matches!(t.base, BaseType::Record { .. }))
+    );
 }

@@ -25,18 +25,24 @@ fn random_scalar(rng: &mut TestRng, scalar: Scalar, field: &str) -> Value {
         Scalar::Number => match rng.random_range(0..4) {
             0 => json!(rng.random_range(-1000i64..1000)),
             1 => json!(f64::from(rng.random_range(-100000i32..100000)) / 1000.0),
-            2 => json!(format!("{}.{:03}", rng.random_range(0u64..u64::MAX), rng.random_range(0..1000))),
+            2 => json!(format!(
+                "{}.{:03}",
+                rng.random_range(0u64..u64::MAX),
+                rng.random_range(0..1000)
+            )),
             _ => json!(rng.random_range(0.0f64..1e6)),
         },
         Scalar::Boolean => json!(rng.random_bool(0.5)),
-        Scalar::Code => json!({"system": "ICD-10-CM", "code": format!("C{}", rng.random_range(0..99))}),
+        Scalar::Code => {
+            json!({"system": "ICD-10-CM", "code": format!("C{}", rng.random_range(0..99))})
+        }
         Scalar::Id => json!(["a", "b", "c"][rng.random_range(0..3)]),
         Scalar::Round => json!("2026-2"),
         _ => unreachable!(),
     }
 }
 
-fn random_record(rng: &mut TestRng, rec: &RecordSchema, depth: usize) -> Value {
+fn random_record(rng: &mut TestRng, rec: &RecordSchema) -> Value {
     let mut obj = Map::new();
     for field in rec.fields {
         if rng.random_bool(0.5) {
@@ -44,8 +50,10 @@ fn random_record(rng: &mut TestRng, rec: &RecordSchema, depth: usize) -> Value {
         }
         let one = |rng: &mut TestRng| match field.ty.base {
             BaseType::Scalar { scalar } => random_scalar(rng, scalar, field.name),
-            BaseType::Enum { schema } => json!(schema.values[rng.random_range(0..schema.values.len())]),
-            BaseType::Record { schema } => random_record(rng, schema, depth + 1),
+            BaseType::Enum { schema } => {
+                json!(schema.values[rng.random_range(0..schema.values.len())])
+            }
+            BaseType::Record { schema } => random_record(rng, schema),
             _ => unreachable!(),
         };
         let v = if field.ty.list {
@@ -65,7 +73,7 @@ fn random_chart(seed: u64) -> Value {
         s[..8].copy_from_slice(&seed.to_le_bytes());
         s
     });
-    let mut v = random_record(&mut rng, schema().chart, 0);
+    let mut v = random_record(&mut rng, schema().chart);
     // Give entries distinct ids and drop references that point nowhere (most of the time).
     for list in ["diagnoses", "regimens"] {
         if let Some(items) = v.get_mut(list).and_then(Value::as_array_mut) {
@@ -95,7 +103,10 @@ fn random_chart(seed: u64) -> Value {
                     if n == 0 {
                         item.remove(field);
                     } else if item.contains_key(field) {
-                        item.insert(field.into(), json!(format!("{target}{}", rng.random_range(0..n))));
+                        item.insert(
+                            field.into(),
+                            json!(format!("{target}{}", rng.random_range(0..n))),
+                        );
                     }
                 }
             }
@@ -142,5 +153,8 @@ fn a_good_share_of_random_charts_is_accepted() {
     let accepted = (0..300u64)
         .filter(|&s| parse_chart(&random_chart(s).to_string(), &Limits::default()).is_ok())
         .count();
-    assert!(accepted >= 30, "only {accepted}/300 random charts accepted: the property above would be vacuous");
+    assert!(
+        accepted >= 30,
+        "only {accepted}/300 random charts accepted: the property above would be vacuous"
+    );
 }

@@ -46,10 +46,30 @@ fn every_dictionary_path_resolves_with_its_type_and_values() {
         };
         let ty = resolved.ty;
         let ok_kind = match (row.kind, ty.base) {
-            ("date", BaseType::Scalar { scalar: Scalar::Date })
-            | ("number", BaseType::Scalar { scalar: Scalar::Number })
-            | ("boolean", BaseType::Scalar { scalar: Scalar::Boolean })
-            | ("code", BaseType::Scalar { scalar: Scalar::Code })
+            (
+                "date",
+                BaseType::Scalar {
+                    scalar: Scalar::Date,
+                },
+            )
+            | (
+                "number",
+                BaseType::Scalar {
+                    scalar: Scalar::Number,
+                },
+            )
+            | (
+                "boolean",
+                BaseType::Scalar {
+                    scalar: Scalar::Boolean,
+                },
+            )
+            | (
+                "code",
+                BaseType::Scalar {
+                    scalar: Scalar::Code,
+                },
+            )
             | ("id", BaseType::Scalar { scalar: Scalar::Id }) => true,
             ("enum", BaseType::Enum { schema }) => {
                 if schema.values != row.values.as_slice() {
@@ -82,7 +102,10 @@ fn schema_has_no_leaf_outside_the_dictionary() {
         .filter(|p| !["id", "practice", "round"].contains(&p.as_str()))
         .filter(|p| !rows.iter().any(|r| r.path == p))
         .collect();
-    assert!(extra.is_empty(), "schema paths not in the dictionary: {extra:?}");
+    assert!(
+        extra.is_empty(),
+        "schema paths not in the dictionary: {extra:?}"
+    );
 }
 
 #[test]
@@ -107,7 +130,13 @@ fn a_chart_with_every_schema_field_parses_and_round_trips_exactly() {
 #[test]
 fn schema_json_names_every_enum_value() {
     let text = serde_json::to_string(schema()).unwrap();
-    for value in ["lung_nsclc", "immune_checkpoint_inhibitor", "IIIC2", "T4d", "pain_warranting_workup"] {
+    for value in [
+        "lung_nsclc",
+        "immune_checkpoint_inhibitor",
+        "IIIC2",
+        "T4d",
+        "pain_warranting_workup",
+    ] {
         assert!(text.contains(&format!("\"{value}\"")), "{value} missing");
     }
 }

@@ -43,14 +43,13 @@ use serde::{Deserialize, Serialize};
 pub use model::*;
 pub use redact::DebugShape;
 pub use schema::{
-    BaseType, Describe, EnumSchema, FieldSchema, FieldType, RecordSchema, Resolved, Scalar,
-    Schema,
+    BaseType, Describe, EnumSchema, FieldSchema, FieldType, RecordSchema, Resolved, Scalar, Schema,
 };
 pub use types::{
-    ChartId, Code, Date, DiagnosisId, InvalidDate, InvalidNumber, Number, PracticeId, RegimenId,
-    UnknownValue, MAX_ID_LEN,
+    ChartId, Code, Date, DiagnosisId, InvalidDate, InvalidNumber, MAX_ID_LEN, Number, PracticeId,
+    RegimenId, UnknownValue,
 };
-pub use validate::{validate, Finding, FindingKind, Severity as FindingSeverity};
+pub use validate::{Finding, FindingKind, Severity as FindingSeverity, validate};
 
 use crate::round::RoundId;
 use redact::Shape;
@@ -288,7 +287,6 @@ impl Chart {
 
     /// Parses and validates one chart from JSON text; see [`crate::io::parse_chart`].
     pub fn from_json(text: &str) -> Result<Chart, crate::io::RecordError> {
-        crate::io::parse_chart(text, &crate::io::Limits::default())
-            .map(|checked| checked.chart)
+        crate::io::parse_chart(text, &crate::io::Limits::default()).map(|checked| checked.chart)
     }
 }

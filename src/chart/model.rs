@@ -2039,4 +2039,3 @@ record! {
         abatement_date: Option<Date>,
     }
 }
-

@@ -197,7 +197,12 @@ impl Serialize for Date {
             return s.collect_str(self);
         }
         let y = y.unsigned_abs();
-        for (i, v) in [(0, y / 1000), (1, y / 100 % 10), (2, y / 10 % 10), (3, y % 10)] {
+        for (i, v) in [
+            (0, y / 1000),
+            (1, y / 100 % 10),
+            (2, y / 10 % 10),
+            (3, y % 10),
+        ] {
             buf[i] = b'0' + v as u8;
         }
         buf[4] = b'-';
@@ -307,16 +312,16 @@ fn parse_decimal(s: &str) -> Option<Decimal> {
 impl Serialize for Number {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let d = self.0.normalize();
-        if d.scale() == 0 {
-            if let Ok(i) = i64::try_from(d) {
-                return s.serialize_i64(i);
-            }
+        if d.scale() == 0
+            && let Ok(i) = i64::try_from(d)
+        {
+            return s.serialize_i64(i);
         }
         let text = d.to_string();
-        if let Ok(f) = text.parse::<f64>() {
-            if parse_decimal(&f.to_string()) == Some(d) {
-                return s.serialize_f64(f);
-            }
+        if let Ok(f) = text.parse::<f64>()
+            && parse_decimal(&f.to_string()) == Some(d)
+        {
+            return s.serialize_f64(f);
         }
         s.serialize_str(&text)
     }

@@ -24,7 +24,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{Chart, Date};
+use super::{Chart, Date, DiagnosisId, RegimenId};
 use crate::io::Limits;
 
 /// How serious a finding is.
@@ -253,80 +253,137 @@ fn check_list_lengths(chart: &Chart, limits: &Limits, out: &mut Vec<Finding>) {
     ];
     for (path, len) in lens {
         if len > max {
-            out.push(Finding::error(path, FindingKind::ListTooLong { limit: max }));
+            out.push(Finding::error(
+                path,
+                FindingKind::ListTooLong { limit: max },
+            ));
         }
     }
 }
 
 fn check_ids_and_references(chart: &Chart, out: &mut Vec<Finding>) {
     for (i, d) in chart.diagnoses.iter().enumerate() {
-        if let Some(id) = &d.id {
-            if let Some(j) = chart.diagnoses[..i]
+        if let Some(id) = &d.id
+            && let Some(j) = chart.diagnoses[..i]
                 .iter()
                 .position(|e| e.id.as_ref() == Some(id))
-            {
-                out.push(Finding::error(
-                    format!("diagnoses[{i}].id"),
-                    FindingKind::DuplicateId {
-                        first: format!("diagnoses[{j}].id"),
-                    },
-                ));
-            }
+        {
+            out.push(Finding::error(
+                format!("diagnoses[{i}].id"),
+                FindingKind::DuplicateId {
+                    first: format!("diagnoses[{j}].id"),
+                },
+            ));
         }
     }
     for (i, r) in chart.regimens.iter().enumerate() {
-        if let Some(id) = &r.id {
-            if let Some(j) = chart.regimens[..i]
+        if let Some(id) = &r.id
+            && let Some(j) = chart.regimens[..i]
                 .iter()
                 .position(|e| e.id.as_ref() == Some(id))
-            {
-                out.push(Finding::error(
-                    format!("regimens[{i}].id"),
-                    FindingKind::DuplicateId {
-                        first: format!("regimens[{j}].id"),
-                    },
-                ));
-            }
+        {
+            out.push(Finding::error(
+                format!("regimens[{i}].id"),
+                FindingKind::DuplicateId {
+                    first: format!("regimens[{j}].id"),
+                },
+            ));
         }
     }
-    let has_dx = |id: &super::DiagnosisId| chart.diagnoses.iter().any(|d| d.id.as_ref() == Some(id));
-    let has_rx = |id: &super::RegimenId| chart.regimens.iter().any(|r| r.id.as_ref() == Some(id));
-    let dx_refs = [
-        ("regimens", chart.regimens.iter().map(|r| r.diagnosis_id.as_ref()).collect::<Vec<_>>()),
-        ("radiation_courses", chart.radiation_courses.iter().map(|r| r.diagnosis_id.as_ref()).collect()),
-        ("surgeries", chart.surgeries.iter().map(|r| r.diagnosis_id.as_ref()).collect()),
+    let has_dx = |id: &DiagnosisId| chart.diagnoses.iter().any(|d| d.id.as_ref() == Some(id));
+    let has_rx = |id: &RegimenId| chart.regimens.iter().any(|r| r.id.as_ref() == Some(id));
+    let diagnosis_refs = [
+        (
+            "regimens",
+            dangling(
+                chart.regimens.iter().map(|r| r.diagnosis_id.as_ref()),
+                has_dx,
+            ),
+        ),
+        (
+            "radiation_courses",
+            dangling(
+                chart
+                    .radiation_courses
+                    .iter()
+                    .map(|r| r.diagnosis_id.as_ref()),
+                has_dx,
+            ),
+        ),
+        (
+            "surgeries",
+            dangling(
+                chart.surgeries.iter().map(|r| r.diagnosis_id.as_ref()),
+                has_dx,
+            ),
+        ),
     ];
-    for (list, refs) in dx_refs {
-        for (i, id) in refs.into_iter().enumerate() {
-            if let Some(id) = id {
-                if !has_dx(id) {
-                    out.push(Finding::error(
-                        format!("{list}[{i}].diagnosis_id"),
-                        FindingKind::DanglingReference { target: "diagnoses" },
-                    ));
-                }
-            }
+    for (list, bad) in diagnosis_refs {
+        for i in bad {
+            out.push(Finding::error(
+                format!("{list}[{i}].diagnosis_id"),
+                FindingKind::DanglingReference {
+                    target: "diagnoses",
+                },
+            ));
         }
     }
-    let rx_refs = [
-        ("administrations", chart.administrations.iter().map(|a| a.regimen_id.as_ref()).collect::<Vec<_>>()),
-        ("chemo_orders", chart.chemo_orders.iter().map(|a| a.regimen_id.as_ref()).collect()),
-        ("documents", chart.documents.iter().map(|a| a.regimen_id.as_ref()).collect()),
-        ("medications", chart.medications.iter().map(|a| a.regimen_id.as_ref()).collect()),
-        ("adverse_events", chart.adverse_events.iter().map(|a| a.regimen_id.as_ref()).collect()),
+    let regimen_refs = [
+        (
+            "administrations",
+            dangling(
+                chart.administrations.iter().map(|a| a.regimen_id.as_ref()),
+                has_rx,
+            ),
+        ),
+        (
+            "chemo_orders",
+            dangling(
+                chart.chemo_orders.iter().map(|a| a.regimen_id.as_ref()),
+                has_rx,
+            ),
+        ),
+        (
+            "documents",
+            dangling(
+                chart.documents.iter().map(|a| a.regimen_id.as_ref()),
+                has_rx,
+            ),
+        ),
+        (
+            "medications",
+            dangling(
+                chart.medications.iter().map(|a| a.regimen_id.as_ref()),
+                has_rx,
+            ),
+        ),
+        (
+            "adverse_events",
+            dangling(
+                chart.adverse_events.iter().map(|a| a.regimen_id.as_ref()),
+                has_rx,
+            ),
+        ),
     ];
-    for (list, refs) in rx_refs {
-        for (i, id) in refs.into_iter().enumerate() {
-            if let Some(id) = id {
-                if !has_rx(id) {
-                    out.push(Finding::error(
-                        format!("{list}[{i}].regimen_id"),
-                        FindingKind::DanglingReference { target: "regimens" },
-                    ));
-                }
-            }
+    for (list, bad) in regimen_refs {
+        for i in bad {
+            out.push(Finding::error(
+                format!("{list}[{i}].regimen_id"),
+                FindingKind::DanglingReference { target: "regimens" },
+            ));
         }
     }
+}
+
+/// Indices of the references that are present but name no existing entry. Allocates only
+/// when there is one.
+fn dangling<'a, T: 'a>(
+    refs: impl Iterator<Item = Option<&'a T>>,
+    exists: impl Fn(&T) -> bool,
+) -> Vec<usize> {
+    refs.enumerate()
+        .filter_map(|(i, r)| r.filter(|id| !exists(id)).map(|_| i))
+        .collect()
 }
 
 /// Pushes an error at `path` when `end` is before `start`.
@@ -336,44 +393,62 @@ fn end_not_before_start(
     path: impl FnOnce() -> (String, String),
     out: &mut Vec<Finding>,
 ) {
-    if let (Some(s), Some(e)) = (start, end) {
-        if e < s {
-            let (end_path, start_path) = path();
-            out.push(Finding::error(end_path, FindingKind::DateBefore { other: start_path }));
-        }
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        let (end_path, start_path) = path();
+        out.push(Finding::error(
+            end_path,
+            FindingKind::DateBefore { other: start_path },
+        ));
     }
 }
 
 fn check_dates(chart: &Chart, out: &mut Vec<Finding>) {
     let birth = chart.patient.birth_date;
     let death = chart.death.as_ref().and_then(|d| d.date);
-    if let (Some(b), Some(d)) = (birth, death) {
-        if d < b {
-            out.push(Finding::error(
-                "death.date",
-                FindingKind::DateBefore {
-                    other: "patient.birth_date".into(),
-                },
-            ));
-        }
+    if let (Some(b), Some(d)) = (birth, death)
+        && d < b
+    {
+        out.push(Finding::error(
+            "death.date",
+            FindingKind::DateBefore {
+                other: "patient.birth_date".into(),
+            },
+        ));
     }
     for (i, dx) in chart.diagnoses.iter().enumerate() {
         end_not_before_start(
             birth,
             dx.diagnosis_date,
-            || (format!("diagnoses[{i}].diagnosis_date"), "patient.birth_date".into()),
+            || {
+                (
+                    format!("diagnoses[{i}].diagnosis_date"),
+                    "patient.birth_date".into(),
+                )
+            },
             out,
         );
         end_not_before_start(
             dx.diagnosis_date,
             death,
-            || ("death.date".into(), format!("diagnoses[{i}].diagnosis_date")),
+            || {
+                (
+                    "death.date".into(),
+                    format!("diagnoses[{i}].diagnosis_date"),
+                )
+            },
             out,
         );
         end_not_before_start(
             dx.diagnosis_date,
             dx.resolved_date,
-            || (format!("diagnoses[{i}].resolved_date"), format!("diagnoses[{i}].diagnosis_date")),
+            || {
+                (
+                    format!("diagnoses[{i}].resolved_date"),
+                    format!("diagnoses[{i}].diagnosis_date"),
+                )
+            },
             out,
         );
     }
@@ -381,7 +456,12 @@ fn check_dates(chart: &Chart, out: &mut Vec<Finding>) {
         end_not_before_start(
             r.start_date,
             r.end_date,
-            || (format!("regimens[{i}].end_date"), format!("regimens[{i}].start_date")),
+            || {
+                (
+                    format!("regimens[{i}].end_date"),
+                    format!("regimens[{i}].start_date"),
+                )
+            },
             out,
         );
     }
@@ -389,7 +469,12 @@ fn check_dates(chart: &Chart, out: &mut Vec<Finding>) {
         end_not_before_start(
             r.start_date,
             r.end_date,
-            || (format!("radiation_courses[{i}].end_date"), format!("radiation_courses[{i}].start_date")),
+            || {
+                (
+                    format!("radiation_courses[{i}].end_date"),
+                    format!("radiation_courses[{i}].start_date"),
+                )
+            },
             out,
         );
     }
@@ -397,7 +482,12 @@ fn check_dates(chart: &Chart, out: &mut Vec<Finding>) {
         end_not_before_start(
             m.start_date,
             m.end_date,
-            || (format!("medications[{i}].end_date"), format!("medications[{i}].start_date")),
+            || {
+                (
+                    format!("medications[{i}].end_date"),
+                    format!("medications[{i}].start_date"),
+                )
+            },
             out,
         );
     }
@@ -405,23 +495,35 @@ fn check_dates(chart: &Chart, out: &mut Vec<Finding>) {
         end_not_before_start(
             e.date,
             e.discharge_date,
-            || (format!("encounters[{i}].discharge_date"), format!("encounters[{i}].date")),
+            || {
+                (
+                    format!("encounters[{i}].discharge_date"),
+                    format!("encounters[{i}].date"),
+                )
+            },
             out,
         );
-        if let (Some(d), Some(dd)) = (e.date, death) {
-            if d > dd {
-                out.push(Finding::warning(
-                    format!("encounters[{i}].date"),
-                    FindingKind::DateAfter { other: "death.date".into() },
-                ));
-            }
+        if let (Some(d), Some(dd)) = (e.date, death)
+            && d > dd
+        {
+            out.push(Finding::warning(
+                format!("encounters[{i}].date"),
+                FindingKind::DateAfter {
+                    other: "death.date".into(),
+                },
+            ));
         }
     }
     for (i, c) in chart.conditions.iter().enumerate() {
         end_not_before_start(
             c.onset_date,
             c.abatement_date,
-            || (format!("conditions[{i}].abatement_date"), format!("conditions[{i}].onset_date")),
+            || {
+                (
+                    format!("conditions[{i}].abatement_date"),
+                    format!("conditions[{i}].onset_date"),
+                )
+            },
             out,
         );
     }
@@ -430,7 +532,9 @@ fn check_dates(chart: &Chart, out: &mut Vec<Finding>) {
         if death.is_some_and(|d| date > d) {
             out.push(Finding::warning(
                 format!("administrations[{i}].date"),
-                FindingKind::DateAfter { other: "death.date".into() },
+                FindingKind::DateAfter {
+                    other: "death.date".into(),
+                },
             ));
         }
         let Some(rid) = &a.regimen_id else { continue };
@@ -452,14 +556,15 @@ fn check_dates(chart: &Chart, out: &mut Vec<Finding>) {
             }
         }
     }
-    if let Some(d) = &chart.death {
-        if let (Some(h), Some(dd)) = (d.hospice_enrollment_date, d.date) {
-            if h > dd {
-                out.push(Finding::warning(
-                    "death.hospice_enrollment_date",
-                    FindingKind::DateAfter { other: "death.date".into() },
-                ));
-            }
-        }
+    if let Some(d) = &chart.death
+        && let (Some(h), Some(dd)) = (d.hospice_enrollment_date, d.date)
+        && h > dd
+    {
+        out.push(Finding::warning(
+            "death.hospice_enrollment_date",
+            FindingKind::DateAfter {
+                other: "death.date".into(),
+            },
+        ));
     }
 }

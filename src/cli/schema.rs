@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use crate::chart::{schema, BaseType};
+use crate::chart::{BaseType, schema};
 
 /// Arguments of `oncoqual schema`.
 #[derive(Debug, clap::Args)]

@@ -4,8 +4,8 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::synth::{write_jsonl, SynthConfig};
 use crate::RoundId;
+use crate::synth::{SynthConfig, write_jsonl};
 
 /// Arguments of `oncoqual synth`.
 #[derive(Debug, clap::Args)]

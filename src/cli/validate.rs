@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::io::{parse_chart, JsonlReader, Limits, Record};
+use crate::io::{JsonlReader, Limits, Record, parse_chart};
 
 /// Arguments of `oncoqual validate`.
 #[derive(Debug, clap::Args)]

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::io::{BufRead, ErrorKind};
 
-use super::parse::{parse_at, CheckedChart, RecordError};
 use super::Limits;
+use super::parse::{CheckedChart, RecordError, parse_at};
 use crate::chart::{ChartId, Finding, FindingKind};
 
 /// One record of a JSONL stream: a valid chart (with its warnings) or a rejected record.
@@ -124,7 +124,11 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
                     if matches!(kind, FindingKind::Io { .. }) {
                         self.done = true;
                     }
-                    return Some(Err(RecordError::single(line, None, Finding::error("", kind))));
+                    return Some(Err(RecordError::single(
+                        line,
+                        None,
+                        Finding::error("", kind),
+                    )));
                 }
                 Ok(true) => {}
             }

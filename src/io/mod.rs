@@ -8,8 +8,8 @@ mod jsonl;
 mod parse;
 
 pub use jsonl::{JsonlReader, Record};
-pub use parse::{parse_chart, CheckedChart, RecordError};
 pub(crate) use parse::safe_message;
+pub use parse::{CheckedChart, RecordError, parse_chart};
 
 /// Input limits: a hostile file gets a clear error instead of exhausting memory.
 ///

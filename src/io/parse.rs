@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Limits;
 use crate::chart::types::msg;
-use crate::chart::{validate, Chart, Finding, FindingKind};
+use crate::chart::{Chart, Finding, FindingKind, validate};
 
 /// A chart that parsed and passed validation, with its warnings.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +97,7 @@ pub(crate) fn parse_at(
     };
     let mut findings = validate(&chart, limits);
     if findings.iter().any(Finding::is_error) {
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         return Err(RecordError {
             line,
             column: None,
@@ -132,7 +132,11 @@ fn locate_parse_error(text: &str, line: Option<usize>) -> RecordError {
     };
     // serde_path_to_error writes `?` for a segment it could not name (inside a syntax error).
     let path = path.trim_end_matches('?').trim_end_matches('.');
-    let path = if path == "." { String::new() } else { path.to_owned() };
+    let path = if path == "." {
+        String::new()
+    } else {
+        path.to_owned()
+    };
     let column = Some(err.column()).filter(|&c| c > 0);
     // For a single document, the line is the error's line inside it.
     let line = line.or(Some(err.line()).filter(|&l| l > 0));

@@ -63,7 +63,13 @@ pub fn full_chart(fill: &Fill) -> Value {
     for list in ["regimens", "radiation_courses", "surgeries"] {
         set_all(&mut v, list, "diagnosis_id", &dx0);
     }
-    for list in ["administrations", "chemo_orders", "documents", "medications", "adverse_events"] {
+    for list in [
+        "administrations",
+        "chemo_orders",
+        "documents",
+        "medications",
+        "adverse_events",
+    ] {
         set_all(&mut v, list, "regimen_id", &rx0);
     }
     // Distinct ids within each list.
@@ -79,7 +85,13 @@ pub fn full_chart(fill: &Fill) -> Value {
     for list in ["regimens", "radiation_courses", "surgeries"] {
         set_all(&mut v, list, "diagnosis_id", &dx0);
     }
-    for list in ["administrations", "chemo_orders", "documents", "medications", "adverse_events"] {
+    for list in [
+        "administrations",
+        "chemo_orders",
+        "documents",
+        "medications",
+        "adverse_events",
+    ] {
         set_all(&mut v, list, "regimen_id", &rx0);
     }
     v["id"] = json!(format!("{}-chart", fill.text));
