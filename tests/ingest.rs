@@ -123,7 +123,26 @@ fn unknown_fields_are_errors_naming_their_path() {
                    "regimens": [{"id": "r1"}, {"id": "r2", "strat_date": "2026-01-01"}]});
     let err = parse_chart(&v.to_string(), &Limits::default()).unwrap_err();
     assert_eq!(err.findings[0].path, "regimens[1].strat_date");
+    assert_eq!(
+        err.findings[0].kind,
+        FindingKind::UnknownFieldDidYouMean {
+            suggestion: "start_date"
+        }
+    );
+    assert_eq!(
+        err.findings[0].to_string(),
+        "error at `regimens[1].strat_date`: unknown field, did you mean `start_date`?"
+    );
+    let v = json!({"id": "a", "practice": "p", "round": "2026-1", "patient": {"John Smith": 1}});
+    let err = parse_chart(&v.to_string(), &Limits::default()).unwrap_err();
+    assert_eq!(err.findings[0].path, "patient.<key>");
     assert_eq!(err.findings[0].kind, FindingKind::UnknownField);
+    let v = json!({"id": "a", "practice": "p", "round": "2026-1", "zzz_unrelated": 1});
+    let err = parse_chart(&v.to_string(), &Limits::default()).unwrap_err();
+    assert_eq!(
+        err.findings[0].to_string(),
+        "error at `zzz_unrelated`: unknown field"
+    );
 }
 
 #[test]

@@ -19,7 +19,12 @@ fn sentinel_fill() -> common::Fill {
 }
 
 fn assert_clean(what: &str, text: &str) {
-    for s in [SENTINEL, SENTINEL_DATE, "1913", "987654"] {
+    // A key that looks like a field name is shown (it is most likely a typo of one);
+    // the sentinel used as such a key is allowed only in that place.
+    let text = &text
+        .replace(&format!(".{SENTINEL}`"), ".KEY`")
+        .replace(&format!(".{SENTINEL}\""), ".KEY\"");
+    for s in [SENTINEL, SENTINEL_DATE, "1913-07", "987654"] {
         assert!(!text.contains(s), "{what} leaks `{s}`: {text}");
     }
 }
@@ -62,6 +67,7 @@ fn every_wrong_value_in_every_field_gives_an_error_without_the_value() {
         json!(SENTINEL_NUMBER),
         json!([SENTINEL]),
         json!({ SENTINEL: SENTINEL }),
+        json!({ format!("{SENTINEL} {SENTINEL_DATE}"): 1 }),
         json!(true),
     ];
     let mut rejected = 0;

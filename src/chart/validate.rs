@@ -59,6 +59,11 @@ pub enum FindingKind {
     },
     /// A field the model does not have (a typo in an export must not pass silently).
     UnknownField,
+    /// A field the model does not have, close to one it has.
+    UnknownFieldDidYouMean {
+        /// The closest field name.
+        suggestion: &'static str,
+    },
     /// A required field is absent.
     MissingField {
         /// The missing field's name.
@@ -124,6 +129,9 @@ impl fmt::Display for FindingKind {
             }
             FindingKind::InvalidValue { expected } => write!(f, "invalid value, {expected}"),
             FindingKind::UnknownField => f.write_str("unknown field"),
+            FindingKind::UnknownFieldDidYouMean { suggestion } => {
+                write!(f, "unknown field, did you mean `{suggestion}`?")
+            }
             FindingKind::MissingField { field } => write!(f, "missing field `{field}`"),
             FindingKind::DuplicateField => f.write_str("duplicate field"),
             FindingKind::LineTooLong { limit } => {

@@ -8,8 +8,8 @@ mod jsonl;
 mod parse;
 
 pub use jsonl::{JsonlReader, Record};
-pub(crate) use parse::safe_message;
 pub use parse::{CheckedChart, RecordError, parse_chart};
+pub(crate) use parse::{field_path, safe_message};
 
 /// Input limits: a hostile file gets a clear error instead of exhausting memory.
 ///

@@ -128,19 +128,93 @@ fn locate_parse_error(text: &str, line: Option<usize>) -> RecordError {
                 ),
             );
         }
-        Err(e) => (e.path().to_string(), e.into_inner()),
-    };
-    // serde_path_to_error writes `?` for a segment it could not name (inside a syntax error).
-    let path = path.trim_end_matches('?').trim_end_matches('.');
-    let path = if path == "." {
-        String::new()
-    } else {
-        path.to_owned()
+        Err(e) => (field_path(e.path()), e.into_inner()),
     };
     let column = Some(err.column()).filter(|&c| c > 0);
     // For a single document, the line is the error's line inside it.
     let line = line.or(Some(err.line()).filter(|&l| l > 0));
-    RecordError::single(line, column, Finding::error(path, finding_kind(&err)))
+    let mut kind = finding_kind(&err);
+    if kind == FindingKind::UnknownField
+        && let Some(suggestion) = suggest_field(&path)
+    {
+        kind = FindingKind::UnknownFieldDidYouMean { suggestion };
+    }
+    RecordError::single(line, column, Finding::error(path, kind))
+}
+
+/// Renders a serde path as `regimens[3].start_date`. A map key that does not look like a
+/// field name (it may be a misplaced patient value) is shown as `<key>`.
+pub(crate) fn field_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(if looks_like_field_name(key) {
+                    key
+                } else {
+                    "<key>"
+                });
+            }
+            // A segment serde could not name (inside a syntax error): stop there.
+            Segment::Unknown => break,
+        }
+    }
+    out
+}
+
+/// Field names are short lowercase-first identifiers; anything else is hidden from messages.
+fn looks_like_field_name(key: &str) -> bool {
+    let mut chars = key.chars();
+    key.len() <= 64
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The closest field name of the record that holds the unknown field at `path`, if close.
+fn suggest_field(path: &str) -> Option<&'static str> {
+    let (parent, unknown) = match path.rsplit_once('.') {
+        Some((p, u)) => (p, u),
+        None => ("", path),
+    };
+    if unknown == "<key>" {
+        return None;
+    }
+    let parent: String = {
+        let mut out = String::with_capacity(parent.len());
+        let mut depth = 0;
+        for c in parent.chars() {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ if depth == 0 => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    };
+    let schema = crate::chart::schema();
+    let record = if parent.is_empty() {
+        schema.chart
+    } else {
+        match schema.resolve(&parent)?.ty.base {
+            crate::chart::BaseType::Record { schema } => schema,
+            _ => return None,
+        }
+    };
+    record
+        .fields
+        .iter()
+        .map(|f| (f.name, strsim::damerau_levenshtein(unknown, f.name)))
+        .filter(|&(name, d)| d <= 2.max(name.len() / 4))
+        .min_by_key(|&(_, d)| d)
+        .map(|(name, _)| name)
 }
 
 /// A message for a serde_json error that never contains the rejected value.
