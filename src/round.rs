@@ -241,7 +241,7 @@ impl RoundCalendar {
     pub fn from_json(text: &str) -> Result<Self, CalendarError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: BTreeMap<RoundId, Period> = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
+            let path = crate::io::field_path(e.path());
             let inner = e.into_inner();
             CalendarError::Format {
                 path,

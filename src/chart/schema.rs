@@ -183,16 +183,11 @@ impl Schema {
     pub fn leaf_paths(&self) -> Vec<(String, FieldType)> {
         let mut out = Vec::new();
         for root in [self.chart, self.parameters] {
-            let prefix = if std::ptr::eq(root, self.parameters) {
-                "reporting_period."
-            } else {
-                ""
-            };
             let mut stack: Vec<(String, &'static FieldSchema)> = root
                 .fields
                 .iter()
                 .rev()
-                .map(|f| (format!("{prefix}{}", f.name), f))
+                .map(|f| (f.name.to_owned(), f))
                 .collect();
             while let Some((path, f)) = stack.pop() {
                 match f.ty.base {
