@@ -241,7 +241,8 @@ impl RoundCalendar {
     pub fn from_json(text: &str) -> Result<Self, CalendarError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: BTreeMap<RoundId, Period> = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = crate::io::field_path(e.path());
+            // Calendar files hold no patient data: every key may be shown.
+            let path = crate::io::field_path(e.path(), |_| true);
             let inner = e.into_inner();
             CalendarError::Format {
                 path,

@@ -128,7 +128,7 @@ fn locate_parse_error(text: &str, line: Option<usize>) -> RecordError {
                 ),
             );
         }
-        Err(e) => (field_path(e.path()), e.into_inner()),
+        Err(e) => (field_path(e.path(), looks_like_field_name), e.into_inner()),
     };
     let column = Some(err.column()).filter(|&c| c > 0);
     // For a single document, the line is the error's line inside it.
@@ -142,9 +142,10 @@ fn locate_parse_error(text: &str, line: Option<usize>) -> RecordError {
     RecordError::single(line, column, Finding::error(path, kind))
 }
 
-/// Renders a serde path as `regimens[3].start_date`. A map key that does not look like a
-/// field name (it may be a misplaced patient value) is shown as `<key>`.
-pub(crate) fn field_path(path: &serde_path_to_error::Path) -> String {
+/// Renders a serde path as `regimens[3].start_date`. A map key for which `show` is false
+/// (in charts: one that does not look like a field name, so may be a misplaced patient
+/// value) is shown as `<key>`.
+pub(crate) fn field_path(path: &serde_path_to_error::Path, show: fn(&str) -> bool) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
     for seg in path.iter() {
