@@ -155,11 +155,7 @@ pub(crate) fn field_path(path: &serde_path_to_error::Path, show: fn(&str) -> boo
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(if looks_like_field_name(key) {
-                    key
-                } else {
-                    "<key>"
-                });
+                out.push_str(if show(key) { key } else { "<key>" });
             }
             // A segment serde could not name (inside a syntax error): stop there.
             Segment::Unknown => break,
