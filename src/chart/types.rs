@@ -468,6 +468,13 @@ macro_rules! opaque_id {
                 (!id.is_empty() && id.len() <= MAX_ID_LEN).then(|| $name(SmolStr::new(id)))
             }
 
+            /// An identifier the crate built itself (non-empty, at most 128 bytes by construction).
+            #[allow(dead_code)]
+            pub(crate) fn generated(id: &str) -> Self {
+                debug_assert!(!id.is_empty() && id.len() <= MAX_ID_LEN);
+                $name(SmolStr::new(id))
+            }
+
             /// The identifier's text (an explicit opt-in to see it).
             pub fn as_str(&self) -> &str {
                 &self.0

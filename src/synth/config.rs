@@ -68,10 +68,7 @@ impl Default for SynthConfig {
 }
 
 fn default_round() -> RoundId {
-    match RoundId::new(2026, 1) {
-        Some(round) => round,
-        None => unreachable!("2026-1 is a round"),
-    }
+    RoundId::known(2026, 1)
 }
 
 /// The round `k` rounds after `first`, or the last representable round (9999-2).
@@ -108,6 +105,9 @@ mod tests {
         c.charts = 4;
         c.rounds = 4;
         assert_eq!(c.round_of(3).to_string(), "9999-2");
-        assert_eq!(nth_round(RoundId::new(2026, 2).unwrap(), 3).to_string(), "2028-1");
+        assert_eq!(
+            nth_round(RoundId::new(2026, 2).unwrap(), 3).to_string(),
+            "2028-1"
+        );
     }
 }

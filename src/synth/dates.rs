@@ -1,4 +1,5 @@
-//! Calendar arithmetic that never fails: out-of-range results keep the input date.
+//! Calendar arithmetic that never fails: results before the model's first date (0001-01-01)
+//! or outside the calendar keep the input date.
 
 use chrono::Months;
 
@@ -7,7 +8,7 @@ use crate::Date;
 
 /// `date` plus `n` days (negative to go back).
 pub(crate) fn days(date: Date, n: i64) -> Date {
-    date.add_days(n).unwrap_or(date)
+    date.add_days(n).filter(|&d| d >= Date::MIN).unwrap_or(date)
 }
 
 /// `date` plus `n` calendar months, clamped to the month's last day.
@@ -18,7 +19,10 @@ pub(crate) fn months(date: Date, n: i32) -> Date {
     } else {
         d.checked_sub_months(Months::new(n.unsigned_abs()))
     };
-    moved.map(Date::from).unwrap_or(date)
+    moved
+        .map(Date::from)
+        .filter(|&d| d >= Date::MIN)
+        .unwrap_or(date)
 }
 
 /// Whole years from `birth` to `on` (negative when `on` is before `birth`).

@@ -43,23 +43,14 @@ impl std::fmt::Write for IdText {
     }
 }
 
-/// Unwraps an identifier built from [`IdText`]: non-empty ASCII of at most 32 bytes, which every
-/// id constructor accepts (they reject only empty text and text over 128 bytes).
-fn accepted<T>(id: Option<T>) -> T {
-    match id {
-        Some(id) => id,
-        None => unreachable!("generated identifiers are 2-32 ASCII bytes"),
-    }
-}
-
 /// The id of chart number `n` (1-based): `C0000001`.
 pub(crate) fn chart_id(n: u64) -> ChartId {
-    accepted(ChartId::new(IdText::new("C", n, 7).as_str()))
+    ChartId::generated(IdText::new("C", n, 7).as_str())
 }
 
 /// The id of practice number `n` (1-based): `P0001`.
 pub(crate) fn practice_id(n: u64) -> PracticeId {
-    accepted(PracticeId::new(IdText::new("P", n, 4).as_str()))
+    PracticeId::generated(IdText::new("P", n, 4).as_str())
 }
 
 /// The id of diagnosis number `n` within a chart: `dx1`.

@@ -27,7 +27,12 @@ pub(crate) struct Practice {
 impl Practice {
     /// The profile of practice `index` (0-based) under `seed`.
     pub(crate) fn new(seed: u64, index: usize) -> Practice {
-        let draw = |salt: u64| unit_of(mix(seed ^ salt.wrapping_mul(0xA24B_AED4_963E_E407), index as u64));
+        let draw = |salt: u64| {
+            unit_of(mix(
+                seed ^ salt.wrapping_mul(0xA24B_AED4_963E_E407),
+                index as u64,
+            ))
+        };
         // Mean of three uniforms: bell-shaped on [0, 1], centred on 0.5.
         let quality = (draw(1) + draw(2) + draw(3)) / 3.0;
         Practice {

@@ -37,9 +37,15 @@ impl Gen {
         Gen(ChaCha8Rng::from_seed(seed))
     }
 
-    /// A uniform value in [0, 1).
+    /// A uniform value in [0, 1) (32-bit resolution: one 32-bit draw).
     pub(crate) fn unit(&mut self) -> f64 {
-        unit_of(self.0.next_u64())
+        f64::from(self.0.next_u32()) * (1.0 / 4_294_967_296.0)
+    }
+
+    /// A value in `0..n` from one 32-bit draw (multiply-shift; the bias, under n / 2^32, is
+    /// far below anything the generator's rates resolve).
+    fn below(&mut self, n: u32) -> u32 {
+        ((u64::from(self.0.next_u32()) * u64::from(n)) >> 32) as u32
     }
 
     /// True with probability `p` (clamped to [0, 1]).
@@ -50,9 +56,11 @@ impl Gen {
     /// A uniform integer in `lo..=hi`; `lo` when the range is empty.
     pub(crate) fn int(&mut self, lo: i64, hi: i64) -> i64 {
         if hi <= lo {
-            lo
-        } else {
-            self.0.random_range(lo..=hi)
+            return lo;
+        }
+        match u32::try_from(hi.abs_diff(lo) + 1) {
+            Ok(span) => lo + i64::from(self.below(span)),
+            Err(_) => self.0.random_range(lo..=hi),
         }
     }
 
@@ -60,6 +68,8 @@ impl Gen {
     pub(crate) fn index(&mut self, n: usize) -> usize {
         if n <= 1 {
             0
+        } else if let Ok(n) = u32::try_from(n) {
+            self.below(n) as usize
         } else {
             // `u64` sampling keeps the stream identical on 32- and 64-bit targets.
             self.0.random_range(0..n as u64) as usize
@@ -78,7 +88,10 @@ impl Gen {
         if total == 0 {
             return None;
         }
-        let mut r = self.0.random_range(0..total);
+        let mut r = match u32::try_from(total) {
+            Ok(t) => u64::from(self.below(t)),
+            Err(_) => self.0.random_range(0..total),
+        };
         for &(item, w) in table {
             let w = u64::from(w);
             if r < w {
