@@ -24,6 +24,10 @@ fn corpus() -> (Vec<u8>, Vec<String>) {
 fn ingest(c: &mut Criterion) {
     let (bytes, lines) = corpus();
     let limits = Limits::default();
+    let parsed: Vec<Chart> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
     let mut group = c.benchmark_group("ingest");
     group.sample_size(10);
     for (unit, throughput) in [
@@ -49,6 +53,13 @@ fn ingest(c: &mut Criterion) {
             b.iter(|| {
                 for line in &lines {
                     black_box(parse_chart(line, &limits).ok());
+                }
+            })
+        });
+        group.bench_function(format!("validate_only/{unit}"), |b| {
+            b.iter(|| {
+                for chart in &parsed {
+                    black_box(oncoqual::chart::validate(chart, &limits));
                 }
             })
         });
