@@ -50,9 +50,6 @@ pub fn full_record(schema: &RecordSchema, fill: &Fill) -> Value {
 /// A chart with every field filled, whose references all resolve and dates are consistent.
 pub fn full_chart(fill: &Fill) -> Value {
     let mut v = full_record(oncoqual::schema().chart, fill);
-    // Single-valued ids: make references point at the first diagnosis / regimen.
-    let dx0 = v["diagnoses"][0]["id"].clone();
-    let rx0 = v["regimens"][0]["id"].clone();
     let set_all = |v: &mut Value, list: &str, field: &str, to: &Value| {
         if let Some(items) = v[list].as_array_mut() {
             for item in items {
@@ -60,18 +57,6 @@ pub fn full_chart(fill: &Fill) -> Value {
             }
         }
     };
-    for list in ["regimens", "radiation_courses", "surgeries"] {
-        set_all(&mut v, list, "diagnosis_id", &dx0);
-    }
-    for list in [
-        "administrations",
-        "chemo_orders",
-        "documents",
-        "medications",
-        "adverse_events",
-    ] {
-        set_all(&mut v, list, "regimen_id", &rx0);
-    }
     // Distinct ids within each list.
     for list in ["diagnoses", "regimens"] {
         if let Some(items) = v[list].as_array_mut() {
@@ -80,6 +65,7 @@ pub fn full_chart(fill: &Fill) -> Value {
             }
         }
     }
+    // References point at the first diagnosis / regimen.
     let dx0 = v["diagnoses"][0]["id"].clone();
     let rx0 = v["regimens"][0]["id"].clone();
     for list in ["regimens", "radiation_courses", "surgeries"] {
