@@ -7,6 +7,7 @@ pub mod chart;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
+pub mod dsl;
 pub mod io;
 mod round;
 #[cfg(feature = "synth")]
