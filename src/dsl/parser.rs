@@ -450,22 +450,28 @@ impl Parser {
         }
     }
 
-    fn or(&mut self) -> PResult<Expr> {
-        let mut e = self.and()?;
-        while self.eat_word("or") {
-            let rhs = self.and()?;
-            e = Self::binary(BinOp::Or, e, rhs);
+    /// A left-associative chain `next (op next)*`, where `op_of` reads (without consuming)
+    /// the operator at the current token.
+    fn left_assoc(
+        &mut self,
+        next: fn(&mut Self) -> PResult<Expr>,
+        op_of: fn(&Self) -> Option<BinOp>,
+    ) -> PResult<Expr> {
+        let mut e = next(self)?;
+        while let Some(op) = op_of(self) {
+            self.bump();
+            let rhs = next(self)?;
+            e = Self::binary(op, e, rhs);
         }
         Ok(e)
     }
 
+    fn or(&mut self) -> PResult<Expr> {
+        self.left_assoc(Self::and, |p| p.is_word("or").then_some(BinOp::Or))
+    }
+
     fn and(&mut self) -> PResult<Expr> {
-        let mut e = self.not()?;
-        while self.eat_word("and") {
-            let rhs = self.not()?;
-            e = Self::binary(BinOp::And, e, rhs);
-        }
-        Ok(e)
+        self.left_assoc(Self::not, |p| p.is_word("and").then_some(BinOp::And))
     }
 
     fn not(&mut self) -> PResult<Expr> {
@@ -617,31 +623,19 @@ impl Parser {
     }
 
     fn additive(&mut self) -> PResult<Expr> {
-        let mut e = self.multiplicative()?;
-        loop {
-            let op = match self.tok() {
-                Tok::Plus => BinOp::Add,
-                Tok::Minus => BinOp::Sub,
-                _ => return Ok(e),
-            };
-            self.bump();
-            let rhs = self.multiplicative()?;
-            e = Self::binary(op, e, rhs);
-        }
+        self.left_assoc(Self::multiplicative, |p| match p.tok() {
+            Tok::Plus => Some(BinOp::Add),
+            Tok::Minus => Some(BinOp::Sub),
+            _ => None,
+        })
     }
 
     fn multiplicative(&mut self) -> PResult<Expr> {
-        let mut e = self.prefix()?;
-        loop {
-            let op = match self.tok() {
-                Tok::Star => BinOp::Mul,
-                Tok::Slash => BinOp::Div,
-                _ => return Ok(e),
-            };
-            self.bump();
-            let rhs = self.prefix()?;
-            e = Self::binary(op, e, rhs);
-        }
+        self.left_assoc(Self::prefix, |p| match p.tok() {
+            Tok::Star => Some(BinOp::Mul),
+            Tok::Slash => Some(BinOp::Div),
+            _ => None,
+        })
     }
 
     fn prefix(&mut self) -> PResult<Expr> {
