@@ -245,6 +245,25 @@ impl Parser {
         Ok(Path { segments, span })
     }
 
+    /// Items separated by commas up to `close` (a trailing comma allowed); consumes `close`
+    /// and returns the items with its span.
+    fn comma_list<T>(
+        &mut self,
+        close: &Tok,
+        expected_close: &str,
+        mut item: impl FnMut(&mut Self) -> PResult<T>,
+    ) -> PResult<(Vec<T>, Span)> {
+        let mut items = Vec::new();
+        while self.tok() != close {
+            items.push(item(self)?);
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        let end = self.expect(close, expected_close)?;
+        Ok((items, end))
+    }
+
     fn at_item_start(&self) -> bool {
         matches!(self.tok(), Tok::Ident(s) if ITEM_KEYWORDS.contains(&s.as_str()))
             || self.tok() == &Tok::Eof
@@ -317,15 +336,9 @@ impl Parser {
                 let name = self.name("a define name")?;
                 let mut params = Vec::new();
                 if self.eat(&Tok::LParen) {
-                    if self.tok() != &Tok::RParen {
-                        loop {
-                            params.push(self.name("a parameter name")?);
-                            if !self.eat(&Tok::Comma) {
-                                break;
-                            }
-                        }
-                    }
-                    self.expect(&Tok::RParen, "`)` or `,`")?;
+                    params = self
+                        .comma_list(&Tok::RParen, "`)` or `,`", |p| p.name("a parameter name"))?
+                        .0;
                 }
                 self.expect(&Tok::Eq, "`=`")?;
                 let body = self.expr()?;
@@ -368,14 +381,8 @@ impl Parser {
                 Tok::Str(s) => MetaValue::Str(s, self.bump().span),
                 Tok::LBracket => {
                     let open = self.bump().span;
-                    let mut items = Vec::new();
-                    while self.tok() != &Tok::RBracket {
-                        items.push(self.path("a list item")?);
-                        if !self.eat(&Tok::Comma) {
-                            break;
-                        }
-                    }
-                    let close = self.expect(&Tok::RBracket, "`]` or `,`")?;
+                    let (items, close) =
+                        self.comma_list(&Tok::RBracket, "`]` or `,`", |p| p.path("a list item"))?;
                     MetaValue::List(items, open.to(close))
                 }
                 Tok::Ident(_) => MetaValue::Word(self.path("a value")?),
@@ -817,14 +824,7 @@ impl Parser {
             }
             Tok::LBracket => {
                 self.bump();
-                let mut items = Vec::new();
-                while self.tok() != &Tok::RBracket {
-                    items.push(self.bracketed()?);
-                    if !self.eat(&Tok::Comma) {
-                        break;
-                    }
-                }
-                self.expect(&Tok::RBracket, "`]` or `,`")?;
+                let (items, _) = self.comma_list(&Tok::RBracket, "`]` or `,`", Self::bracketed)?;
                 ExprKind::List(items)
             }
             Tok::Ident(w) if w == "true" || w == "false" => {
@@ -849,14 +849,7 @@ impl Parser {
                 let name = self.name("a name")?;
                 if self.tok() == &Tok::LParen {
                     self.bump();
-                    let mut args = Vec::new();
-                    while self.tok() != &Tok::RParen {
-                        args.push(self.bracketed()?);
-                        if !self.eat(&Tok::Comma) {
-                            break;
-                        }
-                    }
-                    self.expect(&Tok::RParen, "`)` or `,`")?;
+                    let (args, _) = self.comma_list(&Tok::RParen, "`)` or `,`", Self::bracketed)?;
                     ExprKind::Call(name, args)
                 } else {
                     ExprKind::Name(name.text)
