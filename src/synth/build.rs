@@ -93,6 +93,12 @@ fn clip_to_end(ctx: &mut Ctx) {
         if after(&dx.resolved_date) {
             dx.resolved_date = None;
         }
+        if after(&dx.recurrence_date) {
+            dx.recurrence_date = None;
+        }
+        if after(&dx.metastasis_date) {
+            dx.metastasis_date = None;
+        }
         dx.biomarkers.retain(|b| !after(&b.result_date));
     }
 }
