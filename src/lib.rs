@@ -9,10 +9,12 @@ pub mod chart;
 pub mod cli;
 pub mod dsl;
 pub mod io;
+pub mod measure;
 mod round;
 #[cfg(feature = "synth")]
 pub mod synth;
 
 pub use chart::{Chart, ChartId, Code, Date, Finding, Number, PracticeId, schema};
 pub use io::{CheckedChart, JsonlReader, Limits, Record, RecordError, parse_chart};
+pub use measure::{Explanation, Library, MeasureInfo, Outcome, Population, Populations};
 pub use round::{CalendarError, InvalidRound, Period, RoundCalendar, RoundId};

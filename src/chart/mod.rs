@@ -151,6 +151,19 @@ macro_rules! chart_schema {
                 d.finish_non_exhaustive()
             }
         }
+        impl crate::measure::value::Record for Chart {
+            #[allow(unused_assignments)]
+            fn field(&self, index: u16) -> crate::measure::value::Value<'_> {
+                let mut i: u16 = 0;
+                $(
+                    if index == i {
+                        return crate::measure::value::ToValue::to_value(&self.$field);
+                    }
+                    i += 1;
+                )*
+                crate::measure::value::Value::Missing
+            }
+        }
         /// Compile-time check that the schema lists exactly the struct's fields.
         #[allow(dead_code)]
         fn chart_fields_are_exhaustive(c: Chart) {

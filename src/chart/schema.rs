@@ -332,6 +332,26 @@ macro_rules! record {
                 std::fmt::Debug::fmt(self, f)
             }
         }
+
+        impl $crate::measure::value::Record for $name {
+            #[allow(unused_assignments, unused_mut, unused_variables)]
+            fn field(&self, index: u16) -> $crate::measure::value::Value<'_> {
+                let mut i: u16 = 0;
+                $(
+                    if index == i {
+                        return $crate::measure::value::ToValue::to_value(&self.$field);
+                    }
+                    i += 1;
+                )*
+                $crate::measure::value::Value::Missing
+            }
+        }
+
+        impl $crate::measure::value::ToValue for $name {
+            fn to_value(&self) -> $crate::measure::value::Value<'_> {
+                $crate::measure::value::Value::Record(self)
+            }
+        }
     };
 }
 pub(crate) use record;
@@ -367,6 +387,11 @@ macro_rules! enumeration {
                 name: stringify!($name),
                 values: &[$($value),*],
             };
+
+            /// The value's position in [`Self::ALL`] and the schema's `values`.
+            pub const fn ordinal(self) -> u16 {
+                self as u16
+            }
 
             /// The value as written in chart JSON.
             pub const fn as_str(self) -> &'static str {
@@ -416,6 +441,12 @@ macro_rules! enumeration {
         }
 
         impl $crate::chart::redact::DebugShape for $name {}
+
+        impl $crate::measure::value::ToValue for $name {
+            fn to_value(&self) -> $crate::measure::value::Value<'_> {
+                $crate::measure::value::Value::Enum(&Self::SCHEMA, self.ordinal())
+            }
+        }
     };
 }
 pub(crate) use enumeration;

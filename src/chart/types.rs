@@ -151,6 +151,30 @@ impl Date {
     pub fn days_until(self, later: Date) -> i64 {
         (later.0 - self.0).num_days()
     }
+
+    /// Adds calendar months (negative to go back), clamping to the month's last day
+    /// (31 January + 1 month = 28 or 29 February); `None` past the calendar's range.
+    pub fn add_months(self, months: i64) -> Option<Date> {
+        let n = u32::try_from(months.unsigned_abs()).ok()?;
+        let m = chrono::Months::new(n);
+        if months >= 0 {
+            self.0.checked_add_months(m)
+        } else {
+            self.0.checked_sub_months(m)
+        }
+        .map(Date)
+    }
+
+    /// Whole years from `self` to `later` (an age): the birthday counts on its date, and a
+    /// 29 February birthday is reached on 1 March in common years.
+    pub fn whole_years_until(self, later: Date) -> i64 {
+        let (a, b) = (self.0, later.0);
+        let mut years = i64::from(b.year() - a.year());
+        if (b.month(), b.day()) < (a.month(), a.day()) {
+            years -= 1;
+        }
+        years
+    }
 }
 
 impl From<NaiveDate> for Date {
@@ -503,6 +527,11 @@ macro_rules! opaque_id {
             const TYPE: FieldType = FieldType::of(BaseType::Scalar { scalar: Scalar::Id });
         }
         impl DebugShape for $name {}
+        impl crate::measure::value::ToValue for $name {
+            fn to_value(&self) -> crate::measure::value::Value<'_> {
+                crate::measure::value::Value::Str(&self.0)
+            }
+        }
     };
 }
 

@@ -40,6 +40,7 @@ mod lexer;
 mod parser;
 mod span;
 
+pub(crate) use diagnostic::did_you_mean;
 pub use diagnostic::{Diagnostic, Level};
 pub use parser::{MAX_DEPTH, parse};
 pub use span::{Source, Span};

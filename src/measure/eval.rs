@@ -1,0 +1,663 @@
+//! The evaluator: walks the compiled IR over one chart, with Kleene three-valued logic, exact
+//! decimals and calendar arithmetic. Shared defines are evaluated at most once per chart.
+//! With `TRACE = true` it also records what it saw (see `trace`); with `false` the recording
+//! code is compiled out.
+
+use std::cmp::Ordering;
+use std::ops::ControlFlow;
+use std::rc::Rc;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use super::ir::{Arith, Builtin, Cmp, Const, Node, Op, Param};
+use super::lower::SlotDef;
+use super::trace::Recorder;
+use super::value::{List, Record, Value};
+use super::valueset::ValueSet;
+use crate::chart::{Chart, Date};
+use crate::dsl::ast::{Direction, Unit};
+
+/// What the evaluator needs from the compiled library.
+pub(crate) struct Program<'p> {
+    pub(crate) slots: &'p [SlotDef],
+    pub(crate) valuesets: &'p [ValueSet],
+}
+
+enum SlotState<'a> {
+    NotYet,
+    Busy,
+    Done(Value<'a>),
+}
+
+/// The evaluation of one chart.
+pub(crate) struct Ctx<'a, const TRACE: bool> {
+    chart: &'a Chart,
+    program: Program<'a>,
+    start: Date,
+    end: Date,
+    slots: Vec<SlotState<'a>>,
+    locals: Vec<Value<'a>>,
+    base: usize,
+    /// Trace recording (only used when `TRACE`).
+    pub(crate) rec: Recorder,
+}
+
+impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
+    pub(crate) fn new(chart: &'a Chart, program: Program<'a>, start: Date, end: Date) -> Self {
+        let n = program.slots.len();
+        let mut slots = Vec::with_capacity(n);
+        slots.resize_with(n, || SlotState::NotYet);
+        Ctx {
+            chart,
+            program,
+            start,
+            end,
+            slots,
+            locals: Vec::with_capacity(32),
+            base: 0,
+            rec: Recorder::default(),
+        }
+    }
+
+    /// Evaluates a top-level expression that needs `locals` local variables.
+    pub(crate) fn top(&mut self, node: &'a Node, locals: u32) -> Value<'a> {
+        let saved = self.base;
+        self.base = self.locals.len();
+        self.locals
+            .resize(self.base + locals as usize, Value::Missing);
+        let v = self.eval(node);
+        self.locals.truncate(self.base);
+        self.base = saved;
+        v
+    }
+
+    /// The truth of a population criterion: unknown is not met.
+    pub(crate) fn criterion(&mut self, node: &'a Node, locals: u32) -> bool {
+        self.top(node, locals).truth() == Some(true)
+    }
+
+    fn set_local(&mut self, local: u32, v: Value<'a>) {
+        let i = self.base + local as usize;
+        if let Some(slot) = self.locals.get_mut(i) {
+            *slot = v;
+        }
+    }
+
+    fn slot(&mut self, i: u32) -> Value<'a> {
+        let idx = i as usize;
+        match self.slots.get(idx) {
+            Some(SlotState::Done(v)) => {
+                let v = v.clone();
+                if TRACE {
+                    self.rec.slot_reused(i, &v);
+                }
+                return v;
+            }
+            Some(SlotState::Busy) | None => return Value::Missing,
+            Some(SlotState::NotYet) => {}
+        }
+        self.slots[idx] = SlotState::Busy;
+        let def = &self.program.slots[idx];
+        if TRACE {
+            self.rec.enter_slot(i);
+        }
+        let v = self.top(&def.node, def.locals);
+        if TRACE {
+            self.rec.leave_slot(i, &v);
+        }
+        self.slots[idx] = SlotState::Done(v.clone());
+        v
+    }
+
+    /// Evaluates a node.
+    pub(crate) fn eval(&mut self, n: &'a Node) -> Value<'a> {
+        if TRACE {
+            let at = self.rec.enter(n);
+            let v = self.eval_op(n);
+            self.rec.leave(at, &v);
+            v
+        } else {
+            self.eval_op(n)
+        }
+    }
+
+    fn eval_op(&mut self, n: &'a Node) -> Value<'a> {
+        match &n.op {
+            Op::Const(c) => match c {
+                Const::Missing => Value::Missing,
+                Const::Bool(b) => Value::Bool(*b),
+                Const::Num(d) => Value::Num(*d),
+                Const::Date(d) => Value::Date(*d),
+                Const::Str(s) => Value::Str(s),
+                Const::Enum(e, i) => Value::Enum(e, *i),
+                Const::Duration(k, u) => Value::Duration(*k, *u),
+            },
+            Op::Param(p) => match p {
+                Param::Period => Value::Period(self.start, self.end),
+                Param::Start => Value::Date(self.start),
+                Param::End => Value::Date(self.end),
+            },
+            Op::Root(i, path) => {
+                let chart: &'a Chart = self.chart;
+                let v = Record::field(chart, *i);
+                if TRACE && v.is_missing() {
+                    self.rec.missing(path);
+                }
+                v
+            }
+            Op::Slot(i) => self.slot(*i),
+            Op::Local(i) => self
+                .locals
+                .get(self.base + *i as usize)
+                .cloned()
+                .unwrap_or(Value::Missing),
+            Op::Field(base, i, path) => match self.eval(base) {
+                Value::Record(r) => {
+                    let v = r.field(*i);
+                    if TRACE && matches!(v, Value::Missing) {
+                        self.rec.missing(path);
+                    }
+                    v
+                }
+                _ => Value::Missing,
+            },
+            Op::MapField(..) | Op::Where { .. } => {
+                let mut out = Vec::new();
+                let _ = self.each(n, &mut |_, v| {
+                    out.push(v);
+                    ControlFlow::Continue(())
+                });
+                Value::List(List::Vals(Rc::from(out)))
+            }
+            Op::PeriodPart(p, start) => match self.eval(p) {
+                Value::Period(a, b) => Value::Date(if *start { a } else { b }),
+                _ => Value::Missing,
+            },
+            Op::Not(x) => match self.eval(x) {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Missing,
+            },
+            Op::Neg(x) => match self.eval(x) {
+                Value::Num(d) => Value::Num(-d),
+                _ => Value::Missing,
+            },
+            Op::And(a, b) => match self.eval(a).truth() {
+                Some(false) => Value::Bool(false),
+                ta => match (ta, self.eval(b).truth()) {
+                    (_, Some(false)) => Value::Bool(false),
+                    (Some(true), Some(true)) => Value::Bool(true),
+                    _ => Value::Missing,
+                },
+            },
+            Op::Or(a, b) => match self.eval(a).truth() {
+                Some(true) => Value::Bool(true),
+                ta => match (ta, self.eval(b).truth()) {
+                    (_, Some(true)) => Value::Bool(true),
+                    (Some(false), Some(false)) => Value::Bool(false),
+                    _ => Value::Missing,
+                },
+            },
+            Op::Cmp(op, a, b) => {
+                let x = self.eval(a);
+                let y = self.eval(b);
+                Value::from_truth(compare(*op, &x, &y))
+            }
+            Op::Arith(op, a, b) => {
+                let x = self.eval(a);
+                let y = self.eval(b);
+                arith(*op, &x, &y)
+            }
+            Op::In(v, list, negated) => {
+                let x = self.eval(v);
+                if x.is_missing() {
+                    return Value::Missing;
+                }
+                let mut found = false;
+                let _ = self.each(list, &mut |_, item| {
+                    if equal(&x, &item) == Some(true) {
+                        found = true;
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                });
+                Value::Bool(found != *negated)
+            }
+            Op::InValueSet(v, vs, negated) => match self.eval(v) {
+                Value::Code(c) => {
+                    let hit = self
+                        .program
+                        .valuesets
+                        .get(*vs as usize)
+                        .is_some_and(|s| s.contains(c));
+                    Value::Bool(hit != *negated)
+                }
+                _ => Value::Missing,
+            },
+            Op::Presence(x, present) => Value::Bool(self.eval(x).is_missing() != *present),
+            Op::During(d, p) => match (self.eval(d), self.eval(p)) {
+                (Value::Date(d), Value::Period(a, b)) => Value::Bool(a <= d && d <= b),
+                _ => Value::Missing,
+            },
+            Op::Within {
+                value,
+                length,
+                direction,
+                anchor,
+            } => {
+                let d = self.eval(value);
+                let len = self.eval(length);
+                let x = self.eval(anchor);
+                let (Value::Date(d), Value::Duration(k, u), Value::Date(x)) = (d, len, x) else {
+                    return Value::Missing;
+                };
+                let lo = match direction {
+                    Direction::After => Some(x),
+                    _ => shift(x, -k, u),
+                };
+                let hi = match direction {
+                    Direction::Before => Some(x),
+                    _ => shift(x, k, u),
+                };
+                match (lo, hi) {
+                    (Some(lo), Some(hi)) => Value::Bool(lo <= d && d <= hi),
+                    _ => Value::Missing,
+                }
+            }
+            Op::Duration(amount, unit) => match self.eval(amount) {
+                Value::Num(d) if d.fract().is_zero() => {
+                    d.to_i64().map_or(Value::Missing, |k| Value::Duration(k, *unit))
+                }
+                _ => Value::Missing,
+            },
+            Op::MakeList(items) => {
+                let vals: Vec<Value<'a>> = items.iter().map(|i| self.eval(i)).collect();
+                Value::List(List::Vals(Rc::from(vals)))
+            }
+            Op::Sorted {
+                list,
+                local,
+                key,
+                descending,
+            } => {
+                let mut keyed: Vec<(Value<'a>, Value<'a>)> = Vec::new();
+                let _ = self.each(list, &mut |ctx, v| {
+                    ctx.set_local(*local, v.clone());
+                    let k = ctx.eval(key);
+                    keyed.push((k, v));
+                    ControlFlow::Continue(())
+                });
+                keyed.sort_by(|(a, _), (b, _)| order_keys(a, b, *descending));
+                let vals: Vec<Value<'a>> = keyed.into_iter().map(|(_, v)| v).collect();
+                Value::List(List::Vals(Rc::from(vals)))
+            }
+            Op::Take(list, k) => {
+                let k = match self.eval(k) {
+                    Value::Num(d) => d.to_usize().unwrap_or(0),
+                    _ => return Value::Missing,
+                };
+                let mut out = Vec::with_capacity(k.min(16));
+                if k > 0 {
+                    let _ = self.each(list, &mut |_, v| {
+                        out.push(v);
+                        if out.len() >= k {
+                            ControlFlow::Break(())
+                        } else {
+                            ControlFlow::Continue(())
+                        }
+                    });
+                }
+                Value::List(List::Vals(Rc::from(out)))
+            }
+            Op::Exists(list) => {
+                let mut any = false;
+                let _ = self.each(list, &mut |_, _| {
+                    any = true;
+                    ControlFlow::Break(())
+                });
+                Value::Bool(any)
+            }
+            Op::Count(list) => {
+                let mut n: u64 = 0;
+                let _ = self.each(list, &mut |_, _| {
+                    n += 1;
+                    ControlFlow::Continue(())
+                });
+                Value::Num(Decimal::from(n))
+            }
+            Op::First(list) => {
+                let mut first = Value::Missing;
+                let _ = self.each(list, &mut |_, v| {
+                    first = v;
+                    ControlFlow::Break(())
+                });
+                first
+            }
+            Op::Last(list) => {
+                let mut last = Value::Missing;
+                let _ = self.each(list, &mut |_, v| {
+                    last = v;
+                    ControlFlow::Continue(())
+                });
+                last
+            }
+            Op::Quantified {
+                all,
+                list,
+                local,
+                pred,
+            } => {
+                // Kleene: `all` is false on any false, unknown on any unknown, else true;
+                // `any` is the dual.
+                let mut unknown = false;
+                let mut decided = false;
+                let _ = self.each(list, &mut |ctx, v| {
+                    ctx.set_local(*local, v);
+                    match ctx.eval(pred).truth() {
+                        Some(t) if t != *all => {
+                            decided = true;
+                            ControlFlow::Break(())
+                        }
+                        Some(_) => ControlFlow::Continue(()),
+                        None => {
+                            unknown = true;
+                            ControlFlow::Continue(())
+                        }
+                    }
+                });
+                if decided {
+                    Value::Bool(!*all)
+                } else if unknown {
+                    Value::Missing
+                } else {
+                    Value::Bool(*all)
+                }
+            }
+            Op::If(c, a, b) => match self.eval(c).truth() {
+                Some(true) => self.eval(a),
+                Some(false) => self.eval(b),
+                None => Value::Missing,
+            },
+            Op::Call(b, args) => self.builtin(*b, args),
+            Op::Let {
+                local, value, body, ..
+            } => {
+                let v = self.eval(value);
+                self.set_local(*local, v);
+                self.eval(body)
+            }
+        }
+    }
+
+    /// Calls `f` on each element of the list `n` evaluates to, without building the list
+    /// when `n` is a filter or a field projection.
+    fn each(
+        &mut self,
+        n: &'a Node,
+        f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        match &n.op {
+            Op::Where { list, local, pred } => {
+                if TRACE {
+                    self.rec.enter_loop();
+                }
+                let r = self.each(list, &mut |ctx, v| {
+                    ctx.set_local(*local, v.clone());
+                    if ctx.eval(pred).truth() == Some(true) {
+                        f(ctx, v)
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                });
+                if TRACE {
+                    self.rec.leave_loop();
+                }
+                r
+            }
+            Op::MapField(base, i, path) => self.each(base, &mut |ctx, v| {
+                let Value::Record(r) = v else {
+                    return ControlFlow::Continue(());
+                };
+                match r.field(*i) {
+                    Value::List(l) => {
+                        for j in 0..l.len() {
+                            f(ctx, l.get(j))?;
+                        }
+                        ControlFlow::Continue(())
+                    }
+                    Value::Missing => {
+                        if TRACE {
+                            ctx.rec.missing(path);
+                        }
+                        ControlFlow::Continue(())
+                    }
+                    v => f(ctx, v),
+                }
+            }),
+            _ => {
+                let v = self.eval(n);
+                if let Value::List(l) = v {
+                    for j in 0..l.len() {
+                        f(self, l.get(j))?;
+                    }
+                }
+                ControlFlow::Continue(())
+            }
+        }
+    }
+
+    fn builtin(&mut self, b: Builtin, args: &'a [Node]) -> Value<'a> {
+        match b {
+            Builtin::AgeAt => {
+                let at = args.first().map(|a| self.eval(a));
+                match (self.chart.patient.birth_date, at) {
+                    (Some(birth), Some(Value::Date(d))) => {
+                        Value::Num(Decimal::from(birth.whole_years_until(d)))
+                    }
+                    _ => Value::Missing,
+                }
+            }
+            Builtin::DaysBetween | Builtin::Period => {
+                let a = args.first().map(|a| self.eval(a));
+                let c = args.get(1).map(|a| self.eval(a));
+                match (a, c) {
+                    (Some(Value::Date(x)), Some(Value::Date(y))) => {
+                        if b == Builtin::Period {
+                            Value::Period(x, y)
+                        } else {
+                            Value::Num(Decimal::from(x.days_until(y)))
+                        }
+                    }
+                    _ => Value::Missing,
+                }
+            }
+            Builtin::Min | Builtin::Max => {
+                let Some(list) = args.first() else {
+                    return Value::Missing;
+                };
+                let mut best = Value::Missing;
+                let want = if b == Builtin::Min {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
+                let _ = self.each(list, &mut |_, v| {
+                    if !v.is_missing()
+                        && (best.is_missing() || order(&v, &best) == Some(want))
+                    {
+                        best = v;
+                    }
+                    ControlFlow::Continue(())
+                });
+                best
+            }
+            Builtin::Distinct => {
+                let Some(list) = args.first() else {
+                    return Value::Missing;
+                };
+                let mut out: Vec<Value<'a>> = Vec::new();
+                let _ = self.each(list, &mut |_, v| {
+                    if !out.iter().any(|o| equal(o, &v) == Some(true)) {
+                        out.push(v);
+                    }
+                    ControlFlow::Continue(())
+                });
+                Value::List(List::Vals(Rc::from(out)))
+            }
+            Builtin::Coalesce => {
+                for a in args {
+                    let v = self.eval(a);
+                    if !v.is_missing() {
+                        return v;
+                    }
+                }
+                Value::Missing
+            }
+            Builtin::StagePrefix => match args.first().map(|a| self.eval(a)) {
+                Some(Value::Enum(schema, i)) => {
+                    let s = schema.values.get(usize::from(i)).copied().unwrap_or("");
+                    stage_prefix(s).map_or(Value::Missing, Value::Str)
+                }
+                _ => Value::Missing,
+            },
+        }
+    }
+}
+
+/// The Roman-numeral prefix of a stage group value.
+pub(crate) fn stage_prefix(s: &str) -> Option<&'static str> {
+    if s == "0" {
+        return Some("0");
+    }
+    for p in ["IV", "III", "II", "I"] {
+        if s.starts_with(p) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+fn shift(d: Date, k: i64, u: Unit) -> Option<Date> {
+    match u {
+        Unit::Days => d.add_days(k),
+        Unit::Weeks => d.add_days(k.checked_mul(7)?),
+        Unit::Months => d.add_months(k),
+        Unit::Years => d.add_months(k.checked_mul(12)?),
+    }
+}
+
+/// Equality of two present values (`None` when either is missing).
+pub(crate) fn equal(a: &Value<'_>, b: &Value<'_>) -> Option<bool> {
+    Some(match (a, b) {
+        (Value::Missing, _) | (_, Value::Missing) => return None,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Num(x), Value::Num(y)) => x == y,
+        (Value::Date(x), Value::Date(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Code(x), Value::Code(y)) => x == y,
+        (Value::Enum(_, x), Value::Enum(_, y)) => x == y,
+        (Value::Duration(x, u), Value::Duration(y, v)) => x == y && u == v,
+        (Value::Period(a1, b1), Value::Period(a2, b2)) => a1 == a2 && b1 == b2,
+        (Value::Record(x), Value::Record(y)) => std::ptr::addr_eq(*x, *y),
+        _ => false,
+    })
+}
+
+/// Order of two present values of an ordered type.
+fn order(a: &Value<'_>, b: &Value<'_>) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Num(x), Value::Num(y)) => Some(x.cmp(y)),
+        (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
+        (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+        (Value::Enum(_, x), Value::Enum(_, y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+/// Sort order of keys: missing keys last in either direction; the sort is stable.
+fn order_keys(a: &Value<'_>, b: &Value<'_>, descending: bool) -> Ordering {
+    match (a.is_missing(), b.is_missing()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => {
+            let o = order(a, b).unwrap_or(Ordering::Equal);
+            if descending { o.reverse() } else { o }
+        }
+    }
+}
+
+fn compare(op: Cmp, a: &Value<'_>, b: &Value<'_>) -> Option<bool> {
+    match op {
+        Cmp::Eq => equal(a, b),
+        Cmp::Ne => equal(a, b).map(|e| !e),
+        _ => {
+            let o = order(a, b)?;
+            Some(match op {
+                Cmp::Lt => o == Ordering::Less,
+                Cmp::Le => o != Ordering::Greater,
+                Cmp::Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            })
+        }
+    }
+}
+
+fn arith<'a>(op: Arith, a: &Value<'a>, b: &Value<'a>) -> Value<'a> {
+    match (a, b) {
+        (Value::Num(x), Value::Num(y)) => {
+            let r = match op {
+                Arith::Add => x.checked_add(*y),
+                Arith::Sub => x.checked_sub(*y),
+                Arith::Mul => x.checked_mul(*y),
+                Arith::Div => x.checked_div(*y),
+            };
+            r.map_or(Value::Missing, Value::Num)
+        }
+        (Value::Date(d), Value::Duration(k, u)) => {
+            let k = if op == Arith::Sub { k.checked_neg() } else { Some(*k) };
+            k.and_then(|k| shift(*d, k, *u))
+                .map_or(Value::Missing, Value::Date)
+        }
+        _ => Value::Missing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_prefix_reads_the_roman_numeral_prefix() {
+        assert_eq!(stage_prefix("IIIC2"), Some("III"));
+        assert_eq!(stage_prefix("IVB"), Some("IV"));
+        assert_eq!(stage_prefix("IB1"), Some("I"));
+        assert_eq!(stage_prefix("IIA"), Some("II"));
+        assert_eq!(stage_prefix("0"), Some("0"));
+        assert_eq!(stage_prefix("not_applicable"), None);
+        assert_eq!(stage_prefix("unknown"), None);
+    }
+
+    #[test]
+    fn months_clamp_to_month_end_and_leap_days() {
+        let d = |s| Date::parse(s).unwrap();
+        assert_eq!(shift(d("2026-01-31"), 1, Unit::Months), Some(d("2026-02-28")));
+        assert_eq!(shift(d("2028-01-31"), 1, Unit::Months), Some(d("2028-02-29")));
+        assert_eq!(shift(d("2028-02-29"), 1, Unit::Years), Some(d("2029-02-28")));
+        assert_eq!(shift(d("2026-03-31"), -1, Unit::Months), Some(d("2026-02-28")));
+        assert_eq!(shift(d("2026-01-01"), -2, Unit::Weeks), Some(d("2025-12-18")));
+    }
+
+    #[test]
+    fn missing_operands_make_comparisons_unknown() {
+        let one = Value::Num(Decimal::ONE);
+        assert_eq!(compare(Cmp::Eq, &one, &Value::Missing), None);
+        assert_eq!(compare(Cmp::Lt, &Value::Missing, &one), None);
+        assert_eq!(compare(Cmp::Ge, &one, &one), Some(true));
+        assert!(matches!(
+            arith(Arith::Div, &one, &Value::Num(Decimal::ZERO)),
+            Value::Missing
+        ));
+    }
+}

@@ -1,0 +1,243 @@
+//! The compiled form of measure logic: names resolved to slots, locals and field indices,
+//! types checked. Evaluation walks this tree; nothing in it is looked up by name.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+
+use crate::chart::Date;
+use crate::chart::schema::{EnumSchema, RecordSchema};
+use crate::dsl::Span;
+use crate::dsl::ast::{Direction, Unit};
+
+/// The static type of an expression.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Ty {
+    Bool,
+    Num,
+    Date,
+    Str,
+    Id,
+    Code,
+    Duration,
+    Period,
+    Enum(&'static EnumSchema),
+    Record(&'static RecordSchema),
+    List(Box<Ty>),
+    /// The type of an expression that already failed to check (suppresses follow-on errors),
+    /// or of an empty list literal's elements.
+    Any,
+}
+
+impl Ty {
+    pub(crate) fn list_of(t: Ty) -> Ty {
+        Ty::List(Box::new(t))
+    }
+
+    pub(crate) fn element(&self) -> Option<&Ty> {
+        match self {
+            Ty::List(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether a value of `self` can be compared for equality with a value of `other`.
+    pub(crate) fn comparable(&self, other: &Ty) -> bool {
+        match (self, other) {
+            (Ty::Any, _) | (_, Ty::Any) => true,
+            (Ty::Id | Ty::Str, Ty::Id | Ty::Str) => true,
+            (Ty::Enum(a), Ty::Enum(b)) => std::ptr::eq(*a, *b) || a.name == b.name,
+            (Ty::List(a), Ty::List(b)) => a.comparable(b),
+            (a, b) => a == b && !matches!(a, Ty::Record(_)),
+        }
+    }
+
+    pub(crate) fn is_ordered(&self) -> bool {
+        matches!(self, Ty::Num | Ty::Date | Ty::Str | Ty::Enum(_) | Ty::Any)
+    }
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::Bool => f.write_str("boolean"),
+            Ty::Num => f.write_str("number"),
+            Ty::Date => f.write_str("date"),
+            Ty::Str => f.write_str("string"),
+            Ty::Id => f.write_str("id"),
+            Ty::Code => f.write_str("code"),
+            Ty::Duration => f.write_str("duration"),
+            Ty::Period => f.write_str("period"),
+            Ty::Enum(e) => write!(f, "enum {}", e.name),
+            Ty::Record(r) => write!(f, "record {}", r.name),
+            Ty::List(t) => write!(f, "list of {t}"),
+            Ty::Any => f.write_str("any type"),
+        }
+    }
+}
+
+impl fmt::Debug for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A literal known at compile time.
+#[derive(Debug, Clone)]
+pub(crate) enum Const {
+    Missing,
+    Bool(bool),
+    Num(Decimal),
+    Date(Date),
+    Str(Box<str>),
+    Enum(&'static EnumSchema, u16),
+    Duration(i64, Unit),
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// Arithmetic operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// Built-in functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Builtin {
+    AgeAt,
+    DaysBetween,
+    Period,
+    Min,
+    Max,
+    Distinct,
+    Coalesce,
+    StagePrefix,
+}
+
+impl Builtin {
+    pub(crate) const ALL: [(&'static str, Builtin); 8] = [
+        ("age_at", Builtin::AgeAt),
+        ("days_between", Builtin::DaysBetween),
+        ("period", Builtin::Period),
+        ("min", Builtin::Min),
+        ("max", Builtin::Max),
+        ("distinct", Builtin::Distinct),
+        ("coalesce", Builtin::Coalesce),
+        ("stage_prefix", Builtin::StagePrefix),
+    ];
+
+    pub(crate) fn from_name(name: &str) -> Option<Builtin> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+    }
+}
+
+/// Where a parameter of the evaluation comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Param {
+    /// `reporting_period` as a whole.
+    Period,
+    Start,
+    End,
+}
+
+/// A compiled expression: what it does, and where it was written (for traces).
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub(crate) op: Op,
+    pub(crate) span: Span,
+}
+
+/// What a compiled expression does.
+#[derive(Debug, Clone)]
+pub(crate) enum Op {
+    Const(Const),
+    Param(Param),
+    /// A chart root field, by index into the chart schema.
+    Root(u16, &'static str),
+    /// A parameterless define, by slot.
+    Slot(u32),
+    /// A local variable (query element, alias, define parameter), relative to the frame.
+    Local(u32),
+    /// A field of a record, by index; its dictionary path is kept for traces of missing data.
+    Field(Box<Node>, u16, Box<str>),
+    /// A field of every element of a list (flattened when the field is itself a list;
+    /// missing values left out).
+    MapField(Box<Node>, u16, Box<str>),
+    /// `start` / `end` of a period value.
+    PeriodPart(Box<Node>, bool),
+    Not(Box<Node>),
+    Neg(Box<Node>),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Cmp(Cmp, Box<Node>, Box<Node>),
+    Arith(Arith, Box<Node>, Box<Node>),
+    /// `value in list` (or `not in`).
+    In(Box<Node>, Box<Node>, bool),
+    /// `code in valueset` (or `not in`), by value-set index.
+    InValueSet(Box<Node>, u32, bool),
+    /// `x is missing` (false) / `x is present` (true).
+    Presence(Box<Node>, bool),
+    During(Box<Node>, Box<Node>),
+    Within {
+        value: Box<Node>,
+        length: Box<Node>,
+        direction: Direction,
+        anchor: Box<Node>,
+    },
+    /// `amount unit`.
+    Duration(Box<Node>, Unit),
+    MakeList(Vec<Node>),
+    Where {
+        list: Box<Node>,
+        local: u32,
+        pred: Box<Node>,
+    },
+    Sorted {
+        list: Box<Node>,
+        local: u32,
+        key: Box<Node>,
+        descending: bool,
+    },
+    Take(Box<Node>, Box<Node>),
+    Exists(Box<Node>),
+    Count(Box<Node>),
+    First(Box<Node>),
+    Last(Box<Node>),
+    Quantified {
+        all: bool,
+        list: Box<Node>,
+        local: u32,
+        pred: Box<Node>,
+    },
+    If(Box<Node>, Box<Node>, Box<Node>),
+    Call(Builtin, Vec<Node>),
+    /// Binds `value` to a local, then evaluates `body` (an inlined parameterised define).
+    Let {
+        local: u32,
+        value: Box<Node>,
+        body: Box<Node>,
+    },
+}
+
+impl Node {
+    pub(crate) fn new(op: Op, span: Span) -> Node {
+        Node { op, span }
+    }
+
+    pub(crate) fn boxed(self) -> Box<Node> {
+        Box::new(self)
+    }
+}

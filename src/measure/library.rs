@@ -1,0 +1,1034 @@
+//! A compiled measure library: every `.oqm` file of a directory (measures and `lib`
+//! modules) and its value sets, checked together and compiled once. Immutable, `Send + Sync`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::eval::{Ctx, Program};
+use super::ir::{Node, Ty};
+use super::lower::{Compiler, SlotDef, Unit0};
+use super::outcome::{CriterionTrace, Explanation, Outcome, Population, Populations, Step};
+use super::trace::Event;
+use super::value::{Shown, Value};
+use super::valueset::ValueSet;
+use crate::chart::Chart;
+use crate::dsl::ast::{self, File, Header, MetaValue, PopulationKind};
+use crate::dsl::{Diagnostic, Source, Span, did_you_mean};
+use crate::round::Period;
+
+/// Whether a higher or a lower rate is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// The numerator is the desired outcome.
+    HigherIsBetter,
+    /// The numerator is the undesired event (overuse, aggressive end-of-life care).
+    LowerIsBetter,
+}
+
+/// How a measure is scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scoring {
+    /// A proportion (numerator over denominator).
+    Proportion,
+    /// Computed and reported, never in the Overall Quality Score or certification.
+    Informational,
+    /// All-or-none over component measures.
+    CompositeAllOrNone,
+}
+
+/// A measure's metadata.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct MeasureInfo {
+    /// Stable id (`module.kebab-name`).
+    pub id: String,
+    /// Title shown in reports.
+    pub title: String,
+    /// Module.
+    pub module: String,
+    /// Reporting tracks; the first is the module's own.
+    pub tracks: Vec<String>,
+    /// Direction.
+    pub direction: Direction,
+    /// Scoring.
+    pub scoring: Scoring,
+    /// Source measure or guideline.
+    pub source: String,
+    /// Spec version.
+    pub version: String,
+    /// Optional longer description.
+    pub description: Option<String>,
+    /// Component ids (composites only).
+    pub components: Vec<String>,
+    /// Stratifier names, in declaration order.
+    pub stratifiers: Vec<String>,
+    /// The spec file.
+    pub file: String,
+}
+
+/// Every diagnostic of a library that did not check, file by file.
+#[derive(Clone)]
+pub struct CheckErrors {
+    files: Vec<(Source, Vec<Diagnostic>)>,
+}
+
+impl CheckErrors {
+    /// The files with diagnostics, each with its source and diagnostics.
+    pub fn files(&self) -> impl Iterator<Item = (&Source, &[Diagnostic])> {
+        self.files.iter().map(|(s, d)| (s, d.as_slice()))
+    }
+
+    /// The number of errors.
+    pub fn error_count(&self) -> usize {
+        self.files.iter().map(|(_, d)| d.len()).sum()
+    }
+}
+
+impl fmt::Display for CheckErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (source, diags) in &self.files {
+            for d in diags {
+                f.write_str(&d.render(source))?;
+            }
+        }
+        write!(f, "{} error(s)", self.error_count())
+    }
+}
+
+impl fmt::Debug for CheckErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for CheckErrors {}
+
+/// Why a library could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// A file or directory could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The specs do not check.
+    #[error("{0}")]
+    Check(#[from] CheckErrors),
+}
+
+pub(crate) struct Compiled {
+    pub(crate) node: Node,
+    pub(crate) locals: u32,
+}
+
+pub(crate) struct MeasureDef {
+    pub(crate) info: MeasureInfo,
+    pub(crate) file: usize,
+    pub(crate) criteria: [Option<Compiled>; 6],
+    pub(crate) stratifiers: Vec<Compiled>,
+    pub(crate) components: Vec<usize>,
+}
+
+/// A checked and compiled measure library.
+pub struct Library {
+    sources: Vec<Source>,
+    slots: Vec<SlotDef>,
+    valuesets: Vec<ValueSet>,
+    measures: Vec<MeasureDef>,
+    /// Evaluation order: components before the composites that use them.
+    order: Vec<usize>,
+    by_id: HashMap<String, usize>,
+}
+
+impl fmt::Debug for Library {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Library")
+            .field("measures", &self.measures.len())
+            .field("shared_defines", &self.slots.len())
+            .field("valuesets", &self.valuesets.len())
+            .finish()
+    }
+}
+
+/// A spec or value-set file given as text.
+#[derive(Debug, Clone)]
+pub struct SpecFile {
+    /// Its name in diagnostics (a path relative to the library root).
+    pub name: String,
+    /// Its text.
+    pub text: String,
+}
+
+impl SpecFile {
+    /// A file named `name` holding `text`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SpecFile {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+}
+
+mod bundled_files {
+    include!(concat!(env!("OUT_DIR"), "/bundled_specs.rs"));
+}
+
+impl Library {
+    /// Loads and compiles every `*.oqm` below `dir` and every `valuesets/*.json`.
+    pub fn load(dir: &Path) -> Result<Library, LoadError> {
+        let mut specs = Vec::new();
+        let mut valuesets = Vec::new();
+        collect(dir, dir, &mut specs, &mut valuesets)?;
+        specs.sort_by(|a, b| a.name.cmp(&b.name));
+        valuesets.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Library::from_files(specs, valuesets)?)
+    }
+
+    /// The library compiled from the crate's own `measure-specs/` (embedded at build time).
+    pub fn bundled() -> Result<&'static Library, &'static CheckErrors> {
+        static BUNDLED: std::sync::OnceLock<Result<Library, CheckErrors>> =
+            std::sync::OnceLock::new();
+        BUNDLED
+            .get_or_init(|| {
+                let specs = bundled_files::SPECS
+                    .iter()
+                    .map(|(n, t)| SpecFile::new(*n, *t))
+                    .collect();
+                let vs = bundled_files::VALUESETS
+                    .iter()
+                    .map(|(n, t)| SpecFile::new(*n, *t))
+                    .collect();
+                Library::from_files(specs, vs)
+            })
+            .as_ref()
+    }
+
+    /// Checks and compiles spec files and value-set files; every error of every file is
+    /// reported.
+    pub fn from_files(specs: Vec<SpecFile>, valuesets: Vec<SpecFile>) -> Result<Library, CheckErrors> {
+        build(specs, valuesets)
+    }
+
+    /// The measures, in file-name order.
+    pub fn measures(&self) -> impl ExactSizeIterator<Item = &MeasureInfo> {
+        self.measures.iter().map(|m| &m.info)
+    }
+
+    /// The index of measure `id`.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The metadata of measure `index`.
+    pub fn measure(&self, index: usize) -> Option<&MeasureInfo> {
+        self.measures.get(index).map(|m| &m.info)
+    }
+
+    /// A measure id close to `id`, for "did you mean" messages.
+    pub fn suggest(&self, id: &str) -> Option<&str> {
+        did_you_mean(id, self.by_id.keys().map(String::as_str))
+    }
+
+    fn program(&self) -> Program<'_> {
+        Program {
+            slots: &self.slots,
+            valuesets: &self.valuesets,
+        }
+    }
+
+    /// Evaluates every measure on `chart` for `period`; one outcome per measure, in
+    /// [`Library::measures`] order.
+    pub fn evaluate(&self, chart: &Chart, period: Period) -> Vec<Outcome> {
+        let mut out = Vec::with_capacity(self.measures.len());
+        self.evaluate_into(chart, period, &mut out);
+        out
+    }
+
+    /// As [`Library::evaluate`], into a caller's buffer (cleared first) to reuse its
+    /// allocation across charts.
+    pub fn evaluate_into(&self, chart: &Chart, period: Period, out: &mut Vec<Outcome>) {
+        out.clear();
+        out.extend((0..self.measures.len()).map(|i| Outcome {
+            measure: i,
+            populations: Populations::NONE,
+            strata: Vec::new(),
+        }));
+        let mut ctx: Ctx<'_, false> = Ctx::new(chart, self.program(), period.start, period.end);
+        for &i in &self.order {
+            let pops = self.populations(&mut ctx, i, out);
+            let strata = self.strata(&mut ctx, i);
+            out[i].populations = pops;
+            out[i].strata = strata;
+        }
+    }
+
+    /// Evaluates only the measures `indices` (and the components they need); one outcome
+    /// per requested index, in the order given. Unknown indices are skipped.
+    pub fn evaluate_selected(&self, chart: &Chart, period: Period, indices: &[usize]) -> Vec<Outcome> {
+        let mut need = vec![false; self.measures.len()];
+        let mut stack: Vec<usize> = indices.iter().copied().filter(|i| *i < need.len()).collect();
+        while let Some(i) = stack.pop() {
+            if !need[i] {
+                need[i] = true;
+                stack.extend(self.measures[i].components.iter().copied());
+            }
+        }
+        let mut all: Vec<Outcome> = (0..self.measures.len())
+            .map(|i| Outcome {
+                measure: i,
+                populations: Populations::NONE,
+                strata: Vec::new(),
+            })
+            .collect();
+        let mut ctx: Ctx<'_, false> = Ctx::new(chart, self.program(), period.start, period.end);
+        for &i in &self.order {
+            if need[i] {
+                all[i].populations = self.populations(&mut ctx, i, &all);
+                all[i].strata = self.strata(&mut ctx, i);
+            }
+        }
+        indices
+            .iter()
+            .filter_map(|&i| all.get(i).cloned())
+            .collect()
+    }
+
+    fn populations<'a, const T: bool>(&'a self, ctx: &mut Ctx<'a, T>, i: usize, done: &[Outcome]) -> Populations {
+        let m = &self.measures[i];
+        let mut met = |p: PopulationKind| -> Option<bool> {
+            m.criteria[p as usize]
+                .as_ref()
+                .map(|c| ctx.criterion(&c.node, c.locals))
+        };
+        let ipp = met(PopulationKind::InitialPopulation).unwrap_or(false);
+        if !ipp {
+            return Populations::NONE;
+        }
+        if m.info.scoring == Scoring::CompositeAllOrNone {
+            return composite(ipp, m.components.iter().map(|&c| done[c].populations));
+        }
+        let denom = met(PopulationKind::Denominator).unwrap_or(true);
+        let denex = denom && met(PopulationKind::DenominatorExclusion).unwrap_or(false);
+        let numer = denom && !denex && met(PopulationKind::Numerator).unwrap_or(false);
+        let numex = numer && met(PopulationKind::NumeratorExclusion).unwrap_or(false);
+        let denexcep =
+            denom && !denex && !numer && met(PopulationKind::DenominatorException).unwrap_or(false);
+        Populations::from_criteria(ipp, denom, denex, denexcep, numer, numex)
+    }
+
+    fn strata<'a, const T: bool>(&'a self, ctx: &mut Ctx<'a, T>, i: usize) -> Vec<Option<String>> {
+        self.measures[i]
+            .stratifiers
+            .iter()
+            .map(|s| stratum_text(&ctx.top(&s.node, s.locals)))
+            .collect()
+    }
+
+    /// Explains why `chart` is or is not in each population of measure `index`: the value
+    /// of every expression and define that decided each criterion, with source locations,
+    /// and the missing fields met on the way. This shows patient values: asking for it is
+    /// the explicit opt-in. `None` for an unknown index.
+    pub fn explain(&self, chart: &Chart, period: Period, index: usize) -> Option<Explanation> {
+        let m = self.measures.get(index)?;
+        let outcome = self.evaluate_selected(chart, period, &[index]).pop()?;
+        let mut criteria = Vec::new();
+        let mut all_missing: Vec<String> = Vec::new();
+        for kind in PopulationKind::ALL {
+            let Some(c) = &m.criteria[kind as usize] else {
+                continue;
+            };
+            // A fresh evaluation per criterion, so each shows its own define evaluations.
+            let mut ctx: Ctx<'_, true> = Ctx::new(chart, self.program(), period.start, period.end);
+            ctx.rec.slot_info = self.slots.iter().map(|s| (s.name.clone(), s.file)).collect();
+            ctx.rec.start(m.file);
+            let v = ctx.top(&c.node, c.locals);
+            let steps = ctx
+                .rec
+                .events
+                .iter()
+                .map(|e| self.step(e))
+                .collect();
+            let missing: Vec<String> = ctx.rec.missing.iter().map(|s| s.to_string()).collect();
+            for f in &missing {
+                if !all_missing.contains(f) {
+                    all_missing.push(f.clone());
+                }
+            }
+            criteria.push(CriterionTrace {
+                criterion: kind.keyword().to_owned(),
+                value: Shown(&v).to_string(),
+                steps,
+                missing_fields: missing,
+            });
+        }
+        if m.info.scoring == Scoring::CompositeAllOrNone {
+            let parts = self.evaluate_selected(chart, period, &m.components);
+            for (id, o) in m.info.components.iter().zip(parts) {
+                let pops: Vec<&str> = o.populations.iter().map(Population::code).collect();
+                let role = if !o.populations.in_net_denominator() {
+                    "not in its net denominator: does not count"
+                } else if o.populations.net_numerator() {
+                    "numerator met"
+                } else {
+                    "numerator not met: fails the composite"
+                };
+                criteria.push(CriterionTrace {
+                    criterion: format!("component {id}"),
+                    value: if pops.is_empty() { "none".to_owned() } else { pops.join(", ") },
+                    steps: vec![Step {
+                        depth: 0,
+                        location: String::new(),
+                        code: role.to_owned(),
+                        value: String::new(),
+                    }],
+                    missing_fields: Vec::new(),
+                });
+            }
+        }
+        Some(Explanation {
+            measure: m.info.id.clone(),
+            period: period.to_string(),
+            populations: outcome.populations,
+            strata: m
+                .info
+                .stratifiers
+                .iter()
+                .cloned()
+                .zip(outcome.strata)
+                .collect(),
+            criteria,
+            missing_fields: all_missing,
+        })
+    }
+
+    fn step(&self, e: &Event) -> Step {
+        let source = &self.sources[e.file];
+        match &e.define {
+            Some(name) => Step {
+                depth: e.depth,
+                location: source.name().to_owned(),
+                code: format!("define {name}"),
+                value: e.value.clone(),
+            },
+            None => {
+                let (line, col) = source.line_col(e.span.start);
+                let text = source.slice(e.span);
+                let first = text.lines().next().unwrap_or("");
+                let code = if first.len() < text.len() {
+                    format!("{first} …")
+                } else {
+                    first.to_owned()
+                };
+                Step {
+                    depth: e.depth,
+                    location: format!("{}:{line}:{col}", source.name()),
+                    code,
+                    value: e.value.clone(),
+                }
+            }
+        }
+    }
+}
+
+/// The composite rule: in DENOM when in the IPP and in the net denominator of at least one
+/// component; NUMER when every such component has its numerator met (a numerator exclusion
+/// counts as not met).
+pub(crate) fn composite(ipp: bool, components: impl Iterator<Item = Populations>) -> Populations {
+    let mut eligible = false;
+    let mut all_met = true;
+    for p in components {
+        if p.in_net_denominator() {
+            eligible = true;
+            all_met &= p.net_numerator();
+        }
+    }
+    let denom = ipp && eligible;
+    Populations::from_criteria(ipp, denom, false, false, denom && all_met, false)
+}
+
+fn stratum_text(v: &Value<'_>) -> Option<String> {
+    match v {
+        Value::Missing => None,
+        Value::Str(s) => Some((*s).to_owned()),
+        Value::List(l) if l.len() == 0 => None,
+        other => Some(Shown(other).to_string()),
+    }
+}
+
+fn collect(
+    root: &Path,
+    dir: &Path,
+    specs: &mut Vec<SpecFile>,
+    valuesets: &mut Vec<SpecFile>,
+) -> Result<(), LoadError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| LoadError::Io { path, source }
+    };
+    let entries = std::fs::read_dir(dir).map_err(io(dir))?;
+    for entry in entries {
+        let entry = entry.map_err(io(dir))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(io(&path))?;
+        if kind.is_dir() {
+            collect(root, &path, specs, valuesets)?;
+            continue;
+        }
+        let name = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let ext = path.extension().and_then(|e| e.to_str());
+        let in_valuesets = name.starts_with("valuesets/");
+        match ext {
+            Some("oqm") => specs.push(SpecFile::new(name, std::fs::read_to_string(&path).map_err(io(&path))?)),
+            Some("json") if in_valuesets => {
+                valuesets.push(SpecFile::new(name, std::fs::read_to_string(&path).map_err(io(&path))?));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+const DIRECTIONS: [&str; 2] = ["higher_is_better", "lower_is_better"];
+const SCORINGS: [&str; 3] = ["proportion", "informational", "composite_all_or_none"];
+const META_KEYS: [&str; 9] = [
+    "title",
+    "module",
+    "tracks",
+    "direction",
+    "scoring",
+    "source",
+    "version",
+    "description",
+    "components",
+];
+
+struct Meta {
+    info: MeasureInfo,
+    components: Vec<ast::Path>,
+}
+
+fn check_metadata(id: &ast::Path, entries: &[ast::MetaEntry], file: &str, diags: &mut Vec<Diagnostic>) -> Meta {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let get_str = |v: &MetaValue, key: &str, diags: &mut Vec<Diagnostic>| -> String {
+        match v {
+            MetaValue::Str(s, _) => s.clone(),
+            other => {
+                diags.push(Diagnostic::error(
+                    "E0208",
+                    other.span(),
+                    format!("`{key}` takes a quoted string"),
+                ));
+                String::new()
+            }
+        }
+    };
+    let mut info = MeasureInfo {
+        id: id.dotted(),
+        title: String::new(),
+        module: String::new(),
+        tracks: Vec::new(),
+        direction: Direction::HigherIsBetter,
+        scoring: Scoring::Proportion,
+        source: String::new(),
+        version: String::new(),
+        description: None,
+        components: Vec::new(),
+        stratifiers: Vec::new(),
+        file: file.to_owned(),
+    };
+    let mut components = Vec::new();
+    let mut module_span = id.span;
+    let mut tracks_span = id.span;
+    for e in entries {
+        let key = e.key.text.as_str();
+        if let Some(first) = seen.get(key) {
+            diags.push(
+                Diagnostic::error("E0208", e.key.span, format!("`{key}` is given twice"))
+                    .with_label(*first, "first given here"),
+            );
+            continue;
+        }
+        seen.insert(key, e.key.span);
+        let word = |v: &MetaValue, allowed: &[&str], diags: &mut Vec<Diagnostic>| -> Option<String> {
+            match v {
+                MetaValue::Word(p) => {
+                    let w = p.dotted();
+                    if allowed.is_empty() || allowed.contains(&w.as_str()) {
+                        return Some(w);
+                    }
+                    let mut d = Diagnostic::error(
+                        "E0208",
+                        p.span,
+                        format!("`{w}` is not a valid `{key}`"),
+                    );
+                    d = match did_you_mean(&w, allowed.iter().copied()) {
+                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                        None => d.with_help(format!("one of: {}", allowed.join(", "))),
+                    };
+                    diags.push(d);
+                    None
+                }
+                other => {
+                    diags.push(Diagnostic::error(
+                        "E0208",
+                        other.span(),
+                        format!("`{key}` takes a bare word"),
+                    ));
+                    None
+                }
+            }
+        };
+        match key {
+            "title" => info.title = get_str(&e.value, key, diags),
+            "source" => info.source = get_str(&e.value, key, diags),
+            "version" => info.version = get_str(&e.value, key, diags),
+            "description" => info.description = Some(get_str(&e.value, key, diags)),
+            "module" => {
+                module_span = e.value.span();
+                info.module = word(&e.value, &[], diags).unwrap_or_default();
+            }
+            "direction" => {
+                if let Some(w) = word(&e.value, &DIRECTIONS, diags) {
+                    info.direction = if w == "lower_is_better" {
+                        Direction::LowerIsBetter
+                    } else {
+                        Direction::HigherIsBetter
+                    };
+                }
+            }
+            "scoring" => {
+                if let Some(w) = word(&e.value, &SCORINGS, diags) {
+                    info.scoring = match w.as_str() {
+                        "informational" => Scoring::Informational,
+                        "composite_all_or_none" => Scoring::CompositeAllOrNone,
+                        _ => Scoring::Proportion,
+                    };
+                }
+            }
+            "tracks" | "components" => match &e.value {
+                MetaValue::List(items, span) => {
+                    if key == "tracks" {
+                        tracks_span = *span;
+                        info.tracks = items.iter().map(ast::Path::dotted).collect();
+                    } else {
+                        info.components = items.iter().map(ast::Path::dotted).collect();
+                        components = items.clone();
+                    }
+                }
+                other => diags.push(Diagnostic::error(
+                    "E0208",
+                    other.span(),
+                    format!("`{key}` takes a list: `[a, b]`"),
+                )),
+            },
+            _ => {
+                let mut d = Diagnostic::error(
+                    "E0208",
+                    e.key.span,
+                    format!("unknown metadata key `{key}`"),
+                );
+                d = match did_you_mean(key, META_KEYS) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(format!("the keys are: {}", META_KEYS.join(", "))),
+                };
+                diags.push(d);
+            }
+        }
+    }
+    for required in ["title", "module", "tracks", "direction", "scoring", "source", "version"] {
+        if !seen.contains_key(required) {
+            diags.push(
+                Diagnostic::error("E0208", id.span, format!("metadata `{required}` is missing"))
+                    .with_help("every measure states title, module, tracks, direction, scoring, source and version"),
+            );
+        }
+    }
+    let prefix = id.segments.first().map(|s| s.text.as_str()).unwrap_or("");
+    if id.segments.len() != 2 {
+        diags.push(
+            Diagnostic::error("E0208", id.span, "a measure id is `module.name`")
+                .with_help("e.g. `core.tobacco-use-status-documented`"),
+        );
+    } else if !info.module.is_empty() && info.module != prefix {
+        diags.push(
+            Diagnostic::error(
+                "E0208",
+                module_span,
+                format!("module `{}` does not match the id's module `{prefix}`", info.module),
+            )
+            .with_label(id.span, "the id"),
+        );
+    }
+    if seen.contains_key("tracks") && info.tracks.first() != Some(&info.module) && !info.module.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "E0208",
+                tracks_span,
+                format!("the first track must be the measure's module `{}`", info.module),
+            ),
+        );
+    }
+    let composite = info.scoring == Scoring::CompositeAllOrNone;
+    if composite && components.is_empty() {
+        diags.push(Diagnostic::error(
+            "E0212",
+            id.span,
+            "a composite measure lists its `components [...]`",
+        ));
+    }
+    if !composite && seen.contains_key("components") {
+        diags.push(Diagnostic::error(
+            "E0212",
+            seen["components"],
+            "only `composite_all_or_none` measures have components",
+        ));
+    }
+    Meta { info, components }
+}
+
+struct Parsed {
+    source: Source,
+    ast: File,
+    diags: Vec<Diagnostic>,
+}
+
+fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, CheckErrors> {
+    let parsed: Vec<Parsed> = specs
+        .into_iter()
+        .map(|f| {
+            let (ast, diags) = crate::dsl::parse(&f.text);
+            Parsed {
+                source: Source::new(f.name, f.text),
+                ast,
+                diags,
+            }
+        })
+        .collect();
+    // Value sets: their errors are reported against their own file.
+    let mut vs_errors: Vec<(Source, Vec<Diagnostic>)> = Vec::new();
+    let mut valuesets: Vec<ValueSet> = Vec::new();
+    let mut vs_index: HashMap<String, u32> = HashMap::new();
+    for f in vs_files {
+        let source = Source::new(f.name.clone(), f.text.clone());
+        match ValueSet::from_json(&f.text) {
+            Ok(vs) => {
+                let stem = f
+                    .name
+                    .rsplit('/')
+                    .next()
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .unwrap_or("");
+                if vs.name != stem {
+                    vs_errors.push((
+                        source,
+                        vec![Diagnostic::error(
+                            "E0211",
+                            Span::new(0, 0),
+                            format!("value set `{}` must be in a file named `{}.json`", vs.name, vs.name),
+                        )],
+                    ));
+                    continue;
+                }
+                let idx = u32::try_from(valuesets.len()).unwrap_or(u32::MAX);
+                vs_index.insert(vs.name.clone(), idx);
+                valuesets.push(vs);
+            }
+            Err(e) => vs_errors.push((
+                source,
+                vec![Diagnostic::error("E0211", Span::new(0, 0), format!("invalid value set: {e}"))],
+            )),
+        }
+    }
+
+    let parsed = parsed;
+    let mut extra: Vec<Vec<Diagnostic>> = vec![Vec::new(); parsed.len()];
+    // Headers: library ids and measure ids, unique across the library.
+    let mut libs: HashMap<String, usize> = HashMap::new();
+    let mut measure_ids: HashMap<String, usize> = HashMap::new();
+    for (i, p) in parsed.iter().enumerate() {
+        let (id, is_lib) = match &p.ast.header {
+            Some(Header::Library { id }) => (id, true),
+            Some(Header::Measure { id, .. }) => (id, false),
+            None => continue,
+        };
+        let text = id.dotted();
+        let map = if is_lib { &mut libs } else { &mut measure_ids };
+        if let Some(&other) = map.get(&text) {
+            let other_name = parsed[other].source.name().to_owned();
+            extra[i].push(
+                Diagnostic::error(
+                    "E0209",
+                    id.span,
+                    format!("`{text}` is already declared in {other_name}"),
+                )
+                .with_help("ids are unique across the library"),
+            );
+        } else {
+            map.insert(text, i);
+        }
+    }
+
+    // Per-file name tables and `use` resolution.
+    let mut units = Vec::with_capacity(parsed.len());
+    for (i, p) in parsed.iter().enumerate() {
+        let mut defines: HashMap<&str, &ast::Define> = HashMap::new();
+        for d in &p.ast.defines {
+            if let Some(prev) = defines.insert(d.name.text.as_str(), d) {
+                extra[i].push(
+                    Diagnostic::error(
+                        "E0209",
+                        d.name.span,
+                        format!("`{}` is defined twice", d.name.text),
+                    )
+                    .with_label(prev.name.span, "first defined here"),
+                );
+            }
+        }
+        let mut uses = Vec::new();
+        for u in &p.ast.uses {
+            let name = u.dotted();
+            match libs.get(&name) {
+                Some(&l) => uses.push(l),
+                None => {
+                    let mut d =
+                        Diagnostic::error("E0210", u.span, format!("unknown library `{name}`"));
+                    d = match did_you_mean(&name, libs.keys().map(String::as_str)) {
+                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                        None => d.with_help(
+                            "libraries are `library lib.NAME` files, e.g. in `measure-specs/lib/`",
+                        ),
+                    };
+                    extra[i].push(d);
+                }
+            }
+        }
+        units.push(Unit0 { defines, uses });
+    }
+    let mut compiler = Compiler::new(units, vs_index);
+    type Pending = (usize, MeasureInfo, [Option<Compiled>; 6], Vec<Compiled>, Vec<ast::Path>);
+    let mut measures: Vec<Pending> = Vec::new();
+    for (fi, p) in parsed.iter().enumerate() {
+        compiler.check_all_defines(fi, &p.ast.defines);
+        match &p.ast.header {
+            Some(Header::Library { .. }) | None => {
+                for pop in &p.ast.populations {
+                    extra[fi].push(Diagnostic::error(
+                        "E0214",
+                        pop.span,
+                        "a library holds defines only",
+                    ));
+                }
+                for s in &p.ast.stratifiers {
+                    extra[fi].push(Diagnostic::error("E0214", s.name.span, "a library holds defines only"));
+                }
+                if p.ast.header.is_none() && p.diags.is_empty() {
+                    extra[fi].push(Diagnostic::error(
+                        "E0213",
+                        Span::new(0, 0),
+                        "a file starts with `measure ID { ... }` or `library lib.NAME`",
+                    ));
+                }
+            }
+            Some(Header::Measure { id, metadata }) => {
+                let meta = check_metadata(id, metadata, p.source.name(), &mut extra[fi]);
+                let composite = meta.info.scoring == Scoring::CompositeAllOrNone;
+                let mut criteria: [Option<Compiled>; 6] = Default::default();
+                for pop in &p.ast.populations {
+                    let slot = pop.kind as usize;
+                    if criteria[slot].is_some() {
+                        extra[fi].push(Diagnostic::error(
+                            "E0209",
+                            pop.span,
+                            format!("`{}` is given twice", pop.kind.keyword()),
+                        ));
+                        continue;
+                    }
+                    if composite && pop.kind != PopulationKind::InitialPopulation {
+                        extra[fi].push(
+                            Diagnostic::error(
+                                "E0212",
+                                pop.span,
+                                format!("a composite has no `{}` of its own", pop.kind.keyword()),
+                            )
+                            .with_help("its denominator and numerator come from its components"),
+                        );
+                        continue;
+                    }
+                    let (node, ty, locals) = compiler.top(fi, &pop.criterion);
+                    if ty != Ty::Bool && ty != Ty::Any {
+                        extra[fi].push(Diagnostic::error(
+                            "E0202",
+                            pop.criterion.span,
+                            format!("a population criterion must be boolean, found {ty}"),
+                        ));
+                    }
+                    criteria[slot] = Some(Compiled { node, locals });
+                }
+                if criteria[PopulationKind::InitialPopulation as usize].is_none() {
+                    extra[fi].push(Diagnostic::error(
+                        "E0213",
+                        id.span,
+                        "the measure has no `initial_population`",
+                    ));
+                }
+                let mut strat = Vec::new();
+                let mut info = meta.info;
+                for s in &p.ast.stratifiers {
+                    if info.stratifiers.contains(&s.name.text) {
+                        extra[fi].push(Diagnostic::error("E0209", s.name.span, format!("stratifier `{}` is given twice", s.name.text)));
+                        continue;
+                    }
+                    let (node, ty, locals) = compiler.top(fi, &s.expr);
+                    if matches!(ty, Ty::List(_) | Ty::Record(_) | Ty::Period) {
+                        extra[fi].push(Diagnostic::error(
+                            "E0202",
+                            s.expr.span,
+                            format!("a stratifier yields one value per chart, found {ty}"),
+                        ));
+                    }
+                    info.stratifiers.push(s.name.text.clone());
+                    strat.push(Compiled { node, locals });
+                }
+                measures.push((fi, info, criteria, strat, meta.components));
+            }
+        }
+    }
+
+    // Composite components: known ids, no cycles.
+    let index: HashMap<String, usize> = measures
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.1.id.clone(), i))
+        .collect();
+    let mut comp_idx: Vec<Vec<usize>> = vec![Vec::new(); measures.len()];
+    for (mi, m) in measures.iter().enumerate() {
+        for c in &m.4 {
+            let id = c.dotted();
+            match index.get(&id) {
+                Some(&ci) => comp_idx[mi].push(ci),
+                None => {
+                    let mut d = Diagnostic::error("E0212", c.span, format!("unknown component measure `{id}`"));
+                    if let Some(s) = did_you_mean(&id, index.keys().map(String::as_str)) {
+                        d = d.with_help(format!("did you mean `{s}`?"));
+                    }
+                    extra[m.0].push(d);
+                }
+            }
+        }
+    }
+    let order = match topo_order(&comp_idx) {
+        Ok(o) => o,
+        Err(cycle) => {
+            for &mi in &cycle {
+                let m = &measures[mi];
+                let names: Vec<&str> = cycle.iter().map(|&i| measures[i].1.id.as_str()).collect();
+                let span = m.4.first().map_or(Span::new(0, 0), |c| c.span);
+                extra[m.0].push(
+                    Diagnostic::error(
+                        "E0212",
+                        span,
+                        format!("composite `{}` contains itself through its components", m.1.id),
+                    )
+                    .with_help(format!("the cycle: {}", names.join(" → "))),
+                );
+            }
+            Vec::new()
+        }
+    };
+
+    // Gather every diagnostic.
+    let mut errors: Vec<(Source, Vec<Diagnostic>)> = Vec::new();
+    let checker_diags = std::mem::take(&mut compiler.diags);
+    for ((p, cd), ex) in parsed.iter().zip(checker_diags).zip(extra) {
+        let mut all = p.diags.clone();
+        all.extend(cd);
+        all.extend(ex);
+        all.sort_by_key(|d| (d.span.start, d.code));
+        all.dedup_by(|a, b| a.span == b.span && a.message == b.message);
+        if !all.is_empty() {
+            errors.push((p.source.clone(), all));
+        }
+    }
+    errors.extend(vs_errors);
+    if !errors.is_empty() {
+        return Err(CheckErrors { files: errors });
+    }
+    let slots = std::mem::take(&mut compiler.slots);
+    drop(compiler);
+    let sources: Vec<Source> = parsed.iter().map(|p| p.source.clone()).collect();
+    let measures: Vec<MeasureDef> = measures
+        .into_iter()
+        .zip(comp_idx)
+        .map(|((file, info, criteria, stratifiers, _), components)| MeasureDef {
+            info,
+            file,
+            criteria,
+            stratifiers,
+            components,
+        })
+        .collect();
+    let by_id = measures
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.info.id.clone(), i))
+        .collect();
+    Ok(Library {
+        sources,
+        slots,
+        valuesets,
+        measures,
+        order,
+        by_id,
+    })
+}
+
+/// Components before composites; `Err` with the measures of a cycle.
+fn topo_order(deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit(i: usize, deps: &[Vec<usize>], marks: &mut [Mark], out: &mut Vec<usize>, stack: &mut Vec<usize>) -> Result<(), Vec<usize>> {
+        match marks[i] {
+            Mark::Done => return Ok(()),
+            Mark::Active => {
+                let from = stack.iter().position(|&s| s == i).unwrap_or(0);
+                let mut cycle = stack[from..].to_vec();
+                cycle.push(i);
+                return Err(cycle);
+            }
+            Mark::New => {}
+        }
+        marks[i] = Mark::Active;
+        stack.push(i);
+        for &d in &deps[i] {
+            visit(d, deps, marks, out, stack)?;
+        }
+        stack.pop();
+        marks[i] = Mark::Done;
+        out.push(i);
+        Ok(())
+    }
+    let mut marks = vec![Mark::New; deps.len()];
+    let mut out = Vec::with_capacity(deps.len());
+    for i in 0..deps.len() {
+        let mut stack = Vec::new();
+        visit(i, deps, &mut marks, &mut out, &mut stack)?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,1080 @@
+//! The checker and compiler of expressions: resolves every name (element fields, aliases,
+//! parameters, defines, chart roots, `reporting_period`, enumeration values), types every
+//! expression and lowers it to the IR in one pass, reporting every error it finds.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+use super::ir::{Arith, Builtin, Cmp, Const, Node, Op, Param, Ty};
+use crate::chart::Date;
+use crate::chart::schema::{BaseType, FieldType, RecordSchema, Scalar};
+use crate::dsl::ast::{BinOp, Define, Expr, ExprKind, Name, Unit};
+use crate::dsl::{Diagnostic, Span, did_you_mean};
+
+/// A parsed file as the compiler sees it.
+pub(crate) struct Unit0<'f> {
+    /// Its own defines by name.
+    pub(crate) defines: HashMap<&'f str, &'f Define>,
+    /// The library files it uses (indices into the compiler's files), in `use` order.
+    pub(crate) uses: Vec<usize>,
+}
+
+/// The state of a parameterless define's compilation.
+#[derive(Clone)]
+enum DefState {
+    InProgress,
+    Done(u32, Ty),
+    Failed,
+}
+
+/// A compiled parameterless define: evaluated at most once per chart.
+pub(crate) struct SlotDef {
+    pub(crate) name: String,
+    pub(crate) file: usize,
+    pub(crate) node: Node,
+    pub(crate) locals: u32,
+}
+
+/// Library-wide compilation state: every file, the shared slots, value sets.
+pub(crate) struct Compiler<'f> {
+    pub(crate) units: Vec<Unit0<'f>>,
+    pub(crate) diags: Vec<Vec<Diagnostic>>,
+    pub(crate) slots: Vec<SlotDef>,
+    states: HashMap<(usize, &'f str), DefState>,
+    pub(crate) valuesets: HashMap<String, u32>,
+    chart: &'static RecordSchema,
+}
+
+impl<'f> Compiler<'f> {
+    pub(crate) fn new(units: Vec<Unit0<'f>>, valuesets: HashMap<String, u32>) -> Self {
+        let n = units.len();
+        Compiler {
+            units,
+            diags: vec![Vec::new(); n],
+            slots: Vec::new(),
+            states: HashMap::new(),
+            valuesets,
+            chart: crate::chart::schema().chart,
+        }
+    }
+
+    pub(crate) fn error(&mut self, file: usize, d: Diagnostic) {
+        let list = &mut self.diags[file];
+        if !list
+            .iter()
+            .any(|e| e.span == d.span && e.message == d.message)
+        {
+            list.push(d);
+        }
+    }
+
+    /// Compiles a top-level expression of `file` (a population or stratifier) in a fresh
+    /// frame; returns the node, its type and the frame size.
+    pub(crate) fn top(&mut self, file: usize, expr: &'f Expr) -> (Node, Ty, u32) {
+        let mut l = Lowerer {
+            file,
+            scopes: Vec::new(),
+            next_local: 0,
+            max_local: 0,
+            inlining: Vec::new(),
+        };
+        let (node, ty) = l.expr(self, expr, None);
+        (node, ty, l.max_local)
+    }
+
+    /// The slot of a parameterless define of `file`, compiling it on first use.
+    fn define_slot(&mut self, file: usize, def: &'f Define) -> Option<(u32, Ty)> {
+        let key = (file, def.name.text.as_str());
+        match self.states.get(&key) {
+            Some(DefState::Done(slot, ty)) => return Some((*slot, ty.clone())),
+            Some(DefState::Failed) => return None,
+            Some(DefState::InProgress) => {
+                self.error(
+                    file,
+                    Diagnostic::error(
+                        "E0206",
+                        def.name.span,
+                        format!("define `{}` depends on itself", def.name.text),
+                    )
+                    .with_help("a define cannot use itself, directly or through other defines"),
+                );
+                self.states.insert(key, DefState::Failed);
+                return None;
+            }
+            None => {}
+        }
+        self.states.insert(key, DefState::InProgress);
+        let (node, ty, locals) = self.top(file, &def.body);
+        if matches!(self.states.get(&key), Some(DefState::Failed)) {
+            return None;
+        }
+        let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+        self.slots.push(SlotDef {
+            name: def.name.text.clone(),
+            file,
+            node,
+            locals,
+        });
+        self.states.insert(key, DefState::Done(slot, ty.clone()));
+        Some((slot, ty))
+    }
+
+    /// Compiles every parameterless define of `file` (so unused ones are checked too).
+    pub(crate) fn check_all_defines(&mut self, file: usize, defines: &'f [Define]) {
+        for d in defines {
+            if d.params.is_empty() {
+                self.define_slot(file, d);
+            }
+        }
+    }
+
+    /// A define visible from `file`: its own first, then those of the libraries it uses.
+    fn find_define(&self, file: usize, name: &str) -> Option<(usize, &'f Define)> {
+        let unit = &self.units[file];
+        if let Some(d) = unit.defines.get(name) {
+            return Some((file, d));
+        }
+        unit.uses
+            .iter()
+            .find_map(|&u| self.units[u].defines.get(name).map(|d| (u, *d)))
+    }
+
+    /// The dictionary path of `field` of `record` (`diagnoses.stage_group`), for traces.
+    fn path_of(&self, record: &RecordSchema, field: &str) -> Box<str> {
+        fn walk(r: &RecordSchema, target: &str, prefix: &str, depth: u8) -> Option<String> {
+            if r.name == target {
+                return Some(prefix.to_owned());
+            }
+            if depth > 4 {
+                return None;
+            }
+            r.fields.iter().find_map(|f| match f.ty.base {
+                BaseType::Record { schema } => {
+                    let p = if prefix.is_empty() {
+                        f.name.to_owned()
+                    } else {
+                        format!("{prefix}.{}", f.name)
+                    };
+                    walk(schema, target, &p, depth + 1)
+                }
+                _ => None,
+            })
+        }
+        match walk(self.chart, record.name, "", 0) {
+            Some(p) if !p.is_empty() => format!("{p}.{field}").into(),
+            _ => field.into(),
+        }
+    }
+
+    fn visible_define_names(&self, file: usize) -> Vec<&'f str> {
+        let unit = &self.units[file];
+        let mut names: Vec<&str> = unit.defines.keys().copied().collect();
+        for &u in &unit.uses {
+            names.extend(self.units[u].defines.keys().copied());
+        }
+        names
+    }
+}
+
+struct Scope {
+    alias: Option<String>,
+    local: u32,
+    ty: Ty,
+    /// The element of a query: its fields are in scope by bare name.
+    implicit: bool,
+}
+
+struct Lowerer {
+    file: usize,
+    scopes: Vec<Scope>,
+    next_local: u32,
+    max_local: u32,
+    /// Parameterised defines being inlined (to refuse recursion).
+    inlining: Vec<(usize, String)>,
+}
+
+fn missing(span: Span) -> (Node, Ty) {
+    (Node::new(Op::Const(Const::Missing), span), Ty::Any)
+}
+
+pub(crate) fn field_ty(t: &FieldType) -> Option<Ty> {
+    let base = match t.base {
+        BaseType::Scalar { scalar } => match scalar {
+            Scalar::Date => Ty::Date,
+            Scalar::Number => Ty::Num,
+            Scalar::Boolean => Ty::Bool,
+            Scalar::Code => Ty::Code,
+            Scalar::Id => Ty::Id,
+            _ => return None,
+        },
+        BaseType::Enum { schema } => Ty::Enum(schema),
+        BaseType::Record { schema } => Ty::Record(schema),
+    };
+    Some(if t.list { Ty::list_of(base) } else { base })
+}
+
+fn mismatch(span: Span, what: &str, expected: &str, found: &Ty) -> Diagnostic {
+    Diagnostic::error(
+        "E0202",
+        span,
+        format!("{what}: expected {expected}, found {found}"),
+    )
+}
+
+impl Lowerer {
+    fn alloc(&mut self) -> u32 {
+        let l = self.next_local;
+        self.next_local += 1;
+        self.max_local = self.max_local.max(self.next_local);
+        l
+    }
+
+    fn expect<'f>(
+        &mut self,
+        c: &mut Compiler<'f>,
+        e: &'f Expr,
+        want: &Ty,
+        what: &str,
+    ) -> Node {
+        let (n, t) = self.expr(c, e, Some(want));
+        if t != Ty::Any && *want != Ty::Any && !t.comparable(want) {
+            c.error(self.file, mismatch(e.span, what, &want.to_string(), &t));
+        }
+        n
+    }
+
+    fn expect_list<'f>(&mut self, c: &mut Compiler<'f>, e: &'f Expr, what: &str) -> (Node, Ty) {
+        let (n, t) = self.expr(c, e, None);
+        match t {
+            Ty::List(el) => (n, *el),
+            Ty::Any => (n, Ty::Any),
+            other => {
+                c.error(self.file, mismatch(e.span, what, "a list", &other));
+                (n, Ty::Any)
+            }
+        }
+    }
+
+    /// Lowers `e`; `hint` is the type the context expects (used to resolve enumeration
+    /// values written as bare names or strings).
+    pub(crate) fn expr<'f>(
+        &mut self,
+        c: &mut Compiler<'f>,
+        e: &'f Expr,
+        hint: Option<&Ty>,
+    ) -> (Node, Ty) {
+        let span = e.span;
+        let node = |op| Node::new(op, span);
+        match &e.kind {
+            ExprKind::Error => missing(span),
+            ExprKind::Bool(b) => (node(Op::Const(Const::Bool(*b))), Ty::Bool),
+            ExprKind::Number(text) => match text.parse::<Decimal>() {
+                Ok(d) => (node(Op::Const(Const::Num(d))), Ty::Num),
+                Err(_) => {
+                    c.error(
+                        self.file,
+                        Diagnostic::error("E0207", span, "number out of range"),
+                    );
+                    missing(span)
+                }
+            },
+            ExprKind::Date(text) => match Date::parse(text) {
+                Some(d) => (node(Op::Const(Const::Date(d))), Ty::Date),
+                None => missing(span),
+            },
+            ExprKind::Str(text) => {
+                if let Some(Ty::Enum(schema)) = hint {
+                    return self.enum_value(c, schema, text, span);
+                }
+                (node(Op::Const(Const::Str(text.as_str().into()))), Ty::Str)
+            }
+            ExprKind::Name(name) => self.name(c, name, span, hint),
+            ExprKind::Duration(amount, unit) => self.duration(c, amount, *unit, span),
+            ExprKind::List(items) => {
+                let mut el_ty = hint.and_then(|h| h.element().cloned());
+                let mut nodes = Vec::with_capacity(items.len());
+                for item in items {
+                    let (n, t) = self.expr(c, item, el_ty.as_ref());
+                    match &el_ty {
+                        None | Some(Ty::Any) => el_ty = Some(t),
+                        Some(want) => {
+                            if !t.comparable(want) {
+                                c.error(
+                                    self.file,
+                                    mismatch(
+                                        item.span,
+                                        "list items must have one type",
+                                        &want.to_string(),
+                                        &t,
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    nodes.push(n);
+                }
+                (
+                    node(Op::MakeList(nodes)),
+                    Ty::list_of(el_ty.unwrap_or(Ty::Any)),
+                )
+            }
+            ExprKind::Field(base, field) => self.field(c, base, field, span),
+            ExprKind::Call(name, args) => self.call(c, name, args, span),
+            ExprKind::Not(inner) => {
+                let n = self.expect(c, inner, &Ty::Bool, "`not` needs a boolean");
+                (node(Op::Not(n.boxed())), Ty::Bool)
+            }
+            ExprKind::Neg(inner) => {
+                let n = self.expect(c, inner, &Ty::Num, "`-` needs a number");
+                (node(Op::Neg(n.boxed())), Ty::Num)
+            }
+            ExprKind::Binary(op, l, r) => self.binary(c, *op, l, r, span),
+            ExprKind::In {
+                value,
+                list,
+                negated,
+            } => {
+                let (v, vt) = self.expr(c, value, None);
+                let want = Ty::list_of(vt.clone());
+                let (l, lt) = self.expr(c, list, Some(&want));
+                match lt.element() {
+                    Some(el) if el.comparable(&vt) => {}
+                    _ if lt == Ty::Any => {}
+                    _ => c.error(
+                        self.file,
+                        mismatch(list.span, "`in` needs a list of the value's type", &want.to_string(), &lt),
+                    ),
+                }
+                (node(Op::In(v.boxed(), l.boxed(), *negated)), Ty::Bool)
+            }
+            ExprKind::InValueSet {
+                value,
+                name,
+                negated,
+            } => {
+                let v = self.expect(c, value, &Ty::Code, "`in valueset` needs a code");
+                let idx = c.valuesets.get(&name.text).copied();
+                let Some(idx) = idx else {
+                    let mut d = Diagnostic::error(
+                        "E0211",
+                        name.span,
+                        format!("unknown value set `{}`", name.text),
+                    );
+                    if let Some(s) = did_you_mean(&name.text, c.valuesets.keys().map(String::as_str)) {
+                        d = d.with_help(format!("did you mean `{s}`?"));
+                    } else {
+                        d = d.with_help("value sets live in `measure-specs/valuesets/<name>.json`");
+                    }
+                    c.error(self.file, d);
+                    return (node(Op::Const(Const::Missing)), Ty::Bool);
+                };
+                (node(Op::InValueSet(v.boxed(), idx, *negated)), Ty::Bool)
+            }
+            ExprKind::IsMissing(inner, present) => {
+                let (n, _) = self.expr(c, inner, None);
+                (node(Op::Presence(n.boxed(), *present)), Ty::Bool)
+            }
+            ExprKind::During(value, period) => {
+                let v = self.expect(c, value, &Ty::Date, "`during` tests a date");
+                let p = self.expect(c, period, &Ty::Period, "`during` needs a period");
+                (node(Op::During(v.boxed(), p.boxed())), Ty::Bool)
+            }
+            ExprKind::Within {
+                value,
+                length,
+                direction,
+                anchor,
+            } => {
+                let v = self.expect(c, value, &Ty::Date, "`within` tests a date");
+                let len = self.expect(c, length, &Ty::Duration, "`within` needs a duration");
+                let a = self.expect(c, anchor, &Ty::Date, "`within` needs a date to count from");
+                (
+                    node(Op::Within {
+                        value: v.boxed(),
+                        length: len.boxed(),
+                        direction: *direction,
+                        anchor: a.boxed(),
+                    }),
+                    Ty::Bool,
+                )
+            }
+            ExprKind::Where {
+                list,
+                alias,
+                predicate,
+            } => {
+                let (l, el) = self.expect_list(c, list, "`where` filters a list");
+                let (local, p) = self.with_element(c, el.clone(), alias.as_ref(), |this, c| {
+                    this.expect(c, predicate, &Ty::Bool, "a `where` condition must be boolean")
+                });
+                (
+                    node(Op::Where {
+                        list: l.boxed(),
+                        local,
+                        pred: p.boxed(),
+                    }),
+                    Ty::list_of(el),
+                )
+            }
+            ExprKind::SortedBy {
+                list,
+                key,
+                descending,
+            } => {
+                let (l, el) = self.expect_list(c, list, "`sorted by` sorts a list");
+                let (local, (k, kt)) =
+                    self.with_element(c, el.clone(), None, |this, c| this.expr(c, key, None));
+                if !kt.is_ordered() {
+                    c.error(
+                        self.file,
+                        mismatch(key.span, "a sort key must be ordered", "a number, date, string or enumeration", &kt),
+                    );
+                }
+                (
+                    node(Op::Sorted {
+                        list: l.boxed(),
+                        local,
+                        key: k.boxed(),
+                        descending: *descending,
+                    }),
+                    Ty::list_of(el),
+                )
+            }
+            ExprKind::Take(list, n) => {
+                let (l, el) = self.expect_list(c, list, "`take` needs a list");
+                let k = self.expect(c, n, &Ty::Num, "`take` needs a number");
+                (node(Op::Take(l.boxed(), k.boxed())), Ty::list_of(el))
+            }
+            ExprKind::Exists(list) => {
+                let (l, _) = self.expect_list(c, list, "`exists` needs a list");
+                (node(Op::Exists(l.boxed())), Ty::Bool)
+            }
+            ExprKind::Count(list) => {
+                let (l, _) = self.expect_list(c, list, "`count` needs a list");
+                (node(Op::Count(l.boxed())), Ty::Num)
+            }
+            ExprKind::First(list) => {
+                let (l, el) = self.expect_list(c, list, "`first` needs a list");
+                (node(Op::First(l.boxed())), el)
+            }
+            ExprKind::Last(list) => {
+                let (l, el) = self.expect_list(c, list, "`last` needs a list");
+                (node(Op::Last(l.boxed())), el)
+            }
+            ExprKind::Quantified {
+                all,
+                list,
+                alias,
+                predicate,
+            } => {
+                let (l, el) = self.expect_list(c, list, "`all`/`any` needs a list");
+                let (local, p) = self.with_element(c, el, alias.as_ref(), |this, c| {
+                    this.expect(c, predicate, &Ty::Bool, "a `satisfy` condition must be boolean")
+                });
+                (
+                    node(Op::Quantified {
+                        all: *all,
+                        list: l.boxed(),
+                        local,
+                        pred: p.boxed(),
+                    }),
+                    Ty::Bool,
+                )
+            }
+            ExprKind::If(cond, a, b) => {
+                let cn = self.expect(c, cond, &Ty::Bool, "an `if` condition must be boolean");
+                let (an, at) = self.expr(c, a, hint);
+                let (bn, bt) = self.expr(c, b, Some(&at).filter(|t| **t != Ty::Any).or(hint));
+                if !at.comparable(&bt) {
+                    c.error(
+                        self.file,
+                        mismatch(b.span, "both branches of `if` must have one type", &at.to_string(), &bt),
+                    );
+                }
+                let ty = if at == Ty::Any { bt } else { at };
+                (node(Op::If(cn.boxed(), an.boxed(), bn.boxed())), ty)
+            }
+        }
+    }
+
+    /// Runs `f` with a query element of type `el` in scope (as `alias` when given).
+    fn with_element<'f, T>(
+        &mut self,
+        c: &mut Compiler<'f>,
+        el: Ty,
+        alias: Option<&Name>,
+        f: impl FnOnce(&mut Self, &mut Compiler<'f>) -> T,
+    ) -> (u32, T) {
+        let local = self.alloc();
+        self.scopes.push(Scope {
+            alias: alias.map(|a| a.text.clone()),
+            local,
+            implicit: true,
+            ty: el,
+        });
+        let out = f(self, c);
+        self.scopes.pop();
+        self.next_local -= 1;
+        (local, out)
+    }
+
+    fn enum_value(
+        &mut self,
+        c: &mut Compiler<'_>,
+        schema: &'static crate::chart::schema::EnumSchema,
+        text: &str,
+        span: Span,
+    ) -> (Node, Ty) {
+        if let Some(i) = schema.values.iter().position(|v| *v == text) {
+            let i = u16::try_from(i).unwrap_or(u16::MAX);
+            return (
+                Node::new(Op::Const(Const::Enum(schema, i)), span),
+                Ty::Enum(schema),
+            );
+        }
+        let mut d = Diagnostic::error(
+            "E0204",
+            span,
+            format!("`{text}` is not a value of {}", schema.name),
+        );
+        d = match did_you_mean(text, schema.values.iter().copied()) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help(format!("the values are: {}", schema.values.join(", "))),
+        };
+        c.error(self.file, d);
+        (Node::new(Op::Const(Const::Missing), span), Ty::Enum(schema))
+    }
+
+    fn name<'f>(
+        &mut self,
+        c: &mut Compiler<'f>,
+        name: &str,
+        span: Span,
+        hint: Option<&Ty>,
+    ) -> (Node, Ty) {
+        if let Some(Ty::Enum(schema)) = hint
+            && schema.values.contains(&name)
+        {
+            return self.enum_value(c, schema, name, span);
+        }
+        for scope in self.scopes.iter().rev() {
+            if scope.alias.as_deref() == Some(name) {
+                return (Node::new(Op::Local(scope.local), span), scope.ty.clone());
+            }
+            if scope.implicit
+                && let Ty::Record(r) = &scope.ty
+                && let Some(i) = r.fields.iter().position(|f| f.name == name)
+            {
+                let f = &r.fields[i];
+                let Some(ty) = field_ty(&f.ty) else {
+                    return self.unreadable(c, name, span);
+                };
+                let base = Node::new(Op::Local(scope.local), span);
+                let path = c.path_of(r, f.name);
+                return (Node::new(Op::Field(base.boxed(), idx16(i), path), span), ty);
+            }
+        }
+        if let Some((file, def)) = c.find_define(self.file, name) {
+            if !def.params.is_empty() {
+                c.error(
+                    self.file,
+                    Diagnostic::error(
+                        "E0205",
+                        span,
+                        format!(
+                            "`{name}` takes {} argument(s): call it as `{name}(...)`",
+                            def.params.len()
+                        ),
+                    ),
+                );
+                return missing(span);
+            }
+            return match c.define_slot(file, def) {
+                Some((slot, ty)) => (Node::new(Op::Slot(slot), span), ty),
+                None => missing(span),
+            };
+        }
+        if let Some(i) = c.chart.fields.iter().position(|f| f.name == name) {
+            let f = &c.chart.fields[i];
+            let Some(ty) = field_ty(&f.ty) else {
+                return self.unreadable(c, name, span);
+            };
+            return (Node::new(Op::Root(idx16(i), f.name), span), ty);
+        }
+        if name == "reporting_period" {
+            return (Node::new(Op::Param(Param::Period), span), Ty::Period);
+        }
+        // Unknown: suggest the closest name in scope.
+        let mut candidates: Vec<String> = Vec::new();
+        for scope in &self.scopes {
+            if let Some(a) = &scope.alias {
+                candidates.push(a.clone());
+            }
+            if scope.implicit
+                && let Ty::Record(r) = &scope.ty
+            {
+                candidates.extend(r.fields.iter().map(|f| f.name.to_owned()));
+            }
+        }
+        candidates.extend(c.visible_define_names(self.file).into_iter().map(str::to_owned));
+        candidates.extend(c.chart.fields.iter().map(|f| f.name.to_owned()));
+        candidates.push("reporting_period".to_owned());
+        if let Some(Ty::Enum(schema)) = hint {
+            candidates.extend(schema.values.iter().map(|v| (*v).to_owned()));
+        }
+        let mut d = Diagnostic::error("E0201", span, format!("unknown name `{name}`"));
+        if let Some(s) = did_you_mean(name, candidates.iter().map(String::as_str)) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        } else if let Some(Ty::Enum(schema)) = hint {
+            d = d.with_help(format!(
+                "{} values are: {}",
+                schema.name,
+                schema.values.join(", ")
+            ));
+        }
+        c.error(self.file, d);
+        missing(span)
+    }
+
+    fn unreadable(&mut self, c: &mut Compiler<'_>, name: &str, span: Span) -> (Node, Ty) {
+        c.error(
+            self.file,
+            Diagnostic::error(
+                "E0203",
+                span,
+                format!("`{name}` cannot be read by a measure"),
+            ),
+        );
+        missing(span)
+    }
+
+    fn field<'f>(
+        &mut self,
+        c: &mut Compiler<'f>,
+        base: &'f Expr,
+        field: &Name,
+        span: Span,
+    ) -> (Node, Ty) {
+        let (b, bt) = self.expr(c, base, None);
+        let fname = field.text.as_str();
+        let (record, through_list) = match &bt {
+            Ty::Any => return missing(span),
+            Ty::Period => {
+                let part = match fname {
+                    "start" => true,
+                    "end" => false,
+                    _ => {
+                        let mut d = Diagnostic::error(
+                            "E0203",
+                            field.span,
+                            format!("a period has no field `{fname}`"),
+                        );
+                        if let Some(s) = did_you_mean(fname, ["start", "end"]) {
+                            d = d.with_help(format!("did you mean `{s}`?"));
+                        } else {
+                            d = d.with_help("a period has `start` and `end`");
+                        }
+                        c.error(self.file, d);
+                        return missing(span);
+                    }
+                };
+                if let Op::Param(Param::Period) = b.op {
+                    let p = if part { Param::Start } else { Param::End };
+                    return (Node::new(Op::Param(p), span), Ty::Date);
+                }
+                return (Node::new(Op::PeriodPart(b.boxed(), part), span), Ty::Date);
+            }
+            Ty::Record(r) => (*r, false),
+            Ty::List(el) => match el.as_ref() {
+                Ty::Record(r) => (*r, true),
+                Ty::Any => return missing(span),
+                other => {
+                    c.error(
+                        self.file,
+                        Diagnostic::error(
+                            "E0203",
+                            field.span,
+                            format!("a list of {other} has no fields"),
+                        ),
+                    );
+                    return missing(span);
+                }
+            },
+            other => {
+                c.error(
+                    self.file,
+                    Diagnostic::error(
+                        "E0203",
+                        field.span,
+                        format!("a value of type {other} has no field `{fname}`"),
+                    ),
+                );
+                return missing(span);
+            }
+        };
+        let Some(i) = record.fields.iter().position(|f| f.name == fname) else {
+            let mut d = Diagnostic::error(
+                "E0203",
+                field.span,
+                format!("{} has no field `{fname}`", record.name),
+            );
+            if let Some(s) = did_you_mean(fname, record.fields.iter().map(|f| f.name)) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            } else {
+                let names: Vec<&str> = record.fields.iter().map(|f| f.name).collect();
+                d = d.with_help(format!("its fields are: {}", names.join(", ")));
+            }
+            c.error(self.file, d);
+            return missing(span);
+        };
+        let f = &record.fields[i];
+        let Some(ty) = field_ty(&f.ty) else {
+            return self.unreadable(c, fname, field.span);
+        };
+        let path = c.path_of(record, f.name);
+        if through_list {
+            let el = match ty {
+                Ty::List(t) => *t,
+                t => t,
+            };
+            (
+                Node::new(Op::MapField(b.boxed(), idx16(i), path), span),
+                Ty::list_of(el),
+            )
+        } else {
+            (Node::new(Op::Field(b.boxed(), idx16(i), path), span), ty)
+        }
+    }
+
+    fn duration<'f>(
+        &mut self,
+        c: &mut Compiler<'f>,
+        amount: &'f Expr,
+        unit: Unit,
+        span: Span,
+    ) -> (Node, Ty) {
+        if let ExprKind::Number(text) = &amount.kind {
+            return match text.parse::<i64>() {
+                Ok(n) => (
+                    Node::new(Op::Const(Const::Duration(n, unit)), span),
+                    Ty::Duration,
+                ),
+                Err(_) => {
+                    c.error(
+                        self.file,
+                        Diagnostic::error(
+                            "E0207",
+                            amount.span,
+                            "a duration needs a whole number",
+                        ),
+                    );
+                    missing(span)
+                }
+            };
+        }
+        let n = self.expect(c, amount, &Ty::Num, "a duration needs a number");
+        (Node::new(Op::Duration(n.boxed(), unit), span), Ty::Duration)
+    }
+
+    fn binary<'f>(
+        &mut self,
+        c: &mut Compiler<'f>,
+        op: BinOp,
+        l: &'f Expr,
+        r: &'f Expr,
+        span: Span,
+    ) -> (Node, Ty) {
+        let node = |op| Node::new(op, span);
+        match op {
+            BinOp::And | BinOp::Or => {
+                let a = self.expect(c, l, &Ty::Bool, "`and`/`or` needs booleans");
+                let b = self.expect(c, r, &Ty::Bool, "`and`/`or` needs booleans");
+                let op = if op == BinOp::And {
+                    Op::And(a.boxed(), b.boxed())
+                } else {
+                    Op::Or(a.boxed(), b.boxed())
+                };
+                (node(op), Ty::Bool)
+            }
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                // Lower the side that can stand alone first, so a bare enumeration value on
+                // either side resolves against the other side's type.
+                let bare = |e: &Expr| matches!(e.kind, ExprKind::Name(_) | ExprKind::Str(_));
+                let (ln, lt, rn, rt) = if bare(l) && !bare(r) {
+                    let (rn, rt) = self.expr(c, r, None);
+                    let (ln, lt) = self.expr(c, l, Some(&rt));
+                    (ln, lt, rn, rt)
+                } else {
+                    let (ln, lt) = self.expr(c, l, None);
+                    let (rn, rt) = self.expr(c, r, Some(&lt));
+                    (ln, lt, rn, rt)
+                };
+                let cmp = match op {
+                    BinOp::Eq => Cmp::Eq,
+                    BinOp::Ne => Cmp::Ne,
+                    BinOp::Lt => Cmp::Lt,
+                    BinOp::Le => Cmp::Le,
+                    BinOp::Gt => Cmp::Gt,
+                    _ => Cmp::Ge,
+                };
+                if !lt.comparable(&rt) {
+                    c.error(
+                        self.file,
+                        Diagnostic::error(
+                            "E0202",
+                            span,
+                            format!("cannot compare {lt} with {rt}"),
+                        )
+                        .with_label(l.span, format!("this is {lt}"))
+                        .with_label(r.span, format!("this is {rt}")),
+                    );
+                } else if !matches!(cmp, Cmp::Eq | Cmp::Ne) && !(lt.is_ordered() && rt.is_ordered())
+                {
+                    c.error(
+                        self.file,
+                        Diagnostic::error(
+                            "E0202",
+                            span,
+                            format!("{lt} values have no order"),
+                        ),
+                    );
+                }
+                (node(Op::Cmp(cmp, ln.boxed(), rn.boxed())), Ty::Bool)
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+                let (ln, lt) = self.expr(c, l, None);
+                let (rn, rt) = self.expr(c, r, None);
+                let arith = match op {
+                    BinOp::Add => Arith::Add,
+                    BinOp::Sub => Arith::Sub,
+                    BinOp::Mul => Arith::Mul,
+                    _ => Arith::Div,
+                };
+                let ty = match (&lt, &rt, arith) {
+                    (Ty::Num, Ty::Num, _) => Ty::Num,
+                    (Ty::Date, Ty::Duration, Arith::Add | Arith::Sub) => Ty::Date,
+                    (Ty::Duration, Ty::Date, Arith::Add) => Ty::Date,
+                    (Ty::Any, _, _) | (_, Ty::Any, _) => Ty::Any,
+                    _ => {
+                        c.error(
+                            self.file,
+                            Diagnostic::error(
+                                "E0202",
+                                span,
+                                format!("cannot apply this operator to {lt} and {rt}"),
+                            )
+                            .with_help(
+                                "numbers combine with numbers; a date takes `+`/`-` a duration \
+                                 (`date + 14 days`); use `days_between(a, b)` for a difference",
+                            ),
+                        );
+                        Ty::Any
+                    }
+                };
+                let (ln, rn) = if matches!(lt, Ty::Duration) {
+                    (rn, ln)
+                } else {
+                    (ln, rn)
+                };
+                (node(Op::Arith(arith, ln.boxed(), rn.boxed())), ty)
+            }
+        }
+    }
+
+    fn call<'f>(
+        &mut self,
+        c: &mut Compiler<'f>,
+        name: &Name,
+        args: &'f [Expr],
+        span: Span,
+    ) -> (Node, Ty) {
+        if let Some(b) = Builtin::from_name(&name.text) {
+            return self.builtin(c, b, name, args, span);
+        }
+        let Some((file, def)) = c.find_define(self.file, &name.text) else {
+            let mut cands: Vec<&str> = Builtin::ALL.iter().map(|(n, _)| *n).collect();
+            let defs = c.visible_define_names(self.file);
+            cands.extend(defs.iter().copied());
+            let mut d = Diagnostic::error(
+                "E0205",
+                name.span,
+                format!("unknown function `{}`", name.text),
+            );
+            if let Some(s) = did_you_mean(&name.text, cands) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            c.error(self.file, d);
+            return missing(span);
+        };
+        if def.params.len() != args.len() {
+            c.error(
+                self.file,
+                Diagnostic::error(
+                    "E0205",
+                    span,
+                    format!(
+                        "`{}` takes {} argument(s), {} given",
+                        name.text,
+                        def.params.len(),
+                        args.len()
+                    ),
+                )
+                .with_label(def.name.span, "defined here"),
+            );
+            return missing(span);
+        }
+        if self
+            .inlining
+            .iter()
+            .any(|(f, n)| *f == file && *n == def.name.text)
+        {
+            c.error(
+                self.file,
+                Diagnostic::error(
+                    "E0206",
+                    name.span,
+                    format!("define `{}` calls itself", name.text),
+                ),
+            );
+            return missing(span);
+        }
+        // Arguments in the caller's scope, then the body in the define's own scope with the
+        // parameters bound to fresh locals of this frame.
+        let mut bound = Vec::with_capacity(args.len());
+        for (param, arg) in def.params.iter().zip(args) {
+            let (n, t) = self.expr(c, arg, None);
+            bound.push((param, n, t));
+        }
+        let saved_scopes = std::mem::take(&mut self.scopes);
+        let saved_file = self.file;
+        let saved_next = self.next_local;
+        let mut locals = Vec::with_capacity(bound.len());
+        for (param, _, t) in &bound {
+            let local = self.alloc();
+            locals.push(local);
+            self.scopes.push(Scope {
+                alias: Some(param.text.clone()),
+                local,
+                ty: t.clone(),
+                implicit: false,
+            });
+        }
+        self.file = file;
+        self.inlining.push((file, def.name.text.clone()));
+        let (body, ty) = self.expr(c, &def.body, None);
+        self.inlining.pop();
+        self.file = saved_file;
+        self.scopes = saved_scopes;
+        self.next_local = saved_next;
+        let mut out = body;
+        for ((_, value, _), local) in bound.into_iter().zip(locals).rev() {
+            out = Node::new(
+                Op::Let {
+                    local,
+                    value: value.boxed(),
+                    body: out.boxed(),
+                },
+                span,
+            );
+        }
+        (out, ty)
+    }
+
+    fn builtin<'f>(
+        &mut self,
+        c: &mut Compiler<'f>,
+        b: Builtin,
+        name: &Name,
+        args: &'f [Expr],
+        span: Span,
+    ) -> (Node, Ty) {
+        let arity = |n: usize| -> Option<usize> { (args.len() != n).then_some(n) };
+        let wrong = match b {
+            Builtin::AgeAt | Builtin::Min | Builtin::Max | Builtin::Distinct | Builtin::StagePrefix => {
+                arity(1)
+            }
+            Builtin::DaysBetween | Builtin::Period => arity(2),
+            Builtin::Coalesce => (args.is_empty()).then_some(1),
+        };
+        if let Some(n) = wrong {
+            c.error(
+                self.file,
+                Diagnostic::error(
+                    "E0205",
+                    span,
+                    format!(
+                        "`{}` takes {n} argument(s), {} given",
+                        name.text,
+                        args.len()
+                    ),
+                ),
+            );
+            return missing(span);
+        }
+        let mut nodes = Vec::with_capacity(args.len());
+        let ty = match b {
+            Builtin::AgeAt => {
+                nodes.push(self.expect(c, &args[0], &Ty::Date, "`age_at` needs a date"));
+                Ty::Num
+            }
+            Builtin::DaysBetween | Builtin::Period => {
+                for a in args {
+                    nodes.push(self.expect(c, a, &Ty::Date, "this function needs dates"));
+                }
+                if b == Builtin::Period { Ty::Period } else { Ty::Num }
+            }
+            Builtin::Min | Builtin::Max => {
+                let (n, el) = self.expect_list(c, &args[0], "`min`/`max` needs a list");
+                if !matches!(el, Ty::Num | Ty::Date | Ty::Any) {
+                    c.error(
+                        self.file,
+                        mismatch(args[0].span, "`min`/`max` needs numbers or dates", "a list of numbers or dates", &Ty::list_of(el.clone())),
+                    );
+                }
+                nodes.push(n);
+                el
+            }
+            Builtin::Distinct => {
+                let (n, el) = self.expect_list(c, &args[0], "`distinct` needs a list");
+                if matches!(el, Ty::Record(_)) {
+                    c.error(
+                        self.file,
+                        mismatch(args[0].span, "`distinct` needs a list of values", "a list of values", &Ty::list_of(el.clone())),
+                    );
+                }
+                nodes.push(n);
+                Ty::list_of(el)
+            }
+            Builtin::Coalesce => {
+                let mut ty = Ty::Any;
+                for a in args {
+                    let (n, t) = self.expr(c, a, Some(&ty).filter(|t| **t != Ty::Any));
+                    if ty == Ty::Any {
+                        ty = t;
+                    } else if !t.comparable(&ty) {
+                        c.error(self.file, mismatch(a.span, "`coalesce` needs one type", &ty.to_string(), &t));
+                    }
+                    nodes.push(n);
+                }
+                ty
+            }
+            Builtin::StagePrefix => {
+                let (n, t) = self.expr(c, &args[0], None);
+                if !matches!(t, Ty::Enum(e) if e.name == "StageGroup") && t != Ty::Any {
+                    c.error(
+                        self.file,
+                        mismatch(args[0].span, "`stage_prefix` reads a stage group", "enum StageGroup", &t),
+                    );
+                }
+                nodes.push(n);
+                Ty::Str
+            }
+        };
+        (Node::new(Op::Call(b, nodes), span), ty)
+    }
+}
+
+fn idx16(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(u16::MAX)
+}

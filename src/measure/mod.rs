@@ -1,0 +1,30 @@
+//! Compiled measures: the checker and compiler (AST → IR with fields resolved to accessors
+//! and defines to slots), the evaluator, explain traces and the library of measures.
+//!
+//! ```
+//! use oncoqual::measure::{Library, SpecFile};
+//! let spec = r#"
+//! measure core.example {
+//!   title "Example" module core tracks [core] direction higher_is_better
+//!   scoring proportion source "doc" version "1"
+//! }
+//! initial_population = exists diagnoses
+//! numerator = exists diagnoses where stage_group = IV
+//! "#;
+//! let lib = Library::from_files(vec![SpecFile::new("core/example.oqm", spec)], vec![]).unwrap();
+//! assert_eq!(lib.measures().len(), 1);
+//! ```
+
+mod eval;
+mod ir;
+mod library;
+mod lower;
+mod outcome;
+mod trace;
+pub(crate) mod value;
+mod valueset;
+
+pub use library::{
+    CheckErrors, Direction, Library, LoadError, MeasureInfo, Scoring, SpecFile,
+};
+pub use outcome::{CriterionTrace, Explanation, Outcome, Population, Populations, Step};

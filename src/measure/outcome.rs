@@ -1,0 +1,299 @@
+//! What evaluation yields: population memberships per (chart, measure), strata, and the
+//! opt-in explanation.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One of the six population criteria.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Population {
+    /// Initial population (`IPP`).
+    #[serde(rename = "IPP")]
+    InitialPopulation,
+    /// Denominator (`DENOM`).
+    #[serde(rename = "DENOM")]
+    Denominator,
+    /// Denominator exclusion (`DENEX`).
+    #[serde(rename = "DENEX")]
+    DenominatorExclusion,
+    /// Denominator exception (`DENEXCEP`).
+    #[serde(rename = "DENEXCEP")]
+    DenominatorException,
+    /// Numerator (`NUMER`).
+    #[serde(rename = "NUMER")]
+    Numerator,
+    /// Numerator exclusion (`NUMEX`).
+    #[serde(rename = "NUMEX")]
+    NumeratorExclusion,
+}
+
+impl Population {
+    /// All six, in reporting order.
+    pub const ALL: [Population; 6] = [
+        Population::InitialPopulation,
+        Population::Denominator,
+        Population::DenominatorExclusion,
+        Population::DenominatorException,
+        Population::Numerator,
+        Population::NumeratorExclusion,
+    ];
+
+    /// The HL7 short code (`IPP`, `DENOM`, ...).
+    pub const fn code(self) -> &'static str {
+        match self {
+            Population::InitialPopulation => "IPP",
+            Population::Denominator => "DENOM",
+            Population::DenominatorExclusion => "DENEX",
+            Population::DenominatorException => "DENEXCEP",
+            Population::Numerator => "NUMER",
+            Population::NumeratorExclusion => "NUMEX",
+        }
+    }
+
+    /// Parses a short code.
+    pub fn from_code(code: &str) -> Option<Population> {
+        Self::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    /// The criterion keyword in a measure file.
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            Population::InitialPopulation => "initial_population",
+            Population::Denominator => "denominator",
+            Population::DenominatorExclusion => "denominator_exclusion",
+            Population::DenominatorException => "denominator_exception",
+            Population::Numerator => "numerator",
+            Population::NumeratorExclusion => "numerator_exclusion",
+        }
+    }
+
+    pub(crate) const fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+impl fmt::Display for Population {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The populations one chart is in for one measure (a set of [`Population`]s).
+///
+/// Built only by the population algebra, so the nesting invariants always hold:
+/// DENOM ⊆ IPP, DENEX ⊆ DENOM, NUMER ⊆ DENOM∖DENEX, NUMEX ⊆ NUMER,
+/// DENEXCEP ⊆ DENOM∖DENEX∖NUMER.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Populations(u8);
+
+impl Populations {
+    /// No population.
+    pub const NONE: Populations = Populations(0);
+
+    /// Applies the pinned population algebra (HL7 CQF-Measures, proportion measures) to the
+    /// six criteria, each already decided (unknown = not met).
+    pub fn from_criteria(
+        ipp: bool,
+        denominator: bool,
+        exclusion: bool,
+        exception: bool,
+        numerator: bool,
+        numerator_exclusion: bool,
+    ) -> Populations {
+        let denom = ipp && denominator;
+        let denex = denom && exclusion;
+        let numer = denom && !denex && numerator;
+        let numex = numer && numerator_exclusion;
+        let denexcep = denom && !denex && !numer && exception;
+        let mut p = Populations(0);
+        for (on, pop) in [
+            (ipp, Population::InitialPopulation),
+            (denom, Population::Denominator),
+            (denex, Population::DenominatorExclusion),
+            (denexcep, Population::DenominatorException),
+            (numer, Population::Numerator),
+            (numex, Population::NumeratorExclusion),
+        ] {
+            if on {
+                p.0 |= pop.bit();
+            }
+        }
+        p
+    }
+
+    /// Whether the chart is in `p`.
+    pub const fn contains(self, p: Population) -> bool {
+        self.0 & p.bit() != 0
+    }
+
+    /// In the net denominator: DENOM and neither DENEX nor DENEXCEP.
+    pub const fn in_net_denominator(self) -> bool {
+        self.contains(Population::Denominator)
+            && !self.contains(Population::DenominatorExclusion)
+            && !self.contains(Population::DenominatorException)
+    }
+
+    /// Numerator met and not excluded.
+    pub const fn net_numerator(self) -> bool {
+        self.contains(Population::Numerator) && !self.contains(Population::NumeratorExclusion)
+    }
+
+    /// The populations, in reporting order.
+    pub fn iter(self) -> impl Iterator<Item = Population> {
+        Population::ALL.into_iter().filter(move |p| self.contains(*p))
+    }
+}
+
+impl fmt::Debug for Populations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Populations {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Populations {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let list = Vec::<Population>::deserialize(d)?;
+        let has = |p| list.contains(&p);
+        let p = Populations::from_criteria(
+            has(Population::InitialPopulation),
+            has(Population::Denominator),
+            has(Population::DenominatorExclusion),
+            has(Population::DenominatorException),
+            has(Population::Numerator),
+            has(Population::NumeratorExclusion),
+        );
+        if p.iter().count() != list.len() {
+            return Err(serde::de::Error::custom(
+                "populations break the nesting rules (e.g. NUMER without DENOM)",
+            ));
+        }
+        Ok(p)
+    }
+}
+
+/// One measure's result for one chart.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// Index of the measure in [`crate::Library::measures`].
+    #[serde(skip)]
+    pub measure: usize,
+    /// The populations the chart is in.
+    pub populations: Populations,
+    /// One value per stratifier of the measure (in declaration order); `None` when the
+    /// stratifier's value is missing for this chart. Stratum values are labels of
+    /// categories (sex, age band), not identifying values.
+    pub strata: Vec<Option<String>>,
+}
+
+impl fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outcome")
+            .field("measure", &self.measure)
+            .field("populations", &self.populations)
+            .field("strata", &self.strata.len())
+            .finish()
+    }
+}
+
+/// One line of an explanation: an expression (or define) and the value it had.
+#[derive(Clone, Serialize)]
+#[non_exhaustive]
+pub struct Step {
+    /// Nesting depth (0 = a population criterion).
+    pub depth: u32,
+    /// `file:line:column` of the expression.
+    pub location: String,
+    /// The expression's source text (first line), or `define NAME`.
+    pub code: String,
+    /// The value it had for this chart (patient data: shown because an explanation was
+    /// asked for).
+    pub value: String,
+}
+
+/// Why one chart is or is not in each population of one measure. Asking for it is the
+/// explicit opt-in to see the chart's values: `Display` and the serialized form show them,
+/// `Debug` does not.
+#[derive(Clone, Serialize)]
+#[non_exhaustive]
+pub struct Explanation {
+    /// The measure id.
+    pub measure: String,
+    /// The reporting period used (`START..END`).
+    pub period: String,
+    /// The resulting populations.
+    pub populations: Populations,
+    /// The strata.
+    pub strata: Vec<(String, Option<String>)>,
+    /// Per population criterion: its keyword, whether it was met, and the steps under it.
+    pub criteria: Vec<CriterionTrace>,
+    /// Dictionary paths of fields found missing while deciding, which can make a criterion
+    /// unknown (and so not met).
+    pub missing_fields: Vec<String>,
+}
+
+/// The trace of one population criterion.
+#[derive(Clone, Serialize)]
+#[non_exhaustive]
+pub struct CriterionTrace {
+    /// `initial_population`, `numerator`, ... or `component ID` for a composite.
+    pub criterion: String,
+    /// `true`, `false` or `missing` (unknown, hence not met).
+    pub value: String,
+    /// What decided it.
+    pub steps: Vec<Step>,
+    /// Fields found missing while evaluating this criterion.
+    pub missing_fields: Vec<String>,
+}
+
+impl fmt::Debug for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Explanation")
+            .field("measure", &self.measure)
+            .field("populations", &self.populations)
+            .field("criteria", &self.criteria.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "measure {}  (reporting period {})", self.measure, self.period)?;
+        let pops: Vec<&str> = self.populations.iter().map(Population::code).collect();
+        writeln!(
+            f,
+            "populations: {}",
+            if pops.is_empty() {
+                "none".to_owned()
+            } else {
+                pops.join(", ")
+            }
+        )?;
+        for (name, v) in &self.strata {
+            writeln!(f, "stratum {name}: {}", v.as_deref().unwrap_or("(missing)"))?;
+        }
+        for c in &self.criteria {
+            let verdict = match c.value.as_str() {
+                "true" => "met",
+                "false" => "not met",
+                _ => "unknown, so not met",
+            };
+            writeln!(f, "\n{} = {}  ({verdict})", c.criterion, c.value)?;
+            for s in &c.steps {
+                let indent = "  ".repeat(s.depth as usize + 1);
+                writeln!(f, "{indent}{} = {}    [{}]", s.code, s.value, s.location)?;
+            }
+            if !c.missing_fields.is_empty() && c.value != "true" {
+                writeln!(f, "  missing: {}", c.missing_fields.join(", "))?;
+            }
+        }
+        Ok(())
+    }
+}

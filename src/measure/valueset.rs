@@ -1,0 +1,135 @@
+//! Value sets: named code lists in `measure-specs/valuesets/<name>.json`.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use crate::chart::Code;
+
+/// How a value set compares codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Compare {
+    /// System and code equal, character for character.
+    #[default]
+    Exact,
+    /// As `exact`, after removing every `.` from both codes (ICD codes written with or
+    /// without their dot).
+    WithoutDots,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // `title` and `source` document the file; they are required, not read.
+struct Raw {
+    name: String,
+    title: String,
+    source: String,
+    #[serde(default)]
+    compare: Compare,
+    codes: Vec<RawCode>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCode {
+    system: String,
+    code: String,
+}
+
+/// A loaded value set.
+#[derive(Debug, Clone)]
+pub(crate) struct ValueSet {
+    pub(crate) name: String,
+    compare: Compare,
+    codes: HashSet<(String, String)>,
+}
+
+fn normalise(compare: Compare, code: &str) -> String {
+    match compare {
+        Compare::Exact => code.to_owned(),
+        Compare::WithoutDots => code.chars().filter(|c| *c != '.').collect(),
+    }
+}
+
+impl ValueSet {
+    /// Parses a value-set file; the error says what and where (line, column).
+    pub(crate) fn from_json(text: &str) -> Result<ValueSet, String> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let raw: Raw = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            format!(
+                "{}:{}: {}{}",
+                inner.line(),
+                inner.column(),
+                if path == "." { String::new() } else { format!("at `{path}`: ") },
+                inner
+            )
+        })?;
+        if raw.codes.is_empty() {
+            return Err("a value set needs at least one code".to_owned());
+        }
+        let codes = raw
+            .codes
+            .iter()
+            .map(|c| (c.system.clone(), normalise(raw.compare, &c.code)))
+            .collect();
+        Ok(ValueSet {
+            name: raw.name,
+            compare: raw.compare,
+            codes,
+        })
+    }
+
+    /// Whether `code` is in the set.
+    pub(crate) fn contains(&self, code: &Code) -> bool {
+        match self.compare {
+            Compare::Exact => self
+                .codes
+                .iter()
+                .any(|(s, c)| s == code.system.as_str() && c == code.code.as_str()),
+            Compare::WithoutDots => {
+                let mut buf = [0u8; 64];
+                let mut n = 0;
+                for b in code.code.bytes().filter(|b| *b != b'.') {
+                    if n == buf.len() {
+                        return false;
+                    }
+                    buf[n] = b;
+                    n += 1;
+                }
+                let stripped = std::str::from_utf8(&buf[..n]).unwrap_or("");
+                self.codes
+                    .iter()
+                    .any(|(s, c)| s == code.system.as_str() && c == stripped)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VS: &str = r#"{"name":"x","title":"X","source":"s","compare":"without_dots",
+        "codes":[{"system":"ICD-O-3","code":"C09.9"},{"system":"ICD-10-CM","code":"C01"}]}"#;
+
+    #[test]
+    fn without_dots_matches_either_spelling_in_the_same_system_only() {
+        let vs = ValueSet::from_json(VS).unwrap();
+        assert!(vs.contains(&Code::new("ICD-O-3", "C09.9")));
+        assert!(vs.contains(&Code::new("ICD-O-3", "C099")));
+        assert!(!vs.contains(&Code::new("ICD-10-CM", "C09.9")));
+        assert!(vs.contains(&Code::new("ICD-10-CM", "C01")));
+        assert!(!vs.contains(&Code::new("ICD-O-3", "C09.8")));
+    }
+
+    #[test]
+    fn a_bad_file_names_line_and_field() {
+        let err = ValueSet::from_json("{\"name\":\"x\",\"title\":\"X\",\"source\":\"s\",\n\"codez\":[]}")
+            .unwrap_err();
+        assert!(err.starts_with("2:"), "{err}");
+        assert!(err.contains("codez"), "{err}");
+    }
+}
