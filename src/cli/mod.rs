@@ -5,8 +5,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
+mod evaluate;
+mod explain;
+mod render;
 mod schema;
 mod synth;
+mod test;
 mod validate;
 
 /// Oncology quality measures over abstracted patient charts.
@@ -25,6 +30,14 @@ enum Command {
     Synth(synth::Args),
     /// Validate charts (JSONL files, `.json` single-chart files, or `-` for standard input).
     Validate(validate::Args),
+    /// Check a measure library and print every diagnostic.
+    Check(check::Args),
+    /// Run the measure test cases.
+    Test(test::Args),
+    /// Evaluate measures on charts: one JSON line of outcomes per chart.
+    Evaluate(evaluate::Args),
+    /// Explain why a chart is or is not in each population of a measure.
+    Explain(explain::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -34,6 +47,10 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(&args),
         Command::Synth(args) => synth::run(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Test(args) => test::run(&args),
+        Command::Evaluate(args) => evaluate::run(&args),
+        Command::Explain(args) => explain::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -381,11 +381,21 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             },
             Op::Call(b, args) => self.builtin(*b, args),
             Op::Let {
-                local, value, body, ..
+                local,
+                value,
+                body,
+                file,
             } => {
                 let v = self.eval(value);
                 self.set_local(*local, v);
-                self.eval(body)
+                if TRACE {
+                    self.rec.push_file(*file);
+                    let r = self.eval(body);
+                    self.rec.pop_file();
+                    r
+                } else {
+                    self.eval(body)
+                }
             }
         }
     }

@@ -229,6 +229,8 @@ pub(crate) enum Op {
         local: u32,
         value: Box<Node>,
         body: Box<Node>,
+        /// The file the define's body was written in (for traces).
+        file: usize,
     },
 }
 

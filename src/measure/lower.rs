@@ -974,6 +974,7 @@ impl Lowerer {
                     local,
                     value: value.boxed(),
                     body: out.boxed(),
+                    file,
                 },
                 span,
             );

@@ -15,6 +15,7 @@
 //! assert_eq!(lib.measures().len(), 1);
 //! ```
 
+mod cases;
 mod eval;
 mod ir;
 mod library;
@@ -27,4 +28,5 @@ mod valueset;
 pub use library::{
     CheckErrors, Direction, Library, LoadError, MeasureInfo, Scoring, SpecFile,
 };
+pub use cases::{CaseFailure, CaseProblem, CaseReport, run_cases};
 pub use outcome::{CriterionTrace, Explanation, Outcome, Population, Populations, Step};

@@ -102,6 +102,16 @@ impl Recorder {
         }
     }
 
+    pub(crate) fn push_file(&mut self, file: usize) {
+        self.files.push(file);
+    }
+
+    pub(crate) fn pop_file(&mut self) {
+        if self.files.len() > 1 {
+            self.files.pop();
+        }
+    }
+
     pub(crate) fn slot_reused(&mut self, _slot: u32, _v: &Value<'_>) {}
 
     pub(crate) fn enter_loop(&mut self) {

@@ -14,8 +14,8 @@
 //!   does; so "no X before it" is not spoiled by an X without a date. Where a criterion is a
 //!   negation of a conjunction over one record's fields (breast T1a/T1b N0), Kleene logic is
 //!   used explicitly.
-//! - "Earliest" / "first such" choices break date ties by chart order (first listed); "latest"
-//!   breaks ties by chart order too (last listed, as a stable `sorted by date` + `last` would).
+//! - "Earliest", "first such" and "latest" choices all break date ties by chart order (first
+//!   listed), as the catalog README's shared terms do for the regimen's diagnosis.
 //!
 //! Interpretation choices are written as `CHOICE:` comments beside the code they govern.
 #![allow(dead_code)]
@@ -516,7 +516,7 @@ fn ps_before_noncurative(cx: &Ctx) -> Pops {
 // CHOICE: the exclusion (cancer_type in {gestational_trophoblastic, testis, …}) and exception
 // (on_clinical_trial) read the index administration's diagnosis and regimen.
 // CHOICE: "a performance_status assessment" = any assessment with kind = performance_status
-// (whatever its scale/score); the latest one in [index − 14 days, index] (ties: last listed)
+// (whatever its scale/score); the latest one in [index − 14 days, index] (ties: first listed)
 // decides: ECOG 3 or 4, or Karnofsky 10–40 → numerator; any other scale or a missing score →
 // not in the numerator.
 fn metastatic_poor_ps(cx: &Ctx) -> Pops {
@@ -577,7 +577,7 @@ fn metastatic_poor_ps(cx: &Ctx) -> Pops {
                     continue;
                 }
                 let Some(d) = a.date else { continue };
-                if lo <= d && d <= ad && latest.is_none_or(|(l, _)| d >= l) {
+                if lo <= d && d <= ad && latest.is_none_or(|(l, _)| d > l) {
                     latest = Some((d, a));
                 }
             }

@@ -1,0 +1,149 @@
+//! `oncoqual evaluate`: per-chart outcomes as JSONL; and the shared period options.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::io::JsonlReader;
+use crate::measure::{Library, Population};
+use crate::{Period, RoundCalendar};
+
+/// Arguments of `oncoqual evaluate`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Charts (JSONL; `-` for standard input).
+    #[arg(long)]
+    charts: PathBuf,
+    /// The measure-spec directory; the bundled library when absent.
+    #[arg(long)]
+    specs: Option<PathBuf>,
+    /// Only these measures (repeatable); all when absent.
+    #[arg(long = "measure")]
+    measures: Vec<String>,
+    /// Reporting period `START..END` for every chart (default: each chart's round).
+    #[arg(long)]
+    period: Option<Period>,
+    /// A round-calendar file overriding the default reporting periods.
+    #[arg(long)]
+    rounds: Option<PathBuf>,
+    /// Also list measures whose initial population the chart is not in.
+    #[arg(long)]
+    all: bool,
+    /// Output file (standard output when absent or `-`).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+/// Reads the round calendar (the default one when `path` is `None`).
+pub(crate) fn calendar(path: Option<&Path>) -> io::Result<RoundCalendar> {
+    match path {
+        None => Ok(RoundCalendar::new()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| super::with_path(e, p))?;
+            RoundCalendar::from_json(&text).map_err(|e| {
+                io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", p.display()))
+            })
+        }
+    }
+}
+
+/// Resolves `--measure` ids to indices, with a suggestion for an unknown one.
+pub(crate) fn select(lib: &Library, ids: &[String]) -> io::Result<Vec<usize>> {
+    if ids.is_empty() {
+        return Ok((0..lib.measures().len()).collect());
+    }
+    ids.iter()
+        .map(|id| {
+            lib.index_of(id).ok_or_else(|| {
+                let hint = lib
+                    .suggest(id)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                io::Error::new(io::ErrorKind::NotFound, format!("no measure `{id}`{hint}"))
+            })
+        })
+        .collect()
+}
+
+/// Opens a chart stream.
+pub(crate) fn charts(path: &Path) -> io::Result<JsonlReader<Box<dyn io::BufRead>>> {
+    let reader: Box<dyn io::BufRead> = if path.as_os_str() == "-" {
+        Box::new(BufReader::new(io::stdin()))
+    } else {
+        Box::new(BufReader::new(File::open(path).map_err(|e| super::with_path(e, path))?))
+    };
+    Ok(JsonlReader::new(reader))
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    chart: &'a str,
+    round: String,
+    period: String,
+    outcomes: BTreeMap<&'a str, OutcomeOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct OutcomeOut<'a> {
+    populations: Vec<Population>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    strata: BTreeMap<&'a str, Option<String>>,
+}
+
+pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
+    let lib = match super::check::load(args.specs.as_deref())? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let calendar = calendar(args.rounds.as_deref())?;
+    let selected = select(&lib, &args.measures)?;
+    let mut out = super::output(args.output.as_deref())?;
+    let mut bad = 0usize;
+    for record in charts(&args.charts)? {
+        let checked = match record {
+            Ok(c) => c,
+            Err(e) => {
+                bad += 1;
+                writeln!(io::stderr(), "{}: {e}", args.charts.display())?;
+                continue;
+            }
+        };
+        let chart = &checked.chart;
+        let period = args.period.unwrap_or_else(|| calendar.period(chart.round));
+        let outcomes = lib.evaluate_selected(chart, period, &selected);
+        let mut line = Line {
+            chart: chart.id.as_str(),
+            round: chart.round.to_string(),
+            period: period.to_string(),
+            outcomes: BTreeMap::new(),
+        };
+        for o in &outcomes {
+            if !args.all && !o.populations.contains(Population::InitialPopulation) {
+                continue;
+            }
+            let Some(info) = lib.measure(o.measure) else {
+                continue;
+            };
+            line.outcomes.insert(
+                info.id.as_str(),
+                OutcomeOut {
+                    populations: o.populations.iter().collect(),
+                    strata: info
+                        .stratifiers
+                        .iter()
+                        .map(String::as_str)
+                        .zip(o.strata.iter().cloned())
+                        .collect(),
+                },
+            );
+        }
+        serde_json::to_writer(&mut out, &line)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,146 @@
+//! The bundled measure library: it checks, every measure has test cases, every case passes,
+//! and the population algebra's nesting holds for every measure on synthetic charts.
+
+use std::path::Path;
+
+use oncoqual::measure::{Library, run_cases};
+use oncoqual::{Population, Populations, RoundCalendar};
+
+fn cases_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases"))
+}
+
+#[test]
+fn bundled_library_checks_and_equals_the_spec_directory() {
+    let bundled = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let on_disk = Library::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/measure-specs")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a: Vec<&str> = bundled.measures().map(|m| m.id.as_str()).collect();
+    let b: Vec<&str> = on_disk.measures().map(|m| m.id.as_str()).collect();
+    assert_eq!(a, b);
+    assert!(a.len() >= 20);
+}
+
+#[test]
+fn every_test_case_passes() {
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let report = run_cases(lib, cases_dir(), &RoundCalendar::new()).unwrap();
+    let failures: Vec<String> = report.failures.iter().map(ToString::to_string).collect();
+    assert!(failures.is_empty(), "{}", failures.join(""));
+    assert!(report.passed >= 20);
+}
+
+#[test]
+fn every_bundled_measure_has_cases_and_every_case_folder_is_a_measure() {
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let report = run_cases(lib, cases_dir(), &RoundCalendar::new()).unwrap();
+    for m in lib.measures() {
+        let n = report.per_measure.get(&m.id).copied().unwrap_or(0);
+        assert!(n >= 5, "{} has {n} test cases", m.id);
+    }
+    for id in report.per_measure.keys() {
+        assert!(lib.index_of(id).is_some(), "tests/cases/{id} names no measure");
+    }
+}
+
+/// Every population outcome a measure's criteria allow is shown by at least one case:
+/// not in IPP, NUMER, DENOM without NUMER, and DENEX / DENEXCEP when the spec has them.
+#[test]
+fn every_measure_has_a_case_for_each_outcome_it_can_produce() {
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    for m in lib.measures() {
+        let dir = cases_dir().join(&m.id);
+        let mut seen: Vec<Populations> = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let p: Populations = serde_json::from_value(v["expect"].clone()).unwrap();
+            seen.push(p);
+        }
+        let has = |f: &dyn Fn(Populations) -> bool| seen.iter().any(|p| f(*p));
+        assert!(has(&|p| !p.contains(Population::InitialPopulation)), "{}: no case outside the IPP", m.id);
+        assert!(has(&|p| p.contains(Population::Numerator)), "{}: no NUMER case", m.id);
+        assert!(
+            has(&|p| p.in_net_denominator() && !p.contains(Population::Numerator)),
+            "{}: no case in the denominator but not the numerator",
+            m.id
+        );
+        let text = std::fs::read_to_string(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/measure-specs")).join(&m.file),
+        )
+        .unwrap();
+        if text.contains("\ndenominator_exclusion") {
+            assert!(has(&|p| p.contains(Population::DenominatorExclusion)), "{}: no DENEX case", m.id);
+        }
+        if text.contains("\ndenominator_exception") {
+            assert!(has(&|p| p.contains(Population::DenominatorException)), "{}: no DENEXCEP case", m.id);
+        }
+    }
+}
+
+#[cfg(feature = "synth")]
+mod algebra {
+    use super::*;
+    use oncoqual::synth::{self, SynthConfig};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// DENOM ⊆ IPP, DENEX ⊆ DENOM, NUMER ⊆ DENOM∖DENEX, NUMEX ⊆ NUMER,
+        /// DENEXCEP ⊆ DENOM∖DENEX∖NUMER, for every measure on any synthetic chart.
+        #[test]
+        fn population_nesting_holds_for_every_measure(seed in any::<u64>(), index in 0usize..50_000) {
+            let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+            let config = SynthConfig::new(50_000, 50, 2, seed);
+            let chart = synth::chart(&config, index);
+            let period = RoundCalendar::new().period(chart.round);
+            for o in lib.evaluate(&chart, period) {
+                let p = o.populations;
+                let has = |x| p.contains(x);
+                use Population::*;
+                prop_assert!(!has(Denominator) || has(InitialPopulation));
+                prop_assert!(!has(DenominatorExclusion) || has(Denominator));
+                prop_assert!(!has(Numerator) || (has(Denominator) && !has(DenominatorExclusion)));
+                prop_assert!(!has(NumeratorExclusion) || has(Numerator));
+                prop_assert!(!has(DenominatorException)
+                    || (has(Denominator) && !has(DenominatorExclusion) && !has(Numerator)));
+            }
+        }
+    }
+
+    /// The composite rule, checked against its components on synthetic charts.
+    #[test]
+    fn composites_follow_their_components_on_synthetic_charts() {
+        let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+        let calendar = RoundCalendar::new();
+        let composites: Vec<(usize, Vec<usize>)> = lib
+            .measures()
+            .enumerate()
+            .filter(|(_, m)| !m.components.is_empty())
+            .map(|(i, m)| (i, m.components.iter().map(|c| lib.index_of(c).unwrap()).collect()))
+            .collect();
+        assert!(!composites.is_empty());
+        let mut in_denom = 0;
+        for chart in synth::generate(&SynthConfig::new(3000, 20, 1, 11)) {
+            let all = lib.evaluate(&chart, calendar.period(chart.round));
+            for (c, parts) in &composites {
+                let p = all[*c].populations;
+                if !p.contains(Population::InitialPopulation) {
+                    assert!(!p.contains(Population::Denominator));
+                    continue;
+                }
+                let eligible: Vec<Populations> = parts
+                    .iter()
+                    .map(|i| all[*i].populations)
+                    .filter(|q| q.in_net_denominator())
+                    .collect();
+                assert_eq!(p.contains(Population::Denominator), !eligible.is_empty());
+                in_denom += usize::from(!eligible.is_empty());
+                let met = !eligible.is_empty() && eligible.iter().all(|q| q.net_numerator());
+                assert_eq!(p.contains(Population::Numerator), met);
+            }
+        }
+        assert!(in_denom > 0);
+    }
+}
