@@ -137,3 +137,117 @@ fn a_single_json_document_is_validated_with_line_and_column() {
     assert!(stdout.contains("`labs[0].tset`: unknown field"), "{stdout}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn broken_library() -> tempdir::Dir {
+    let dir = tempdir::Dir::new("check");
+    let root = env!("CARGO_MANIFEST_DIR");
+    std::fs::create_dir_all(dir.path().join("lib")).unwrap();
+    std::fs::create_dir_all(dir.path().join("core")).unwrap();
+    std::fs::copy(
+        format!("{root}/tests/dsl/support/common.oqm"),
+        dir.path().join("lib/common.oqm"),
+    )
+    .unwrap();
+    for name in ["E0201-unknown-name", "E0204-unknown-enum-value"] {
+        std::fs::copy(
+            format!("{root}/tests/dsl/broken/{name}.oqm"),
+            dir.path().join(format!("core/{name}.oqm")),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+mod tempdir {
+    /// A directory removed on drop.
+    pub struct Dir(std::path::PathBuf);
+    impl Dir {
+        pub fn new(tag: &str) -> Dir {
+            let p = std::env::temp_dir().join(format!("oncoqual-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            Dir(p)
+        }
+        pub fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+#[test]
+fn check_prints_every_error_of_every_file_with_carets_and_suggestions() {
+    let dir = broken_library();
+    let (code, out, err) = oncoqual(&["check", dir.path().to_str().unwrap()], None);
+    assert_eq!(code, 1, "{out}");
+    // Both broken files declare `core.broken`: the duplicate id is reported too.
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn check_passes_on_the_bundled_library() {
+    let (code, out, err) = oncoqual(&["check"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("ok: "), "{out}");
+}
+
+#[test]
+fn test_runs_the_case_deck_and_names_a_failing_case_and_population() {
+    let dir = tempdir::Dir::new("cases");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let measure = "core.tobacco-use-status-documented";
+    std::fs::create_dir_all(dir.path().join(measure)).unwrap();
+    let text =
+        std::fs::read_to_string(format!("{root}/tests/cases/{measure}/current-smoker-numer.json"))
+            .unwrap();
+    let mut case: serde_json::Value = serde_json::from_str(&text).unwrap();
+    case["expect"] = serde_json::json!(["IPP", "DENOM"]);
+    std::fs::write(dir.path().join(measure).join("wrong.json"), case.to_string()).unwrap();
+    std::fs::write(dir.path().join(measure).join("right.json"), text).unwrap();
+    let (code, out, _) = oncoqual(&["test", dir.path().to_str().unwrap()], None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("wrong.json"), "{out}");
+    assert!(out.contains("NUMER: expected not in, got in"), "{out}");
+    assert!(!out.contains("right.json"), "{out}");
+    assert!(out.contains("1 of 2 cases passed"), "{out}");
+}
+
+#[test]
+fn evaluate_and_explain_read_synthetic_charts() {
+    let (_, charts, _) = oncoqual(&["synth", "--charts", "300", "--seed", "3"], None);
+    let dir = tempdir::Dir::new("eval");
+    let file = dir.path().join("charts.jsonl");
+    std::fs::write(&file, &charts).unwrap();
+    let f = file.to_str().unwrap();
+    let (code, out, err) = oncoqual(
+        &["evaluate", "--charts", f, "--measure", "core.tobacco-use-status-documented"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> =
+        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 300);
+    let in_ipp = lines
+        .iter()
+        .find(|l| l["outcomes"]["core.tobacco-use-status-documented"].is_object())
+        .expect("some chart in the IPP");
+    let id = in_ipp["chart"].as_str().unwrap();
+    let (code, out, err) = oncoqual(
+        &["explain", "--charts", f, "--chart", id, "--measure", "core.tobacco-use-status-documented"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("initial_population = true  (met)"), "{out}");
+    assert!(out.contains("numerator = "), "{out}");
+    assert!(out.contains("lib/common.oqm:"), "{out}");
+    let (code, _, err) = oncoqual(
+        &["explain", "--charts", f, "--chart", id, "--measure", "core.tobaco-use-status-documented"],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `core.tobacco-use-status-documented`"), "{err}");
+}

@@ -40,5 +40,5 @@ pub(crate) fn diagnostic(d: &Diagnostic, source: &Source, color: bool) -> String
     } else {
         Renderer::plain()
     };
-    format!("{}\n", renderer.render(message))
+    format!("{}\n\n", renderer.render(message))
 }

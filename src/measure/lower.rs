@@ -605,6 +605,14 @@ impl Lowerer {
         if name == "reporting_period" {
             return (Node::new(Op::Param(Param::Period), span), Ty::Period);
         }
+        if hint == Some(&Ty::Any) {
+            // Compared with an expression that already failed: one error is enough.
+            return missing(span);
+        }
+        if let Some(Ty::Enum(schema)) = hint {
+            // Compared with an enumeration: the name was meant as one of its values.
+            return self.enum_value(c, schema, name, span);
+        }
         // Unknown: suggest the closest name in scope.
         let mut candidates: Vec<String> = Vec::new();
         for scope in &self.scopes {
