@@ -4,14 +4,14 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
-            walk(root, &p, out);
+            walk(&p, out);
         } else {
             out.push(p);
         }
@@ -23,7 +23,7 @@ fn main() {
     let root = manifest.join("measure-specs");
     println!("cargo:rerun-if-changed=measure-specs");
     let mut files = Vec::new();
-    walk(&root, &root, &mut files);
+    walk(&root, &mut files);
     files.sort();
     let mut specs = String::from("pub(super) const SPECS: &[(&str, &str)] = &[\n");
     let mut vsets = String::from("pub(super) const VALUESETS: &[(&str, &str)] = &[\n");
@@ -34,7 +34,10 @@ fn main() {
             .unwrap_or(f)
             .to_string_lossy()
             .replace('\\', "/");
-        let entry = format!("    ({rel:?}, include_str!({:?})),\n", f.display().to_string());
+        let entry = format!(
+            "    ({rel:?}, include_str!({:?})),\n",
+            f.display().to_string()
+        );
         if rel.ends_with(".oqm") {
             specs.push_str(&entry);
         } else if rel.starts_with("valuesets/") && rel.ends_with(".json") {

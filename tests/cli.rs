@@ -201,12 +201,17 @@ fn test_runs_the_case_deck_and_names_a_failing_case_and_population() {
     let root = env!("CARGO_MANIFEST_DIR");
     let measure = "core.tobacco-use-status-documented";
     std::fs::create_dir_all(dir.path().join(measure)).unwrap();
-    let text =
-        std::fs::read_to_string(format!("{root}/tests/cases/{measure}/current-smoker-numer.json"))
-            .unwrap();
+    let text = std::fs::read_to_string(format!(
+        "{root}/tests/cases/{measure}/current-smoker-numer.json"
+    ))
+    .unwrap();
     let mut case: serde_json::Value = serde_json::from_str(&text).unwrap();
     case["expect"] = serde_json::json!(["IPP", "DENOM"]);
-    std::fs::write(dir.path().join(measure).join("wrong.json"), case.to_string()).unwrap();
+    std::fs::write(
+        dir.path().join(measure).join("wrong.json"),
+        case.to_string(),
+    )
+    .unwrap();
     std::fs::write(dir.path().join(measure).join("right.json"), text).unwrap();
     let (code, out, _) = oncoqual(&["test", dir.path().to_str().unwrap()], None);
     assert_eq!(code, 1, "{out}");
@@ -224,12 +229,20 @@ fn evaluate_and_explain_read_synthetic_charts() {
     std::fs::write(&file, &charts).unwrap();
     let f = file.to_str().unwrap();
     let (code, out, err) = oncoqual(
-        &["evaluate", "--charts", f, "--measure", "core.tobacco-use-status-documented"],
+        &[
+            "evaluate",
+            "--charts",
+            f,
+            "--measure",
+            "core.tobacco-use-status-documented",
+        ],
         None,
     );
     assert_eq!(code, 0, "{err}");
-    let lines: Vec<serde_json::Value> =
-        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 300);
     let in_ipp = lines
         .iter()
@@ -237,7 +250,15 @@ fn evaluate_and_explain_read_synthetic_charts() {
         .expect("some chart in the IPP");
     let id = in_ipp["chart"].as_str().unwrap();
     let (code, out, err) = oncoqual(
-        &["explain", "--charts", f, "--chart", id, "--measure", "core.tobacco-use-status-documented"],
+        &[
+            "explain",
+            "--charts",
+            f,
+            "--chart",
+            id,
+            "--measure",
+            "core.tobacco-use-status-documented",
+        ],
         None,
     );
     assert_eq!(code, 0, "{err}");
@@ -245,9 +266,20 @@ fn evaluate_and_explain_read_synthetic_charts() {
     assert!(out.contains("numerator = "), "{out}");
     assert!(out.contains("lib/common.oqm:"), "{out}");
     let (code, _, err) = oncoqual(
-        &["explain", "--charts", f, "--chart", id, "--measure", "core.tobaco-use-status-documented"],
+        &[
+            "explain",
+            "--charts",
+            f,
+            "--chart",
+            id,
+            "--measure",
+            "core.tobaco-use-status-documented",
+        ],
         None,
     );
     assert_eq!(code, 2);
-    assert!(err.contains("did you mean `core.tobacco-use-status-documented`"), "{err}");
+    assert!(
+        err.contains("did you mean `core.tobacco-use-status-documented`"),
+        "{err}"
+    );
 }

@@ -44,7 +44,11 @@ fn every_broken_spec_reports_its_error_kind_with_location() {
         let mut rendered = String::new();
         let mut codes = Vec::new();
         for (source, diags) in errors.files() {
-            assert_eq!(source.name(), format!("broken/{name}.oqm"), "errors outside the broken file");
+            assert_eq!(
+                source.name(),
+                format!("broken/{name}.oqm"),
+                "errors outside the broken file"
+            );
             for d in diags {
                 codes.push(d.code);
                 rendered.push_str(&d.render(source));

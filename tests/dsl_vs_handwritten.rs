@@ -26,7 +26,11 @@ fn chart_count() -> usize {
     std::env::var("ONCOQUAL_AGREE_CHARTS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(if cfg!(debug_assertions) { 20_000 } else { 100_000 })
+        .unwrap_or(if cfg!(debug_assertions) {
+            20_000
+        } else {
+            100_000
+        })
 }
 
 #[test]
@@ -34,7 +38,10 @@ fn dsl_and_handwritten_measures_give_identical_populations_on_synthetic_charts()
     let lib = Library::bundled().expect("bundled library checks");
     let indices: Vec<usize> = IDS
         .iter()
-        .map(|id| lib.index_of(id).unwrap_or_else(|| panic!("{id} is not bundled")))
+        .map(|id| {
+            lib.index_of(id)
+                .unwrap_or_else(|| panic!("{id} is not bundled"))
+        })
         .collect();
     let calendar = RoundCalendar::new();
     let n = chart_count();

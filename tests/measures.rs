@@ -13,8 +13,11 @@ fn cases_dir() -> &'static Path {
 #[test]
 fn bundled_library_checks_and_equals_the_spec_directory() {
     let bundled = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
-    let on_disk = Library::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/measure-specs")))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let on_disk = Library::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/measure-specs"
+    )))
+    .unwrap_or_else(|e| panic!("{e}"));
     let a: Vec<&str> = bundled.measures().map(|m| m.id.as_str()).collect();
     let b: Vec<&str> = on_disk.measures().map(|m| m.id.as_str()).collect();
     assert_eq!(a, b);
@@ -39,7 +42,10 @@ fn every_bundled_measure_has_cases_and_every_case_folder_is_a_measure() {
         assert!(n >= 5, "{} has {n} test cases", m.id);
     }
     for id in report.per_measure.keys() {
-        assert!(lib.index_of(id).is_some(), "tests/cases/{id} names no measure");
+        assert!(
+            lib.index_of(id).is_some(),
+            "tests/cases/{id} names no measure"
+        );
     }
 }
 
@@ -58,8 +64,16 @@ fn every_measure_has_a_case_for_each_outcome_it_can_produce() {
             seen.push(p);
         }
         let has = |f: &dyn Fn(Populations) -> bool| seen.iter().any(|p| f(*p));
-        assert!(has(&|p| !p.contains(Population::InitialPopulation)), "{}: no case outside the IPP", m.id);
-        assert!(has(&|p| p.contains(Population::Numerator)), "{}: no NUMER case", m.id);
+        assert!(
+            has(&|p| !p.contains(Population::InitialPopulation)),
+            "{}: no case outside the IPP",
+            m.id
+        );
+        assert!(
+            has(&|p| p.contains(Population::Numerator)),
+            "{}: no NUMER case",
+            m.id
+        );
         assert!(
             has(&|p| p.in_net_denominator() && !p.contains(Population::Numerator)),
             "{}: no case in the denominator but not the numerator",
@@ -70,10 +84,18 @@ fn every_measure_has_a_case_for_each_outcome_it_can_produce() {
         )
         .unwrap();
         if text.contains("\ndenominator_exclusion") {
-            assert!(has(&|p| p.contains(Population::DenominatorExclusion)), "{}: no DENEX case", m.id);
+            assert!(
+                has(&|p| p.contains(Population::DenominatorExclusion)),
+                "{}: no DENEX case",
+                m.id
+            );
         }
         if text.contains("\ndenominator_exception") {
-            assert!(has(&|p| p.contains(Population::DenominatorException)), "{}: no DENEXCEP case", m.id);
+            assert!(
+                has(&|p| p.contains(Population::DenominatorException)),
+                "{}: no DENEXCEP case",
+                m.id
+            );
         }
     }
 }
@@ -118,7 +140,15 @@ mod algebra {
             .measures()
             .enumerate()
             .filter(|(_, m)| !m.components.is_empty())
-            .map(|(i, m)| (i, m.components.iter().map(|c| lib.index_of(c).unwrap()).collect()))
+            .map(|(i, m)| {
+                (
+                    i,
+                    m.components
+                        .iter()
+                        .map(|c| lib.index_of(c).unwrap())
+                        .collect(),
+                )
+            })
             .collect();
         assert!(!composites.is_empty());
         let mut in_denom = 0;

@@ -59,7 +59,11 @@ pub(crate) fn load(dir: Option<&std::path::Path>) -> io::Result<Result<Loaded, E
                     err.write_all(super::render::diagnostic(d, source, color).as_bytes())?;
                 }
             }
-            writeln!(err, "error: {} error(s); the library does not check", errors.error_count())?;
+            writeln!(
+                err,
+                "error: {} error(s); the library does not check",
+                errors.error_count()
+            )?;
             Ok(Err(ExitCode::from(1)))
         }
         Err(LoadError::Io { path, source }) => Err(super::with_path(source, &path)),

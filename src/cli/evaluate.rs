@@ -74,7 +74,9 @@ pub(crate) fn charts(path: &Path) -> io::Result<JsonlReader<Box<dyn io::BufRead>
     let reader: Box<dyn io::BufRead> = if path.as_os_str() == "-" {
         Box::new(BufReader::new(io::stdin()))
     } else {
-        Box::new(BufReader::new(File::open(path).map_err(|e| super::with_path(e, path))?))
+        Box::new(BufReader::new(
+            File::open(path).map_err(|e| super::with_path(e, path))?,
+        ))
     };
     Ok(JsonlReader::new(reader))
 }
@@ -145,5 +147,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         out.write_all(b"\n")?;
     }
     out.flush()?;
-    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

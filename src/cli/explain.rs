@@ -58,6 +58,11 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(io::stderr(), "oncoqual: no valid chart `{}` in {}", args.chart, args.charts.display())?;
+    writeln!(
+        io::stderr(),
+        "oncoqual: no valid chart `{}` in {}",
+        args.chart,
+        args.charts.display()
+    )?;
     Ok(ExitCode::from(1))
 }

@@ -26,7 +26,8 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
-    let report = run_cases(&lib, &args.dir, &calendar).map_err(|e| super::with_path(e, &args.dir))?;
+    let report =
+        run_cases(&lib, &args.dir, &calendar).map_err(|e| super::with_path(e, &args.dir))?;
     let mut out = io::stdout().lock();
     for f in &report.failures {
         write!(out, "{f}")?;
@@ -39,5 +40,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         report.per_measure.len(),
         report.failures.len()
     )?;
-    Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -70,19 +70,32 @@ impl fmt::Display for CaseFailure {
             match p {
                 CaseProblem::Invalid(e) => writeln!(f, "  invalid case: {e}")?,
                 CaseProblem::UnknownMeasure(s) => match s {
-                    Some(s) => writeln!(f, "  no measure `{}` in the library (did you mean `{s}`?)", self.measure)?,
+                    Some(s) => writeln!(
+                        f,
+                        "  no measure `{}` in the library (did you mean `{s}`?)",
+                        self.measure
+                    )?,
                     None => writeln!(f, "  no measure `{}` in the library", self.measure)?,
                 },
-                CaseProblem::Population { population, expected } => writeln!(
+                CaseProblem::Population {
+                    population,
+                    expected,
+                } => writeln!(
                     f,
                     "  {population}: expected {}, got {}",
                     if *expected { "in" } else { "not in" },
                     if *expected { "not in" } else { "in" }
                 )?,
-                CaseProblem::Stratum { name, expected, actual } => writeln!(
+                CaseProblem::Stratum {
+                    name,
+                    expected,
+                    actual,
+                } => writeln!(
                     f,
                     "  stratum `{name}`: expected {expected:?}, got {}",
-                    actual.as_deref().map_or("missing".to_owned(), |a| format!("{a:?}"))
+                    actual
+                        .as_deref()
+                        .map_or("missing".to_owned(), |a| format!("{a:?}"))
                 )?,
             }
         }
@@ -112,7 +125,11 @@ impl CaseReport {
 /// Runs every case below `dir` (`dir/<measure-id>/*.json`) against `library`. Periods
 /// default to the chart's round in `calendar`. I/O errors on the directory itself are
 /// returned; a bad case file is a failure of that case, and the run goes on.
-pub fn run_cases(library: &Library, dir: &Path, calendar: &RoundCalendar) -> std::io::Result<CaseReport> {
+pub fn run_cases(
+    library: &Library,
+    dir: &Path,
+    calendar: &RoundCalendar,
+) -> std::io::Result<CaseReport> {
     let mut report = CaseReport::default();
     let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
@@ -148,7 +165,12 @@ pub fn run_cases(library: &Library, dir: &Path, calendar: &RoundCalendar) -> std
     Ok(report)
 }
 
-fn run_one(library: &Library, measure: &str, file: &Path, calendar: &RoundCalendar) -> Vec<CaseProblem> {
+fn run_one(
+    library: &Library,
+    measure: &str,
+    file: &Path,
+    calendar: &RoundCalendar,
+) -> Vec<CaseProblem> {
     let invalid = |e: String| vec![CaseProblem::Invalid(e)];
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
@@ -160,7 +182,9 @@ fn run_one(library: &Library, measure: &str, file: &Path, calendar: &RoundCalend
     };
     let _ = &raw.description;
     let Some(index) = library.index_of(measure) else {
-        return vec![CaseProblem::UnknownMeasure(library.suggest(measure).map(str::to_owned))];
+        return vec![CaseProblem::UnknownMeasure(
+            library.suggest(measure).map(str::to_owned),
+        )];
     };
     let chart_text = raw.chart.to_string();
     let chart = match parse_chart(&chart_text, &Limits::default()) {
@@ -178,7 +202,11 @@ fn run_one(library: &Library, measure: &str, file: &Path, calendar: &RoundCalend
     for code in &raw.expect {
         match Population::from_code(code) {
             Some(p) => expected.push(p),
-            None => return invalid(format!("`{code}` is not a population (IPP, DENOM, DENEX, DENEXCEP, NUMER, NUMEX)")),
+            None => {
+                return invalid(format!(
+                    "`{code}` is not a population (IPP, DENOM, DENEX, DENEXCEP, NUMER, NUMEX)"
+                ));
+            }
         }
     }
     let Some(outcome) = library.evaluate_selected(&chart, period, &[index]).pop() else {
@@ -197,7 +225,9 @@ fn run_one(library: &Library, measure: &str, file: &Path, calendar: &RoundCalend
     if let (Some(strata), Some(info)) = (&raw.strata, library.measure(index)) {
         for (name, want) in strata {
             match info.stratifiers.iter().position(|s| s == name) {
-                None => problems.push(CaseProblem::Invalid(format!("the measure has no stratifier `{name}`"))),
+                None => problems.push(CaseProblem::Invalid(format!(
+                    "the measure has no stratifier `{name}`"
+                ))),
                 Some(i) => {
                     let actual = outcome.strata.get(i).cloned().flatten();
                     if actual.as_deref() != Some(want.as_str()) {

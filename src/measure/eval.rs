@@ -122,6 +122,24 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         }
     }
 
+    /// Evaluates an operand, reading locals and constants directly (they are leaves, and
+    /// traces leave them out anyway).
+    #[inline]
+    fn operand(&mut self, n: &'a Node) -> Value<'a> {
+        match &n.op {
+            Op::Local(i) => self
+                .locals
+                .get(self.base + *i as usize)
+                .cloned()
+                .unwrap_or(Value::Missing),
+            Op::Const(Const::Enum(e, i)) => Value::Enum(e, *i),
+            Op::Const(Const::Bool(b)) => Value::Bool(*b),
+            Op::Param(Param::Start) => Value::Date(self.start),
+            Op::Param(Param::End) => Value::Date(self.end),
+            _ => self.eval(n),
+        }
+    }
+
     fn eval_op(&mut self, n: &'a Node) -> Value<'a> {
         match &n.op {
             Op::Const(c) => match c {
@@ -152,7 +170,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 .get(self.base + *i as usize)
                 .cloned()
                 .unwrap_or(Value::Missing),
-            Op::Field(base, i, path) => match self.eval(base) {
+            Op::Field(base, i, path) => match self.operand(base) {
                 Value::Record(r) => {
                     let v = r.field(*i);
                     if TRACE && matches!(v, Value::Missing) {
@@ -199,8 +217,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 },
             },
             Op::Cmp(op, a, b) => {
-                let x = self.eval(a);
-                let y = self.eval(b);
+                let x = self.operand(a);
+                let y = self.operand(b);
                 Value::from_truth(compare(*op, &x, &y))
             }
             Op::Arith(op, a, b) => {
@@ -266,9 +284,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 }
             }
             Op::Duration(amount, unit) => match self.eval(amount) {
-                Value::Num(d) if d.fract().is_zero() => {
-                    d.to_i64().map_or(Value::Missing, |k| Value::Duration(k, *unit))
-                }
+                Value::Num(d) if d.fract().is_zero() => d
+                    .to_i64()
+                    .map_or(Value::Missing, |k| Value::Duration(k, *unit)),
                 _ => Value::Missing,
             },
             Op::MakeList(items) => {
@@ -445,6 +463,13 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     v => f(ctx, v),
                 }
             }),
+            Op::MakeList(items) => {
+                for item in items {
+                    let v = self.eval(item);
+                    f(self, v)?;
+                }
+                ControlFlow::Continue(())
+            }
             _ => {
                 let v = self.eval(n);
                 if let Value::List(l) = v {
@@ -493,9 +518,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     Ordering::Greater
                 };
                 let _ = self.each(list, &mut |_, v| {
-                    if !v.is_missing()
-                        && (best.is_missing() || order(&v, &best) == Some(want))
-                    {
+                    if !v.is_missing() && (best.is_missing() || order(&v, &best) == Some(want)) {
                         best = v;
                     }
                     ControlFlow::Continue(())
@@ -540,12 +563,9 @@ pub(crate) fn stage_prefix(s: &str) -> Option<&'static str> {
     if s == "0" {
         return Some("0");
     }
-    for p in ["IV", "III", "II", "I"] {
-        if s.starts_with(p) {
-            return Some(p);
-        }
-    }
-    None
+    ["IV", "III", "II", "I"]
+        .into_iter()
+        .find(|p| s.starts_with(p))
 }
 
 fn shift(d: Date, k: i64, u: Unit) -> Option<Date> {
@@ -626,7 +646,11 @@ fn arith<'a>(op: Arith, a: &Value<'a>, b: &Value<'a>) -> Value<'a> {
             r.map_or(Value::Missing, Value::Num)
         }
         (Value::Date(d), Value::Duration(k, u)) => {
-            let k = if op == Arith::Sub { k.checked_neg() } else { Some(*k) };
+            let k = if op == Arith::Sub {
+                k.checked_neg()
+            } else {
+                Some(*k)
+            };
             k.and_then(|k| shift(*d, k, *u))
                 .map_or(Value::Missing, Value::Date)
         }
@@ -652,11 +676,26 @@ mod tests {
     #[test]
     fn months_clamp_to_month_end_and_leap_days() {
         let d = |s| Date::parse(s).unwrap();
-        assert_eq!(shift(d("2026-01-31"), 1, Unit::Months), Some(d("2026-02-28")));
-        assert_eq!(shift(d("2028-01-31"), 1, Unit::Months), Some(d("2028-02-29")));
-        assert_eq!(shift(d("2028-02-29"), 1, Unit::Years), Some(d("2029-02-28")));
-        assert_eq!(shift(d("2026-03-31"), -1, Unit::Months), Some(d("2026-02-28")));
-        assert_eq!(shift(d("2026-01-01"), -2, Unit::Weeks), Some(d("2025-12-18")));
+        assert_eq!(
+            shift(d("2026-01-31"), 1, Unit::Months),
+            Some(d("2026-02-28"))
+        );
+        assert_eq!(
+            shift(d("2028-01-31"), 1, Unit::Months),
+            Some(d("2028-02-29"))
+        );
+        assert_eq!(
+            shift(d("2028-02-29"), 1, Unit::Years),
+            Some(d("2029-02-28"))
+        );
+        assert_eq!(
+            shift(d("2026-03-31"), -1, Unit::Months),
+            Some(d("2026-02-28"))
+        );
+        assert_eq!(
+            shift(d("2026-01-01"), -2, Unit::Weeks),
+            Some(d("2025-12-18"))
+        );
     }
 
     #[test]

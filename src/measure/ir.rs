@@ -52,6 +52,16 @@ impl Ty {
         }
     }
 
+    /// Whether values of the two types can stand in one place (`if` branches, `coalesce`
+    /// arguments): comparable types, or the same record.
+    pub(crate) fn unifies(&self, other: &Ty) -> bool {
+        match (self, other) {
+            (Ty::Record(a), Ty::Record(b)) => a.name == b.name,
+            (Ty::List(a), Ty::List(b)) => a.unifies(b),
+            _ => self.comparable(other),
+        }
+    }
+
     pub(crate) fn is_ordered(&self) -> bool {
         matches!(self, Ty::Num | Ty::Date | Ty::Str | Ty::Enum(_) | Ty::Any)
     }
@@ -237,6 +247,68 @@ pub(crate) enum Op {
 impl Node {
     pub(crate) fn new(op: Op, span: Span) -> Node {
         Node { op, span }
+    }
+
+    /// The direct sub-expressions.
+    pub(crate) fn children(&self) -> Vec<&Node> {
+        match &self.op {
+            Op::Const(_) | Op::Param(_) | Op::Root(..) | Op::Slot(_) | Op::Local(_) => Vec::new(),
+            Op::Field(a, ..)
+            | Op::MapField(a, ..)
+            | Op::PeriodPart(a, _)
+            | Op::Not(a)
+            | Op::Neg(a)
+            | Op::InValueSet(a, ..)
+            | Op::Presence(a, _)
+            | Op::Duration(a, _)
+            | Op::Exists(a)
+            | Op::Count(a)
+            | Op::First(a)
+            | Op::Last(a) => vec![a],
+            Op::And(a, b)
+            | Op::Or(a, b)
+            | Op::Cmp(_, a, b)
+            | Op::Arith(_, a, b)
+            | Op::In(a, b, _)
+            | Op::During(a, b)
+            | Op::Take(a, b)
+            | Op::Where {
+                list: a, pred: b, ..
+            }
+            | Op::Sorted {
+                list: a, key: b, ..
+            }
+            | Op::Quantified {
+                list: a, pred: b, ..
+            }
+            | Op::Let {
+                value: a, body: b, ..
+            } => vec![a, b],
+            Op::Within {
+                value,
+                length,
+                anchor,
+                ..
+            } => vec![value, length, anchor],
+            Op::If(a, b, c) => vec![a, b, c],
+            Op::MakeList(items) | Op::Call(_, items) => items.iter().collect(),
+        }
+    }
+
+    /// How deep evaluation can recurse from here, counting through defines' bodies
+    /// (`slot_depth[i]` for slot `i`).
+    pub(crate) fn depth(&self, slot_depth: &[u32]) -> u32 {
+        let own = match self.op {
+            Op::Slot(i) => slot_depth.get(i as usize).copied().unwrap_or(0),
+            _ => 0,
+        };
+        1 + self
+            .children()
+            .iter()
+            .map(|c| c.depth(slot_depth))
+            .max()
+            .unwrap_or(0)
+            .max(own)
     }
 
     pub(crate) fn boxed(self) -> Box<Node> {

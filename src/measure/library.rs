@@ -159,6 +159,20 @@ impl fmt::Debug for Library {
     }
 }
 
+/// Measures chosen for evaluation, with the components they need, in evaluation order.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    order: Vec<usize>,
+    report: Vec<usize>,
+}
+
+impl Selection {
+    /// The selected measure indices, in output order.
+    pub fn measures(&self) -> &[usize] {
+        &self.report
+    }
+}
+
 /// A spec or value-set file given as text.
 #[derive(Debug, Clone)]
 pub struct SpecFile {
@@ -214,7 +228,10 @@ impl Library {
 
     /// Checks and compiles spec files and value-set files; every error of every file is
     /// reported.
-    pub fn from_files(specs: Vec<SpecFile>, valuesets: Vec<SpecFile>) -> Result<Library, CheckErrors> {
+    pub fn from_files(
+        specs: Vec<SpecFile>,
+        valuesets: Vec<SpecFile>,
+    ) -> Result<Library, CheckErrors> {
         build(specs, valuesets)
     }
 
@@ -263,46 +280,85 @@ impl Library {
             strata: Vec::new(),
         }));
         let mut ctx: Ctx<'_, false> = Ctx::new(chart, self.program(), period.start, period.end);
+        let mut pops = vec![Populations::NONE; self.measures.len()];
         for &i in &self.order {
-            let pops = self.populations(&mut ctx, i, out);
-            let strata = self.strata(&mut ctx, i);
-            out[i].populations = pops;
-            out[i].strata = strata;
+            pops[i] = self.populations(&mut ctx, i, &pops);
+            out[i].populations = pops[i];
+            out[i].strata = self.strata(&mut ctx, i);
         }
     }
 
-    /// Evaluates only the measures `indices` (and the components they need); one outcome
-    /// per requested index, in the order given. Unknown indices are skipped.
-    pub fn evaluate_selected(&self, chart: &Chart, period: Period, indices: &[usize]) -> Vec<Outcome> {
+    /// A selection of measures (with the components they need) to evaluate repeatedly.
+    /// Unknown indices are left out.
+    pub fn select(&self, indices: &[usize]) -> Selection {
         let mut need = vec![false; self.measures.len()];
-        let mut stack: Vec<usize> = indices.iter().copied().filter(|i| *i < need.len()).collect();
+        let mut stack: Vec<usize> = indices
+            .iter()
+            .copied()
+            .filter(|i| *i < need.len())
+            .collect();
         while let Some(i) = stack.pop() {
             if !need[i] {
                 need[i] = true;
                 stack.extend(self.measures[i].components.iter().copied());
             }
         }
-        let mut all: Vec<Outcome> = (0..self.measures.len())
-            .map(|i| Outcome {
-                measure: i,
-                populations: Populations::NONE,
-                strata: Vec::new(),
-            })
-            .collect();
-        let mut ctx: Ctx<'_, false> = Ctx::new(chart, self.program(), period.start, period.end);
-        for &i in &self.order {
-            if need[i] {
-                all[i].populations = self.populations(&mut ctx, i, &all);
-                all[i].strata = self.strata(&mut ctx, i);
-            }
+        Selection {
+            order: self.order.iter().copied().filter(|&i| need[i]).collect(),
+            report: indices
+                .iter()
+                .copied()
+                .filter(|i| *i < need.len())
+                .collect(),
         }
-        indices
-            .iter()
-            .filter_map(|&i| all.get(i).cloned())
-            .collect()
     }
 
-    fn populations<'a, const T: bool>(&'a self, ctx: &mut Ctx<'a, T>, i: usize, done: &[Outcome]) -> Populations {
+    /// Evaluates a selection: one outcome per selected index, in the selection's order,
+    /// into `out` (cleared first).
+    pub fn evaluate_selection_into(
+        &self,
+        chart: &Chart,
+        period: Period,
+        selection: &Selection,
+        out: &mut Vec<Outcome>,
+    ) {
+        out.clear();
+        let mut ctx: Ctx<'_, false> = Ctx::new(chart, self.program(), period.start, period.end);
+        let mut pops = vec![Populations::NONE; self.measures.len()];
+        let mut strata: Vec<Vec<Option<String>>> = Vec::new();
+        for &i in &selection.order {
+            pops[i] = self.populations(&mut ctx, i, &pops);
+            if !self.measures[i].stratifiers.is_empty() {
+                strata.resize(self.measures.len(), Vec::new());
+                strata[i] = self.strata(&mut ctx, i);
+            }
+        }
+        out.extend(selection.report.iter().map(|&i| Outcome {
+            measure: i,
+            populations: pops[i],
+            strata: strata.get(i).cloned().unwrap_or_default(),
+        }));
+    }
+
+    /// Evaluates only the measures `indices` (and the components they need); one outcome
+    /// per requested index, in the order given. Unknown indices are skipped.
+    pub fn evaluate_selected(
+        &self,
+        chart: &Chart,
+        period: Period,
+        indices: &[usize],
+    ) -> Vec<Outcome> {
+        let mut out = Vec::with_capacity(indices.len());
+        self.evaluate_selection_into(chart, period, &self.select(indices), &mut out);
+        out
+    }
+
+    fn populations<'a, const T: bool>(
+        &'a self,
+        ctx: &mut Ctx<'a, T>,
+        i: usize,
+        done: &[Populations],
+    ) -> Populations {
         let m = &self.measures[i];
         let mut met = |p: PopulationKind| -> Option<bool> {
             m.criteria[p as usize]
@@ -314,7 +370,7 @@ impl Library {
             return Populations::NONE;
         }
         if m.info.scoring == Scoring::CompositeAllOrNone {
-            return composite(ipp, m.components.iter().map(|&c| done[c].populations));
+            return composite(ipp, m.components.iter().map(|&c| done[c]));
         }
         let denom = met(PopulationKind::Denominator).unwrap_or(true);
         let denex = denom && met(PopulationKind::DenominatorExclusion).unwrap_or(false);
@@ -348,15 +404,14 @@ impl Library {
             };
             // A fresh evaluation per criterion, so each shows its own define evaluations.
             let mut ctx: Ctx<'_, true> = Ctx::new(chart, self.program(), period.start, period.end);
-            ctx.rec.slot_info = self.slots.iter().map(|s| (s.name.clone(), s.file)).collect();
+            ctx.rec.slot_info = self
+                .slots
+                .iter()
+                .map(|s| (s.name.clone(), s.file))
+                .collect();
             ctx.rec.start(m.file);
             let v = ctx.top(&c.node, c.locals);
-            let steps = ctx
-                .rec
-                .events
-                .iter()
-                .map(|e| self.step(e))
-                .collect();
+            let steps = ctx.rec.events.iter().map(|e| self.step(e)).collect();
             let missing: Vec<String> = ctx.rec.missing.iter().map(|s| s.to_string()).collect();
             for f in &missing {
                 if !all_missing.contains(f) {
@@ -383,7 +438,11 @@ impl Library {
                 };
                 criteria.push(CriterionTrace {
                     criterion: format!("component {id}"),
-                    value: if pops.is_empty() { "none".to_owned() } else { pops.join(", ") },
+                    value: if pops.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        pops.join(", ")
+                    },
                     steps: vec![Step {
                         depth: 0,
                         location: String::new(),
@@ -491,9 +550,15 @@ fn collect(
         let ext = path.extension().and_then(|e| e.to_str());
         let in_valuesets = name.starts_with("valuesets/");
         match ext {
-            Some("oqm") => specs.push(SpecFile::new(name, std::fs::read_to_string(&path).map_err(io(&path))?)),
+            Some("oqm") => specs.push(SpecFile::new(
+                name,
+                std::fs::read_to_string(&path).map_err(io(&path))?,
+            )),
             Some("json") if in_valuesets => {
-                valuesets.push(SpecFile::new(name, std::fs::read_to_string(&path).map_err(io(&path))?));
+                valuesets.push(SpecFile::new(
+                    name,
+                    std::fs::read_to_string(&path).map_err(io(&path))?,
+                ));
             }
             _ => {}
         }
@@ -520,7 +585,12 @@ struct Meta {
     components: Vec<ast::Path>,
 }
 
-fn check_metadata(id: &ast::Path, entries: &[ast::MetaEntry], file: &str, diags: &mut Vec<Diagnostic>) -> Meta {
+fn check_metadata(
+    id: &ast::Path,
+    entries: &[ast::MetaEntry],
+    file: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Meta {
     let mut seen: HashMap<&str, Span> = HashMap::new();
     let get_str = |v: &MetaValue, key: &str, diags: &mut Vec<Diagnostic>| -> String {
         match v {
@@ -562,18 +632,18 @@ fn check_metadata(id: &ast::Path, entries: &[ast::MetaEntry], file: &str, diags:
             continue;
         }
         seen.insert(key, e.key.span);
-        let word = |v: &MetaValue, allowed: &[&str], diags: &mut Vec<Diagnostic>| -> Option<String> {
+        let word = |v: &MetaValue,
+                    allowed: &[&str],
+                    diags: &mut Vec<Diagnostic>|
+         -> Option<String> {
             match v {
                 MetaValue::Word(p) => {
                     let w = p.dotted();
                     if allowed.is_empty() || allowed.contains(&w.as_str()) {
                         return Some(w);
                     }
-                    let mut d = Diagnostic::error(
-                        "E0208",
-                        p.span,
-                        format!("`{w}` is not a valid `{key}`"),
-                    );
+                    let mut d =
+                        Diagnostic::error("E0208", p.span, format!("`{w}` is not a valid `{key}`"));
                     d = match did_you_mean(&w, allowed.iter().copied()) {
                         Some(s) => d.with_help(format!("did you mean `{s}`?")),
                         None => d.with_help(format!("one of: {}", allowed.join(", "))),
@@ -635,11 +705,8 @@ fn check_metadata(id: &ast::Path, entries: &[ast::MetaEntry], file: &str, diags:
                 )),
             },
             _ => {
-                let mut d = Diagnostic::error(
-                    "E0208",
-                    e.key.span,
-                    format!("unknown metadata key `{key}`"),
-                );
+                let mut d =
+                    Diagnostic::error("E0208", e.key.span, format!("unknown metadata key `{key}`"));
                 d = match did_you_mean(key, META_KEYS) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                     None => d.with_help(format!("the keys are: {}", META_KEYS.join(", "))),
@@ -648,7 +715,15 @@ fn check_metadata(id: &ast::Path, entries: &[ast::MetaEntry], file: &str, diags:
             }
         }
     }
-    for required in ["title", "module", "tracks", "direction", "scoring", "source", "version"] {
+    for required in [
+        "title",
+        "module",
+        "tracks",
+        "direction",
+        "scoring",
+        "source",
+        "version",
+    ] {
         if !seen.contains_key(required) {
             diags.push(
                 Diagnostic::error("E0208", id.span, format!("metadata `{required}` is missing"))
@@ -667,19 +742,26 @@ fn check_metadata(id: &ast::Path, entries: &[ast::MetaEntry], file: &str, diags:
             Diagnostic::error(
                 "E0208",
                 module_span,
-                format!("module `{}` does not match the id's module `{prefix}`", info.module),
+                format!(
+                    "module `{}` does not match the id's module `{prefix}`",
+                    info.module
+                ),
             )
             .with_label(id.span, "the id"),
         );
     }
-    if seen.contains_key("tracks") && info.tracks.first() != Some(&info.module) && !info.module.is_empty() {
-        diags.push(
-            Diagnostic::error(
-                "E0208",
-                tracks_span,
-                format!("the first track must be the measure's module `{}`", info.module),
+    if seen.contains_key("tracks")
+        && info.tracks.first() != Some(&info.module)
+        && !info.module.is_empty()
+    {
+        diags.push(Diagnostic::error(
+            "E0208",
+            tracks_span,
+            format!(
+                "the first track must be the measure's module `{}`",
+                info.module
             ),
-        );
+        ));
     }
     let composite = info.scoring == Scoring::CompositeAllOrNone;
     if composite && components.is_empty() {
@@ -737,7 +819,10 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                         vec![Diagnostic::error(
                             "E0211",
                             Span::new(0, 0),
-                            format!("value set `{}` must be in a file named `{}.json`", vs.name, vs.name),
+                            format!(
+                                "value set `{}` must be in a file named `{}.json`",
+                                vs.name, vs.name
+                            ),
                         )],
                     ));
                     continue;
@@ -748,12 +833,15 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
             }
             Err(e) => vs_errors.push((
                 source,
-                vec![Diagnostic::error("E0211", Span::new(0, 0), format!("invalid value set: {e}"))],
+                vec![Diagnostic::error(
+                    "E0211",
+                    Span::new(0, 0),
+                    format!("invalid value set: {e}"),
+                )],
             )),
         }
     }
 
-    let parsed = parsed;
     let mut extra: Vec<Vec<Diagnostic>> = vec![Vec::new(); parsed.len()];
     // Headers: library ids and measure ids, unique across the library.
     let mut libs: HashMap<String, usize> = HashMap::new();
@@ -818,7 +906,13 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
         units.push(Unit0 { defines, uses });
     }
     let mut compiler = Compiler::new(units, vs_index);
-    type Pending = (usize, MeasureInfo, [Option<Compiled>; 6], Vec<Compiled>, Vec<ast::Path>);
+    type Pending = (
+        usize,
+        MeasureInfo,
+        [Option<Compiled>; 6],
+        Vec<Compiled>,
+        Vec<ast::Path>,
+    );
     let mut measures: Vec<Pending> = Vec::new();
     for (fi, p) in parsed.iter().enumerate() {
         compiler.check_all_defines(fi, &p.ast.defines);
@@ -832,7 +926,11 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                     ));
                 }
                 for s in &p.ast.stratifiers {
-                    extra[fi].push(Diagnostic::error("E0214", s.name.span, "a library holds defines only"));
+                    extra[fi].push(Diagnostic::error(
+                        "E0214",
+                        s.name.span,
+                        "a library holds defines only",
+                    ));
                 }
                 if p.ast.header.is_none() && p.diags.is_empty() {
                     extra[fi].push(Diagnostic::error(
@@ -888,7 +986,11 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                 let mut info = meta.info;
                 for s in &p.ast.stratifiers {
                     if info.stratifiers.contains(&s.name.text) {
-                        extra[fi].push(Diagnostic::error("E0209", s.name.span, format!("stratifier `{}` is given twice", s.name.text)));
+                        extra[fi].push(Diagnostic::error(
+                            "E0209",
+                            s.name.span,
+                            format!("stratifier `{}` is given twice", s.name.text),
+                        ));
                         continue;
                     }
                     let (node, ty, locals) = compiler.top(fi, &s.expr);
@@ -920,7 +1022,11 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
             match index.get(&id) {
                 Some(&ci) => comp_idx[mi].push(ci),
                 None => {
-                    let mut d = Diagnostic::error("E0212", c.span, format!("unknown component measure `{id}`"));
+                    let mut d = Diagnostic::error(
+                        "E0212",
+                        c.span,
+                        format!("unknown component measure `{id}`"),
+                    );
                     if let Some(s) = did_you_mean(&id, index.keys().map(String::as_str)) {
                         d = d.with_help(format!("did you mean `{s}`?"));
                     }
@@ -940,7 +1046,10 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                     Diagnostic::error(
                         "E0212",
                         span,
-                        format!("composite `{}` contains itself through its components", m.1.id),
+                        format!(
+                            "composite `{}` contains itself through its components",
+                            m.1.id
+                        ),
                     )
                     .with_help(format!("the cycle: {}", names.join(" → "))),
                 );
@@ -972,13 +1081,15 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
     let measures: Vec<MeasureDef> = measures
         .into_iter()
         .zip(comp_idx)
-        .map(|((file, info, criteria, stratifiers, _), components)| MeasureDef {
-            info,
-            file,
-            criteria,
-            stratifiers,
-            components,
-        })
+        .map(
+            |((file, info, criteria, stratifiers, _), components)| MeasureDef {
+                info,
+                file,
+                criteria,
+                stratifiers,
+                components,
+            },
+        )
         .collect();
     let by_id = measures
         .iter()
@@ -1003,7 +1114,13 @@ fn topo_order(deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
         Active,
         Done,
     }
-    fn visit(i: usize, deps: &[Vec<usize>], marks: &mut [Mark], out: &mut Vec<usize>, stack: &mut Vec<usize>) -> Result<(), Vec<usize>> {
+    fn visit(
+        i: usize,
+        deps: &[Vec<usize>],
+        marks: &mut [Mark],
+        out: &mut Vec<usize>,
+        stack: &mut Vec<usize>,
+    ) -> Result<(), Vec<usize>> {
         match marks[i] {
             Mark::Done => return Ok(()),
             Mark::Active => {

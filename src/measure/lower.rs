@@ -36,6 +36,13 @@ pub(crate) struct SlotDef {
     pub(crate) locals: u32,
 }
 
+/// Deepest evaluation recursion a top-level expression may need, through its defines.
+pub(crate) const MAX_EVAL_DEPTH: u32 = 256;
+/// Deepest chain of defines using defines.
+const MAX_DEFINE_NESTING: u32 = 24;
+/// Deepest chain of parameterised defines inlined into one another.
+const MAX_INLINE_NESTING: usize = 16;
+
 /// Library-wide compilation state: every file, the shared slots, value sets.
 pub(crate) struct Compiler<'f> {
     pub(crate) units: Vec<Unit0<'f>>,
@@ -44,6 +51,9 @@ pub(crate) struct Compiler<'f> {
     states: HashMap<(usize, &'f str), DefState>,
     pub(crate) valuesets: HashMap<String, u32>,
     chart: &'static RecordSchema,
+    /// Evaluation depth of each slot's body.
+    slot_depth: Vec<u32>,
+    define_nesting: u32,
 }
 
 impl<'f> Compiler<'f> {
@@ -56,6 +66,8 @@ impl<'f> Compiler<'f> {
             states: HashMap::new(),
             valuesets,
             chart: crate::chart::schema().chart,
+            slot_depth: Vec::new(),
+            define_nesting: 0,
         }
     }
 
@@ -80,6 +92,19 @@ impl<'f> Compiler<'f> {
             inlining: Vec::new(),
         };
         let (node, ty) = l.expr(self, expr, None);
+        let depth = node.depth(&self.slot_depth);
+        if depth > MAX_EVAL_DEPTH {
+            self.error(
+                file,
+                Diagnostic::error(
+                    "E0215",
+                    expr.span,
+                    format!("this logic nests {depth} levels deep through its defines (at most {MAX_EVAL_DEPTH})"),
+                )
+                .with_help("flatten the chain of defines"),
+            );
+            return (Node::new(Op::Const(Const::Missing), expr.span), Ty::Any, 0);
+        }
         (node, ty, l.max_local)
     }
 
@@ -104,12 +129,28 @@ impl<'f> Compiler<'f> {
             }
             None => {}
         }
+        if self.define_nesting >= MAX_DEFINE_NESTING {
+            self.error(
+                file,
+                Diagnostic::error(
+                    "E0215",
+                    def.name.span,
+                    format!("defines nest more than {MAX_DEFINE_NESTING} deep here"),
+                )
+                .with_help("flatten the chain of defines"),
+            );
+            self.states.insert(key, DefState::Failed);
+            return None;
+        }
         self.states.insert(key, DefState::InProgress);
+        self.define_nesting += 1;
         let (node, ty, locals) = self.top(file, &def.body);
+        self.define_nesting -= 1;
         if matches!(self.states.get(&key), Some(DefState::Failed)) {
             return None;
         }
         let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+        self.slot_depth.push(node.depth(&self.slot_depth));
         self.slots.push(SlotDef {
             name: def.name.text.clone(),
             file,
@@ -230,13 +271,7 @@ impl Lowerer {
         l
     }
 
-    fn expect<'f>(
-        &mut self,
-        c: &mut Compiler<'f>,
-        e: &'f Expr,
-        want: &Ty,
-        what: &str,
-    ) -> Node {
+    fn expect<'f>(&mut self, c: &mut Compiler<'f>, e: &'f Expr, want: &Ty, what: &str) -> Node {
         let (n, t) = self.expr(c, e, Some(want));
         if t != Ty::Any && *want != Ty::Any && !t.comparable(want) {
             c.error(self.file, mismatch(e.span, what, &want.to_string(), &t));
@@ -343,7 +378,12 @@ impl Lowerer {
                     _ if lt == Ty::Any => {}
                     _ => c.error(
                         self.file,
-                        mismatch(list.span, "`in` needs a list of the value's type", &want.to_string(), &lt),
+                        mismatch(
+                            list.span,
+                            "`in` needs a list of the value's type",
+                            &want.to_string(),
+                            &lt,
+                        ),
                     ),
                 }
                 (node(Op::In(v.boxed(), l.boxed(), *negated)), Ty::Bool)
@@ -361,7 +401,9 @@ impl Lowerer {
                         name.span,
                         format!("unknown value set `{}`", name.text),
                     );
-                    if let Some(s) = did_you_mean(&name.text, c.valuesets.keys().map(String::as_str)) {
+                    if let Some(s) =
+                        did_you_mean(&name.text, c.valuesets.keys().map(String::as_str))
+                    {
                         d = d.with_help(format!("did you mean `{s}`?"));
                     } else {
                         d = d.with_help("value sets live in `measure-specs/valuesets/<name>.json`");
@@ -406,7 +448,12 @@ impl Lowerer {
             } => {
                 let (l, el) = self.expect_list(c, list, "`where` filters a list");
                 let (local, p) = self.with_element(c, el.clone(), alias.as_ref(), |this, c| {
-                    this.expect(c, predicate, &Ty::Bool, "a `where` condition must be boolean")
+                    this.expect(
+                        c,
+                        predicate,
+                        &Ty::Bool,
+                        "a `where` condition must be boolean",
+                    )
                 });
                 (
                     node(Op::Where {
@@ -428,7 +475,12 @@ impl Lowerer {
                 if !kt.is_ordered() {
                     c.error(
                         self.file,
-                        mismatch(key.span, "a sort key must be ordered", "a number, date, string or enumeration", &kt),
+                        mismatch(
+                            key.span,
+                            "a sort key must be ordered",
+                            "a number, date, string or enumeration",
+                            &kt,
+                        ),
                     );
                 }
                 (
@@ -470,7 +522,12 @@ impl Lowerer {
             } => {
                 let (l, el) = self.expect_list(c, list, "`all`/`any` needs a list");
                 let (local, p) = self.with_element(c, el, alias.as_ref(), |this, c| {
-                    this.expect(c, predicate, &Ty::Bool, "a `satisfy` condition must be boolean")
+                    this.expect(
+                        c,
+                        predicate,
+                        &Ty::Bool,
+                        "a `satisfy` condition must be boolean",
+                    )
                 });
                 (
                     node(Op::Quantified {
@@ -486,10 +543,15 @@ impl Lowerer {
                 let cn = self.expect(c, cond, &Ty::Bool, "an `if` condition must be boolean");
                 let (an, at) = self.expr(c, a, hint);
                 let (bn, bt) = self.expr(c, b, Some(&at).filter(|t| **t != Ty::Any).or(hint));
-                if !at.comparable(&bt) {
+                if !at.unifies(&bt) {
                     c.error(
                         self.file,
-                        mismatch(b.span, "both branches of `if` must have one type", &at.to_string(), &bt),
+                        mismatch(
+                            b.span,
+                            "both branches of `if` must have one type",
+                            &at.to_string(),
+                            &bt,
+                        ),
                     );
                 }
                 let ty = if at == Ty::Any { bt } else { at };
@@ -625,7 +687,11 @@ impl Lowerer {
                 candidates.extend(r.fields.iter().map(|f| f.name.to_owned()));
             }
         }
-        candidates.extend(c.visible_define_names(self.file).into_iter().map(str::to_owned));
+        candidates.extend(
+            c.visible_define_names(self.file)
+                .into_iter()
+                .map(str::to_owned),
+        );
         candidates.extend(c.chart.fields.iter().map(|f| f.name.to_owned()));
         candidates.push("reporting_period".to_owned());
         if let Some(Ty::Enum(schema)) = hint {
@@ -771,11 +837,7 @@ impl Lowerer {
                 Err(_) => {
                     c.error(
                         self.file,
-                        Diagnostic::error(
-                            "E0207",
-                            amount.span,
-                            "a duration needs a whole number",
-                        ),
+                        Diagnostic::error("E0207", amount.span, "a duration needs a whole number"),
                     );
                     missing(span)
                 }
@@ -829,23 +891,15 @@ impl Lowerer {
                 if !lt.comparable(&rt) {
                     c.error(
                         self.file,
-                        Diagnostic::error(
-                            "E0202",
-                            span,
-                            format!("cannot compare {lt} with {rt}"),
-                        )
-                        .with_label(l.span, format!("this is {lt}"))
-                        .with_label(r.span, format!("this is {rt}")),
+                        Diagnostic::error("E0202", span, format!("cannot compare {lt} with {rt}"))
+                            .with_label(l.span, format!("this is {lt}"))
+                            .with_label(r.span, format!("this is {rt}")),
                     );
-                } else if !matches!(cmp, Cmp::Eq | Cmp::Ne) && !(lt.is_ordered() && rt.is_ordered())
+                } else if !(matches!(cmp, Cmp::Eq | Cmp::Ne) || lt.is_ordered() && rt.is_ordered())
                 {
                     c.error(
                         self.file,
-                        Diagnostic::error(
-                            "E0202",
-                            span,
-                            format!("{lt} values have no order"),
-                        ),
+                        Diagnostic::error("E0202", span, format!("{lt} values have no order")),
                     );
                 }
                 (node(Op::Cmp(cmp, ln.boxed(), rn.boxed())), Ty::Bool)
@@ -947,6 +1001,17 @@ impl Lowerer {
             );
             return missing(span);
         }
+        if self.inlining.len() >= MAX_INLINE_NESTING {
+            c.error(
+                self.file,
+                Diagnostic::error(
+                    "E0215",
+                    name.span,
+                    format!("parameterised defines nest more than {MAX_INLINE_NESTING} deep here"),
+                ),
+            );
+            return missing(span);
+        }
         // Arguments in the caller's scope, then the body in the define's own scope with the
         // parameters bound to fresh locals of this frame.
         let mut bound = Vec::with_capacity(args.len());
@@ -1000,9 +1065,11 @@ impl Lowerer {
     ) -> (Node, Ty) {
         let arity = |n: usize| -> Option<usize> { (args.len() != n).then_some(n) };
         let wrong = match b {
-            Builtin::AgeAt | Builtin::Min | Builtin::Max | Builtin::Distinct | Builtin::StagePrefix => {
-                arity(1)
-            }
+            Builtin::AgeAt
+            | Builtin::Min
+            | Builtin::Max
+            | Builtin::Distinct
+            | Builtin::StagePrefix => arity(1),
             Builtin::DaysBetween | Builtin::Period => arity(2),
             Builtin::Coalesce => (args.is_empty()).then_some(1),
         };
@@ -1031,14 +1098,23 @@ impl Lowerer {
                 for a in args {
                     nodes.push(self.expect(c, a, &Ty::Date, "this function needs dates"));
                 }
-                if b == Builtin::Period { Ty::Period } else { Ty::Num }
+                if b == Builtin::Period {
+                    Ty::Period
+                } else {
+                    Ty::Num
+                }
             }
             Builtin::Min | Builtin::Max => {
                 let (n, el) = self.expect_list(c, &args[0], "`min`/`max` needs a list");
                 if !matches!(el, Ty::Num | Ty::Date | Ty::Any) {
                     c.error(
                         self.file,
-                        mismatch(args[0].span, "`min`/`max` needs numbers or dates", "a list of numbers or dates", &Ty::list_of(el.clone())),
+                        mismatch(
+                            args[0].span,
+                            "`min`/`max` needs numbers or dates",
+                            "a list of numbers or dates",
+                            &Ty::list_of(el.clone()),
+                        ),
                     );
                 }
                 nodes.push(n);
@@ -1049,7 +1125,12 @@ impl Lowerer {
                 if matches!(el, Ty::Record(_)) {
                     c.error(
                         self.file,
-                        mismatch(args[0].span, "`distinct` needs a list of values", "a list of values", &Ty::list_of(el.clone())),
+                        mismatch(
+                            args[0].span,
+                            "`distinct` needs a list of values",
+                            "a list of values",
+                            &Ty::list_of(el.clone()),
+                        ),
                     );
                 }
                 nodes.push(n);
@@ -1061,8 +1142,11 @@ impl Lowerer {
                     let (n, t) = self.expr(c, a, Some(&ty).filter(|t| **t != Ty::Any));
                     if ty == Ty::Any {
                         ty = t;
-                    } else if !t.comparable(&ty) {
-                        c.error(self.file, mismatch(a.span, "`coalesce` needs one type", &ty.to_string(), &t));
+                    } else if !t.unifies(&ty) {
+                        c.error(
+                            self.file,
+                            mismatch(a.span, "`coalesce` needs one type", &ty.to_string(), &t),
+                        );
                     }
                     nodes.push(n);
                 }
@@ -1073,7 +1157,12 @@ impl Lowerer {
                 if !matches!(t, Ty::Enum(e) if e.name == "StageGroup") && t != Ty::Any {
                     c.error(
                         self.file,
-                        mismatch(args[0].span, "`stage_prefix` reads a stage group", "enum StageGroup", &t),
+                        mismatch(
+                            args[0].span,
+                            "`stage_prefix` reads a stage group",
+                            "enum StageGroup",
+                            &t,
+                        ),
                     );
                 }
                 nodes.push(n);

@@ -25,8 +25,8 @@ mod trace;
 pub(crate) mod value;
 mod valueset;
 
-pub use library::{
-    CheckErrors, Direction, Library, LoadError, MeasureInfo, Scoring, SpecFile,
-};
 pub use cases::{CaseFailure, CaseProblem, CaseReport, run_cases};
+pub use library::{
+    CheckErrors, Direction, Library, LoadError, MeasureInfo, Scoring, Selection, SpecFile,
+};
 pub use outcome::{CriterionTrace, Explanation, Outcome, Population, Populations, Step};

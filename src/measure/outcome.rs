@@ -141,7 +141,9 @@ impl Populations {
 
     /// The populations, in reporting order.
     pub fn iter(self) -> impl Iterator<Item = Population> {
-        Population::ALL.into_iter().filter(move |p| self.contains(*p))
+        Population::ALL
+            .into_iter()
+            .filter(move |p| self.contains(*p))
     }
 }
 
@@ -265,7 +267,11 @@ impl fmt::Debug for Explanation {
 
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "measure {}  (reporting period {})", self.measure, self.period)?;
+        writeln!(
+            f,
+            "measure {}  (reporting period {})",
+            self.measure, self.period
+        )?;
         let pops: Vec<&str> = self.populations.iter().map(Population::code).collect();
         writeln!(
             f,

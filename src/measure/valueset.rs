@@ -63,7 +63,11 @@ impl ValueSet {
                 "{}:{}: {}{}",
                 inner.line(),
                 inner.column(),
-                if path == "." { String::new() } else { format!("at `{path}`: ") },
+                if path == "." {
+                    String::new()
+                } else {
+                    format!("at `{path}`: ")
+                },
                 inner
             )
         })?;
@@ -127,8 +131,9 @@ mod tests {
 
     #[test]
     fn a_bad_file_names_line_and_field() {
-        let err = ValueSet::from_json("{\"name\":\"x\",\"title\":\"X\",\"source\":\"s\",\n\"codez\":[]}")
-            .unwrap_err();
+        let err =
+            ValueSet::from_json("{\"name\":\"x\",\"title\":\"X\",\"source\":\"s\",\n\"codez\":[]}")
+                .unwrap_err();
         assert!(err.starts_with("2:"), "{err}");
         assert!(err.contains("codez"), "{err}");
     }

@@ -1033,8 +1033,9 @@ fn trastuzumab_her2(cx: &Ctx) -> Pops {
 // CHOICE: "alive 120 days after diagnosis" = no death record, or death.date after
 // diagnosis_date + 120 days (strictly); a death record without a date is unknown → not met.
 // CHOICE: exclusion "stage IV" = stage_group prefix IV or m_category M1/M1a/M1b/M1c of the
-// index diagnosis; "second or later primary cancer" = another qualifying diagnosis whose
-// diagnosis_date is strictly before the index diagnosis's.
+// index diagnosis; "second or later primary cancer" = another diagnoses entry (any cancer,
+// in situ included, as registry sequence numbers count them) whose diagnosis_date is
+// strictly before the index diagnosis's.
 // CHOICE: numerator regimens and recommendations are patient-level; window
 // [diagnosis_date, diagnosis_date + 120 days], which also bounds the exception's date.
 fn adjuvant_colon(cx: &Ctx) -> Pops {
@@ -1095,11 +1096,10 @@ fn adjuvant_colon(cx: &Ctx) -> Pops {
                     Some(MCategory::M1 | MCategory::M1a | MCategory::M1b | MCategory::M1c)
                 );
             let later_primary = d.diagnosis_date.is_some_and(|dd| {
-                chart.diagnoses.iter().any(|o| {
-                    !std::ptr::eq(o, d)
-                        && qualifying(o, p.end)
-                        && o.diagnosis_date.is_some_and(|od| od < dd)
-                })
+                chart
+                    .diagnoses
+                    .iter()
+                    .any(|o| !std::ptr::eq(o, d) && o.diagnosis_date.is_some_and(|od| od < dd))
             });
             stage4
                 || later_primary
