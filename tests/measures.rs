@@ -174,3 +174,42 @@ mod algebra {
         assert!(in_denom > 0);
     }
 }
+
+#[test]
+fn a_library_is_send_and_sync_so_threads_can_share_it() {
+    fn shareable<T: Send + Sync>(_: &T) {}
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    shareable(lib);
+    let outcomes = std::thread::scope(|s| {
+        let h = s.spawn(|| lib.measures().len());
+        h.join().unwrap()
+    });
+    assert_eq!(outcomes, lib.measures().len());
+}
+
+#[test]
+fn an_explanation_debug_shows_no_patient_values() {
+    use oncoqual::{Limits, parse_chart};
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let chart = parse_chart(
+        r#"{"id":"c1","practice":"p1","round":"2026-1","patient":{"birth_date":"1951-07-04"},
+            "diagnoses":[{"cancer_type":"colon","invasive":true,"diagnosis_date":"2025-10-01"}],
+            "encounters":[{"kind":"office_visit","date":"2026-02-01","with_practice":true,"provider_role":"physician"}]}"#,
+        &Limits::default(),
+    )
+    .unwrap()
+    .chart;
+    let i = lib.index_of("core.tobacco-use-status-documented").unwrap();
+    let e = lib
+        .explain(&chart, RoundCalendar::new().period(chart.round), i)
+        .unwrap();
+    let debug = format!("{e:?}");
+    assert!(!debug.contains("1951") && !debug.contains("74"), "{debug}");
+    // The explicit opt-in shows why: the tobacco assessment is missing.
+    let text = e.to_string();
+    assert!(text.contains("numerator = false  (not met)"), "{text}");
+    assert!(
+        text.contains("age_at(reporting_period.start) = 74"),
+        "{text}"
+    );
+}
