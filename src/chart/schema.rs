@@ -333,21 +333,17 @@ macro_rules! record {
             }
         }
 
-        impl $name {
-            /// One accessor per field, in schema order (the compiled field accessors).
-            const ACCESSORS: &'static [for<'x> fn(&'x $name) -> $crate::measure::value::Value<'x>] = &[
-                $(
-                    |s: &$name| $crate::measure::value::ToValue::to_value(&s.$field),
-                )*
-            ];
-        }
-
         impl $crate::measure::value::Record for $name {
+            #[allow(unused_assignments, unused_mut, unused_variables)]
             fn field(&self, index: u16) -> $crate::measure::value::Value<'_> {
-                match Self::ACCESSORS.get(usize::from(index)) {
-                    Some(get) => get(self),
-                    None => $crate::measure::value::Value::Missing,
-                }
+                let mut i: u16 = 0;
+                $(
+                    if index == i {
+                        return $crate::measure::value::ToValue::to_value(&self.$field);
+                    }
+                    i += 1;
+                )*
+                $crate::measure::value::Value::Missing
             }
         }
 
