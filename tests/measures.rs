@@ -213,3 +213,33 @@ fn an_explanation_debug_shows_no_patient_values() {
         "{text}"
     );
 }
+
+/// What `oncoqual explain` shows a reader, pinned for two test-deck charts: a composite
+/// failing on one component, and a criterion left unknown by a missing field.
+#[test]
+fn explanations_read_as_pinned() {
+    use oncoqual::{Limits, parse_chart};
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    for (measure, case) in [
+        (
+            "core.pain-addressed-appropriately",
+            "moderate-pain-no-plan-plan-component-fails-denom",
+        ),
+        (
+            "core.pain-addressed-appropriately",
+            "severe-pain-plan-field-missing-denom",
+        ),
+    ] {
+        let text = std::fs::read_to_string(cases_dir().join(measure).join(format!("{case}.json")))
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let chart = parse_chart(&v["chart"].to_string(), &Limits::default())
+            .unwrap()
+            .chart;
+        let period = RoundCalendar::new().period(chart.round);
+        let e = lib
+            .explain(&chart, period, lib.index_of(measure).unwrap())
+            .unwrap();
+        insta::assert_snapshot!(case, e.to_string());
+    }
+}

@@ -302,7 +302,13 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 let mut keyed: Vec<(Value<'a>, Value<'a>)> = Vec::new();
                 let _ = self.each(list, &mut |ctx, v| {
                     ctx.set_local(*local, v.clone());
+                    if TRACE {
+                        ctx.rec.enter_loop();
+                    }
                     let k = ctx.eval(key);
+                    if TRACE {
+                        ctx.rec.leave_loop();
+                    }
                     keyed.push((k, v));
                     ControlFlow::Continue(())
                 });
@@ -370,6 +376,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 // `any` is the dual.
                 let mut unknown = false;
                 let mut decided = false;
+                if TRACE {
+                    self.rec.enter_loop();
+                }
                 let _ = self.each(list, &mut |ctx, v| {
                     ctx.set_local(*local, v);
                     match ctx.eval(pred).truth() {
@@ -384,6 +393,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                         }
                     }
                 });
+                if TRACE {
+                    self.rec.leave_loop();
+                }
                 if decided {
                     Value::Bool(!*all)
                 } else if unknown {

@@ -434,7 +434,7 @@ impl Library {
                 } else if o.populations.net_numerator() {
                     "numerator met"
                 } else {
-                    "numerator not met: fails the composite"
+                    "numerator not met: fails the composite (explain that measure to see why)"
                 };
                 criteria.push(CriterionTrace {
                     criterion: format!("component {id}"),

@@ -286,15 +286,23 @@ impl fmt::Display for Explanation {
             writeln!(f, "stratum {name}: {}", v.as_deref().unwrap_or("(missing)"))?;
         }
         for c in &self.criteria {
-            let verdict = match c.value.as_str() {
-                "true" => "met",
-                "false" => "not met",
-                _ => "unknown, so not met",
-            };
-            writeln!(f, "\n{} = {}  ({verdict})", c.criterion, c.value)?;
+            if c.criterion.starts_with("component ") {
+                writeln!(f, "\n{}: {}", c.criterion, c.value)?;
+            } else {
+                let verdict = match c.value.as_str() {
+                    "true" => "met",
+                    "false" => "not met",
+                    _ => "unknown, so not met",
+                };
+                writeln!(f, "\n{} = {}  ({verdict})", c.criterion, c.value)?;
+            }
             for s in &c.steps {
                 let indent = "  ".repeat(s.depth as usize + 1);
-                writeln!(f, "{indent}{} = {}    [{}]", s.code, s.value, s.location)?;
+                if s.location.is_empty() {
+                    writeln!(f, "{indent}{}", s.code)?;
+                } else {
+                    writeln!(f, "{indent}{} = {}    [{}]", s.code, s.value, s.location)?;
+                }
             }
             if !c.missing_fields.is_empty() && c.value != "true" {
                 writeln!(f, "  missing: {}", c.missing_fields.join(", "))?;

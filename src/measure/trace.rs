@@ -28,6 +28,8 @@ pub(crate) struct Recorder {
     files: Vec<usize>,
     /// Name and file of each slot, so define evaluations can be labelled.
     pub(crate) slot_info: Vec<(String, usize)>,
+    /// For each open recorded node: `and` (1), `or` (2), an inlined define (3), other (0).
+    open: Vec<u8>,
 }
 
 impl Recorder {
@@ -44,9 +46,24 @@ impl Recorder {
 
     /// Called before evaluating `n`; returns the event index to complete, if recorded.
     pub(crate) fn enter(&mut self, n: &Node) -> Option<usize> {
-        if self.loops > 0 || matches!(n.op, Op::Const(_) | Op::Local(_) | Op::Param(_)) {
+        // Leaves are not worth a line; a slot's line is its define's; an `and` inside an
+        // `and` (or an `or` inside an `or`) is one chain, shown as one line.
+        let chain = match n.op {
+            Op::And(..) => 1,
+            Op::Or(..) => 2,
+            Op::Let { .. } => 3,
+            _ => 0,
+        };
+        if self.loops > 0
+            || matches!(
+                n.op,
+                Op::Const(_) | Op::Local(_) | Op::Param(_) | Op::Slot(_)
+            )
+            || (chain != 0 && self.open.last() == Some(&chain))
+        {
             return None;
         }
+        self.open.push(chain);
         self.events.push(Event {
             depth: self.depth,
             file: self.file(),
@@ -60,6 +77,7 @@ impl Recorder {
 
     pub(crate) fn leave(&mut self, at: Option<usize>, v: &Value<'_>) {
         if let Some(i) = at {
+            self.open.pop();
             self.depth = self.depth.saturating_sub(1);
             if let Some(e) = self.events.get_mut(i) {
                 e.value = Shown(v).to_string();
@@ -82,6 +100,7 @@ impl Recorder {
                 define: Some(name),
             });
             self.depth += 1;
+            self.open.push(0);
         }
         self.files.push(file);
     }
@@ -89,6 +108,7 @@ impl Recorder {
     pub(crate) fn leave_slot(&mut self, slot: u32, v: &Value<'_>) {
         self.files.pop();
         if self.loops == 0 {
+            self.open.pop();
             self.depth = self.depth.saturating_sub(1);
             let name = self.slot_info.get(slot as usize).map(|s| s.0.as_str());
             if let Some(e) = self
@@ -112,7 +132,24 @@ impl Recorder {
         }
     }
 
-    pub(crate) fn slot_reused(&mut self, _slot: u32, _v: &Value<'_>) {}
+    /// A define already computed for this chart: one line with its value.
+    pub(crate) fn slot_reused(&mut self, slot: u32, v: &Value<'_>) {
+        if self.loops > 0 {
+            return;
+        }
+        let (name, file) = self
+            .slot_info
+            .get(slot as usize)
+            .cloned()
+            .unwrap_or_default();
+        self.events.push(Event {
+            depth: self.depth,
+            file,
+            span: Span::default(),
+            value: Shown(v).to_string(),
+            define: Some(format!("{name} (computed above)")),
+        });
+    }
 
     pub(crate) fn enter_loop(&mut self) {
         self.loops += 1;
