@@ -122,6 +122,19 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         }
     }
 
+    /// `local.field`, noting a missing field in traces.
+    #[inline]
+    fn local_field(&mut self, local: u32, field: u16, path: &str) -> Value<'a> {
+        let v = match self.locals.get(self.base + local as usize) {
+            Some(Value::Record(r)) => r.field(field),
+            _ => Value::Missing,
+        };
+        if TRACE && matches!(v, Value::Missing) {
+            self.rec.missing(path);
+        }
+        v
+    }
+
     /// Evaluates an operand, reading locals and constants directly (they are leaves, and
     /// traces leave them out anyway).
     #[inline]
@@ -410,6 +423,32 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 None => Value::Missing,
             },
             Op::Call(b, args) => self.builtin(*b, args),
+            Op::FieldCmpConst {
+                local,
+                field,
+                cmp,
+                value,
+                path,
+            } => {
+                let v = self.local_field(*local, *field, path);
+                Value::from_truth(compare(*cmp, &v, &const_value(value)))
+            }
+            Op::FieldInConsts {
+                local,
+                field,
+                values,
+                negated,
+                path,
+            } => {
+                let v = self.local_field(*local, *field, path);
+                if v.is_missing() {
+                    return Value::Missing;
+                }
+                let found = values
+                    .iter()
+                    .any(|c| equal(&v, &const_value(c)) == Some(true));
+                Value::Bool(found != *negated)
+            }
             Op::Let {
                 local,
                 value,
@@ -567,6 +606,18 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 _ => Value::Missing,
             },
         }
+    }
+}
+
+fn const_value(c: &Const) -> Value<'_> {
+    match c {
+        Const::Missing => Value::Missing,
+        Const::Bool(b) => Value::Bool(*b),
+        Const::Num(d) => Value::Num(*d),
+        Const::Date(d) => Value::Date(*d),
+        Const::Str(s) => Value::Str(s),
+        Const::Enum(e, i) => Value::Enum(e, *i),
+        Const::Duration(k, u) => Value::Duration(*k, *u),
     }
 }
 

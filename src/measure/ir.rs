@@ -234,6 +234,22 @@ pub(crate) enum Op {
     },
     If(Box<Node>, Box<Node>, Box<Node>),
     Call(Builtin, Vec<Node>),
+    /// Fused `local.field <op> constant` (the commonest query predicate).
+    FieldCmpConst {
+        local: u32,
+        field: u16,
+        cmp: Cmp,
+        value: Const,
+        path: Box<str>,
+    },
+    /// Fused `local.field in [constants]` (or `not in`).
+    FieldInConsts {
+        local: u32,
+        field: u16,
+        values: Box<[Const]>,
+        negated: bool,
+        path: Box<str>,
+    },
     /// Binds `value` to a local, then evaluates `body` (an inlined parameterised define).
     Let {
         local: u32,
@@ -249,10 +265,155 @@ impl Node {
         Node { op, span }
     }
 
+    /// Rewrites this tree bottom-up, fusing the commonest predicate shapes into single
+    /// operations (fewer dispatches per query element); the meaning is unchanged.
+    pub(crate) fn fuse(self) -> Node {
+        let span = self.span;
+        let op = match self.op {
+            Op::Cmp(cmp, a, b) => match (a.op, b.op) {
+                (Op::Field(base, field, path), Op::Const(value))
+                    if matches!(base.op, Op::Local(_)) =>
+                {
+                    let Op::Local(local) = base.op else {
+                        unreachable!("guarded above")
+                    };
+                    Op::FieldCmpConst {
+                        local,
+                        field,
+                        cmp,
+                        value,
+                        path,
+                    }
+                }
+                (aop, bop) => Op::Cmp(
+                    cmp,
+                    Node::new(aop, a.span).fuse().boxed(),
+                    Node::new(bop, b.span).fuse().boxed(),
+                ),
+            },
+            Op::In(a, b, negated) => {
+                let consts = match &b.op {
+                    Op::MakeList(items) if items.iter().all(|i| matches!(i.op, Op::Const(_))) => {
+                        Some(
+                            items
+                                .iter()
+                                .filter_map(|i| match &i.op {
+                                    Op::Const(c) => Some(c.clone()),
+                                    _ => None,
+                                })
+                                .collect::<Box<[Const]>>(),
+                        )
+                    }
+                    _ => None,
+                };
+                match (a.op, consts) {
+                    (Op::Field(base, field, path), Some(values))
+                        if matches!(base.op, Op::Local(_)) =>
+                    {
+                        let Op::Local(local) = base.op else {
+                            unreachable!("guarded above")
+                        };
+                        Op::FieldInConsts {
+                            local,
+                            field,
+                            values,
+                            negated,
+                            path,
+                        }
+                    }
+                    (aop, _) => Op::In(
+                        Node::new(aop, a.span).fuse().boxed(),
+                        b.fuse().boxed(),
+                        negated,
+                    ),
+                }
+            }
+            other => {
+                let mut n = Node::new(other, span);
+                n.map_children(Node::fuse);
+                return n;
+            }
+        };
+        Node::new(op, span)
+    }
+
+    fn map_children(&mut self, f: fn(Node) -> Node) {
+        let take = |b: &mut Box<Node>| {
+            let span = b.span;
+            let n = std::mem::replace(b.as_mut(), Node::new(Op::Const(Const::Missing), span));
+            **b = f(n);
+        };
+        match &mut self.op {
+            Op::Field(a, ..)
+            | Op::MapField(a, ..)
+            | Op::PeriodPart(a, _)
+            | Op::Not(a)
+            | Op::Neg(a)
+            | Op::InValueSet(a, ..)
+            | Op::Presence(a, _)
+            | Op::Duration(a, _)
+            | Op::Exists(a)
+            | Op::Count(a)
+            | Op::First(a)
+            | Op::Last(a) => take(a),
+            Op::And(a, b)
+            | Op::Or(a, b)
+            | Op::Cmp(_, a, b)
+            | Op::Arith(_, a, b)
+            | Op::In(a, b, _)
+            | Op::During(a, b)
+            | Op::Take(a, b)
+            | Op::Where {
+                list: a, pred: b, ..
+            }
+            | Op::Sorted {
+                list: a, key: b, ..
+            }
+            | Op::Quantified {
+                list: a, pred: b, ..
+            }
+            | Op::Let {
+                value: a, body: b, ..
+            } => {
+                take(a);
+                take(b);
+            }
+            Op::Within {
+                value,
+                length,
+                anchor,
+                ..
+            } => {
+                take(value);
+                take(length);
+                take(anchor);
+            }
+            Op::If(a, b, c) => {
+                take(a);
+                take(b);
+                take(c);
+            }
+            Op::MakeList(items) | Op::Call(_, items) => {
+                for item in items.iter_mut() {
+                    let span = item.span;
+                    let n = std::mem::replace(item, Node::new(Op::Const(Const::Missing), span));
+                    *item = f(n);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The direct sub-expressions.
     pub(crate) fn children(&self) -> Vec<&Node> {
         match &self.op {
-            Op::Const(_) | Op::Param(_) | Op::Root(..) | Op::Slot(_) | Op::Local(_) => Vec::new(),
+            Op::Const(_)
+            | Op::Param(_)
+            | Op::Root(..)
+            | Op::Slot(_)
+            | Op::Local(_)
+            | Op::FieldCmpConst { .. }
+            | Op::FieldInConsts { .. } => Vec::new(),
             Op::Field(a, ..)
             | Op::MapField(a, ..)
             | Op::PeriodPart(a, _)

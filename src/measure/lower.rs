@@ -92,6 +92,7 @@ impl<'f> Compiler<'f> {
             inlining: Vec::new(),
         };
         let (node, ty) = l.expr(self, expr, None);
+        let node = node.fuse();
         let depth = node.depth(&self.slot_depth);
         if depth > MAX_EVAL_DEPTH {
             self.error(
