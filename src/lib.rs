@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod benchmark;
 pub mod chart;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
