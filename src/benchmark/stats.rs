@@ -7,6 +7,8 @@ use rust_decimal::{Decimal, MathematicalOps};
 
 /// The standard normal quantile Φ⁻¹(p) for 0 < p < 1, by Wichura's algorithm AS 241
 /// (PPND16, Applied Statistics 37, 1988), accurate to about 1e-16; `None` outside (0, 1).
+// The coefficients are transcribed from the published algorithm, digit for digit.
+#[allow(clippy::inconsistent_digit_grouping, clippy::excessive_precision)]
 pub fn inverse_normal(p: f64) -> Option<f64> {
     if !(p > 0.0 && p < 1.0) {
         return None;
@@ -112,6 +114,7 @@ pub fn z_for_level(level: f64) -> Option<f64> {
 /// The standard normal distribution function Φ(x), from the complementary error function
 /// (W. J. Cody's rational Chebyshev approximation as in Numerical Recipes' `erfcc`,
 /// fractional error below 1.2e-7).
+#[allow(clippy::inconsistent_digit_grouping, clippy::excessive_precision)]
 pub fn normal_cdf(x: f64) -> f64 {
     let z = x.abs() / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.5 * z);
