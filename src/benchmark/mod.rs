@@ -2,9 +2,11 @@
 //! monoid) and the statistics of the round report (rates, Wilson intervals, quantiles,
 //! percentile ranks, two-proportion tests).
 
+mod aggregate;
 mod stats;
 mod tally;
 
+pub use aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate};
 pub use stats::{
     Interval, inverse_normal, normal_cdf, percentile_rank, quantile_type7, two_proportion_test,
     wilson, z_for_level,
