@@ -102,3 +102,98 @@ fn the_national_aggregate_pools_counts_and_reports_type7_percentiles() {
         [d("0.55"), d("0.625"), d("0.75"), d("0.775"), d("0.79")]
     );
 }
+
+fn tally_two_rounds() -> Tally {
+    let row = |round: &str, p: &str, counts: &[(&str, u64, u64)]| {
+        let measures: Vec<String> = counts
+            .iter()
+            .map(|(m, denom, numer)| {
+                format!(
+                    r#""{m}":{{"total":{{"IPP":{denom},"DENOM":{denom},"DENEX":0,"DENEXCEP":0,"NUMER":{numer},"NUMEX":0}}}}"#
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"round":"{round}","practice":"{p}","charts":30,"measures":{{{}}}}}"#,
+            measures.join(",")
+        )
+    };
+    let rows = [
+        row("2026-1", "P1", &[(HIGHER, 100, 50), (LOWER, 100, 10)]),
+        row("2026-2", "P1", &[(HIGHER, 100, 65), (LOWER, 100, 25)]),
+        row("2025-2", "P2", &[(HIGHER, 12, 9), (LOWER, 4, 2)]),
+        row("2026-2", "P2", &[(HIGHER, 12, 10), (LOWER, 4, 2)]),
+        row(
+            "2026-2",
+            "P3",
+            &[("informational.clinical-trial-enrollment", 10, 1)],
+        ),
+    ];
+    serde_json::from_str(&format!(
+        r#"{{"oncoqual_tally":1,"rows":[{}]}}"#,
+        rows.join(",")
+    ))
+    .unwrap()
+}
+
+#[test]
+fn the_overall_quality_score_turns_lower_is_better_measures_round() {
+    use oncoqual::benchmark::{OqsMethod, overall_quality_scores};
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let t = tally_two_rounds();
+    let pooled = overall_quality_scores(&t, lib, "qcp", OqsMethod::Pooled, |_, _| true);
+    let get = |v: &[oncoqual::benchmark::Oqs], round: &str, p: &str| {
+        v.iter()
+            .find(|o| o.round.to_string() == round && o.practice.as_str() == p)
+            .cloned()
+            .unwrap()
+    };
+    // P2 in 2025-2: tobacco 9/12 met; QOPI5 (lower is better) 2 of 4 in the numerator, so
+    // 2 of 4 met: pooled (9 + 2) / (12 + 4).
+    let o = get(&pooled, "2025-2", "P2");
+    assert_eq!((o.met, o.eligible, o.measures, o.charts), (11, 16, 2, 30));
+    assert_eq!(o.score, Some(d("11") / d("16")));
+    let mean = overall_quality_scores(&t, lib, "qcp", OqsMethod::MeanOfRates, |_, _| true);
+    assert_eq!(get(&mean, "2025-2", "P2").score, Some(d("0.625")));
+    // A practice scored only on the measures it registered for.
+    let only_tobacco =
+        overall_quality_scores(&t, lib, "qcp", OqsMethod::Pooled, |_, m| m == HIGHER);
+    assert_eq!(get(&only_tobacco, "2025-2", "P2").score, Some(d("0.75")));
+    // Informational measures never count: P3 has no score.
+    assert_eq!(get(&pooled, "2026-2", "P3").score, None);
+}
+
+#[test]
+fn trends_name_gaps_and_judge_significance_by_direction() {
+    use oncoqual::benchmark::{TrendVerdict, trends};
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let (rates, _) = aggregate(&tally_two_rounds(), lib, &Options::default());
+    let all = trends(&rates, lib, 0.05);
+    let get = |p: &str, m: &str| {
+        all.iter()
+            .find(|t| t.practice.as_str() == p && t.measure == m)
+            .unwrap()
+    };
+    // 50/100 → 65/100: z = 0.15 / sqrt(.575 × .425 × .02) = 2.1456, p = 0.0319.
+    let t = get("P1", HIGHER);
+    assert_eq!(
+        (t.from.to_string(), t.to.to_string()),
+        ("2026-1".into(), "2026-2".into())
+    );
+    assert!(t.skipped.is_empty());
+    assert_eq!(t.change, d("0.15"));
+    assert!((t.z.unwrap() - 2.1456).abs() < 1e-3 && (t.p_value.unwrap() - 0.0319).abs() < 1e-3);
+    assert_eq!(t.verdict, TrendVerdict::Improvement);
+    // Lower is better: 10% → 25% is a significant decline.
+    assert_eq!(get("P1", LOWER).verdict, TrendVerdict::Decline);
+    // P2 skipped 2026-1: a gap, and 9/12 → 10/12 is not significant.
+    let t = get("P2", HIGHER);
+    assert_eq!(
+        t.skipped
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["2026-1"]
+    );
+    assert_eq!(t.verdict, TrendVerdict::NoSignificantChange);
+}

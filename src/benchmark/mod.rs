@@ -3,10 +3,12 @@
 //! percentile ranks, two-proportion tests).
 
 mod aggregate;
+mod score;
 mod stats;
 mod tally;
 
 pub use aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate};
+pub use score::{Oqs, OqsMethod, Trend, TrendVerdict, overall_quality_scores, trends};
 pub use stats::{
     Interval, inverse_normal, normal_cdf, percentile_rank, quantile_type7, two_proportion_test,
     wilson, z_for_level,

@@ -1,0 +1,207 @@
+//! The Overall Quality Score per (round, practice) over a track's measures, and trends of
+//! practice rates across rounds.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::aggregate::PracticeRate;
+use super::stats::two_proportion_test;
+use super::tally::Tally;
+use crate::chart::PracticeId;
+use crate::measure::{Direction, Library, Scoring};
+use crate::round::RoundId;
+
+/// How the Overall Quality Score combines measures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OqsMethod {
+    /// Σ met / Σ eligible over the track's measures (design §4; the default).
+    #[default]
+    Pooled,
+    /// The unweighted mean of the track's measure rates (measures without a rate left out).
+    MeanOfRates,
+}
+
+/// One practice's Overall Quality Score in one round.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Oqs {
+    /// The round.
+    pub round: RoundId,
+    /// The practice.
+    pub practice: PracticeId,
+    /// The track scored (`qcp` for certification).
+    pub track: String,
+    /// The method.
+    pub method: OqsMethod,
+    /// Σ met, with met turned round for lower-is-better measures (eligible − met).
+    pub met: u64,
+    /// Σ eligible.
+    pub eligible: u64,
+    /// Measures of the track with eligible charts.
+    pub measures: u64,
+    /// The practice's unique charts in the round.
+    pub charts: u64,
+    /// The score in [0, 1]; `None` without eligible charts.
+    pub score: Option<Decimal>,
+}
+
+/// The Overall Quality Score of every (round, practice) of the tally over the measures of
+/// `track` (informational measures never count). `scored(practice, measure id)` says
+/// whether a practice is scored on a measure (its registered tracks); pass `|_, _| true`
+/// to score every practice on every measure of the track.
+pub fn overall_quality_scores(
+    tally: &Tally,
+    library: &Library,
+    track: &str,
+    method: OqsMethod,
+    scored: impl Fn(&PracticeId, &str) -> bool,
+) -> Vec<Oqs> {
+    let measures: Vec<(&str, Direction)> = library
+        .measures()
+        .filter(|m| m.scoring != Scoring::Informational && m.tracks.iter().any(|t| t == track))
+        .map(|m| (m.id.as_str(), m.direction))
+        .collect();
+    let mut out = Vec::new();
+    for (round, practice, row) in tally.rows() {
+        let (mut met, mut eligible, mut n, mut rate_sum) = (0u64, 0u64, 0u64, Decimal::ZERO);
+        for (id, direction) in &measures {
+            if !scored(practice, id) {
+                continue;
+            }
+            let Some(m) = row.measures.get(*id) else {
+                continue;
+            };
+            let e = m.total.eligible();
+            if e == 0 {
+                continue;
+            }
+            let good = match direction {
+                Direction::HigherIsBetter => m.total.met(),
+                Direction::LowerIsBetter => e.saturating_sub(m.total.met()),
+            };
+            met += good;
+            eligible += e;
+            n += 1;
+            rate_sum += Decimal::from(good) / Decimal::from(e);
+        }
+        let score = match method {
+            OqsMethod::Pooled => {
+                (eligible > 0).then(|| Decimal::from(met) / Decimal::from(eligible))
+            }
+            OqsMethod::MeanOfRates => (n > 0).then(|| rate_sum / Decimal::from(n)),
+        };
+        out.push(Oqs {
+            round: *round,
+            practice: practice.clone(),
+            track: track.to_owned(),
+            method,
+            met,
+            eligible,
+            measures: n,
+            charts: row.charts,
+            score,
+        });
+    }
+    out
+}
+
+/// Whether a change is better, worse or not significant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrendVerdict {
+    /// Significant change in the better direction.
+    Improvement,
+    /// Significant change in the worse direction.
+    Decline,
+    /// Not significant at the chosen α (or not testable).
+    NoSignificantChange,
+}
+
+/// The change of one practice's rate on one measure since its previous round with a rate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Trend {
+    /// The practice.
+    pub practice: PracticeId,
+    /// The measure.
+    pub measure: String,
+    /// The earlier round (the practice's previous round with a rate on the measure).
+    pub from: RoundId,
+    /// The later round.
+    pub to: RoundId,
+    /// Rounds between them without data (a gap; empty when consecutive).
+    pub skipped: Vec<RoundId>,
+    /// Rate in `from`.
+    pub from_rate: Decimal,
+    /// Rate in `to`.
+    pub to_rate: Decimal,
+    /// `to_rate − from_rate`.
+    pub change: Decimal,
+    /// Two-proportion z test: z and two-sided p (`None` when not testable).
+    pub z: Option<f64>,
+    /// The p value.
+    pub p_value: Option<f64>,
+    /// Direction-aware verdict at α.
+    pub verdict: TrendVerdict,
+}
+
+/// Trends of every (practice, measure) with rates in two or more rounds: each round with a
+/// rate against the previous one with a rate. `alpha` is the significance level (0.05 by
+/// default in the report).
+pub fn trends(rates: &[PracticeRate], library: &Library, alpha: f64) -> Vec<Trend> {
+    let mut keyed: Vec<&PracticeRate> = rates.iter().filter(|r| r.rate.is_some()).collect();
+    keyed.sort_by(|a, b| {
+        (&a.practice, &a.measure, a.round).cmp(&(&b.practice, &b.measure, b.round))
+    });
+    let mut out = Vec::new();
+    for pair in keyed.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if a.practice != b.practice || a.measure != b.measure {
+            continue;
+        }
+        let (Some(ra), Some(rb)) = (a.rate, b.rate) else {
+            continue;
+        };
+        let higher = library
+            .index_of(&b.measure)
+            .and_then(|i| library.measure(i))
+            .is_none_or(|m| m.direction == Direction::HigherIsBetter);
+        let mut skipped = Vec::new();
+        let mut r = a.round.next();
+        while let Some(x) = r {
+            if x >= b.round {
+                break;
+            }
+            skipped.push(x);
+            r = x.next();
+        }
+        let test = two_proportion_test(b.met, b.eligible, a.met, a.eligible);
+        let change = rb - ra;
+        let significant = test.is_some_and(|(_, p)| p < alpha);
+        let better = if higher {
+            change > Decimal::ZERO
+        } else {
+            change < Decimal::ZERO
+        };
+        out.push(Trend {
+            practice: b.practice.clone(),
+            measure: b.measure.clone(),
+            from: a.round,
+            to: b.round,
+            skipped,
+            from_rate: ra,
+            to_rate: rb,
+            change,
+            z: test.map(|t| t.0),
+            p_value: test.map(|t| t.1),
+            verdict: match (significant, better) {
+                (false, _) => TrendVerdict::NoSignificantChange,
+                (true, true) => TrendVerdict::Improvement,
+                (true, false) => TrendVerdict::Decline,
+            },
+        });
+    }
+    out
+}
