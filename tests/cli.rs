@@ -283,3 +283,89 @@ fn evaluate_and_explain_read_synthetic_charts() {
         "{err}"
     );
 }
+
+#[test]
+fn benchmark_of_shard_tallies_merged_in_any_order_is_byte_identical_to_the_whole() {
+    let dir = tempdir::Dir::new("bench");
+    let (_, charts, _) = oncoqual(
+        &[
+            "synth",
+            "--charts",
+            "3000",
+            "--practices",
+            "12",
+            "--rounds",
+            "2",
+            "--seed",
+            "5",
+        ],
+        None,
+    );
+    let lines: Vec<&str> = charts.lines().collect();
+    let all = dir.path().join("all.jsonl");
+    std::fs::write(&all, &charts).unwrap();
+    let mut tallies = Vec::new();
+    for (k, chunk) in lines.chunks(1000).enumerate() {
+        let part = dir.path().join(format!("part{k}.jsonl"));
+        std::fs::write(&part, chunk.join("\n") + "\n").unwrap();
+        let out = dir.path().join(format!("part{k}.tally.json"));
+        let (code, _, err) = oncoqual(
+            &[
+                "tally",
+                "--charts",
+                part.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(code, 0, "{err}");
+        tallies.push(out);
+    }
+    let whole = dir.path().join("whole.json");
+    let (code, _, err) = oncoqual(
+        &[
+            "benchmark",
+            "--charts",
+            all.to_str().unwrap(),
+            "--issued-on",
+            "2027-01-10",
+            "-o",
+            whole.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let merged = dir.path().join("merged.json");
+    let (code, _, err) = oncoqual(
+        &[
+            "benchmark",
+            "--tallies",
+            tallies[2].to_str().unwrap(),
+            tallies[0].to_str().unwrap(),
+            tallies[1].to_str().unwrap(),
+            "--issued-on",
+            "2027-01-10",
+            "-o",
+            merged.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let a = std::fs::read(&whole).unwrap();
+    assert_eq!(a, std::fs::read(&merged).unwrap());
+    let report: serde_json::Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!(report["issued_on"], "2027-01-10");
+    assert!(!report["rates"].as_array().unwrap().is_empty());
+    assert!(
+        !report["overall_quality_scores"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!report["trends"].as_array().unwrap().is_empty());
+    // A file that is not a tally is refused with its place.
+    let (code, _, err) = oncoqual(&["benchmark", "--tallies", all.to_str().unwrap()], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a tally"), "{err}");
+}

@@ -1,13 +1,21 @@
 //! Benchmark aggregation: tallies folded from per-chart outcomes (a mergeable commutative
-//! monoid) and the statistics of the round report (rates, Wilson intervals, quantiles,
-//! percentile ranks, two-proportion tests).
+//! monoid) and the round [`Report`] built from them: practice rates with Wilson intervals,
+//! the national aggregate (pooled rate, mean, median, percentiles), percentile ranks, the
+//! Overall Quality Score and trends across rounds.
+//!
+//! Beyond one machine, the unit of work is a shard of charts → a [`Tally`] (serialisable);
+//! tallies from any number of shards merge exactly, in any order.
 
 mod aggregate;
+mod report;
 mod score;
 mod stats;
 mod tally;
 
 pub use aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate};
+#[cfg(feature = "parallel")]
+pub use report::tally_parallel;
+pub use report::{Participation, Report, ReportOptions, StatedOptions, tally_charts};
 pub use score::{Oqs, OqsMethod, Trend, TrendVerdict, overall_quality_scores, trends};
 pub use stats::{
     Interval, inverse_normal, normal_cdf, percentile_rank, quantile_type7, two_proportion_test,

@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod benchmark;
 mod check;
 mod evaluate;
 mod explain;
 mod render;
 mod schema;
 mod synth;
+mod tally;
 mod test;
 mod validate;
 
@@ -38,6 +40,10 @@ enum Command {
     Evaluate(evaluate::Args),
     /// Explain why a chart is or is not in each population of a measure.
     Explain(explain::Args),
+    /// Evaluate one shard of charts and write its tally (to merge with `benchmark`).
+    Tally(tally::Args),
+    /// Merge tallies (or tally charts) and write the benchmark report as JSON.
+    Benchmark(benchmark::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -51,6 +57,8 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Tally(args) => tally::run(&args),
+        Command::Benchmark(args) => benchmark::run(&args),
     };
     match result {
         Ok(code) => code,

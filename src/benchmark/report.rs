@@ -1,0 +1,186 @@
+//! The round report: everything a practice sees beside the national aggregate, built from
+//! a tally; and folding charts into tallies (sequentially, or in parallel with the
+//! `parallel` feature).
+
+use serde::Serialize;
+
+use super::aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate};
+use super::score::{Oqs, OqsMethod, Trend, overall_quality_scores, trends};
+use super::tally::Tally;
+use crate::chart::{Chart, Date, PracticeId};
+use crate::measure::{Library, Outcome};
+use crate::round::{Period, RoundId};
+
+/// How a report is computed (all of it is written into the report).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ReportOptions {
+    /// Rates, intervals, suppression and percentiles.
+    pub aggregate: Options,
+    /// The track of the Overall Quality Score (default `qcp`).
+    pub oqs_track: String,
+    /// The OQS method (default pooled).
+    pub oqs_method: OqsMethod,
+    /// Significance level of trend tests (default 0.05).
+    pub alpha: f64,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            aggregate: Options::default(),
+            oqs_track: "qcp".to_owned(),
+            oqs_method: OqsMethod::Pooled,
+            alpha: 0.05,
+        }
+    }
+}
+
+/// The options as written in a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct StatedOptions {
+    /// Confidence level of the intervals.
+    pub confidence_level: f64,
+    /// Interval method.
+    pub interval_method: &'static str,
+    /// Minimum rate denominator for a practice to enter the distribution.
+    pub min_denominator: u64,
+    /// Percentiles reported.
+    pub percentiles: Vec<rust_decimal::Decimal>,
+    /// Quantile method.
+    pub quantile_method: &'static str,
+    /// Percentile-rank definition.
+    pub percentile_rank_method: &'static str,
+    /// OQS track.
+    pub oqs_track: String,
+    /// OQS method.
+    pub oqs_method: OqsMethod,
+    /// Trend test and its level.
+    pub trend_test: &'static str,
+    /// α of the trend test.
+    pub alpha: f64,
+}
+
+/// One (round, practice) with its unique charts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Participation {
+    /// The round.
+    pub round: RoundId,
+    /// The practice.
+    pub practice: PracticeId,
+    /// Unique charts submitted.
+    pub charts: u64,
+}
+
+/// A benchmark report. Field names are stable; numbers are exact decimals (rounded only
+/// when rendered).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// Format version of this document.
+    pub oncoqual_report: u32,
+    /// The date the report was issued.
+    pub issued_on: Date,
+    /// Whether this is the round's final report (certification reads only final reports).
+    pub final_report: bool,
+    /// How it was computed.
+    pub options: StatedOptions,
+    /// The rounds covered.
+    pub rounds: Vec<RoundId>,
+    /// Charts per (round, practice).
+    pub participation: Vec<Participation>,
+    /// Every practice's rate per measure and round.
+    pub rates: Vec<PracticeRate>,
+    /// The national aggregate per measure and round.
+    pub national: Vec<NationalMeasure>,
+    /// Overall Quality Scores.
+    pub overall_quality_scores: Vec<Oqs>,
+    /// Changes since each practice's previous round with data.
+    pub trends: Vec<Trend>,
+}
+
+impl Report {
+    /// Builds the report of a tally. `scored(practice, measure)` limits the OQS to the
+    /// measures of the tracks each practice registered for.
+    pub fn build(
+        tally: &Tally,
+        library: &Library,
+        options: &ReportOptions,
+        issued_on: Date,
+        final_report: bool,
+        scored: impl Fn(&PracticeId, &str) -> bool,
+    ) -> Report {
+        let (rates, national) = aggregate(tally, library, &options.aggregate);
+        let oqs = overall_quality_scores(
+            tally,
+            library,
+            &options.oqs_track,
+            options.oqs_method,
+            scored,
+        );
+        let trends = trends(&rates, library, options.alpha);
+        Report {
+            oncoqual_report: 1,
+            issued_on,
+            final_report,
+            options: StatedOptions {
+                confidence_level: options.aggregate.level,
+                interval_method: "wilson_score",
+                min_denominator: options.aggregate.min_denominator,
+                percentiles: options.aggregate.percentiles.clone(),
+                quantile_method: QUANTILE_METHOD,
+                percentile_rank_method: "mean_rank: 100 * (worse + equal / 2) / n, ties share a rank, direction-aware",
+                oqs_track: options.oqs_track.clone(),
+                oqs_method: options.oqs_method,
+                trend_test: "two_proportion_z_pooled_two_sided",
+                alpha: options.alpha,
+            },
+            rounds: tally.rounds(),
+            participation: tally
+                .rows()
+                .map(|(r, p, t)| Participation {
+                    round: *r,
+                    practice: p.clone(),
+                    charts: t.charts,
+                })
+                .collect(),
+            rates,
+            national,
+            overall_quality_scores: oqs,
+            trends,
+        }
+    }
+}
+
+/// Evaluates `charts` against `library` and folds them into a tally; `period(chart)` gives
+/// each chart's reporting period.
+pub fn tally_charts<'c>(
+    library: &Library,
+    charts: impl IntoIterator<Item = &'c Chart>,
+    period: impl Fn(&Chart) -> Period,
+) -> Tally {
+    let mut tally = Tally::new();
+    let mut out: Vec<Outcome> = Vec::new();
+    for chart in charts {
+        library.evaluate_into(chart, period(chart), &mut out);
+        tally.add(library, chart, &out);
+    }
+    tally
+}
+
+/// As [`tally_charts`], over the charts of a slice in parallel (rayon). The result is the
+/// same whatever the thread count: tallies merge commutatively.
+#[cfg(feature = "parallel")]
+pub fn tally_parallel(
+    library: &Library,
+    charts: &[Chart],
+    period: impl Fn(&Chart) -> Period + Sync,
+) -> Tally {
+    use rayon::prelude::*;
+    charts
+        .par_chunks(256)
+        .map(|chunk| tally_charts(library, chunk, &period))
+        .reduce(Tally::new, |a, b| a.merged(&b))
+}
