@@ -11,6 +11,7 @@ pub mod cli;
 pub mod dsl;
 pub mod io;
 pub mod measure;
+pub mod program;
 mod round;
 #[cfg(feature = "synth")]
 pub mod synth;

@@ -369,3 +369,80 @@ fn benchmark_of_shard_tallies_merged_in_any_order_is_byte_identical_to_the_whole
     assert_eq!(code, 2);
     assert!(err.contains("not a tally"), "{err}");
 }
+
+#[test]
+fn synth_writes_a_practices_file_that_benchmark_reads() {
+    let dir = tempdir::Dir::new("practices");
+    let practices = dir.path().join("practices.json");
+    let charts = dir.path().join("charts.jsonl");
+    let (code, _, err) = oncoqual(
+        &[
+            "synth",
+            "--charts",
+            "600",
+            "--practices",
+            "30",
+            "--rounds",
+            "2",
+            "--seed",
+            "4",
+            "--practices-out",
+            practices.to_str().unwrap(),
+            "-o",
+            charts.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let list: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&practices).unwrap()).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 30);
+    let (code, out, err) = oncoqual(
+        &[
+            "benchmark",
+            "--charts",
+            charts.to_str().unwrap(),
+            "--practices",
+            practices.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let statuses = report["practices"].as_array().unwrap();
+    assert_eq!(statuses.len(), 30);
+    assert!(statuses.iter().any(|p| !p["course_credit"].is_null()));
+    // A practice is scored only on measures of its registered tracks.
+    for oqs in report["overall_quality_scores"].as_array().unwrap() {
+        let id = oqs["practice"].as_str().unwrap();
+        let p = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap();
+        let tracks: Vec<&str> = p["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        if !tracks.contains(&"core") && !tracks.contains(&"qcp") {
+            assert_eq!(oqs["measures"], 0);
+        }
+    }
+    // A bad practices file is refused with its place.
+    std::fs::write(&practices, "[{\"id\": \"P1\"}]").unwrap();
+    let (code, _, err) = oncoqual(
+        &[
+            "benchmark",
+            "--charts",
+            charts.to_str().unwrap(),
+            "--practices",
+            practices.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("line 1, column"), "{err}");
+}

@@ -15,7 +15,9 @@ mod tally;
 pub use aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate};
 #[cfg(feature = "parallel")]
 pub use report::tally_parallel;
-pub use report::{Participation, Report, ReportOptions, StatedOptions, tally_charts};
+pub use report::{
+    Participation, PracticeStatus, Report, ReportOptions, StatedOptions, tally_charts,
+};
 pub use score::{Oqs, OqsMethod, Trend, TrendVerdict, overall_quality_scores, trends};
 pub use stats::{
     Interval, inverse_normal, normal_cdf, percentile_rank, quantile_type7, two_proportion_test,

@@ -9,6 +9,7 @@ use super::score::{Oqs, OqsMethod, Trend, overall_quality_scores, trends};
 use super::tally::Tally;
 use crate::chart::{Chart, Date, PracticeId};
 use crate::measure::{Library, Outcome};
+use crate::program::{CourseCredit, Practices, course_credit};
 use crate::round::{Period, RoundId};
 
 /// How a report is computed (all of it is written into the report).
@@ -99,6 +100,26 @@ pub struct Report {
     pub overall_quality_scores: Vec<Oqs>,
     /// Changes since each practice's previous round with data.
     pub trends: Vec<Trend>,
+    /// Registered practices (when a practices file was given): registration problems and
+    /// the two-consecutive-rounds course credit.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub practices: Vec<PracticeStatus>,
+}
+
+/// A registered practice's standing in the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct PracticeStatus {
+    /// The practice.
+    pub practice: PracticeId,
+    /// Its name.
+    pub name: String,
+    /// Tracks registered for.
+    pub tracks: Vec<String>,
+    /// Every reason its registration is not valid (empty when valid).
+    pub registration_problems: Vec<String>,
+    /// The course credit, when two consecutive rounds are completed.
+    pub course_credit: Option<CourseCredit>,
 }
 
 impl Report {
@@ -150,7 +171,52 @@ impl Report {
             national,
             overall_quality_scores: oqs,
             trends,
+            practices: Vec::new(),
         }
+    }
+
+    /// Builds the report of a tally for registered practices: each practice is scored only
+    /// on the measures of the tracks it registered for (a practice missing from the file on
+    /// none), and the report lists registration problems and course credits.
+    pub fn build_for(
+        tally: &Tally,
+        library: &Library,
+        options: &ReportOptions,
+        issued_on: Date,
+        final_report: bool,
+        practices: &Practices,
+    ) -> Report {
+        let scored = |p: &PracticeId, measure: &str| {
+            let tracks = library
+                .index_of(measure)
+                .and_then(|i| library.measure(i))
+                .map(|m| m.tracks.as_slice())
+                .unwrap_or(&[]);
+            practices.get(p).is_some_and(|pr| pr.registered_for(tracks))
+        };
+        let mut report = Report::build(tally, library, options, issued_on, final_report, scored);
+        report.practices = practices
+            .iter()
+            .map(|p| {
+                let history: Vec<(RoundId, u64)> = tally
+                    .rows()
+                    .filter(|(_, id, _)| **id == p.id)
+                    .map(|(r, _, t)| (*r, t.charts))
+                    .collect();
+                PracticeStatus {
+                    practice: p.id.clone(),
+                    name: p.name.clone(),
+                    tracks: p.tracks.clone(),
+                    registration_problems: p
+                        .registration_problems()
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
+                    course_credit: course_credit(&history, 1),
+                }
+            })
+            .collect();
+        report
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::benchmark::{Report, ReportOptions, Tally};
+use crate::program::Practices;
 use crate::{Date, Period};
 
 /// Arguments of `oncoqual benchmark`.
@@ -39,6 +40,10 @@ pub(crate) struct Args {
     /// Confidence level of the intervals.
     #[arg(long, default_value_t = 0.95)]
     level: f64,
+    /// The practices file (registrations): practices are scored on their registered
+    /// tracks only, and the report lists registration problems and course credits.
+    #[arg(long)]
+    practices: Option<PathBuf>,
     /// Output file (standard output when absent or `-`).
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -94,14 +99,33 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let mut options = ReportOptions::default();
     options.aggregate.min_denominator = args.min_denominator;
     options.aggregate.level = args.level;
-    let report = Report::build(
-        &tally,
-        &lib,
-        &options,
-        issued_on,
-        args.final_report,
-        |_, _| true,
-    );
+    let report = match &args.practices {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| super::with_path(e, path))?;
+            let practices = Practices::from_json(&text).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", path.display()),
+                )
+            })?;
+            Report::build_for(
+                &tally,
+                &lib,
+                &options,
+                issued_on,
+                args.final_report,
+                &practices,
+            )
+        }
+        None => Report::build(
+            &tally,
+            &lib,
+            &options,
+            issued_on,
+            args.final_report,
+            |_, _| true,
+        ),
+    };
     let mut out = super::output(args.output.as_deref())?;
     serde_json::to_writer_pretty(&mut out, &report)?;
     out.write_all(b"\n")?;

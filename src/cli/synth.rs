@@ -28,6 +28,9 @@ pub(crate) struct Args {
     /// Output file (standard output when absent or `-`).
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Also write the matching practices file (registrations) here.
+    #[arg(long)]
+    practices_out: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
@@ -45,6 +48,10 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     }
     let mut config = SynthConfig::new(args.charts, args.practices, args.rounds, args.seed);
     config.first_round = args.first_round;
+    if let Some(path) = &args.practices_out {
+        let text = crate::synth::practices(&config).to_json();
+        std::fs::write(path, text + "\n").map_err(|e| super::with_path(e, path))?;
+    }
     let mut out = super::output(args.output.as_deref())?;
     write_jsonl(&config, &mut out)?;
     out.flush()?;

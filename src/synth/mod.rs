@@ -64,6 +64,7 @@ mod pathways;
 mod patient;
 mod practice;
 mod procedures;
+mod registry;
 mod rng;
 mod supportive;
 mod therapy;
@@ -74,6 +75,7 @@ mod visits;
 use std::io::{self, Write};
 
 pub use config::SynthConfig;
+pub use registry::practices;
 
 use crate::Chart;
 
