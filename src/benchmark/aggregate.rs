@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::stats::{Interval, percentile_rank, quantile_type7, wilson, z_for_level};
+use super::stats::{Interval, percentile_rank_sorted, quantile_type7, wilson, z_for_level};
 use super::tally::{Counts, Tally};
 use crate::chart::PracticeId;
 use crate::measure::{Direction, Library};
@@ -155,7 +155,7 @@ pub fn aggregate(
             if !r.suppressed
                 && let Some(rate) = r.rate
             {
-                r.percentile_rank = percentile_rank(&dist, rate, higher);
+                r.percentile_rank = percentile_rank_sorted(&dist, rate, higher);
             }
         }
         let mut counts = Counts::default();

@@ -20,7 +20,7 @@ pub use report::{
 };
 pub use score::{Oqs, OqsMethod, Trend, TrendVerdict, overall_quality_scores, trends};
 pub use stats::{
-    Interval, inverse_normal, normal_cdf, percentile_rank, quantile_type7, two_proportion_test,
-    wilson, z_for_level,
+    Interval, inverse_normal, normal_cdf, percentile_rank, percentile_rank_sorted, quantile_type7,
+    two_proportion_test, wilson, z_for_level,
 };
 pub use tally::{Counts, MeasureTally, PracticeTally, Tally};

@@ -2,8 +2,8 @@
 //! the inverse normal (Wichura's AS 241), the Wilson score interval, quantiles (Hyndman–Fan
 //! type 7), percentile ranks (mean-rank, direction-aware), and the two-proportion z test.
 
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
-use rust_decimal::{Decimal, MathematicalOps};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 /// The standard normal quantile Φ⁻¹(p) for 0 < p < 1, by Wichura's algorithm AS 241
 /// (PPND16, Applied Statistics 37, 1988), accurate to about 1e-16; `None` outside (0, 1).
@@ -143,23 +143,34 @@ pub struct Interval {
     pub high: Decimal,
 }
 
-/// The Wilson score interval for `met` successes out of `n` at critical value `z`, computed
-/// in `Decimal` (28 significant digits); `None` when `n` is zero or `met > n`.
+/// The Wilson score interval for `met` successes out of `n` at critical value `z`; `None`
+/// when `n` is zero or `met > n`. The bounds are irrational, so they are computed in
+/// IEEE-754 double precision (deterministic: only basic operations and `sqrt`, which are
+/// correctly rounded) and given as decimals rounded to 12 places, far below any reported
+/// precision.
 pub fn wilson(met: u64, n: u64, z: f64) -> Option<Interval> {
-    if n == 0 || met > n {
+    if n == 0 || met > n || !z.is_finite() {
         return None;
     }
-    let z = Decimal::from_f64(z)?;
-    let n_d = Decimal::from(n);
-    let p = Decimal::from(met).checked_div(n_d)?;
-    let z2 = z.checked_mul(z)?;
-    let denom = Decimal::ONE + z2 / n_d;
-    let center = (p + z2 / (Decimal::TWO * n_d)) / denom;
-    let spread = p * (Decimal::ONE - p) / n_d + z2 / (Decimal::from(4) * n_d * n_d);
-    let half = z * spread.sqrt()? / denom;
+    let (x, n) = (met as f64, n as f64);
+    let p = x / n;
+    let z2 = z * z;
+    let denom = 1.0 + z2 / n;
+    let center = (p + z2 / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    // Rounded half away from zero to 12 places; in [0, 1] the scaled value fits an i64.
+    let dec = |v: f64| Decimal::new((v.clamp(0.0, 1.0) * 1e12).round() as i64, 12);
     Some(Interval {
-        low: (center - half).max(Decimal::ZERO),
-        high: (center + half).min(Decimal::ONE),
+        low: if met == 0 {
+            Decimal::ZERO
+        } else {
+            dec(center - half)
+        },
+        high: if met as f64 == n {
+            Decimal::ONE
+        } else {
+            dec(center + half)
+        },
     })
 }
 
@@ -204,6 +215,27 @@ pub fn percentile_rank(
         .count();
     let equal = values.iter().filter(|v| **v == value).count();
     let n = Decimal::from(values.len());
+    Some(Decimal::ONE_HUNDRED * (Decimal::from(worse) + Decimal::from(equal) / Decimal::TWO) / n)
+}
+
+/// As [`percentile_rank`], over values sorted ascending, in O(log n).
+pub fn percentile_rank_sorted(
+    sorted: &[Decimal],
+    value: Decimal,
+    higher_is_better: bool,
+) -> Option<Decimal> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let below = sorted.partition_point(|v| *v < value);
+    let not_above = sorted.partition_point(|v| *v <= value);
+    let equal = not_above - below;
+    let worse = if higher_is_better {
+        below
+    } else {
+        sorted.len() - not_above
+    };
+    let n = Decimal::from(sorted.len());
     Some(Decimal::ONE_HUNDRED * (Decimal::from(worse) + Decimal::from(equal) / Decimal::TWO) / n)
 }
 
@@ -307,6 +339,14 @@ mod tests {
         assert_eq!(percentile_rank(&xs, d("0.2"), true), Some(d("12.5")));
         // Lower is better: 0.2 is the best.
         assert_eq!(percentile_rank(&xs, d("0.2"), false), Some(d("87.5")));
+        for v in ["0.1", "0.2", "0.5", "0.7", "0.9", "1"] {
+            for higher in [true, false] {
+                assert_eq!(
+                    percentile_rank_sorted(&xs, d(v), higher),
+                    percentile_rank(&xs, d(v), higher)
+                );
+            }
+        }
     }
 
     #[test]
