@@ -431,6 +431,34 @@ fn synth_writes_a_practices_file_that_benchmark_reads() {
             assert_eq!(oqs["measures"], 0);
         }
     }
+    // ... and rated on those only: every rate's measure shares a track with the practice.
+    for rate in report["rates"].as_array().unwrap() {
+        let id = rate["practice"].as_str().unwrap();
+        let p = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap();
+        let tracks: Vec<&str> = p["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        let module = rate["measure"].as_str().unwrap().split('.').next().unwrap();
+        assert!(
+            tracks.contains(&module) || tracks.contains(&"qcp") || tracks.contains(&"core"),
+            "{id} rated on {} without a matching track",
+            rate["measure"]
+        );
+        if module != "core" && !tracks.contains(&module) && !tracks.contains(&"qcp") {
+            panic!(
+                "{id} rated on {} without its module track or qcp",
+                rate["measure"]
+            );
+        }
+    }
     // A bad practices file is refused with its place.
     std::fs::write(&practices, "[{\"id\": \"P1\"}]").unwrap();
     let (code, _, err) = oncoqual(

@@ -111,12 +111,24 @@ pub fn aggregate(
     library: &Library,
     options: &Options,
 ) -> (Vec<PracticeRate>, Vec<NationalMeasure>) {
+    aggregate_scored(tally, library, options, |_, _| true)
+}
+
+/// As [`aggregate`], rating each practice only on the measures `scored(practice, measure)`
+/// accepts (the measures of the tracks it registered for): other counts are left out of its
+/// rates and of the national aggregate.
+pub fn aggregate_scored(
+    tally: &Tally,
+    library: &Library,
+    options: &Options,
+    scored: impl Fn(&PracticeId, &str) -> bool,
+) -> (Vec<PracticeRate>, Vec<NationalMeasure>) {
     let z = z_for_level(options.level).unwrap_or(1.959_963_984_540_054);
     // (round, measure) -> practice rates
     let mut groups: BTreeMap<(RoundId, String), Vec<PracticeRate>> = BTreeMap::new();
     for (round, practice, row) in tally.rows() {
         for (measure, m) in &row.measures {
-            if library.index_of(measure).is_none() {
+            if library.index_of(measure).is_none() || !scored(practice, measure) {
                 continue;
             }
             let c = m.total;

@@ -12,7 +12,9 @@ mod score;
 mod stats;
 mod tally;
 
-pub use aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate};
+pub use aggregate::{
+    NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate, aggregate_scored,
+};
 #[cfg(feature = "parallel")]
 pub use report::tally_parallel;
 pub use report::{

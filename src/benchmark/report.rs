@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate};
+use super::aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate_scored};
 use super::score::{Oqs, OqsMethod, Trend, overall_quality_scores, trends};
 use super::tally::Tally;
 use crate::chart::{Chart, Date, PracticeId};
@@ -123,8 +123,9 @@ pub struct PracticeStatus {
 }
 
 impl Report {
-    /// Builds the report of a tally. `scored(practice, measure)` limits the OQS to the
-    /// measures of the tracks each practice registered for.
+    /// Builds the report of a tally. `scored(practice, measure)` limits each practice's
+    /// rates, its part in the national aggregate and its OQS to the measures of the tracks
+    /// it registered for.
     pub fn build(
         tally: &Tally,
         library: &Library,
@@ -133,7 +134,7 @@ impl Report {
         final_report: bool,
         scored: impl Fn(&PracticeId, &str) -> bool,
     ) -> Report {
-        let (rates, national) = aggregate(tally, library, &options.aggregate);
+        let (rates, national) = aggregate_scored(tally, library, &options.aggregate, &scored);
         let oqs = overall_quality_scores(
             tally,
             library,
