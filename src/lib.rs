@@ -4,6 +4,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod benchmark;
+pub mod certification;
 pub mod chart;
 #[cfg(feature = "cli")]
 #[doc(hidden)]

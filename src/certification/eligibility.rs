@@ -1,0 +1,329 @@
+//! Eligibility to apply for certification, from the practice's final benchmark report and
+//! its program facts; and the score-review window after a below-threshold report.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::benchmark::Report;
+use crate::chart::{Date, PracticeId};
+use crate::round::RoundId;
+
+/// The configurable rules of eligibility (the program revises them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EligibilityRules {
+    /// Minimum Overall Quality Score (default 0.75).
+    pub oqs_threshold: Decimal,
+    /// Minimum unique charts behind the score (the program sets it per round: no default).
+    pub min_unique_charts: u64,
+    /// How long a qualifying score stays valid, in calendar months from the report's issue
+    /// date (default 12: "up to one year"; 29 February + 12 months = 28 February).
+    pub score_valid_months: u32,
+    /// Days after a report within which a practice below the threshold may request a review
+    /// of its score (default 10).
+    pub score_review_days: u32,
+    /// The track the score is computed over (default `qcp`).
+    pub track: String,
+}
+
+impl EligibilityRules {
+    /// The default rules with the round's minimum number of unique charts.
+    pub fn new(min_unique_charts: u64) -> EligibilityRules {
+        EligibilityRules {
+            oqs_threshold: Decimal::new(75, 2),
+            min_unique_charts,
+            score_valid_months: 12,
+            score_review_days: 10,
+            track: "qcp".to_owned(),
+        }
+    }
+}
+
+/// How the practice attended the Certification Program webinar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebinarFormat {
+    /// Took part in a live session.
+    Live,
+    /// Watched the pre-recorded session.
+    Recorded,
+}
+
+/// Webinar attendance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webinar {
+    /// When.
+    pub date: Date,
+    /// Live or recorded.
+    pub format: WebinarFormat,
+}
+
+/// The practice facts eligibility reads besides the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PracticeFacts {
+    /// The practice.
+    pub practice: PracticeId,
+    /// Registered on the certification (`qcp`) track.
+    pub registered_qcp: bool,
+    /// Webinar attendance, if any.
+    #[serde(default)]
+    pub webinar: Option<Webinar>,
+}
+
+impl PracticeFacts {
+    /// Facts of `practice`.
+    pub fn new(practice: PracticeId, registered_qcp: bool, webinar: Option<Webinar>) -> Self {
+        PracticeFacts {
+            practice,
+            registered_qcp,
+            webinar,
+        }
+    }
+}
+
+/// Why a practice may not apply (every reason is reported, not just the first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Ineligible {
+    /// The report is not the round's final report.
+    NotFinalReport,
+    /// The practice is not registered on the certification track.
+    NotRegisteredForQcp,
+    /// The report has no score for the practice on the track.
+    NoScore {
+        /// The track.
+        track: String,
+    },
+    /// The score is below the threshold.
+    ScoreBelowThreshold {
+        /// The score.
+        score: Decimal,
+        /// The threshold.
+        threshold: Decimal,
+    },
+    /// Too few unique charts behind the score.
+    TooFewCharts {
+        /// Charts.
+        charts: u64,
+        /// The minimum.
+        minimum: u64,
+    },
+    /// The qualifying report is older than its validity on the application date.
+    ScoreExpired {
+        /// The report's issue date.
+        issued_on: Date,
+        /// The last day the score was valid.
+        valid_until: Date,
+        /// The application date.
+        applying_on: Date,
+    },
+    /// The application date is before the report was issued.
+    ReportNotYetIssued {
+        /// The report's issue date.
+        issued_on: Date,
+        /// The application date.
+        applying_on: Date,
+    },
+    /// Nobody from the practice has attended the webinar.
+    NoWebinar,
+    /// The webinar was attended only after the application date.
+    WebinarAfterApplying {
+        /// Webinar date.
+        webinar: Date,
+        /// The application date.
+        applying_on: Date,
+    },
+}
+
+impl fmt::Display for Ineligible {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ineligible::NotFinalReport => f.write_str("the report is not the round's final report"),
+            Ineligible::NotRegisteredForQcp => {
+                f.write_str("the practice is not registered on the certification (qcp) track")
+            }
+            Ineligible::NoScore { track } => {
+                write!(
+                    f,
+                    "the report has no Overall Quality Score for the practice on track `{track}`"
+                )
+            }
+            Ineligible::ScoreBelowThreshold { score, threshold } => write!(
+                f,
+                "Overall Quality Score {:.1}% is below the {:.1}% threshold",
+                score * Decimal::ONE_HUNDRED,
+                threshold * Decimal::ONE_HUNDRED
+            ),
+            Ineligible::TooFewCharts { charts, minimum } => {
+                write!(
+                    f,
+                    "{charts} unique charts, fewer than the minimum of {minimum}"
+                )
+            }
+            Ineligible::ScoreExpired {
+                issued_on,
+                valid_until,
+                applying_on,
+            } => write!(
+                f,
+                "the qualifying report of {issued_on} was valid until {valid_until}; applying on {applying_on} is too late"
+            ),
+            Ineligible::ReportNotYetIssued {
+                issued_on,
+                applying_on,
+            } => write!(
+                f,
+                "applying on {applying_on}, before the report was issued on {issued_on}"
+            ),
+            Ineligible::NoWebinar => f.write_str(
+                "nobody from the practice has attended the Certification Program webinar",
+            ),
+            Ineligible::WebinarAfterApplying {
+                webinar,
+                applying_on,
+            } => write!(
+                f,
+                "the webinar was attended on {webinar}, after applying on {applying_on}: attend it first"
+            ),
+        }
+    }
+}
+
+/// A practice that may apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Eligible {
+    /// The practice.
+    pub practice: PracticeId,
+    /// The round of the qualifying score.
+    pub round: RoundId,
+    /// The qualifying score.
+    pub score: Decimal,
+    /// Unique charts behind it.
+    pub charts: u64,
+    /// The report's issue date.
+    pub issued_on: Date,
+    /// The last day the score qualifies an application.
+    pub valid_until: Date,
+}
+
+/// The last day a score issued on `issued_on` is valid: `score_valid_months` calendar
+/// months later, clamped to the month's end (29 Feb 2028 + 12 months = 28 Feb 2029).
+pub fn score_valid_until(issued_on: Date, rules: &EligibilityRules) -> Date {
+    issued_on
+        .add_months(i64::from(rules.score_valid_months))
+        .unwrap_or(issued_on)
+}
+
+/// The last day a practice may request a review of its score after a report issued on
+/// `issued_on` (inclusive): `score_review_days` days later.
+pub fn score_review_deadline(issued_on: Date, rules: &EligibilityRules) -> Date {
+    issued_on
+        .add_days(i64::from(rules.score_review_days))
+        .unwrap_or(issued_on)
+}
+
+/// Whether a practice whose latest score is below the threshold may still request a score
+/// review on `on`.
+pub fn may_request_score_review(
+    report: &Report,
+    practice: &PracticeId,
+    on: Date,
+    rules: &EligibilityRules,
+) -> bool {
+    let below = latest_score(report, practice, &rules.track)
+        .and_then(|(_, s, _)| s)
+        .is_none_or(|s| s < rules.oqs_threshold);
+    below && report.issued_on <= on && on <= score_review_deadline(report.issued_on, rules)
+}
+
+/// The practice's score in the latest round of the report: (round, score, charts).
+fn latest_score(
+    report: &Report,
+    practice: &PracticeId,
+    track: &str,
+) -> Option<(RoundId, Option<Decimal>, u64)> {
+    report
+        .overall_quality_scores
+        .iter()
+        .filter(|o| o.practice == *practice && o.track == track)
+        .max_by_key(|o| o.round)
+        .map(|o| (o.round, o.score, o.charts))
+}
+
+/// Whether the practice may apply on `applying_on`, or every reason it may not.
+pub fn eligibility(
+    report: &Report,
+    facts: &PracticeFacts,
+    applying_on: Date,
+    rules: &EligibilityRules,
+) -> Result<Eligible, Vec<Ineligible>> {
+    let mut why = Vec::new();
+    if !report.final_report {
+        why.push(Ineligible::NotFinalReport);
+    }
+    if !facts.registered_qcp {
+        why.push(Ineligible::NotRegisteredForQcp);
+    }
+    let latest = latest_score(report, &facts.practice, &rules.track);
+    let (round, score, charts) = match latest {
+        Some((round, Some(score), charts)) => (Some(round), Some(score), charts),
+        Some((round, None, charts)) => (Some(round), None, charts),
+        None => (None, None, 0),
+    };
+    match score {
+        None => why.push(Ineligible::NoScore {
+            track: rules.track.clone(),
+        }),
+        Some(s) if s < rules.oqs_threshold => why.push(Ineligible::ScoreBelowThreshold {
+            score: s,
+            threshold: rules.oqs_threshold,
+        }),
+        Some(_) => {}
+    }
+    if charts < rules.min_unique_charts {
+        why.push(Ineligible::TooFewCharts {
+            charts,
+            minimum: rules.min_unique_charts,
+        });
+    }
+    let valid_until = score_valid_until(report.issued_on, rules);
+    if applying_on < report.issued_on {
+        why.push(Ineligible::ReportNotYetIssued {
+            issued_on: report.issued_on,
+            applying_on,
+        });
+    } else if applying_on > valid_until {
+        why.push(Ineligible::ScoreExpired {
+            issued_on: report.issued_on,
+            valid_until,
+            applying_on,
+        });
+    }
+    match facts.webinar {
+        None => why.push(Ineligible::NoWebinar),
+        Some(w) if w.date > applying_on => why.push(Ineligible::WebinarAfterApplying {
+            webinar: w.date,
+            applying_on,
+        }),
+        Some(_) => {}
+    }
+    match (why.is_empty(), round, score) {
+        (true, Some(round), Some(score)) => Ok(Eligible {
+            practice: facts.practice.clone(),
+            round,
+            score,
+            charts,
+            issued_on: report.issued_on,
+            valid_until,
+        }),
+        _ => Err(why),
+    }
+}

@@ -1,0 +1,11 @@
+//! QOPI Certification: eligibility to apply (from a final benchmark report and the
+//! practice's facts) and the standards catalog the on-site survey checks.
+
+mod eligibility;
+mod standards;
+
+pub use eligibility::{
+    EligibilityRules, Eligible, Ineligible, PracticeFacts, Webinar, WebinarFormat, eligibility,
+    may_request_score_review, score_review_deadline, score_valid_until,
+};
+pub use standards::{Domain, Method, Standard, Standards, StandardsError};

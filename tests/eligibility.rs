@@ -1,0 +1,176 @@
+//! Certification eligibility from a final benchmark report: every reason a practice may not
+//! apply, the one-year validity with calendar arithmetic, the webinar prerequisite and the
+//! score-review window.
+
+use oncoqual::benchmark::{Report, ReportOptions, Tally};
+use oncoqual::certification::{
+    EligibilityRules, Ineligible, PracticeFacts, Webinar, WebinarFormat, eligibility,
+    may_request_score_review, score_valid_until,
+};
+use oncoqual::{Date, Library, PracticeId};
+
+fn date(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+
+const TOBACCO: &str = "core.tobacco-use-status-documented";
+const QOPI5: &str = "core.chemo-metastatic-poor-or-undocumented-ps";
+
+/// P1: tobacco 9/10 met, QOPI5 (lower is better) 1/10 → OQS (9 + 9) / 20 = 90%, 40 charts.
+/// P2: 5/10 and 5/10 → 50%, 40 charts. P3: 9/10 and 1/10 but only 12 charts.
+fn report(issued_on: &str, final_report: bool) -> Report {
+    let row = |p: &str, charts: u64, t: u64, q: u64| {
+        format!(
+            r#"{{"round":"2027-2","practice":"{p}","charts":{charts},"measures":{{
+              "{TOBACCO}":{{"total":{{"IPP":10,"DENOM":10,"DENEX":0,"DENEXCEP":0,"NUMER":{t},"NUMEX":0}}}},
+              "{QOPI5}":{{"total":{{"IPP":10,"DENOM":10,"DENEX":0,"DENEXCEP":0,"NUMER":{q},"NUMEX":0}}}}}}}}"#
+        )
+    };
+    let tally: Tally = serde_json::from_str(&format!(
+        r#"{{"oncoqual_tally":1,"rows":[{},{},{}]}}"#,
+        row("P1", 40, 9, 1),
+        row("P2", 40, 5, 5),
+        row("P3", 12, 9, 1)
+    ))
+    .unwrap();
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    Report::build(
+        &tally,
+        lib,
+        &ReportOptions::default(),
+        date(issued_on),
+        final_report,
+        |_, _| true,
+    )
+}
+
+fn facts(p: &str, webinar: Option<&str>) -> PracticeFacts {
+    PracticeFacts::new(
+        PracticeId::new(p).unwrap(),
+        true,
+        webinar.map(|d| Webinar {
+            date: date(d),
+            format: WebinarFormat::Recorded,
+        }),
+    )
+}
+
+#[test]
+fn a_practice_over_the_threshold_with_enough_charts_and_the_webinar_may_apply() {
+    let rules = EligibilityRules::new(30);
+    let ok = eligibility(
+        &report("2028-02-29", true),
+        &facts("P1", Some("2028-03-01")),
+        date("2028-06-01"),
+        &rules,
+    )
+    .unwrap();
+    assert_eq!(ok.score.normalize().to_string(), "0.9");
+    assert_eq!(ok.charts, 40);
+    assert_eq!(
+        ok.valid_until,
+        date("2029-02-28"),
+        "29 Feb + 1 year = 28 Feb"
+    );
+}
+
+#[test]
+fn the_score_is_valid_for_one_calendar_year_inclusive() {
+    let rules = EligibilityRules::new(30);
+    let r = report("2028-02-29", true);
+    let f = facts("P1", Some("2028-03-01"));
+    assert!(eligibility(&r, &f, date("2029-02-28"), &rules).is_ok());
+    let why = eligibility(&r, &f, date("2029-03-01"), &rules).unwrap_err();
+    assert_eq!(
+        why,
+        [Ineligible::ScoreExpired {
+            issued_on: date("2028-02-29"),
+            valid_until: date("2029-02-28"),
+            applying_on: date("2029-03-01"),
+        }]
+    );
+    assert_eq!(
+        score_valid_until(date("2027-03-15"), &rules),
+        date("2028-03-15")
+    );
+}
+
+#[test]
+fn every_reason_is_reported_with_a_readable_message() {
+    let rules = EligibilityRules::new(30);
+    let mut f = facts("P2", None);
+    f.registered_qcp = false;
+    let why =
+        eligibility(&report("2028-01-10", false), &f, date("2028-02-01"), &rules).unwrap_err();
+    let text: Vec<String> = why.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "the report is not the round's final report",
+            "the practice is not registered on the certification (qcp) track",
+            "Overall Quality Score 50.0% is below the 75.0% threshold",
+            "nobody from the practice has attended the Certification Program webinar",
+        ]
+    );
+    let why = eligibility(
+        &report("2028-01-10", true),
+        &facts("P3", Some("2028-03-05")),
+        date("2028-03-01"),
+        &rules,
+    )
+    .unwrap_err();
+    let text: Vec<String> = why.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "12 unique charts, fewer than the minimum of 30",
+            "the webinar was attended on 2028-03-05, after applying on 2028-03-01: attend it first",
+        ]
+    );
+    let why = eligibility(
+        &report("2028-01-10", true),
+        &facts("P9", Some("2027-12-01")),
+        date("2028-01-05"),
+        &rules,
+    )
+    .unwrap_err();
+    let text: Vec<String> = why.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "the report has no Overall Quality Score for the practice on track `qcp`",
+            "0 unique charts, fewer than the minimum of 30",
+            "applying on 2028-01-05, before the report was issued on 2028-01-10",
+        ]
+    );
+}
+
+#[test]
+fn a_practice_below_the_threshold_may_request_a_review_within_ten_days() {
+    let rules = EligibilityRules::new(30);
+    let r = report("2028-02-29", true);
+    let p2 = PracticeId::new("P2").unwrap();
+    assert!(may_request_score_review(
+        &r,
+        &p2,
+        date("2028-02-29"),
+        &rules
+    ));
+    assert!(may_request_score_review(
+        &r,
+        &p2,
+        date("2028-03-10"),
+        &rules
+    ));
+    assert!(!may_request_score_review(
+        &r,
+        &p2,
+        date("2028-03-11"),
+        &rules
+    ));
+    let p1 = PracticeId::new("P1").unwrap();
+    assert!(
+        !may_request_score_review(&r, &p1, date("2028-03-01"), &rules),
+        "above the threshold"
+    );
+}
