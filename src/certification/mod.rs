@@ -3,9 +3,14 @@
 
 mod eligibility;
 mod standards;
+mod workflow;
 
 pub use eligibility::{
     EligibilityRules, Eligible, Ineligible, PracticeFacts, Webinar, WebinarFormat, eligibility,
     may_request_score_review, score_review_deadline, score_valid_until,
 };
 pub use standards::{Domain, Method, Standard, Standards, StandardsError};
+pub use workflow::{
+    Action, Event, Finding, Level, Phase, Refused, ReplayError, Rules, Standing, State, Status,
+    Step, Workflow, standard_level,
+};
