@@ -1,0 +1,212 @@
+//! Property tests of the certification workflow: a generator that mostly proposes legal next
+//! events (and sometimes illegal ones). No sequence panics; every accepted log replays to the
+//! same state; nothing reaches *certified* without an application and every standard met;
+//! and a stated share of runs does reach *certified*, so the properties are not vacuous.
+
+use oncoqual::Date;
+use oncoqual::PracticeId;
+use oncoqual::certification::{
+    Action, Event, Finding, Level, Phase, Rules, Standards, State, Step, Workflow,
+};
+use proptest::prelude::*;
+
+fn day(base: Date, n: i64) -> Date {
+    base.add_days(n).unwrap()
+}
+
+fn findings(s: &Standards, pick: &mut impl FnMut(u64) -> u64) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for st in &s.standards {
+        for e in 1..=st.elements.len() {
+            let level = match pick(20) {
+                0 => Level::NotMet,
+                1 => Level::PartiallyMet,
+                2 => Level::NotApplicable,
+                _ => Level::Met,
+            };
+            out.push(Finding {
+                standard: st.id.clone(),
+                element: e,
+                method: st.methods[0],
+                level,
+            });
+        }
+    }
+    out
+}
+
+/// A proposed next event: legal for the state most of the time.
+fn propose(state: &State, s: &Standards, pick: &mut impl FnMut(u64) -> u64) -> Event {
+    let last = state
+        .last_date
+        .unwrap_or(Date::parse("2027-01-01").unwrap());
+    let date = day(last, pick(20) as i64);
+    if pick(12) == 0 {
+        // An arbitrary (often illegal) event.
+        return match pick(5) {
+            0 => Event::CommitteeReviewed { date },
+            1 => Event::DocumentationSubmitted { date },
+            2 => Event::SurveyScheduled {
+                date,
+                survey_date: day(date, 3),
+            },
+            3 => Event::RenewalApplied { date },
+            _ => Event::StepCompleted {
+                date,
+                step: Step::Payment,
+                survey_dates: vec![],
+            },
+        };
+    }
+    match state.phase {
+        Phase::NotStarted => Event::ApplicationOpened {
+            date,
+            practice: PracticeId::new("P1").unwrap(),
+            score_valid_until: day(date, 200),
+        },
+        Phase::Applying => {
+            let step = *Step::ALL
+                .iter()
+                .find(|st| !state.steps.contains(st))
+                .unwrap();
+            let survey_dates = if step == Step::SurveyDates {
+                vec![day(date, 30), day(date, 40)]
+            } else {
+                vec![]
+            };
+            Event::StepCompleted {
+                date,
+                step,
+                survey_dates,
+            }
+        }
+        Phase::ReadyForSurvey | Phase::ResurveyOrdered => Event::SurveyorAssigned {
+            date,
+            surveyor: format!("S{}", pick(3)),
+        },
+        Phase::SurveyorAssigned => match state.conflict {
+            None if pick(6) == 0 => Event::ConflictDeclared { date },
+            None => Event::NoConflictConfirmed { date },
+            Some(true) => Event::SurveyorAssigned {
+                date,
+                surveyor: format!("R{}", pick(100)),
+            },
+            Some(false) => Event::SurveyScheduled {
+                date,
+                survey_date: state
+                    .survey_dates
+                    .iter()
+                    .copied()
+                    .find(|d| *d >= date)
+                    .unwrap_or(day(date, 5)),
+            },
+        },
+        Phase::SurveyScheduled => Event::FindingsRecorded {
+            date: state.survey_date.unwrap_or(date).max(date),
+            findings: findings(s, pick),
+        },
+        Phase::Surveyed => Event::CommitteeReviewed { date },
+        Phase::RequirementsOpen => Event::ActionPlanSubmitted {
+            date,
+            actions: state
+                .requirements
+                .iter()
+                .map(|r| Action {
+                    standard: r.clone(),
+                    action: "fix".into(),
+                    owner: "lead".into(),
+                    due: day(date, 30),
+                })
+                .collect(),
+        },
+        Phase::ActionPlanAccepted if pick(5) == 0 => Event::ResurveyOrdered { date },
+        Phase::ActionPlanAccepted => Event::DocumentationSubmitted { date },
+        Phase::Pending => Event::DocumentationReviewed {
+            date,
+            now_met: state
+                .requirements
+                .iter()
+                .filter(|_| pick(3) > 0)
+                .cloned()
+                .collect(),
+        },
+        Phase::Certified => Event::ParticipationRecorded { date },
+        Phase::RenewalApplied => Event::RenewalGranted { date },
+    }
+}
+
+/// Runs one generated walk; returns the workflow and whether it reached `certified`.
+fn run(choices: &[u64]) -> (Workflow, bool) {
+    let s = Standards::bundled();
+    let mut w = Workflow::new(Rules::default());
+    let mut i = 0usize;
+    let mut pick = |n: u64| {
+        let v = choices[i % choices.len()] % n.max(1);
+        i += 1;
+        v
+    };
+    let mut certified = false;
+    for _ in 0..80 {
+        let event = propose(w.state(), s, &mut pick);
+        let before = w.clone();
+        match w.apply(event, s) {
+            Ok(state) => {
+                if state.phase == Phase::Certified {
+                    certified = true;
+                    assert!(state.practice.is_some(), "certified without an application");
+                    assert!(
+                        state
+                            .ccr
+                            .values()
+                            .all(|l| matches!(l, Level::Met | Level::NotApplicable)),
+                        "certified with a standard not met"
+                    );
+                    assert!(state.requirements.is_empty());
+                    assert_eq!(state.ccr.len(), s.standards.len());
+                }
+            }
+            Err(_) => assert_eq!(w, before, "a refused event changed the workflow"),
+        }
+    }
+    (w, certified)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_walks_never_panic_and_replay_to_the_same_state(
+        choices in proptest::collection::vec(any::<u64>(), 1..64)
+    ) {
+        let (w, _) = run(&choices);
+        let replayed = Workflow::replay(Rules::default(), w.log.clone(), Standards::bundled()).unwrap();
+        prop_assert_eq!(&replayed, &w);
+        let from_json = Workflow::from_json(&w.to_json(), Standards::bundled()).unwrap();
+        prop_assert_eq!(from_json, w);
+    }
+}
+
+#[test]
+fn at_least_a_third_of_generated_walks_reach_certified() {
+    let mut reached = 0;
+    let runs = 300u64;
+    for seed in 0..runs {
+        // A simple deterministic stream per seed (splitmix64).
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let choices: Vec<u64> = (0..64)
+            .map(|_| {
+                x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = x;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^ (z >> 31)
+            })
+            .collect();
+        reached += usize::from(run(&choices).1);
+    }
+    eprintln!("{reached} of {runs} generated walks reached certified");
+    assert!(
+        reached * 3 >= runs as usize,
+        "only {reached} of {runs} walks reached certified"
+    );
+}
