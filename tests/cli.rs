@@ -474,3 +474,148 @@ fn synth_writes_a_practices_file_that_benchmark_reads() {
     assert_eq!(code, 2);
     assert!(err.contains("line 1, column"), "{err}");
 }
+
+#[test]
+fn certify_status_names_a_next_step_for_every_walk_and_apply_refuses_illegal_events() {
+    let dir = tempdir::Dir::new("certify");
+    let walks = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/certification");
+    for entry in std::fs::read_dir(walks).unwrap() {
+        let path = entry.unwrap().path();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let log = dir.path().join("log.json");
+        std::fs::write(&log, serde_json::json!({ "log": v["log"] }).to_string()).unwrap();
+        let on = v["expect"]["on"].as_str().unwrap();
+        let (code, out, err) = oncoqual(
+            &[
+                "certify",
+                "status",
+                "--log",
+                log.to_str().unwrap(),
+                "--on",
+                on,
+            ],
+            None,
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("\nnext: "), "{out}");
+        let standing = v["expect"]["standing"].as_str().unwrap();
+        assert!(out.contains(&format!(": {standing}\n")), "{out}");
+        if let Some(event) = v["expect"].get("refused") {
+            let e = dir.path().join("event.json");
+            std::fs::write(&e, event.to_string()).unwrap();
+            let before = std::fs::read(&log).unwrap();
+            let (code, _, err) = oncoqual(
+                &[
+                    "certify",
+                    "apply",
+                    "--log",
+                    log.to_str().unwrap(),
+                    "--event",
+                    e.to_str().unwrap(),
+                ],
+                None,
+            );
+            assert_eq!(code, 1);
+            assert!(
+                err.contains(v["expect"]["message"].as_str().unwrap()),
+                "{err}"
+            );
+            assert_eq!(std::fs::read(&log).unwrap(), before, "the log is untouched");
+        }
+    }
+    // Apply builds a log from nothing, one legal event at a time.
+    let log = dir.path().join("new.json");
+    let e = dir.path().join("open.json");
+    std::fs::write(
+        &e,
+        r#"{"event":"application_opened","date":"2027-03-01","practice":"P0001","score_valid_until":"2028-01-15"}"#,
+    )
+    .unwrap();
+    let (code, out, err) = oncoqual(
+        &[
+            "certify",
+            "apply",
+            "--log",
+            log.to_str().unwrap(),
+            "--event",
+            e.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("accepted; phase: applying; next: complete the application steps"),
+        "{out}"
+    );
+}
+
+#[test]
+fn certify_eligibility_reads_a_saved_report() {
+    let dir = tempdir::Dir::new("eligible");
+    let charts = dir.path().join("charts.jsonl");
+    let report = dir.path().join("report.json");
+    let (code, _, err) = oncoqual(
+        &[
+            "synth",
+            "--charts",
+            "800",
+            "--practices",
+            "4",
+            "--seed",
+            "2",
+            "-o",
+            charts.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = oncoqual(
+        &[
+            "benchmark",
+            "--charts",
+            charts.to_str().unwrap(),
+            "--final",
+            "--issued-on",
+            "2026-07-15",
+            "-o",
+            report.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let facts = dir.path().join("facts.json");
+    std::fs::write(&facts, r#"{"practice":"P0001","registered_qcp":true,"webinar":{"date":"2026-07-01","format":"live"}}"#).unwrap();
+    let args = |on: &'static str, min: &'static str| {
+        vec![
+            "certify".to_owned(),
+            "eligibility".into(),
+            "--report".into(),
+            report.to_str().unwrap().into(),
+            "--facts".into(),
+            facts.to_str().unwrap().into(),
+            "--practice".into(),
+            "P0001".into(),
+            "--on".into(),
+            on.into(),
+            "--min-charts".into(),
+            min.into(),
+        ]
+    };
+    let run = |a: Vec<String>| {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        oncoqual(&refs, None)
+    };
+    // Too late and too few charts: every reason listed.
+    let (code, out, _) = run(args("2027-07-16", "100000"));
+    assert_eq!(code, 1);
+    assert!(out.starts_with("not eligible:"), "{out}");
+    assert!(out.contains("fewer than the minimum of 100000"), "{out}");
+    assert!(out.contains("was valid until 2027-07-15"), "{out}");
+    let (code, out, _) = run(args("2026-08-01", "1"));
+    assert!(
+        (code == 0 && out.starts_with("eligible:"))
+            || (code == 1 && out.contains("below the 75.0% threshold")),
+        "{out}"
+    );
+}

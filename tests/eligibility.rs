@@ -174,3 +174,10 @@ fn a_practice_below_the_threshold_may_request_a_review_within_ten_days() {
         "above the threshold"
     );
 }
+
+#[test]
+fn a_report_round_trips_through_json() {
+    let r = report("2028-02-29", true);
+    let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back, r);
+}

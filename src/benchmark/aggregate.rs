@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::stats::{Interval, percentile_rank_sorted, quantile_type7, wilson, z_for_level};
 use super::tally::{Counts, Tally};
@@ -42,7 +42,7 @@ impl Default for Options {
 pub const QUANTILE_METHOD: &str = "hyndman_fan_type_7";
 
 /// One practice's rate on one measure in one round.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PracticeRate {
     /// The round.
@@ -69,7 +69,7 @@ pub struct PracticeRate {
 }
 
 /// The national aggregate of one measure in one round.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NationalMeasure {
     /// The round.
@@ -93,7 +93,7 @@ pub struct NationalMeasure {
     /// Median of the practice rates in the distribution (type 7 at 0.5).
     pub median: Option<Decimal>,
     /// The quantile method used.
-    pub method: &'static str,
+    pub method: String,
     /// (fraction, value) per requested percentile.
     pub percentiles: Vec<(Decimal, Decimal)>,
 }
@@ -186,7 +186,7 @@ pub fn aggregate_scored(
             pooled_rate: rate_of(counts.met(), counts.eligible()),
             mean,
             median: quantile_type7(&dist, Decimal::new(5, 1)),
-            method: QUANTILE_METHOD,
+            method: QUANTILE_METHOD.to_owned(),
             percentiles: options
                 .percentiles
                 .iter()

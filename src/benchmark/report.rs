@@ -2,7 +2,7 @@
 //! a tally; and folding charts into tallies (sequentially, or in parallel with the
 //! `parallel` feature).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate_scored};
 use super::score::{Oqs, OqsMethod, Trend, overall_quality_scores, trends};
@@ -38,33 +38,33 @@ impl Default for ReportOptions {
 }
 
 /// The options as written in a report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StatedOptions {
     /// Confidence level of the intervals.
     pub confidence_level: f64,
     /// Interval method.
-    pub interval_method: &'static str,
+    pub interval_method: String,
     /// Minimum rate denominator for a practice to enter the distribution.
     pub min_denominator: u64,
     /// Percentiles reported.
     pub percentiles: Vec<rust_decimal::Decimal>,
     /// Quantile method.
-    pub quantile_method: &'static str,
+    pub quantile_method: String,
     /// Percentile-rank definition.
-    pub percentile_rank_method: &'static str,
+    pub percentile_rank_method: String,
     /// OQS track.
     pub oqs_track: String,
     /// OQS method.
     pub oqs_method: OqsMethod,
     /// Trend test and its level.
-    pub trend_test: &'static str,
+    pub trend_test: String,
     /// α of the trend test.
     pub alpha: f64,
 }
 
 /// One (round, practice) with its unique charts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Participation {
     /// The round.
@@ -77,7 +77,7 @@ pub struct Participation {
 
 /// A benchmark report. Field names are stable; numbers are exact decimals (rounded only
 /// when rendered).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Report {
     /// Format version of this document.
@@ -102,12 +102,12 @@ pub struct Report {
     pub trends: Vec<Trend>,
     /// Registered practices (when a practices file was given): registration problems and
     /// the two-consecutive-rounds course credit.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub practices: Vec<PracticeStatus>,
 }
 
 /// A registered practice's standing in the report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PracticeStatus {
     /// The practice.
@@ -149,14 +149,16 @@ impl Report {
             final_report,
             options: StatedOptions {
                 confidence_level: options.aggregate.level,
-                interval_method: "wilson_score",
+                interval_method: "wilson_score".to_owned(),
                 min_denominator: options.aggregate.min_denominator,
                 percentiles: options.aggregate.percentiles.clone(),
-                quantile_method: QUANTILE_METHOD,
-                percentile_rank_method: "mean_rank: 100 * (worse + equal / 2) / n, ties share a rank, direction-aware",
+                quantile_method: QUANTILE_METHOD.to_owned(),
+                percentile_rank_method:
+                    "mean_rank: 100 * (worse + equal / 2) / n, ties share a rank, direction-aware"
+                        .to_owned(),
                 oqs_track: options.oqs_track.clone(),
                 oqs_method: options.oqs_method,
-                trend_test: "two_proportion_z_pooled_two_sided",
+                trend_test: "two_proportion_z_pooled_two_sided".to_owned(),
                 alpha: options.alpha,
             },
             rounds: tally.rounds(),

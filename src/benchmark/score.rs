@@ -2,7 +2,7 @@
 //! practice rates across rounds.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::aggregate::PracticeRate;
 use super::stats::two_proportion_test;
@@ -12,7 +12,7 @@ use crate::measure::{Direction, Library, Scoring};
 use crate::round::RoundId;
 
 /// How the Overall Quality Score combines measures.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum OqsMethod {
@@ -24,7 +24,7 @@ pub enum OqsMethod {
 }
 
 /// One practice's Overall Quality Score in one round.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Oqs {
     /// The round.
@@ -108,7 +108,7 @@ pub fn overall_quality_scores(
 }
 
 /// Whether a change is better, worse or not significant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrendVerdict {
     /// Significant change in the better direction.
@@ -120,7 +120,7 @@ pub enum TrendVerdict {
 }
 
 /// The change of one practice's rate on one measure since its previous round with a rate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Trend {
     /// The practice.

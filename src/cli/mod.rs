@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod benchmark;
+mod certify;
 mod check;
 mod evaluate;
 mod explain;
@@ -44,6 +45,8 @@ enum Command {
     Tally(tally::Args),
     /// Merge tallies (or tally charts) and write the benchmark report as JSON.
     Benchmark(benchmark::Args),
+    /// Certification: eligibility, workflow status, and appending workflow events.
+    Certify(certify::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Tally(args) => tally::run(&args),
         Command::Benchmark(args) => benchmark::run(&args),
+        Command::Certify(args) => certify::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::eval::{Ctx, Program};
 use super::ir::{Node, Ty};
@@ -20,7 +20,7 @@ use crate::dsl::{Diagnostic, Source, Span, did_you_mean};
 use crate::round::Period;
 
 /// Whether a higher or a lower rate is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// The numerator is the desired outcome.

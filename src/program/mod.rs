@@ -230,7 +230,7 @@ impl Practices {
 }
 
 /// The ASCO University course credit for completing two consecutive rounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CourseCredit {
     /// The first of the two consecutive completed rounds.
