@@ -166,6 +166,108 @@ fn every_illegal_step_is_refused_with_its_reason_and_the_log_unchanged() {
             ev(r#"{"event":"renewal_applied","date":"2029-05-31"}"#),
             "`renewal_applied` refused in state `certified`: renewal is applied for between 2029-06-01 and 2029-09-01 (12–9 months before expiry on 2030-06-01)",
         ),
+        (
+            walk("first-time-pass", 1),
+            ev(
+                r#"{"event":"application_opened","date":"2027-03-02","practice":"P0001","score_valid_until":"2028-01-15"}"#,
+            ),
+            "`application_opened` refused in state `applying`: needs no application already open",
+        ),
+        (
+            walk("first-time-pass", 1),
+            ev(
+                r#"{"event":"step_completed","date":"2027-03-02","step":"payment","survey_dates":["2027-05-01"]}"#,
+            ),
+            "`step_completed` refused in state `applying`: only the survey-dates step offers dates",
+        ),
+        (
+            walk("first-time-pass", 1),
+            ev(r#"{"event":"step_completed","date":"2027-03-02","step":"survey_dates"}"#),
+            "`step_completed` refused in state `applying`: the survey-dates step needs at least one date offered",
+        ),
+        (
+            walk("first-time-pass", 7),
+            ev(r#"{"event":"surveyor_assigned","date":"2027-04-01","surveyor":" "}"#),
+            "`surveyor_assigned` refused in state `ready_for_survey`: the surveyor is not named",
+        ),
+        (
+            walk("first-time-pass", 9),
+            ev(r#"{"event":"conflict_declared","date":"2027-04-01"}"#),
+            "`conflict_declared` refused in state `surveyor_assigned`: the conflict of interest was already answered for this surveyor",
+        ),
+        (
+            walk("first-time-pass", 7),
+            ev(r#"{"event":"no_conflict_confirmed","date":"2027-04-01"}"#),
+            "`no_conflict_confirmed` refused in state `ready_for_survey`: needs an assigned surveyor",
+        ),
+        (
+            walk("resurvey", 16),
+            ev(r#"{"event":"survey_scheduled","date":"2027-07-23","survey_date":"2027-07-22"}"#),
+            "`survey_scheduled` refused in state `surveyor_assigned`: the survey date 2027-07-22 is in the past",
+        ),
+        (
+            walk("first-time-pass", 10),
+            ev(r#"{"event":"findings_recorded","date":"2027-05-03","findings":[]}"#),
+            "`findings_recorded` refused in state `survey_scheduled`: findings dated before the survey on 2027-05-04",
+        ),
+        (
+            walk("first-time-pass", 10),
+            ev(
+                r#"{"event":"findings_recorded","date":"2027-05-04","findings":[{"standard":"1.1","element":1,"method":"policy_review","level":"met"},{"standard":"1.1","element":1,"method":"policy_review","level":"met"}]}"#,
+            ),
+            "`findings_recorded` refused in state `survey_scheduled`: element 1 of `1.1` has two findings",
+        ),
+        (
+            walk("first-time-pass", 10),
+            ev(
+                r#"{"event":"findings_recorded","date":"2027-05-04","findings":[{"standard":"8.8","element":1,"method":"policy_review","level":"met"}]}"#,
+            ),
+            "`findings_recorded` refused in state `survey_scheduled`: finding for unknown standard `8.8`",
+        ),
+        (
+            walk("first-time-pass", 10),
+            ev(r#"{"event":"committee_reviewed","date":"2027-05-04"}"#),
+            "`committee_reviewed` refused in state `survey_scheduled`: needs recorded findings",
+        ),
+        (
+            walk("action-plan", 12),
+            ev(
+                r#"{"event":"action_plan_submitted","date":"2027-06-10","actions":[{"standard":"1.1","action":"x","owner":"y","due":"2027-07-01"}]}"#,
+            ),
+            "`action_plan_submitted` refused in state `requirements_open`: standard `1.1` is not a requirement of the CCR",
+        ),
+        (
+            walk("action-plan", 12),
+            ev(
+                r#"{"event":"action_plan_submitted","date":"2027-06-10","actions":[{"standard":"2.2","action":"x","owner":"y","due":"2027-06-01"}]}"#,
+            ),
+            "`action_plan_submitted` refused in state `requirements_open`: the action for `2.2` is due 2027-06-01, before the plan",
+        ),
+        (
+            walk("action-plan", 12),
+            ev(r#"{"event":"resurvey_ordered","date":"2027-06-10"}"#),
+            "`resurvey_ordered` refused in state `requirements_open`: needs an accepted action plan",
+        ),
+        (
+            walk("action-plan", 14),
+            ev(r#"{"event":"documentation_reviewed","date":"2027-09-01","now_met":["1.1"]}"#),
+            "`documentation_reviewed` refused in state `pending`: standard `1.1` is not an open requirement",
+        ),
+        (
+            walk("action-plan", 13),
+            ev(r#"{"event":"documentation_reviewed","date":"2027-09-01","now_met":["2.2"]}"#),
+            "`documentation_reviewed` refused in state `action_plan_accepted`: needs submitted documentation",
+        ),
+        (
+            walk("action-plan", 12),
+            ev(r#"{"event":"participation_recorded","date":"2027-09-01"}"#),
+            "`participation_recorded` refused in state `requirements_open`: needs a certification",
+        ),
+        (
+            walk("first-time-pass", 12),
+            ev(r#"{"event":"renewal_granted","date":"2029-09-01"}"#),
+            "`renewal_granted` refused in state `certified`: needs a renewal application",
+        ),
     ];
     for (mut w, event, message) in cases {
         let before = w.clone();

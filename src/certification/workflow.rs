@@ -605,7 +605,7 @@ impl State {
                     }
                     if a.due < date {
                         return Err(refuse(format!(
-                            "the action for `{}` is due {} , before the plan",
+                            "the action for `{}` is due {}, before the plan",
                             a.standard, a.due
                         )));
                     }
@@ -951,7 +951,10 @@ fn next_step(s: &State) -> String {
             "committee review of the documentation; open requirements: {}",
             s.requirements.iter().cloned().collect::<Vec<_>>().join(", ")
         ),
-        Phase::Certified => "take part in QOPI at least once a year; apply for renewal in the renewal window".into(),
+        Phase::Certified => format!(
+            "listed publicly as QOPI Certified until {}; take part in QOPI at least once a year; apply for renewal in the renewal window",
+            s.expires_on.map(|d| d.to_string()).unwrap_or_default()
+        ),
         Phase::RenewalApplied => "await the renewal decision".into(),
     }
 }
