@@ -619,3 +619,47 @@ fn certify_eligibility_reads_a_saved_report() {
         "{out}"
     );
 }
+
+#[test]
+fn demo_writes_every_report_and_summarises_the_round() {
+    let dir = tempdir::Dir::new("demo");
+    let out_dir = dir.path().join("out");
+    let (code, out, err) = oncoqual(
+        &[
+            "demo",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--charts",
+            "3000",
+            "--practices",
+            "20",
+            "--min-charts",
+            "20",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("oncoqual demo: 3000 synthetic charts from 20 practices"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Overall Quality Score (qcp track, round 2026-2"),
+        "{out}"
+    );
+    assert!(out.contains("practices eligible to apply on"), "{out}");
+    for f in [
+        "report.json",
+        "practice_rates.csv",
+        "national.csv",
+        "eligibility.csv",
+        "practices.json",
+        "tally.json",
+    ] {
+        assert!(out_dir.join(f).exists(), "{f} missing");
+    }
+    let national = std::fs::read_to_string(out_dir.join("national.csv")).unwrap();
+    assert!(national.starts_with("round,measure,direction,practices,practices_in_distribution,charts,pooled_rate,mean,median,p10,p25,p50,p75,p90\n"), "{national}");
+    // No progress bar when standard error is not a terminal.
+    assert!(!err.contains('['), "{err}");
+}

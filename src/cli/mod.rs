@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod benchmark;
 mod certify;
 mod check;
+mod demo;
 mod evaluate;
 mod explain;
 mod render;
@@ -47,6 +48,9 @@ enum Command {
     Benchmark(benchmark::Args),
     /// Certification: eligibility, workflow status, and appending workflow events.
     Certify(certify::Args),
+    /// The main job on bundled defaults: a synthetic national round evaluated, aggregated
+    /// and checked for certification eligibility, with reports written to a directory.
+    Demo(demo::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -63,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Tally(args) => tally::run(&args),
         Command::Benchmark(args) => benchmark::run(&args),
         Command::Certify(args) => certify::run(&args),
+        Command::Demo(args) => demo::run(&args),
     };
     match result {
         Ok(code) => code,
