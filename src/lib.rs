@@ -13,6 +13,8 @@ pub mod dsl;
 pub mod io;
 pub mod measure;
 pub mod program;
+#[cfg(any(feature = "report", feature = "fhir"))]
+pub mod report;
 mod round;
 #[cfg(feature = "synth")]
 pub mod synth;

@@ -654,12 +654,25 @@ fn demo_writes_every_report_and_summarises_the_round() {
         "national.csv",
         "eligibility.csv",
         "practices.json",
+        "facts.json",
         "tally.json",
+        "measure-reports.ndjson",
+        "html/index.html",
     ] {
         assert!(out_dir.join(f).exists(), "{f} missing");
     }
     let national = std::fs::read_to_string(out_dir.join("national.csv")).unwrap();
-    assert!(national.starts_with("round,measure,direction,practices,practices_in_distribution,charts,pooled_rate,mean,median,p10,p25,p50,p75,p90\n"), "{national}");
+    assert!(national.starts_with("round,measure,title,direction,practices,practices_in_distribution,charts,pooled_rate,mean,median,p10,p25,p50,p75,p90\n"), "{national}");
+    let pages = std::fs::read_dir(out_dir.join("html")).unwrap().count();
+    assert_eq!(pages, 21, "an index and one page per practice");
+    let fhir = std::fs::read_to_string(out_dir.join("measure-reports.ndjson")).unwrap();
+    assert!(fhir.lines().count() > 0);
+    for line in fhir.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["resourceType"], "MeasureReport");
+        assert_eq!(v["type"], "summary");
+    }
+    assert!(out.contains("FHIR MeasureReports"), "{out}");
     // No progress bar when standard error is not a terminal.
     assert!(!err.contains('['), "{err}");
 }

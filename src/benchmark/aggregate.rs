@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::stats::{Interval, percentile_rank_sorted, quantile_type7, wilson, z_for_level};
-use super::tally::{Counts, Tally};
+use super::tally::{Counts, Strata, Tally, merge_strata};
 use crate::chart::PracticeId;
 use crate::measure::{Direction, Library};
 use crate::round::RoundId;
@@ -66,6 +66,9 @@ pub struct PracticeRate {
     /// Percentile rank among the round's unsuppressed practices (direction-aware: higher
     /// is better performance); `None` when suppressed or without a rate.
     pub percentile_rank: Option<Decimal>,
+    /// Population counts per stratifier and stratum value (measures with stratifiers).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub strata: Strata,
 }
 
 /// The national aggregate of one measure in one round.
@@ -96,6 +99,9 @@ pub struct NationalMeasure {
     pub method: String,
     /// (fraction, value) per requested percentile.
     pub percentiles: Vec<(Decimal, Decimal)>,
+    /// Pooled counts per stratifier and stratum value (measures with stratifiers).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub strata: Strata,
 }
 
 fn rate_of(met: u64, eligible: u64) -> Option<Decimal> {
@@ -147,6 +153,7 @@ pub fn aggregate_scored(
                     interval: wilson(met, eligible, z),
                     suppressed: eligible < options.min_denominator,
                     percentile_rank: None,
+                    strata: m.strata.clone(),
                 });
         }
     }
@@ -171,8 +178,10 @@ pub fn aggregate_scored(
             }
         }
         let mut counts = Counts::default();
+        let mut strata = Strata::new();
         for r in &group {
             counts.merge(&r.counts);
+            merge_strata(&mut strata, &r.strata);
         }
         let n = dist.len();
         let mean = (n > 0).then(|| dist.iter().copied().sum::<Decimal>() / Decimal::from(n));
@@ -193,6 +202,7 @@ pub fn aggregate_scored(
                 .filter_map(|p| quantile_type7(&dist, *p).map(|q| (*p, q)))
                 .collect(),
             counts,
+            strata,
         });
         rates.extend(group);
     }

@@ -25,4 +25,4 @@ pub use stats::{
     Interval, inverse_normal, normal_cdf, percentile_rank, percentile_rank_sorted, quantile_type7,
     two_proportion_test, wilson, z_for_level,
 };
-pub use tally::{Counts, MeasureTally, PracticeTally, Tally};
+pub use tally::{Counts, MeasureTally, PracticeTally, Strata, Tally};

@@ -119,6 +119,17 @@ pub enum TrendVerdict {
     NoSignificantChange,
 }
 
+impl TrendVerdict {
+    /// The name written in reports (`improvement`, `decline`, `no_significant_change`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrendVerdict::Improvement => "improvement",
+            TrendVerdict::Decline => "decline",
+            TrendVerdict::NoSignificantChange => "no_significant_change",
+        }
+    }
+}
+
 /// The change of one practice's rate on one measure since its previous round with a rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -82,18 +82,26 @@ pub struct MeasureTally {
     pub total: Counts,
     /// Per stratifier, per stratum value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub strata: BTreeMap<String, BTreeMap<String, Counts>>,
+    pub strata: Strata,
+}
+
+/// Population counts per stratifier name, then per stratum value.
+pub type Strata = BTreeMap<String, BTreeMap<String, Counts>>;
+
+/// Adds every stratum of `from` into `into`.
+pub(crate) fn merge_strata(into: &mut Strata, from: &Strata) {
+    for (name, values) in from {
+        let mine = into.entry(name.clone()).or_default();
+        for (value, c) in values {
+            mine.entry(value.clone()).or_default().merge(c);
+        }
+    }
 }
 
 impl MeasureTally {
     fn merge(&mut self, o: &MeasureTally) {
         self.total.merge(&o.total);
-        for (name, values) in &o.strata {
-            let mine = self.strata.entry(name.clone()).or_default();
-            for (value, c) in values {
-                mine.entry(value.clone()).or_default().merge(c);
-            }
-        }
+        merge_strata(&mut self.strata, &o.strata);
     }
 }
 

@@ -142,6 +142,23 @@ pub enum Ineligible {
     },
 }
 
+impl Ineligible {
+    /// The reason's code, as in its JSON `reason` field (`no_webinar`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Ineligible::NotFinalReport => "not_final_report",
+            Ineligible::NotRegisteredForQcp => "not_registered_for_qcp",
+            Ineligible::NoScore { .. } => "no_score",
+            Ineligible::ScoreBelowThreshold { .. } => "score_below_threshold",
+            Ineligible::TooFewCharts { .. } => "too_few_charts",
+            Ineligible::ScoreExpired { .. } => "score_expired",
+            Ineligible::ReportNotYetIssued { .. } => "report_not_yet_issued",
+            Ineligible::NoWebinar => "no_webinar",
+            Ineligible::WebinarAfterApplying { .. } => "webinar_after_applying",
+        }
+    }
+}
+
 impl fmt::Display for Ineligible {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -325,5 +342,48 @@ pub fn eligibility(
             valid_until,
         }),
         _ => Err(why),
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn reason_codes_are_the_json_reason_field() {
+        let d = Date::from_ymd(2027, 1, 1).unwrap_or(Date::MIN);
+        let all = [
+            Ineligible::NotFinalReport,
+            Ineligible::NotRegisteredForQcp,
+            Ineligible::NoScore {
+                track: "qcp".into(),
+            },
+            Ineligible::ScoreBelowThreshold {
+                score: Decimal::ONE,
+                threshold: Decimal::ONE,
+            },
+            Ineligible::TooFewCharts {
+                charts: 1,
+                minimum: 2,
+            },
+            Ineligible::ScoreExpired {
+                issued_on: d,
+                valid_until: d,
+                applying_on: d,
+            },
+            Ineligible::ReportNotYetIssued {
+                issued_on: d,
+                applying_on: d,
+            },
+            Ineligible::NoWebinar,
+            Ineligible::WebinarAfterApplying {
+                webinar: d,
+                applying_on: d,
+            },
+        ];
+        for w in all {
+            let json = serde_json::to_value(&w).unwrap_or_default();
+            assert_eq!(json["reason"].as_str(), Some(w.code()));
+        }
     }
 }

@@ -3,7 +3,6 @@
 //! bundled measure library, aggregated, and every practice's certification eligibility is
 //! checked; the reports are written into a directory and a short summary is printed.
 
-use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,8 +11,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_decimal::Decimal;
 
 use crate::benchmark::{Report, ReportOptions, Tally, quantile_type7, tally_parallel};
-use crate::certification::{EligibilityRules, PracticeFacts, Webinar, WebinarFormat, eligibility};
+use crate::certification::{EligibilityRules, PracticeFacts, Webinar, WebinarFormat};
 use crate::measure::Library;
+use crate::report::ReportView;
 use crate::synth::{self, SynthConfig};
 use crate::{Chart, RoundCalendar};
 
@@ -109,40 +109,32 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     // attended the webinar (live or recorded) a month before applying, except every seventh.
     let applying_on = issued_on.add_days(30).unwrap_or(issued_on);
     let rules = EligibilityRules::new(args.min_charts);
-    let mut eligible = 0usize;
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    let mut eligibility_rows = Vec::new();
-    for (k, p) in practices.iter().enumerate() {
-        let webinar = (k % 7 != 0).then(|| Webinar {
-            date: issued_on.add_days(5).unwrap_or(issued_on),
-            format: if k % 2 == 0 {
-                WebinarFormat::Live
-            } else {
-                WebinarFormat::Recorded
-            },
-        });
-        let facts = PracticeFacts::new(p.id.clone(), p.tracks.iter().any(|t| t == "qcp"), webinar);
-        match eligibility(&report, &facts, applying_on, &rules) {
-            Ok(_) => {
-                eligible += 1;
-                eligibility_rows.push((p.id.as_str().to_owned(), "eligible".to_owned()));
-            }
-            Err(why) => {
-                for w in &why {
-                    let key = serde_json::to_value(w)
-                        .ok()
-                        .and_then(|v| v["reason"].as_str().map(str::to_owned))
-                        .unwrap_or_default();
-                    *reasons.entry(key).or_default() += 1;
-                }
-                let text: Vec<String> = why.iter().map(ToString::to_string).collect();
-                eligibility_rows.push((p.id.as_str().to_owned(), text.join("; ")));
-            }
-        }
-    }
+    let facts: Vec<PracticeFacts> = practices
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let webinar = (k % 7 != 0).then(|| Webinar {
+                date: issued_on.add_days(5).unwrap_or(issued_on),
+                format: if k % 2 == 0 {
+                    WebinarFormat::Live
+                } else {
+                    WebinarFormat::Recorded
+                },
+            });
+            PracticeFacts::new(p.id.clone(), p.tracks.iter().any(|t| t == "qcp"), webinar)
+        })
+        .collect();
+    let view = super::report::with_eligibility(
+        ReportView::new(&report).with_library(lib),
+        &report,
+        &facts,
+        applying_on,
+        &rules,
+    );
+    let (_, eligible, reasons) = view.eligibility_summary();
 
     // Write the reports.
-    let pb = bar(5, "writing");
+    let pb = bar(7, "writing");
     write(
         &args.out.join("report.json"),
         serde_json::to_string_pretty(&report)?.as_bytes(),
@@ -152,14 +144,26 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         &args.out.join("practices.json"),
         practices.to_json().as_bytes(),
     )?;
+    write(
+        &args.out.join("facts.json"),
+        serde_json::to_string_pretty(&facts)?.as_bytes(),
+    )?;
     pb.inc(1);
     write(
         &args.out.join("tally.json"),
         serde_json::to_string(&tally)?.as_bytes(),
     )?;
     pb.inc(1);
-    write_csvs(&args.out, &report, &eligibility_rows)?;
+    super::report::write_csv(&view, &args.out)?;
+    pb.inc(1);
+    let html_dir = args.out.join("html");
+    let pages = super::report::write_html(&view, &html_dir)?;
     pb.inc(2);
+    let fhir_path = args.out.join("measure-reports.ndjson");
+    let fhir_file =
+        std::fs::File::create(&fhir_path).map_err(|e| super::with_path(e, &fhir_path))?;
+    let resources = super::report::write_fhir(&view, io::BufWriter::new(fhir_file))?;
+    pb.inc(1);
     pb.finish_and_clear();
 
     // Summary.
@@ -212,105 +216,11 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     }
     writeln!(
         out,
-        "reports in {}: report.json, practice_rates.csv, national.csv, eligibility.csv, practices.json, tally.json ({:.1} s)",
-        args.out.display(),
-        started.elapsed().as_secs_f64()
+        "reports in {dir}: html/index.html and {} practice pages, measure-reports.ndjson ({resources} FHIR MeasureReports), \
+         practice_rates.csv, national.csv, eligibility.csv, report.json, facts.json, practices.json, tally.json ({:.1} s)",
+        pages - 1,
+        started.elapsed().as_secs_f64(),
+        dir = args.out.display(),
     )?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn csv_error(e: csv::Error) -> io::Error {
-    io::Error::other(e.to_string())
-}
-
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
-}
-
-fn write_csvs(
-    dir: &Path,
-    report: &Report,
-    eligibility_rows: &[(String, String)],
-) -> io::Result<()> {
-    let mut w = csv::Writer::from_path(dir.join("practice_rates.csv")).map_err(csv_error)?;
-    w.write_record([
-        "round",
-        "practice",
-        "measure",
-        "met",
-        "eligible",
-        "rate",
-        "ci_low",
-        "ci_high",
-        "suppressed",
-        "percentile_rank",
-    ])
-    .map_err(csv_error)?;
-    for r in &report.rates {
-        w.write_record([
-            r.round.to_string(),
-            r.practice.as_str().to_owned(),
-            r.measure.clone(),
-            r.met.to_string(),
-            r.eligible.to_string(),
-            opt(r.rate.map(|x| x.round_dp(4))),
-            opt(r.interval.map(|i| i.low.round_dp(4))),
-            opt(r.interval.map(|i| i.high.round_dp(4))),
-            r.suppressed.to_string(),
-            opt(r.percentile_rank.map(|x| x.round_dp(1))),
-        ])
-        .map_err(csv_error)?;
-    }
-    w.flush()?;
-    let mut w = csv::Writer::from_path(dir.join("national.csv")).map_err(csv_error)?;
-    let mut header = vec![
-        "round".to_owned(),
-        "measure".into(),
-        "direction".into(),
-        "practices".into(),
-        "practices_in_distribution".into(),
-        "charts".into(),
-        "pooled_rate".into(),
-        "mean".into(),
-        "median".into(),
-    ];
-    let pcts: Vec<Decimal> = report.options.percentiles.clone();
-    header.extend(
-        pcts.iter()
-            .map(|p| format!("p{}", (p * Decimal::ONE_HUNDRED).normalize())),
-    );
-    w.write_record(&header).map_err(csv_error)?;
-    for n in &report.national {
-        let mut row = vec![
-            n.round.to_string(),
-            n.measure.clone(),
-            serde_json::to_value(n.direction)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            n.practices.to_string(),
-            n.practices_in_distribution.to_string(),
-            n.charts.to_string(),
-            opt(n.pooled_rate.map(|x| x.round_dp(4))),
-            opt(n.mean.map(|x| x.round_dp(4))),
-            opt(n.median.map(|x| x.round_dp(4))),
-        ];
-        for p in &pcts {
-            row.push(opt(n
-                .percentiles
-                .iter()
-                .find(|(q, _)| q == p)
-                .map(|(_, v)| v.round_dp(4))));
-        }
-        w.write_record(&row).map_err(csv_error)?;
-    }
-    w.flush()?;
-    let mut w = csv::Writer::from_path(dir.join("eligibility.csv")).map_err(csv_error)?;
-    w.write_record(["practice", "eligibility"])
-        .map_err(csv_error)?;
-    for (p, e) in eligibility_rows {
-        w.write_record([p, e]).map_err(csv_error)?;
-    }
-    w.flush()?;
-    Ok(())
 }

@@ -33,6 +33,11 @@ pub(crate) struct Args {
     /// Also list measures whose initial population the chart is not in.
     #[arg(long)]
     all: bool,
+    /// Write FHIR R4 individual `MeasureReport`s (NDJSON, one per chart × measure in the
+    /// initial population, or every measure with `--all`) instead of outcome lines. They
+    /// name each chart: write them only where that is wanted.
+    #[arg(long)]
+    fhir: bool,
     /// Output file (standard output when absent or `-`).
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -117,6 +122,18 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         let chart = &checked.chart;
         let period = args.period.unwrap_or_else(|| calendar.period(chart.round));
         let outcomes = lib.evaluate_selected(chart, period, &selected);
+        if args.fhir {
+            let reports = outcomes
+                .iter()
+                .filter(|o| args.all || o.populations.contains(Population::InitialPopulation))
+                .filter_map(|o| {
+                    lib.measure(o.measure).map(|info| {
+                        crate::report::fhir::individual_report(info, &chart.id, o, period, None)
+                    })
+                });
+            crate::report::fhir::write_ndjson(reports, &mut out)?;
+            continue;
+        }
         let mut line = Line {
             chart: chart.id.as_str(),
             round: chart.round.to_string(),

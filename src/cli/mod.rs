@@ -12,6 +12,7 @@ mod demo;
 mod evaluate;
 mod explain;
 mod render;
+mod report;
 mod schema;
 mod synth;
 mod tally;
@@ -46,6 +47,8 @@ enum Command {
     Tally(tally::Args),
     /// Merge tallies (or tally charts) and write the benchmark report as JSON.
     Benchmark(benchmark::Args),
+    /// Render a saved benchmark report as HTML pages, FHIR MeasureReports, CSV or JSON.
+    Report(report::Args),
     /// Certification: eligibility, workflow status, and appending workflow events.
     Certify(certify::Args),
     /// The main job on bundled defaults: a synthetic national round evaluated, aggregated
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Tally(args) => tally::run(&args),
         Command::Benchmark(args) => benchmark::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Certify(args) => certify::run(&args),
         Command::Demo(args) => demo::run(&args),
     };

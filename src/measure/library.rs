@@ -29,6 +29,16 @@ pub enum Direction {
     LowerIsBetter,
 }
 
+impl Direction {
+    /// The name written in specs and reports (`higher_is_better`, `lower_is_better`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::HigherIsBetter => "higher_is_better",
+            Direction::LowerIsBetter => "lower_is_better",
+        }
+    }
+}
+
 /// How a measure is scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,0 +1,170 @@
+//! `oncoqual report`: renders a saved benchmark report (HTML, FHIR, CSV or JSON) without
+//! re-evaluating; and the writers the demo shares.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::Date;
+use crate::benchmark::Report;
+use crate::certification::{EligibilityRules, PracticeFacts, eligibility};
+use crate::report::{EligibilityStatus, ReportView, csv, fhir, html};
+
+/// Output formats of `oncoqual report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// A directory: `index.html` and one self-contained page per practice.
+    Html,
+    /// FHIR R4 summary MeasureReports, one JSON resource per line (NDJSON).
+    Fhir,
+    /// A directory: `practice_rates.csv`, `national.csv` (and `eligibility.csv` with facts).
+    Csv,
+    /// The report as pretty-printed JSON.
+    Json,
+}
+
+/// Arguments of `oncoqual report`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The benchmark report (from `oncoqual benchmark` or `demo`).
+    #[arg(long)]
+    report: PathBuf,
+    /// What to write.
+    #[arg(long, value_enum)]
+    format: Format,
+    /// Output: a directory for `html` and `csv`; a file (default standard output) for
+    /// `fhir` and `json`.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// The measure-spec directory for titles and versions; the bundled library when absent.
+    #[arg(long)]
+    specs: Option<PathBuf>,
+    /// A round-calendar file overriding the default reporting periods.
+    #[arg(long)]
+    rounds: Option<PathBuf>,
+    /// Practice facts for certification eligibility (a JSON list of `practice`,
+    /// `registered_qcp`, `webinar`), as `demo` writes in `facts.json`.
+    #[arg(long, requires_all = ["on", "min_charts"])]
+    facts: Option<PathBuf>,
+    /// The application date eligibility is assessed for (`YYYY-MM-DD`).
+    #[arg(long)]
+    on: Option<String>,
+    /// Minimum unique charts for eligibility.
+    #[arg(long)]
+    min_charts: Option<u64>,
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> io::Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| super::with_path(e, path))?;
+    serde_json::from_str(&text).map_err(|e| {
+        invalid(format!(
+            "{}:{}:{}: {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            match e.classify() {
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof =>
+                    "not valid JSON",
+                serde_json::error::Category::Data =>
+                    "not the expected document (see `oncoqual report --help`)",
+                serde_json::error::Category::Io => "could not be read",
+            }
+        ))
+    })
+}
+
+/// Adds every practice's eligibility on `on` to the view.
+pub(crate) fn with_eligibility<'a>(
+    mut view: ReportView<'a>,
+    report: &Report,
+    facts: &[PracticeFacts],
+    on: Date,
+    rules: &EligibilityRules,
+) -> ReportView<'a> {
+    for f in facts {
+        let status = EligibilityStatus::new(on, eligibility(report, f, on, rules));
+        view = view.with_eligibility(f.practice.clone(), status);
+    }
+    view
+}
+
+/// Writes the HTML site into `dir`; returns the number of pages.
+pub(crate) fn write_html(view: &ReportView<'_>, dir: &Path) -> io::Result<usize> {
+    html::write_site(view, dir).map_err(|e| super::with_path(e, dir))
+}
+
+/// Writes the CSV tables into `dir`.
+pub(crate) fn write_csv(view: &ReportView<'_>, dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| super::with_path(e, dir))?;
+    let file = |name: &str| -> io::Result<io::BufWriter<std::fs::File>> {
+        let p = dir.join(name);
+        Ok(io::BufWriter::new(
+            std::fs::File::create(&p).map_err(|e| super::with_path(e, &p))?,
+        ))
+    };
+    csv::write_practice_rates(view, file("practice_rates.csv")?)?;
+    csv::write_national(view, file("national.csv")?)?;
+    if view.eligibilities().next().is_some() {
+        csv::write_eligibility(view, file("eligibility.csv")?)?;
+    }
+    Ok(())
+}
+
+/// Writes every summary MeasureReport as NDJSON; returns how many.
+pub(crate) fn write_fhir(view: &ReportView<'_>, out: impl Write) -> io::Result<usize> {
+    fhir::write_ndjson(fhir::summary_reports(view), out)
+}
+
+pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
+    let report: Report = read_json(&args.report)?;
+    let lib = match super::check::load(args.specs.as_deref())? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
+    let mut view = ReportView::new(&report)
+        .with_library(&lib)
+        .with_calendar(calendar);
+    if let (Some(facts), Some(on), Some(min)) = (&args.facts, &args.on, args.min_charts) {
+        let on = Date::parse(on)
+            .ok_or_else(|| invalid(format!("--on: `{on}` is not a date YYYY-MM-DD")))?;
+        let facts: Vec<PracticeFacts> = read_json(facts)?;
+        view = with_eligibility(view, &report, &facts, on, &EligibilityRules::new(min));
+    }
+    let need_dir = || {
+        args.output.clone().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "--format html and csv write a directory: give it with -o DIR",
+            )
+        })
+    };
+    let mut err = io::stderr().lock();
+    match args.format {
+        Format::Html => {
+            let dir = need_dir()?;
+            let n = write_html(&view, &dir)?;
+            writeln!(err, "wrote {n} pages to {}", dir.display())?;
+        }
+        Format::Csv => {
+            let dir = need_dir()?;
+            write_csv(&view, &dir)?;
+            writeln!(err, "wrote the tables to {}", dir.display())?;
+        }
+        Format::Fhir => {
+            let n = write_fhir(&view, super::output(args.output.as_deref())?)?;
+            writeln!(err, "wrote {n} MeasureReport resources")?;
+        }
+        Format::Json => {
+            let mut out = super::output(args.output.as_deref())?;
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

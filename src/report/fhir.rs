@@ -1,0 +1,485 @@
+//! FHIR R4 `MeasureReport` resources as our own small serde types: summary reports per
+//! (practice, measure, round) from a benchmark report, and individual reports per (chart,
+//! measure) from an evaluation outcome (only on request: they name a chart).
+//!
+//! Population codes come from `http://terminology.hl7.org/CodeSystem/measure-population`;
+//! `improvementNotation` from the measure's direction
+//! (`http://terminology.hl7.org/CodeSystem/measure-improvement-notation`: `increase` |
+//! `decrease`); `measureScore` is the rate (net numerator over net denominator) rounded to
+//! 6 places, half away from zero, and absent when there is no rate. Resources are written
+//! one per line (NDJSON, the FHIR bulk-data format).
+
+use std::io::{self, Write};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::format::rounded;
+use super::view::ReportView;
+use crate::benchmark::{Counts, PracticeRate, Strata};
+use crate::chart::{ChartId, Date};
+use crate::measure::{Direction, MeasureInfo, Outcome, Population};
+use crate::round::Period as ReportingPeriod;
+
+/// The measure-population code system.
+pub const POPULATION_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/measure-population";
+/// The improvement-notation code system.
+pub const IMPROVEMENT_SYSTEM: &str =
+    "http://terminology.hl7.org/CodeSystem/measure-improvement-notation";
+/// The identifier system of practices (the reporter of a summary report).
+pub const PRACTICE_SYSTEM: &str = "urn:oncoqual:practice";
+/// The identifier system of charts (the subject of an individual report).
+pub const CHART_SYSTEM: &str = "urn:oncoqual:chart";
+
+/// A FHIR R4 `MeasureReport` (the elements oncoqual fills).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct MeasureReport {
+    /// Always `MeasureReport`.
+    pub resource_type: String,
+    /// Logical id (`[A-Za-z0-9.-]{1,64}`).
+    pub id: String,
+    /// `complete`.
+    pub status: String,
+    /// `summary` or `individual`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The measure's canonical URL, with its version (`urn:oncoqual:measure:<id>|<version>`).
+    pub measure: String,
+    /// The patient (individual reports).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub subject: Option<Reference>,
+    /// When the report was produced.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub date: Option<String>,
+    /// The practice (summary reports).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reporter: Option<Reference>,
+    /// The reporting period.
+    pub period: Period,
+    /// Whether a higher or a lower score is better.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub improvement_notation: Option<CodeableConcept>,
+    /// The one group: populations, score, stratifiers.
+    pub group: Vec<Group>,
+}
+
+/// `MeasureReport.group`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Group {
+    /// The six proportion populations with their counts.
+    pub population: Vec<GroupPopulation>,
+    /// The rate, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub measure_score: Option<Quantity>,
+    /// Stratifiers (measures that declare them).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub stratifier: Vec<Stratifier>,
+}
+
+/// `MeasureReport.group.population` (and `stratifier.stratum.population`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GroupPopulation {
+    /// The population code.
+    pub code: CodeableConcept,
+    /// How many charts are in it.
+    pub count: u64,
+}
+
+/// `MeasureReport.group.stratifier`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Stratifier {
+    /// The stratifier's name.
+    pub code: Vec<CodeableConcept>,
+    /// One per stratum value.
+    pub stratum: Vec<Stratum>,
+}
+
+/// `MeasureReport.group.stratifier.stratum`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Stratum {
+    /// The stratum value (a category label).
+    pub value: CodeableConcept,
+    /// Population counts in the stratum.
+    pub population: Vec<GroupPopulation>,
+    /// The stratum's rate.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub measure_score: Option<Quantity>,
+}
+
+/// A `CodeableConcept`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CodeableConcept {
+    /// Codings.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub coding: Vec<Coding>,
+    /// Plain text.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub text: Option<String>,
+}
+
+/// A `Coding`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Coding {
+    /// The code system.
+    pub system: String,
+    /// The code.
+    pub code: String,
+    /// Its display text.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub display: Option<String>,
+}
+
+/// A `Reference` by identifier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Reference {
+    /// The resource type referred to (`Organization`, `Patient`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The identifier.
+    pub identifier: Identifier,
+    /// A display name.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub display: Option<String>,
+}
+
+/// An `Identifier`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Identifier {
+    /// The namespace.
+    pub system: String,
+    /// The value.
+    pub value: String,
+}
+
+/// A `Period` of dates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Period {
+    /// First day.
+    pub start: String,
+    /// Last day.
+    pub end: String,
+}
+
+/// A `Quantity` (a bare value: a proportion has no unit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Quantity {
+    /// The value.
+    pub value: f64,
+}
+
+fn population_code(p: Population) -> (&'static str, &'static str) {
+    match p {
+        Population::InitialPopulation => ("initial-population", "Initial Population"),
+        Population::Denominator => ("denominator", "Denominator"),
+        Population::DenominatorExclusion => ("denominator-exclusion", "Denominator Exclusion"),
+        Population::DenominatorException => ("denominator-exception", "Denominator Exception"),
+        Population::Numerator => ("numerator", "Numerator"),
+        Population::NumeratorExclusion => ("numerator-exclusion", "Numerator Exclusion"),
+    }
+}
+
+fn populations(count: impl Fn(Population) -> u64) -> Vec<GroupPopulation> {
+    Population::ALL
+        .into_iter()
+        .map(|p| {
+            let (code, display) = population_code(p);
+            GroupPopulation {
+                code: CodeableConcept {
+                    coding: vec![Coding {
+                        system: POPULATION_SYSTEM.to_owned(),
+                        code: code.to_owned(),
+                        display: Some(display.to_owned()),
+                    }],
+                    text: None,
+                },
+                count: count(p),
+            }
+        })
+        .collect()
+}
+
+fn counts_of(c: &Counts, p: Population) -> u64 {
+    match p {
+        Population::InitialPopulation => c.ipp,
+        Population::Denominator => c.denom,
+        Population::DenominatorExclusion => c.denex,
+        Population::DenominatorException => c.denexcep,
+        Population::Numerator => c.numer,
+        Population::NumeratorExclusion => c.numex,
+    }
+}
+
+fn score(met: u64, eligible: u64) -> Option<Quantity> {
+    if eligible == 0 {
+        return None;
+    }
+    let r = rounded(Decimal::from(met) / Decimal::from(eligible), 6);
+    r.to_string()
+        .parse::<f64>()
+        .ok()
+        .map(|value| Quantity { value })
+}
+
+fn improvement(direction: Direction) -> CodeableConcept {
+    let (code, display) = match direction {
+        Direction::HigherIsBetter => ("increase", "Increased score indicates improvement"),
+        Direction::LowerIsBetter => ("decrease", "Decreased score indicates improvement"),
+    };
+    CodeableConcept {
+        coding: vec![Coding {
+            system: IMPROVEMENT_SYSTEM.to_owned(),
+            code: code.to_owned(),
+            display: Some(display.to_owned()),
+        }],
+        text: None,
+    }
+}
+
+fn text(s: &str) -> CodeableConcept {
+    CodeableConcept {
+        coding: Vec::new(),
+        text: Some(s.to_owned()),
+    }
+}
+
+fn stratifiers(strata: &Strata) -> Vec<Stratifier> {
+    strata
+        .iter()
+        .map(|(name, values)| Stratifier {
+            code: vec![text(name)],
+            stratum: values
+                .iter()
+                .map(|(value, c)| Stratum {
+                    value: text(value),
+                    population: populations(|p| counts_of(c, p)),
+                    measure_score: score(c.met(), c.eligible()),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A logical id: `parts` joined by `.` when that is a valid FHIR id (letters, digits, `-`,
+/// `.`, at most 64), otherwise `oq-` and a 64-bit FNV-1a hash of the parts in hex.
+fn logical_id(parts: &[&str]) -> String {
+    let joined = parts.join(".");
+    let valid = joined.len() <= 64
+        && !joined.is_empty()
+        && joined
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if valid {
+        return joined;
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parts.join("\u{1f}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("oq-{h:016x}")
+}
+
+fn canonical(measure: &str, version: Option<&str>) -> String {
+    match version {
+        Some(v) => format!("urn:oncoqual:measure:{measure}|{v}"),
+        None => format!("urn:oncoqual:measure:{measure}"),
+    }
+}
+
+fn period_of(p: ReportingPeriod) -> Period {
+    Period {
+        start: p.start.to_string(),
+        end: p.end.to_string(),
+    }
+}
+
+/// The summary report of one practice's rate on one measure in one round.
+pub fn summary_report(view: &ReportView<'_>, rate: &PracticeRate) -> MeasureReport {
+    let info = view.measure_info(&rate.measure);
+    let name = view.registration(&rate.practice).map(|r| r.name.clone());
+    MeasureReport {
+        resource_type: "MeasureReport".to_owned(),
+        id: logical_id(&[
+            &rate.round.to_string(),
+            rate.practice.as_str(),
+            &rate.measure,
+        ]),
+        status: "complete".to_owned(),
+        kind: "summary".to_owned(),
+        measure: canonical(&rate.measure, info.map(|m| m.version.as_str())),
+        subject: None,
+        date: Some(view.report().issued_on.to_string()),
+        reporter: Some(Reference {
+            kind: "Organization".to_owned(),
+            identifier: Identifier {
+                system: PRACTICE_SYSTEM.to_owned(),
+                value: rate.practice.as_str().to_owned(),
+            },
+            display: name,
+        }),
+        period: period_of(view.period(rate.round)),
+        improvement_notation: Some(improvement(view.direction(&rate.measure))),
+        group: vec![Group {
+            population: populations(|p| counts_of(&rate.counts, p)),
+            measure_score: score(rate.met, rate.eligible),
+            stratifier: stratifiers(&rate.strata),
+        }],
+    }
+}
+
+/// Every summary report of the view: one per (practice, measure, round), in report order.
+pub fn summary_reports<'v>(view: &'v ReportView<'_>) -> impl Iterator<Item = MeasureReport> + 'v {
+    view.report().rates.iter().map(|r| summary_report(view, r))
+}
+
+/// The individual report of one chart on one measure: its populations (counts 0 or 1),
+/// its score (1, 0 or none) and its strata.
+pub fn individual_report(
+    info: &MeasureInfo,
+    chart: &ChartId,
+    outcome: &Outcome,
+    period: ReportingPeriod,
+    date: Option<Date>,
+) -> MeasureReport {
+    let pops = outcome.populations;
+    let one = |p: Population| u64::from(pops.contains(p));
+    let met = u64::from(pops.net_numerator());
+    let eligible = u64::from(pops.in_net_denominator());
+    let strata = info
+        .stratifiers
+        .iter()
+        .zip(&outcome.strata)
+        .filter_map(|(name, value)| {
+            value.as_ref().map(|v| Stratifier {
+                code: vec![text(name)],
+                stratum: vec![Stratum {
+                    value: text(v),
+                    population: populations(one),
+                    measure_score: score(met, eligible),
+                }],
+            })
+        })
+        .collect();
+    MeasureReport {
+        resource_type: "MeasureReport".to_owned(),
+        id: logical_id(&[chart.as_str(), &info.id]),
+        status: "complete".to_owned(),
+        kind: "individual".to_owned(),
+        measure: canonical(&info.id, Some(&info.version)),
+        subject: Some(Reference {
+            kind: "Patient".to_owned(),
+            identifier: Identifier {
+                system: CHART_SYSTEM.to_owned(),
+                value: chart.as_str().to_owned(),
+            },
+            display: None,
+        }),
+        date: date.map(|d| d.to_string()),
+        reporter: None,
+        period: period_of(period),
+        improvement_notation: Some(improvement(info.direction)),
+        group: vec![Group {
+            population: populations(one),
+            measure_score: score(met, eligible),
+            stratifier: strata,
+        }],
+    }
+}
+
+/// Writes resources one JSON object per line (NDJSON).
+pub fn write_ndjson(
+    resources: impl IntoIterator<Item = MeasureReport>,
+    mut out: impl Write,
+) -> io::Result<usize> {
+    let mut n = 0;
+    for r in resources {
+        serde_json::to_writer(&mut out, &r)?;
+        out.write_all(b"\n")?;
+        n += 1;
+    }
+    out.flush()?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_ids_are_readable_when_valid_and_hashed_otherwise() {
+        assert_eq!(
+            logical_id(&["2026-1", "p001", "core.pain-plan"]),
+            "2026-1.p001.core.pain-plan"
+        );
+        let hashed = logical_id(&["2026-1", "p 1", "core.x"]);
+        assert!(hashed.starts_with("oq-") && hashed.len() == 19, "{hashed}");
+        assert_ne!(hashed, logical_id(&["2026-1", "p 2", "core.x"]));
+        assert!(logical_id(&[&"x".repeat(70)]).starts_with("oq-"));
+    }
+
+    #[test]
+    fn score_is_absent_without_eligible_charts_and_rounded_to_six_places() {
+        assert_eq!(score(1, 0), None);
+        assert_eq!(score(2, 3).map(|q| q.value), Some(0.666667));
+        assert_eq!(score(1, 8).map(|q| q.value), Some(0.125));
+    }
+
+    #[test]
+    fn populations_use_the_hl7_codes_in_reporting_order() {
+        let c = Counts {
+            ipp: 6,
+            denom: 5,
+            denex: 1,
+            denexcep: 1,
+            numer: 2,
+            numex: 0,
+        };
+        let pops = populations(|p| counts_of(&c, p));
+        let codes: Vec<(&str, u64)> = pops
+            .iter()
+            .map(|g| (g.code.coding[0].code.as_str(), g.count))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("initial-population", 6),
+                ("denominator", 5),
+                ("denominator-exclusion", 1),
+                ("denominator-exception", 1),
+                ("numerator", 2),
+                ("numerator-exclusion", 0)
+            ]
+        );
+        assert!(
+            pops.iter()
+                .all(|g| g.code.coding[0].system == POPULATION_SYSTEM)
+        );
+    }
+
+    #[test]
+    fn improvement_notation_follows_the_direction() {
+        assert_eq!(
+            improvement(Direction::HigherIsBetter).coding[0].code,
+            "increase"
+        );
+        assert_eq!(
+            improvement(Direction::LowerIsBetter).coding[0].code,
+            "decrease"
+        );
+    }
+}

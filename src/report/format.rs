@@ -1,0 +1,48 @@
+//! Rounding at the rendering boundary: half away from zero, at a stated precision.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// `value` rounded to `dp` decimal places, half away from zero (`0.125` → `0.13` at 2).
+pub fn rounded(value: Decimal, dp: u32) -> Decimal {
+    value.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// A fraction as a percentage with `dp` decimals, half away from zero: `0.8125` at 1 →
+/// `81.3%`.
+pub fn percent(fraction: Decimal, dp: u32) -> String {
+    let p = rounded(fraction * Decimal::ONE_HUNDRED, dp);
+    format!("{p:.prec$}%", prec = dp as usize)
+}
+
+/// An optional value rounded to `dp` places, empty when absent (for tables).
+pub(crate) fn opt_rounded(value: Option<Decimal>, dp: u32) -> String {
+    value
+        .map(|v| format!("{:.prec$}", rounded(v, dp), prec = dp as usize))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_is_half_away_from_zero_not_to_even() {
+        assert_eq!(rounded(Decimal::new(125, 3), 2), Decimal::new(13, 2));
+        assert_eq!(rounded(Decimal::new(135, 3), 2), Decimal::new(14, 2));
+        assert_eq!(rounded(Decimal::new(-125, 3), 2), Decimal::new(-13, 2));
+    }
+
+    #[test]
+    fn percent_keeps_trailing_zeros_at_the_stated_precision() {
+        assert_eq!(percent(Decimal::new(8125, 4), 1), "81.3%");
+        assert_eq!(percent(Decimal::ONE, 1), "100.0%");
+        assert_eq!(percent(Decimal::ZERO, 0), "0%");
+        assert_eq!(percent(Decimal::new(5, 4), 1), "0.1%");
+    }
+
+    #[test]
+    fn absent_values_render_empty() {
+        assert_eq!(opt_rounded(None, 4), "");
+        assert_eq!(opt_rounded(Some(Decimal::new(2, 3)), 4), "0.0020");
+    }
+}
