@@ -13,12 +13,18 @@ fn oncoqual(args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
+    // Feed standard input from its own thread: a child that writes more than a pipe holds
+    // before it has read all its input would otherwise wait on us while we wait on it.
     let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        input.write_all(bytes).unwrap();
-    }
-    drop(input);
+    let bytes = stdin.map(<[u8]>::to_vec);
+    let feeder = std::thread::spawn(move || {
+        if let Some(bytes) = bytes {
+            // The child may exit without reading everything (e.g. on a usage error).
+            let _ = input.write_all(&bytes);
+        }
+    });
     let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
@@ -675,4 +681,160 @@ fn demo_writes_every_report_and_summarises_the_round() {
     assert!(out.contains("FHIR MeasureReports"), "{out}");
     // No progress bar when standard error is not a terminal.
     assert!(!err.contains('['), "{err}");
+}
+
+/// A saved report (from `synth` + `benchmark`) whose first practice has a hostile name.
+fn saved_report(dir: &std::path::Path) -> std::path::PathBuf {
+    let practices = dir.join("practices.json");
+    let charts = dir.join("charts.jsonl");
+    let report = dir.join("report.json");
+    let (code, _, err) = oncoqual(
+        &[
+            "synth",
+            "--charts",
+            "800",
+            "--practices",
+            "8",
+            "--rounds",
+            "2",
+            "--practices-out",
+            practices.to_str().unwrap(),
+            "-o",
+            charts.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut list: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&practices).unwrap()).unwrap();
+    list[0]["name"] = serde_json::json!("<script>alert(1)</script> & \"Co\"");
+    std::fs::write(&practices, list.to_string()).unwrap();
+    let (code, out, err) = oncoqual(
+        &[
+            "benchmark",
+            "--charts",
+            charts.to_str().unwrap(),
+            "--practices",
+            practices.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(&report, out).unwrap();
+    report
+}
+
+#[test]
+fn report_renders_a_saved_report_as_html_csv_fhir_and_json_without_re_evaluating() {
+    let dir = tempdir::Dir::new("report-verb");
+    let report = saved_report(dir.path());
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let rates = saved["rates"].as_array().unwrap().len();
+    let r = report.to_str().unwrap();
+
+    // HTML: an index and one page per practice, the hostile name escaped everywhere.
+    let html = dir.path().join("html");
+    let (code, _, err) = oncoqual(
+        &[
+            "report",
+            "--report",
+            r,
+            "--format",
+            "html",
+            "-o",
+            html.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("wrote 9 pages"), "{err}");
+    let mut saw_name = 0;
+    for page in std::fs::read_dir(&html).unwrap() {
+        let text = std::fs::read_to_string(page.unwrap().path()).unwrap();
+        assert!(!text.contains("<script"), "a script in the report");
+        assert!(!text.contains("http://") || text.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+        if text.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;") {
+            saw_name += 1;
+        }
+    }
+    assert!(
+        saw_name >= 2,
+        "the name shows, escaped, on the index and its page"
+    );
+
+    // CSV: one row per practice × measure × round.
+    let csv = dir.path().join("csv");
+    let (code, _, err) = oncoqual(
+        &[
+            "report",
+            "--report",
+            r,
+            "--format",
+            "csv",
+            "-o",
+            csv.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let table = std::fs::read_to_string(csv.join("practice_rates.csv")).unwrap();
+    assert_eq!(
+        table.lines().count(),
+        rates + 1,
+        "a header and a row per rate"
+    );
+    assert!(csv.join("national.csv").exists());
+
+    // FHIR: a summary MeasureReport per rate.
+    let (code, out, err) = oncoqual(&["report", "--report", r, "--format", "fhir"], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), rates);
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["type"], "summary");
+        assert_eq!(
+            v["reporter"]["identifier"]["system"],
+            "urn:oncoqual:practice"
+        );
+    }
+
+    // JSON: the same report back.
+    let (code, out, err) = oncoqual(&["report", "--report", r, "--format", "json"], None);
+    assert_eq!(code, 0, "{err}");
+    let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(back, saved);
+
+    // A directory format without a directory is a clear error.
+    let (code, _, err) = oncoqual(&["report", "--report", r, "--format", "html"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("-o DIR"), "{err}");
+}
+
+#[test]
+fn evaluate_fhir_writes_individual_measure_reports_only_when_asked() {
+    let (code, charts, err) = oncoqual(&["synth", "--charts", "40"], None);
+    assert_eq!(code, 0, "{err}");
+    let (code, plain, _) = oncoqual(&["evaluate", "--charts", "-"], Some(charts.as_bytes()));
+    assert_eq!(code, 0);
+    assert!(!plain.contains("MeasureReport"), "no FHIR by default");
+    let (code, out, err) = oncoqual(
+        &["evaluate", "--charts", "-", "--fhir"],
+        Some(charts.as_bytes()),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().count() > 0);
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["resourceType"], "MeasureReport");
+        assert_eq!(v["type"], "individual");
+        assert_eq!(v["subject"]["identifier"]["system"], "urn:oncoqual:chart");
+        let codes: Vec<&str> = v["group"][0]["population"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["code"]["coding"][0]["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes[0], "initial-population");
+    }
 }
