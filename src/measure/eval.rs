@@ -38,6 +38,8 @@ pub(crate) struct Ctx<'a, const TRACE: bool> {
     end: Date,
     slots: Vec<SlotState<'a>>,
     locals: Vec<Value<'a>>,
+    /// Whether each local holds a computed loop-invariant value (`Op::Cached`).
+    cached: Vec<bool>,
     base: usize,
     /// Trace recording (only used when `TRACE`).
     pub(crate) rec: Recorder,
@@ -55,6 +57,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             end,
             slots,
             locals: Vec::with_capacity(32),
+            cached: Vec::with_capacity(32),
             base: 0,
             rec: Recorder::default(),
         }
@@ -66,8 +69,10 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         self.base = self.locals.len();
         self.locals
             .resize(self.base + locals as usize, Value::Missing);
+        self.cached.resize(self.locals.len(), false);
         let v = self.eval(node);
         self.locals.truncate(self.base);
+        self.cached.truncate(self.base);
         self.base = saved;
         v
     }
@@ -102,7 +107,11 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         if TRACE {
             self.rec.enter_slot(i);
         }
-        let v = self.top(&def.node, def.locals);
+        let v = if TRACE {
+            self.top(&def.node, def.locals)
+        } else {
+            self.top(&def.fast, def.fast_locals)
+        };
         if TRACE {
             self.rec.leave_slot(i, &v);
         }
@@ -449,6 +458,22 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     .any(|c| equal(&v, &const_value(c)) == Some(true));
                 Value::Bool(found != *negated)
             }
+            Op::Cached { local, value } => {
+                let i = self.base + *local as usize;
+                if self.cached.get(i) == Some(&true) {
+                    return self.locals.get(i).cloned().unwrap_or(Value::Missing);
+                }
+                let v = self.eval(value);
+                if let (Some(slot), Some(done)) = (self.locals.get_mut(i), self.cached.get_mut(i)) {
+                    *slot = v.clone();
+                    *done = true;
+                }
+                v
+            }
+            Op::Fresh { cells, body } => {
+                self.fresh(cells);
+                self.eval(body)
+            }
             Op::Let {
                 local,
                 value,
@@ -465,6 +490,15 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 } else {
                     self.eval(body)
                 }
+            }
+        }
+    }
+
+    /// Empties loop-invariant cache cells on entry into their loop.
+    fn fresh(&mut self, cells: &[u32]) {
+        for c in cells {
+            if let Some(done) = self.cached.get_mut(self.base + *c as usize) {
+                *done = false;
             }
         }
     }
@@ -520,6 +554,10 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     f(self, v)?;
                 }
                 ControlFlow::Continue(())
+            }
+            Op::Fresh { cells, body } => {
+                self.fresh(cells);
+                self.each(body, f)
             }
             _ => {
                 let v = self.eval(n);

@@ -258,6 +258,17 @@ pub(crate) enum Op {
         /// The file the define's body was written in (for traces).
         file: usize,
     },
+    /// A loop-invariant value (evaluation copy only, see `optimize`): `value` is computed
+    /// at its first use after the enclosing [`Op::Fresh`] and kept in cache cell `local`.
+    Cached {
+        local: u32,
+        value: Box<Node>,
+    },
+    /// Empties the cache `cells` of the loop `body` each time the loop is entered.
+    Fresh {
+        cells: Box<[u32]>,
+        body: Box<Node>,
+    },
 }
 
 impl Node {
@@ -330,20 +341,32 @@ impl Node {
             }
             other => {
                 let mut n = Node::new(other, span);
-                n.map_children(Node::fuse);
+                n.map_children(&mut Node::fuse);
                 return n;
             }
         };
         Node::new(op, span)
     }
 
-    fn map_children(&mut self, f: fn(Node) -> Node) {
-        let take = |b: &mut Box<Node>| {
-            let span = b.span;
-            let n = std::mem::replace(b.as_mut(), Node::new(Op::Const(Const::Missing), span));
-            **b = f(n);
-        };
+    /// Replaces each direct sub-expression `c` by `f(c)`.
+    pub(crate) fn map_children(&mut self, f: &mut dyn FnMut(Node) -> Node) {
+        for child in self.children_mut() {
+            let span = child.span;
+            let n = std::mem::replace(child, Node::new(Op::Const(Const::Missing), span));
+            *child = f(n);
+        }
+    }
+
+    /// The direct sub-expressions, mutably (in the order of [`Node::children`]).
+    fn children_mut(&mut self) -> Vec<&mut Node> {
         match &mut self.op {
+            Op::Const(_)
+            | Op::Param(_)
+            | Op::Root(..)
+            | Op::Slot(_)
+            | Op::Local(_)
+            | Op::FieldCmpConst { .. }
+            | Op::FieldInConsts { .. } => Vec::new(),
             Op::Field(a, ..)
             | Op::MapField(a, ..)
             | Op::PeriodPart(a, _)
@@ -355,7 +378,9 @@ impl Node {
             | Op::Exists(a)
             | Op::Count(a)
             | Op::First(a)
-            | Op::Last(a) => take(a),
+            | Op::Last(a)
+            | Op::Cached { value: a, .. }
+            | Op::Fresh { body: a, .. } => vec![a],
             Op::And(a, b)
             | Op::Or(a, b)
             | Op::Cmp(_, a, b)
@@ -374,33 +399,15 @@ impl Node {
             }
             | Op::Let {
                 value: a, body: b, ..
-            } => {
-                take(a);
-                take(b);
-            }
+            } => vec![a, b],
             Op::Within {
                 value,
                 length,
                 anchor,
                 ..
-            } => {
-                take(value);
-                take(length);
-                take(anchor);
-            }
-            Op::If(a, b, c) => {
-                take(a);
-                take(b);
-                take(c);
-            }
-            Op::MakeList(items) | Op::Call(_, items) => {
-                for item in items.iter_mut() {
-                    let span = item.span;
-                    let n = std::mem::replace(item, Node::new(Op::Const(Const::Missing), span));
-                    *item = f(n);
-                }
-            }
-            _ => {}
+            } => vec![value, length, anchor],
+            Op::If(a, b, c) => vec![a, b, c],
+            Op::MakeList(items) | Op::Call(_, items) => items.iter_mut().collect(),
         }
     }
 
@@ -425,7 +432,9 @@ impl Node {
             | Op::Exists(a)
             | Op::Count(a)
             | Op::First(a)
-            | Op::Last(a) => vec![a],
+            | Op::Last(a)
+            | Op::Cached { value: a, .. }
+            | Op::Fresh { body: a, .. } => vec![a],
             Op::And(a, b)
             | Op::Or(a, b)
             | Op::Cmp(_, a, b)

@@ -34,6 +34,9 @@ pub(crate) struct SlotDef {
     pub(crate) file: usize,
     pub(crate) node: Node,
     pub(crate) locals: u32,
+    /// The evaluation copy of `node` (`optimize`), and its frame size.
+    pub(crate) fast: Node,
+    pub(crate) fast_locals: u32,
 }
 
 /// Deepest evaluation recursion a top-level expression may need, through its defines.
@@ -152,11 +155,14 @@ impl<'f> Compiler<'f> {
         }
         let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
         self.slot_depth.push(node.depth(&self.slot_depth));
+        let (fast, fast_locals) = super::optimize::optimize(&node, locals);
         self.slots.push(SlotDef {
             name: def.name.text.clone(),
             file,
             node,
             locals,
+            fast,
+            fast_locals,
         });
         self.states.insert(key, DefState::Done(slot, ty.clone()));
         Some((slot, ty))

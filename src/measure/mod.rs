@@ -20,6 +20,7 @@ mod eval;
 mod ir;
 mod library;
 mod lower;
+mod optimize;
 mod outcome;
 mod trace;
 pub(crate) mod value;

@@ -1,0 +1,246 @@
+//! Evaluation-only rewrites of compiled logic. The checked IR is kept as written for
+//! *explain* (its traces follow the text); evaluation runs a copy rewritten here, with the
+//! same meaning and less work:
+//!
+//! 1. **Cheapest first in `and` / `or` chains.** Kleene conjunction and disjunction do not
+//!    depend on the order of their operands, and evaluation has no side effects, so a chain
+//!    is reordered (stably) by estimated cost: the cheap tests that usually decide it run
+//!    first and the expensive queries run only when still needed.
+//! 2. **Loop-invariant caching.** Inside a query's predicate (`where`, `sorted by`,
+//!    `all`/`any ... satisfy`), a sub-expression that reads none of the locals bound inside
+//!    the loop has the same value for every element. It is computed at most once per entry
+//!    into the loop (lazily, at its first use, so a loop that never needs it never pays for
+//!    it) and reused. `cycle_day1_date(admins, a)` inside a scan of labs is the case that
+//!    made this worth doing: it turned a cubic scan into a quadratic one.
+
+use super::ir::{Const, Node, Op};
+
+/// The rewritten node and the frame size it needs (cache cells are fresh locals above
+/// `locals`).
+pub(crate) fn optimize(node: &Node, locals: u32) -> (Node, u32) {
+    let mut o = Optimizer { next: locals };
+    let n = reorder(node.clone());
+    let n = o.hoist_in(n);
+    (n, o.next)
+}
+
+/// Relative cost of evaluating a node once (a rough count of the work, loops weighted).
+fn cost(n: &Node) -> u64 {
+    const LOOP: u64 = 8;
+    let own: u64 = match &n.op {
+        Op::Where { list, pred, .. }
+        | Op::Sorted {
+            list, key: pred, ..
+        }
+        | Op::Quantified { list, pred, .. } => {
+            return 2 + cost(list).saturating_add(LOOP.saturating_mul(cost(pred)));
+        }
+        // A list projection or a query over a list-valued expression walks it.
+        Op::MapField(..) | Op::Exists(_) | Op::Count(_) | Op::First(_) | Op::Last(_) => 4,
+        Op::Call(..) | Op::Within { .. } | Op::InValueSet(..) => 3,
+        Op::Cached { .. } | Op::Slot(_) => return 2,
+        _ => 1,
+    };
+    n.children()
+        .iter()
+        .fold(own, |acc, c| acc.saturating_add(cost(c)))
+}
+
+/// Reorders every `and` / `or` chain, cheapest operand first (stable for equal costs).
+fn reorder(mut n: Node) -> Node {
+    n.map_children(&mut reorder);
+    let and = match n.op {
+        Op::And(..) => true,
+        Op::Or(..) => false,
+        _ => return n,
+    };
+    let mut parts = Vec::new();
+    flatten(n, and, &mut parts);
+    let mut keyed: Vec<(u64, Node)> = parts.into_iter().map(|p| (cost(&p), p)).collect();
+    keyed.sort_by_key(|(c, _)| *c);
+    let mut it = keyed.into_iter().map(|(_, p)| p);
+    let Some(mut acc) = it.next() else {
+        unreachable!("a chain has operands")
+    };
+    for p in it {
+        let span = acc.span;
+        acc = Node::new(
+            if and {
+                Op::And(acc.boxed(), p.boxed())
+            } else {
+                Op::Or(acc.boxed(), p.boxed())
+            },
+            span,
+        );
+    }
+    acc
+}
+
+fn flatten(n: Node, and: bool, out: &mut Vec<Node>) {
+    match n.op {
+        Op::And(a, b) if and => {
+            flatten(*a, and, out);
+            flatten(*b, and, out);
+        }
+        Op::Or(a, b) if !and => {
+            flatten(*a, and, out);
+            flatten(*b, and, out);
+        }
+        op => out.push(Node::new(op, n.span)),
+    }
+}
+
+struct Optimizer {
+    next: u32,
+}
+
+impl Optimizer {
+    /// Hoists loop invariants out of every loop in `n`, outermost loops first.
+    fn hoist_in(&mut self, mut n: Node) -> Node {
+        let mut cells = Vec::new();
+        match &mut n.op {
+            Op::Where { list, local, pred }
+            | Op::Sorted {
+                list,
+                local,
+                key: pred,
+                ..
+            }
+            | Op::Quantified {
+                list, local, pred, ..
+            } => {
+                let body = take(pred);
+                let body = self.extract(body, &mut vec![*local], &mut cells);
+                // Then the loops inside the predicate (and inside what was hoisted).
+                **pred = self.hoist_in(body);
+                let l = take(list);
+                **list = self.hoist_in(l);
+            }
+            _ => n.map_children(&mut |c| self.hoist_in(c)),
+        }
+        if cells.is_empty() {
+            return n;
+        }
+        let span = n.span;
+        Node::new(
+            Op::Fresh {
+                cells: cells.into_boxed_slice(),
+                body: n.boxed(),
+            },
+            span,
+        )
+    }
+
+    /// Replaces the largest sub-expressions of `n` that read none of `bound` (the locals
+    /// bound between the loop and here) by cache cells, recorded in `cells`.
+    fn extract(&mut self, mut n: Node, bound: &mut Vec<u32>, cells: &mut Vec<u32>) -> Node {
+        if worth_caching(&n) && !reads_any(&n, bound) {
+            let cell = self.next;
+            self.next += 1;
+            cells.push(cell);
+            let span = n.span;
+            return Node::new(
+                Op::Cached {
+                    local: cell,
+                    value: n.boxed(),
+                },
+                span,
+            );
+        }
+        match &mut n.op {
+            Op::Where { list, local, pred }
+            | Op::Sorted {
+                list,
+                local,
+                key: pred,
+                ..
+            }
+            | Op::Quantified {
+                list, local, pred, ..
+            } => {
+                let l = take(list);
+                **list = self.extract(l, bound, cells);
+                bound.push(*local);
+                let p = take(pred);
+                **pred = self.extract(p, bound, cells);
+                bound.pop();
+            }
+            Op::Let {
+                local, value, body, ..
+            } => {
+                let v = take(value);
+                **value = self.extract(v, bound, cells);
+                bound.push(*local);
+                let b = take(body);
+                **body = self.extract(b, bound, cells);
+                bound.pop();
+            }
+            _ => n.map_children(&mut |c| self.extract(c, bound, cells)),
+        }
+        n
+    }
+}
+
+/// Takes a boxed child out, leaving a placeholder to be overwritten.
+fn take(b: &mut Box<Node>) -> Node {
+    let span = b.span;
+    std::mem::replace(b.as_mut(), Node::new(Op::Const(Const::Missing), span))
+}
+
+/// Whether caching `n` saves work: it walks a list, calls a function or binds a define's
+/// parameters. Plain field reads, constants and single comparisons cost about as much as
+/// the cache itself.
+fn worth_caching(n: &Node) -> bool {
+    match &n.op {
+        Op::Where { .. }
+        | Op::Sorted { .. }
+        | Op::Quantified { .. }
+        | Op::MapField(..)
+        | Op::Exists(_)
+        | Op::Count(_)
+        | Op::First(_)
+        | Op::Last(_)
+        | Op::Take(..)
+        | Op::Call(..)
+        | Op::Let { .. }
+        | Op::Within { .. }
+        | Op::InValueSet(..) => true,
+        Op::In(_, list, _) => !matches!(list.op, Op::MakeList(_)),
+        _ => n.children().iter().any(|c| worth_caching(c)),
+    }
+}
+
+/// Whether `n` reads any of `locals` (as a free variable).
+fn reads_any(n: &Node, locals: &[u32]) -> bool {
+    match &n.op {
+        Op::Local(i) | Op::FieldCmpConst { local: i, .. } | Op::FieldInConsts { local: i, .. } => {
+            locals.contains(i)
+        }
+        Op::Where { list, local, pred }
+        | Op::Sorted {
+            list,
+            local,
+            key: pred,
+            ..
+        }
+        | Op::Quantified {
+            list, local, pred, ..
+        }
+        | Op::Let {
+            value: list,
+            local,
+            body: pred,
+            ..
+        } => reads_any(list, locals) || reads_any_except(pred, locals, *local),
+        _ => n.children().iter().any(|c| reads_any(c, locals)),
+    }
+}
+
+/// `reads_any(n, locals)` where `shadow` is rebound for `n` (so its uses are not free).
+fn reads_any_except(n: &Node, locals: &[u32], shadow: u32) -> bool {
+    if !locals.contains(&shadow) {
+        return reads_any(n, locals);
+    }
+    let rest: Vec<u32> = locals.iter().copied().filter(|l| *l != shadow).collect();
+    !rest.is_empty() && reads_any(n, &rest)
+}
