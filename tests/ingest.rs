@@ -284,3 +284,36 @@ fn numbers_are_exact_decimals_and_round_trip() {
     assert_eq!(out["labs"][3]["value"], json!(7));
     assert_eq!(oncoqual::Chart::from_json(&c.to_json()).unwrap(), c);
 }
+
+#[test]
+fn batches_give_the_same_records_errors_and_order_as_iterating() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/mixed.jsonl"
+    ))
+    .unwrap();
+    // Blank lines, a duplicate id across a batch boundary and invalid UTF-8 too.
+    let mut input = text.into_bytes();
+    input.extend_from_slice(b"\n\n");
+    input.extend_from_slice(minimal("dup").as_bytes());
+    input.extend_from_slice(b"\n\xff\xfe\n");
+    input.extend_from_slice(minimal("dup").as_bytes());
+    input.push(b'\n');
+    let show = |r: &oncoqual::io::Record| match r {
+        Ok(c) => format!("ok {} line {:?}", c.chart.id.as_str(), c.line),
+        Err(e) => format!("err {e}"),
+    };
+    let one_by_one: Vec<String> = JsonlReader::new(&input[..]).map(|r| show(&r)).collect();
+    assert!(one_by_one.iter().any(|r| r.starts_with("err")));
+    assert!(one_by_one.iter().any(|r| r.starts_with("ok")));
+    for size in [1, 2, 3, 7, 1000] {
+        let mut reader = JsonlReader::new(&input[..]);
+        let mut batch = Vec::new();
+        let mut batched = Vec::new();
+        while reader.next_batch(size, &mut batch) {
+            assert!(batch.len() <= size);
+            batched.extend(batch.iter().map(show));
+        }
+        assert_eq!(batched, one_by_one, "batches of {size}");
+    }
+}

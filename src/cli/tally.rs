@@ -44,16 +44,22 @@ pub(crate) fn fold_files(
     let mut bad = 0usize;
     let mut batch: Vec<Chart> = Vec::with_capacity(BATCH);
     let per = |c: &Chart| period.unwrap_or_else(|| calendar.period(c.round));
+    let mut records = Vec::with_capacity(BATCH);
     for file in files {
-        for record in super::evaluate::charts(file)? {
-            match record {
-                Ok(c) => batch.push(c.chart),
-                Err(e) => {
-                    bad += 1;
-                    writeln!(io::stderr(), "{}: {e}", file.display())?;
+        // Lines are parsed and validated in parallel, a batch at a time, then evaluated in
+        // parallel: both stages use every core.
+        let mut reader = super::evaluate::charts(file)?;
+        while reader.next_batch(BATCH, &mut records) {
+            for record in records.drain(..) {
+                match record {
+                    Ok(c) => batch.push(c.chart),
+                    Err(e) => {
+                        bad += 1;
+                        writeln!(io::stderr(), "{}: {e}", file.display())?;
+                    }
                 }
             }
-            if batch.len() == BATCH {
+            if batch.len() >= BATCH {
                 tally.merge(&tally_parallel(lib, &batch, per));
                 batch.clear();
             }

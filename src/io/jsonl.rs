@@ -104,10 +104,13 @@ impl<R: BufRead> JsonlReader<R> {
     }
 }
 
-impl<R: BufRead> Iterator for JsonlReader<R> {
-    type Item = Record;
+/// A line read but not parsed yet: its text and line number, or why it cannot be parsed.
+type RawLine = Result<(String, usize), RecordError>;
 
-    fn next(&mut self) -> Option<Record> {
+impl<R: BufRead> JsonlReader<R> {
+    /// The next non-blank line as text (not parsed yet), or the error that stops it from
+    /// being parsed (an over-long line, invalid UTF-8, a read error).
+    fn next_raw(&mut self) -> Option<RawLine> {
         loop {
             if self.done {
                 return None;
@@ -139,28 +142,81 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let text = match std::str::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    return Some(Err(RecordError::single(
-                        line,
-                        Some(e.valid_up_to() + 1),
-                        Finding::error("", FindingKind::NotUtf8),
-                    )));
-                }
-            };
-            let record = parse_at(text, &self.limits, line).and_then(|checked| {
-                if let Some(&first) = self.seen.get(&checked.chart.id) {
-                    return Err(RecordError::single(
-                        line,
-                        None,
-                        Finding::error("id", FindingKind::DuplicateChartId { first }),
-                    ));
-                }
-                self.seen.insert(checked.chart.id.clone(), self.line);
-                Ok(checked)
+            return Some(match std::str::from_utf8(bytes) {
+                Ok(t) => Ok((t.to_owned(), self.line)),
+                Err(e) => Err(RecordError::single(
+                    line,
+                    Some(e.valid_up_to() + 1),
+                    Finding::error("", FindingKind::NotUtf8),
+                )),
             });
-            return Some(record);
         }
+    }
+
+    /// Rejects a chart whose id an earlier record of this stream already used.
+    fn dedupe(&mut self, record: Record) -> Record {
+        let checked = record?;
+        let line = checked.line.unwrap_or(self.line);
+        if let Some(&first) = self.seen.get(&checked.chart.id) {
+            return Err(RecordError::single(
+                Some(line),
+                None,
+                Finding::error("id", FindingKind::DuplicateChartId { first }),
+            ));
+        }
+        self.seen.insert(checked.chart.id.clone(), line);
+        Ok(checked)
+    }
+
+    /// Reads up to `max` records into `out` (cleared first): exactly the records, in the
+    /// order and with the errors that iterating would give, but parsed and validated in
+    /// parallel with the `parallel` feature. Returns `false` once the input is exhausted
+    /// (and `out` is empty).
+    ///
+    /// ```
+    /// use oncoqual::JsonlReader;
+    /// let input = "{\"id\":\"a\",\"practice\":\"p\",\"round\":\"2026-1\"}\n\
+    ///              {\"id\":\"a\",\"practice\":\"p\",\"round\":\"2026-1\"}\n";
+    /// let mut reader = JsonlReader::new(input.as_bytes());
+    /// let mut batch = Vec::new();
+    /// assert!(reader.next_batch(100, &mut batch));
+    /// assert!(batch[0].is_ok());
+    /// assert_eq!(batch[1].as_ref().unwrap_err().findings[0].path, "id"); // a duplicate
+    /// assert!(!reader.next_batch(100, &mut batch));
+    /// ```
+    pub fn next_batch(&mut self, max: usize, out: &mut Vec<Record>) -> bool {
+        out.clear();
+        let mut raw: Vec<RawLine> = Vec::with_capacity(max.min(1 << 16));
+        while raw.len() < max.max(1) {
+            match self.next_raw() {
+                Some(r) => raw.push(r),
+                None => break,
+            }
+        }
+        let limits = &self.limits;
+        let parse = |r: RawLine| r.and_then(|(text, line)| parse_at(&text, limits, Some(line)));
+        #[cfg(feature = "parallel")]
+        let parsed: Vec<Record> = {
+            use rayon::prelude::*;
+            raw.into_par_iter().map(parse).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let parsed: Vec<Record> = raw.into_iter().map(parse).collect();
+        for record in parsed {
+            let record = self.dedupe(record);
+            out.push(record);
+        }
+        !out.is_empty()
+    }
+}
+
+impl<R: BufRead> Iterator for JsonlReader<R> {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        let record = self
+            .next_raw()?
+            .and_then(|(text, line)| parse_at(&text, &self.limits, Some(line)));
+        Some(self.dedupe(record))
     }
 }
