@@ -30,12 +30,18 @@ const CHART: &str = r#"{
 
 /// Whether `expr` is met (true) for the chart; a checker error fails the test.
 fn met(expr: &str) -> bool {
+    met_with("", expr)
+}
+
+/// As [`met`], with more defines in the spec.
+fn met_with(defines: &str, expr: &str) -> bool {
     let spec = format!(
         "measure core.t {{ title \"t\" module core tracks [core] direction higher_is_better \
          scoring proportion source \"t\" version \"1\" }}\n\
          define dx1 = first diagnoses\n\
          define dx2 = last diagnoses\n\
          define nothing = first (diagnoses where id = \"none\")\n\
+         {defines}\n\
          initial_population = {expr}\n"
     );
     let lib = Library::from_files(
@@ -207,4 +213,16 @@ fn nested_queries_reach_the_outer_element_through_its_alias() {
     assert!(met(
         "count (assessments as a where exists (encounters where date = a.date and kind = office_visit)) = 2"
     ));
+}
+
+#[test]
+fn a_nested_call_as_a_later_argument_leaves_the_earlier_arguments_alone() {
+    let defines = "define same(a, b) = a.id = b.id\n\
+                   define other(x) = first (diagnoses where id != x.id)\n\
+                   define pair(a, b) = a.id = \"d1\" and b.id = \"d2\"";
+    // `other(dx1)` binds its own parameter while `same`'s first one is already bound.
+    assert!(met_with(defines, "same(dx2, other(dx1))"));
+    assert!(met_with(defines, "same(other(dx1), dx2)"));
+    assert!(!met_with(defines, "same(dx1, other(dx1))"));
+    assert!(met_with(defines, "pair(dx1, other(dx1))"));
 }

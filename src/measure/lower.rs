@@ -1019,8 +1019,12 @@ impl Lowerer {
             );
             return missing(span);
         }
-        // Arguments in the caller's scope, then the body in the define's own scope with the
-        // parameters bound to fresh locals of this frame.
+        // The parameters' locals are taken first, so no local of an argument (a nested call
+        // binds its own parameters) can share one: the arguments are evaluated one after the
+        // other, each after the previous parameter is bound. Then the arguments in the
+        // caller's scope, and the body in the define's own scope with the parameters bound.
+        let saved_next = self.next_local;
+        let locals: Vec<u32> = def.params.iter().map(|_| self.alloc()).collect();
         let mut bound = Vec::with_capacity(args.len());
         for (param, arg) in def.params.iter().zip(args) {
             let (n, t) = self.expr(c, arg, None);
@@ -1028,11 +1032,7 @@ impl Lowerer {
         }
         let saved_scopes = std::mem::take(&mut self.scopes);
         let saved_file = self.file;
-        let saved_next = self.next_local;
-        let mut locals = Vec::with_capacity(bound.len());
-        for (param, _, t) in &bound {
-            let local = self.alloc();
-            locals.push(local);
+        for ((param, _, t), &local) in bound.iter().zip(&locals) {
             self.scopes.push(Scope {
                 alias: Some(param.text.clone()),
                 local,
