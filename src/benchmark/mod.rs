@@ -17,6 +17,7 @@ pub use aggregate::{
 };
 #[cfg(feature = "parallel")]
 pub use report::tally_parallel;
+pub use report::{JSONL_BATCH, tally_jsonl};
 pub use report::{
     Participation, PracticeStatus, Report, ReportOptions, StatedOptions, tally_charts,
 };

@@ -253,3 +253,57 @@ pub fn tally_parallel(
         .map(|chunk| tally_charts(library, chunk, &period))
         .reduce(Tally::new, |a, b| a.merged(&b))
 }
+
+/// Charts parsed and evaluated per batch by [`tally_jsonl`]: memory is one batch of lines
+/// and charts plus the tally, whatever the size of the input.
+pub const JSONL_BATCH: usize = 4096;
+
+/// The whole pipeline over a JSONL stream: reads it in batches of [`JSONL_BATCH`] lines,
+/// parses and validates each batch (in parallel with the `parallel` feature), evaluates the
+/// valid charts (likewise) and folds them into a tally. Each rejected record goes to
+/// `rejected` (in input order) and the rest of the stream goes on; stop early by returning
+/// [`ControlFlow::Break`](std::ops::ControlFlow::Break) from it. The tally is the same
+/// whatever the thread count.
+///
+/// ```
+/// use oncoqual::benchmark::tally_jsonl;
+/// use oncoqual::{JsonlReader, Library, RoundCalendar};
+/// let input = "{\"id\":\"a\",\"practice\":\"p\",\"round\":\"2026-1\"}\nnot json\n";
+/// let lib = Library::bundled().unwrap();
+/// let calendar = RoundCalendar::new();
+/// let mut bad = Vec::new();
+/// let tally = tally_jsonl(lib, JsonlReader::new(input.as_bytes()), |c| calendar.period(c.round), |e| {
+///     bad.push(e.line);
+///     std::ops::ControlFlow::Continue(())
+/// });
+/// assert_eq!(bad, [Some(2)]);
+/// assert_eq!(tally.rows().count(), 1);
+/// ```
+pub fn tally_jsonl<R: std::io::BufRead>(
+    library: &Library,
+    mut reader: crate::io::JsonlReader<R>,
+    period: impl Fn(&Chart) -> Period + Sync,
+    mut rejected: impl FnMut(crate::io::RecordError) -> std::ops::ControlFlow<()>,
+) -> Tally {
+    let mut tally = Tally::new();
+    let mut records = Vec::with_capacity(JSONL_BATCH);
+    let mut charts: Vec<Chart> = Vec::with_capacity(JSONL_BATCH);
+    while reader.next_batch(JSONL_BATCH, &mut records) {
+        let mut stop = false;
+        for record in records.drain(..) {
+            match record {
+                Ok(c) => charts.push(c.chart),
+                Err(e) => stop = stop || rejected(e).is_break(),
+            }
+        }
+        #[cfg(feature = "parallel")]
+        tally.merge(&tally_parallel(library, &charts, &period));
+        #[cfg(not(feature = "parallel"))]
+        tally.merge(&tally_charts(library, &charts, &period));
+        charts.clear();
+        if stop {
+            break;
+        }
+    }
+    tally
+}

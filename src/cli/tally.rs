@@ -4,7 +4,9 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::benchmark::{Tally, tally_parallel};
+use std::ops::ControlFlow;
+
+use crate::benchmark::{Tally, tally_jsonl};
 use crate::measure::Library;
 use crate::{Chart, Period, RoundCalendar};
 
@@ -28,12 +30,9 @@ pub(crate) struct Args {
     output: Option<PathBuf>,
 }
 
-/// Charts evaluated per parallel batch: memory is bounded by one batch plus the tally.
-const BATCH: usize = 8192;
-
-/// Streams chart files into a tally, evaluating each batch in parallel. Invalid records
-/// are reported on standard error (where, never what) and skipped; returns the tally and
-/// the number of invalid records.
+/// Streams chart files into a tally (`benchmark::tally_jsonl`: parsed and evaluated in
+/// parallel, a batch at a time). Invalid records are reported on standard error (where,
+/// never what) and skipped; returns the tally and the number of invalid records.
 pub(crate) fn fold_files(
     lib: &Library,
     files: &[PathBuf],
@@ -42,30 +41,24 @@ pub(crate) fn fold_files(
 ) -> io::Result<(Tally, usize)> {
     let mut tally = Tally::new();
     let mut bad = 0usize;
-    let mut batch: Vec<Chart> = Vec::with_capacity(BATCH);
     let per = |c: &Chart| period.unwrap_or_else(|| calendar.period(c.round));
-    let mut records = Vec::with_capacity(BATCH);
     for file in files {
-        // Lines are parsed and validated in parallel, a batch at a time, then evaluated in
-        // parallel: both stages use every core.
-        let mut reader = super::evaluate::charts(file)?;
-        while reader.next_batch(BATCH, &mut records) {
-            for record in records.drain(..) {
-                match record {
-                    Ok(c) => batch.push(c.chart),
-                    Err(e) => {
-                        bad += 1;
-                        writeln!(io::stderr(), "{}: {e}", file.display())?;
-                    }
+        let mut failed = None;
+        let part = tally_jsonl(lib, super::evaluate::charts(file)?, per, |e| {
+            bad += 1;
+            match writeln!(io::stderr(), "{}: {e}", file.display()) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(err) => {
+                    failed = Some(err);
+                    ControlFlow::Break(())
                 }
             }
-            if batch.len() >= BATCH {
-                tally.merge(&tally_parallel(lib, &batch, per));
-                batch.clear();
-            }
+        });
+        if let Some(err) = failed {
+            return Err(err);
         }
+        tally.merge(&part);
     }
-    tally.merge(&tally_parallel(lib, &batch, per));
     Ok((tally, bad))
 }
 
