@@ -40,6 +40,9 @@ pub(crate) struct Ctx<'a, const TRACE: bool> {
     locals: Vec<Value<'a>>,
     /// Whether each local holds a computed loop-invariant value (`Op::Cached`).
     cached: Vec<bool>,
+    /// Per-chart indexes of root lists by an enumeration field (`Op::IndexedWhere`):
+    /// `(root, field)` → element positions per enumeration value, in list order.
+    indexes: Vec<((u16, u16), Vec<Vec<u32>>)>,
     base: usize,
     /// Trace recording (only used when `TRACE`).
     pub(crate) rec: Recorder,
@@ -58,6 +61,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             slots,
             locals: Vec::with_capacity(32),
             cached: Vec::with_capacity(32),
+            indexes: Vec::new(),
             base: 0,
             rec: Recorder::default(),
         }
@@ -202,7 +206,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 }
                 _ => Value::Missing,
             },
-            Op::MapField(..) | Op::Where { .. } => {
+            Op::MapField(..) | Op::Where { .. } | Op::IndexedWhere { .. } => {
                 let mut out = Vec::new();
                 let _ = self.each(n, &mut |_, v| {
                     out.push(v);
@@ -494,6 +498,28 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         }
     }
 
+    /// The position in `indexes` of the index of root list `root` by enumeration field
+    /// `field`, built on first use.
+    fn index(&mut self, root: u16, field: u16, list: &List<'a>) -> usize {
+        if let Some(at) = self.indexes.iter().position(|(k, _)| *k == (root, field)) {
+            return at;
+        }
+        let mut buckets: Vec<Vec<u32>> = Vec::new();
+        for j in 0..list.len() {
+            if let Value::Record(r) = list.get(j)
+                && let Value::Enum(_, v) = r.field(field)
+            {
+                let v = v as usize;
+                if buckets.len() <= v {
+                    buckets.resize_with(v + 1, Vec::new);
+                }
+                buckets[v].push(u32::try_from(j).unwrap_or(u32::MAX));
+            }
+        }
+        self.indexes.push(((root, field), buckets));
+        self.indexes.len() - 1
+    }
+
     /// Empties loop-invariant cache cells on entry into their loop.
     fn fresh(&mut self, cells: &[u32]) {
         for c in cells {
@@ -558,6 +584,48 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             Op::Fresh { cells, body } => {
                 self.fresh(cells);
                 self.each(body, f)
+            }
+            Op::IndexedWhere {
+                root,
+                field,
+                values,
+                local,
+                pred,
+            } => {
+                let chart: &'a Chart = self.chart;
+                let Value::List(list) = Record::field(chart, *root) else {
+                    return ControlFlow::Continue(());
+                };
+                let at = self.index(*root, *field, &list);
+                let take = |ctx: &mut Self, j: u32, f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>| {
+                    let v = list.get(j as usize);
+                    ctx.set_local(*local, v.clone());
+                    if ctx.eval(pred).truth() == Some(true) {
+                        f(ctx, v)
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                };
+                if let [one] = values.as_ref() {
+                    let n = self.indexes[at].1.get(*one as usize).map_or(0, Vec::len);
+                    for k in 0..n {
+                        let j = self.indexes[at].1[*one as usize][k];
+                        take(self, j, f)?;
+                    }
+                } else {
+                    // Several values: their positions merged back into list order.
+                    let mut hits: Vec<u32> = values
+                        .iter()
+                        .filter_map(|v| self.indexes[at].1.get(*v as usize))
+                        .flatten()
+                        .copied()
+                        .collect();
+                    hits.sort_unstable();
+                    for j in hits {
+                        take(self, j, f)?;
+                    }
+                }
+                ControlFlow::Continue(())
             }
             _ => {
                 let v = self.eval(n);

@@ -269,6 +269,16 @@ pub(crate) enum Op {
         cells: Box<[u32]>,
         body: Box<Node>,
     },
+    /// `root where field in [values] and pred` over a chart root list (evaluation copy
+    /// only, see `optimize`): the elements are found through a per-chart index of the
+    /// list by that enumeration field, in list order, instead of a scan.
+    IndexedWhere {
+        root: u16,
+        field: u16,
+        values: Box<[u16]>,
+        local: u32,
+        pred: Box<Node>,
+    },
 }
 
 impl Node {
@@ -380,7 +390,8 @@ impl Node {
             | Op::First(a)
             | Op::Last(a)
             | Op::Cached { value: a, .. }
-            | Op::Fresh { body: a, .. } => vec![a],
+            | Op::Fresh { body: a, .. }
+            | Op::IndexedWhere { pred: a, .. } => vec![a],
             Op::And(a, b)
             | Op::Or(a, b)
             | Op::Cmp(_, a, b)
@@ -434,7 +445,8 @@ impl Node {
             | Op::First(a)
             | Op::Last(a)
             | Op::Cached { value: a, .. }
-            | Op::Fresh { body: a, .. } => vec![a],
+            | Op::Fresh { body: a, .. }
+            | Op::IndexedWhere { pred: a, .. } => vec![a],
             Op::And(a, b)
             | Op::Or(a, b)
             | Op::Cmp(_, a, b)

@@ -20,6 +20,7 @@ use super::ir::{Const, Node, Op};
 pub(crate) fn optimize(node: &Node, locals: u32) -> (Node, u32) {
     let mut o = Optimizer { next: locals };
     let n = reorder(node.clone());
+    let n = index_scans(n);
     let n = o.hoist_in(n);
     (n, o.next)
 }
@@ -35,6 +36,7 @@ fn cost(n: &Node) -> u64 {
         | Op::Quantified { list, pred, .. } => {
             return 2 + cost(list).saturating_add(LOOP.saturating_mul(cost(pred)));
         }
+        Op::IndexedWhere { pred, .. } => return 2 + (LOOP / 2).saturating_mul(cost(pred)),
         // A list projection or a query over a list-valued expression walks it.
         Op::MapField(..) | Op::Exists(_) | Op::Count(_) | Op::First(_) | Op::Last(_) => 4,
         Op::Call(..) | Op::Within { .. } | Op::InValueSet(..) => 3,
@@ -90,6 +92,90 @@ fn flatten(n: Node, and: bool, out: &mut Vec<Node>) {
     }
 }
 
+/// Turns `root where field = value and ...` (or `field in [values]`) over a chart root
+/// list, for an enumeration field of the element, into an indexed lookup.
+fn index_scans(mut n: Node) -> Node {
+    n.map_children(&mut index_scans);
+    let Op::Where { list, local, pred } = n.op else {
+        return n;
+    };
+    let Op::Root(root, _) = list.op else {
+        return Node::new(Op::Where { list, local, pred }, n.span);
+    };
+    let mut parts = Vec::new();
+    flatten(*pred, true, &mut parts);
+    let key = parts.iter().position(|p| enum_key(p, local).is_some());
+    let Some((field, values)) = key.and_then(|k| enum_key(&parts[k], local)) else {
+        let pred = rebuild_and(parts, n.span);
+        return Node::new(
+            Op::Where {
+                list,
+                local,
+                pred: pred.boxed(),
+            },
+            n.span,
+        );
+    };
+    if let Some(k) = key {
+        parts.remove(k);
+    }
+    let pred = if parts.is_empty() {
+        Node::new(Op::Const(Const::Bool(true)), n.span)
+    } else {
+        rebuild_and(parts, n.span)
+    };
+    Node::new(
+        Op::IndexedWhere {
+            root,
+            field,
+            values,
+            local,
+            pred: pred.boxed(),
+        },
+        n.span,
+    )
+}
+
+/// `local.field = enum value` or `local.field in [enum values]`: the field and the values.
+fn enum_key(n: &Node, local: u32) -> Option<(u16, Box<[u16]>)> {
+    match &n.op {
+        Op::FieldCmpConst {
+            local: l,
+            field,
+            cmp: super::ir::Cmp::Eq,
+            value: Const::Enum(_, v),
+            ..
+        } if *l == local => Some((*field, Box::new([*v]))),
+        Op::FieldInConsts {
+            local: l,
+            field,
+            values,
+            negated: false,
+            ..
+        } if *l == local => values
+            .iter()
+            .map(|c| match c {
+                Const::Enum(_, v) => Some(*v),
+                _ => None,
+            })
+            .collect::<Option<Box<[u16]>>>()
+            .map(|vs| (*field, vs)),
+        _ => None,
+    }
+}
+
+/// `a and b and ...`, left-associated, in the given order.
+fn rebuild_and(parts: Vec<Node>, span: crate::dsl::Span) -> Node {
+    let mut it = parts.into_iter();
+    let first = it
+        .next()
+        .unwrap_or_else(|| Node::new(Op::Const(Const::Bool(true)), span));
+    it.fold(first, |acc, p| {
+        let span = acc.span;
+        Node::new(Op::And(acc.boxed(), p.boxed()), span)
+    })
+}
+
 struct Optimizer {
     next: u32,
 }
@@ -115,6 +201,11 @@ impl Optimizer {
                 **pred = self.hoist_in(body);
                 let l = take(list);
                 **list = self.hoist_in(l);
+            }
+            Op::IndexedWhere { local, pred, .. } => {
+                let body = take(pred);
+                let body = self.extract(body, &mut vec![*local], &mut cells);
+                **pred = self.hoist_in(body);
             }
             _ => n.map_children(&mut |c| self.hoist_in(c)),
         }
@@ -165,6 +256,12 @@ impl Optimizer {
                 **pred = self.extract(p, bound, cells);
                 bound.pop();
             }
+            Op::IndexedWhere { local, pred, .. } => {
+                bound.push(*local);
+                let p = take(pred);
+                **pred = self.extract(p, bound, cells);
+                bound.pop();
+            }
             Op::Let {
                 local, value, body, ..
             } => {
@@ -193,6 +290,7 @@ fn take(b: &mut Box<Node>) -> Node {
 fn worth_caching(n: &Node) -> bool {
     match &n.op {
         Op::Where { .. }
+        | Op::IndexedWhere { .. }
         | Op::Sorted { .. }
         | Op::Quantified { .. }
         | Op::MapField(..)
