@@ -116,7 +116,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
 }
 
 fn write_json(out: &mut dyn Write, rows: &[Row<'_>]) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, rows).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, rows)?;
     writeln!(out)
 }
 
