@@ -12,7 +12,7 @@
 //! assert!(cmp.is_consistent(), "{cmp:?}");
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -293,11 +293,11 @@ impl Catalog {
     /// its catalog entry.
     pub fn compare(&self, library: &Library) -> Comparison {
         let mut cmp = Comparison::default();
-        let mut seen = BTreeMap::new();
+        let mut seen = BTreeSet::new();
         for m in library.measures() {
             match self.get(&m.id) {
                 Some(entry) => {
-                    seen.insert(m.id.as_str(), ());
+                    seen.insert(m.id.as_str());
                     cmp.mismatches.extend(differences(m, entry));
                 }
                 None => cmp.extra.push(m.id.clone()),
@@ -307,7 +307,7 @@ impl Catalog {
         cmp.missing = self
             .entries
             .iter()
-            .filter(|e| !seen.contains_key(e.id.as_str()))
+            .filter(|e| !seen.contains(e.id.as_str()))
             .map(|e| e.id.clone())
             .collect();
         cmp
