@@ -202,6 +202,75 @@ fn check_passes_on_the_bundled_library() {
 }
 
 #[test]
+fn catalog_lists_the_bundled_measures_and_the_catalog_entries_without_a_spec() {
+    let (code, out, err) = oncoqual(&["catalog"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "the bundled specs match the catalog: {err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let header = lines[0];
+    assert!(header.starts_with("id "), "{header}");
+    let row = lines
+        .iter()
+        .find(|l| l.starts_with("core.chemo-metastatic-poor-or-undocumented-ps "))
+        .unwrap();
+    let cells: Vec<&str> = row.split_whitespace().take(5).collect();
+    assert_eq!(
+        cells,
+        [
+            "core.chemo-metastatic-poor-or-undocumented-ps",
+            "core",
+            "core,qcp",
+            "lower_is_better",
+            "proportion"
+        ]
+    );
+    assert!(row.ends_with("QOPI5 (QOPI Reporting Registry 2018 and 2020 measure specifications)"));
+    // Aligned: every row's columns start where the header's do; sorted by id.
+    let rows = &lines[1..lines.len() - 1];
+    assert_eq!(rows.len(), 89);
+    for column in ["module", "tracks", "direction", "scoring", "source"] {
+        let at = header.find(column).unwrap();
+        assert!(
+            rows.iter()
+                .all(|r| r[..at].ends_with("  ") && !r[at..].starts_with(' '))
+        );
+    }
+    assert!(rows.is_sorted());
+    assert_eq!(
+        lines.last().unwrap(),
+        &"89 measures; the library implements 89 of the catalog's 202 measures \
+          (113 without a spec: oncoqual catalog --missing)"
+    );
+
+    let (code, out, err) = oncoqual(&["catalog", "--json"], None);
+    assert_eq!(code, 0, "{err}");
+    let items: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(items.len(), 89);
+    let item = items
+        .iter()
+        .find(|i| i["id"] == "end_of_life.chemo-last-14-days")
+        .unwrap();
+    assert_eq!(item["tracks"], serde_json::json!(["end_of_life", "qcp"]));
+    assert_eq!(item["direction"], "lower_is_better");
+    assert_eq!(item["scoring"], "proportion");
+
+    let (code, out, err) = oncoqual(&["catalog", "--missing"], None);
+    assert_eq!(code, 0, "{err}");
+    let ids: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(ids.contains(&"breast.her2-testing"), "{out}");
+    assert!(!ids.contains(&"breast.trastuzumab-her2-positive"));
+    assert!(out.ends_with("113 of the catalog's 202 measures have no spec yet\n"));
+
+    let (code, out, err) = oncoqual(&["catalog", "--missing", "--json"], None);
+    assert_eq!(code, 0, "{err}");
+    let items: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(items.len(), 113);
+}
+
+#[test]
 fn test_runs_the_case_deck_and_names_a_failing_case_and_population() {
     let dir = tempdir::Dir::new("cases");
     let root = env!("CARGO_MANIFEST_DIR");

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod benchmark;
+mod catalog;
 mod certify;
 mod check;
 mod demo;
@@ -37,6 +38,8 @@ enum Command {
     Validate(validate::Args),
     /// Check a measure library and print every diagnostic.
     Check(check::Args),
+    /// List the library's measures and how much of the measure catalog it implements.
+    Catalog(catalog::Args),
     /// Run the measure test cases.
     Test(test::Args),
     /// Evaluate measures on charts: one JSON line of outcomes per chart.
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Synth(args) => synth::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Catalog(args) => catalog::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Explain(args) => explain::run(&args),

@@ -40,7 +40,7 @@ impl Direction {
 }
 
 /// How a measure is scored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scoring {
     /// A proportion (numerator over denominator).
@@ -49,6 +49,18 @@ pub enum Scoring {
     Informational,
     /// All-or-none over component measures.
     CompositeAllOrNone,
+}
+
+impl Scoring {
+    /// The name written in specs and reports (`proportion`, `informational`,
+    /// `composite_all_or_none`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scoring::Proportion => "proportion",
+            Scoring::Informational => "informational",
+            Scoring::CompositeAllOrNone => "composite_all_or_none",
+        }
+    }
 }
 
 /// A measure's metadata.

@@ -16,6 +16,7 @@
 //! ```
 
 mod cases;
+mod catalog;
 mod eval;
 mod ir;
 mod library;
@@ -27,6 +28,9 @@ pub(crate) mod value;
 mod valueset;
 
 pub use cases::{CaseFailure, CaseProblem, CaseReport, run_cases};
+pub use catalog::{
+    Catalog, CatalogEntry, CatalogError, Comparison, Evidence, MetadataField, Mismatch,
+};
 pub use library::{
     CheckErrors, Direction, Library, LoadError, MeasureInfo, Scoring, Selection, SpecFile,
 };

@@ -1,0 +1,74 @@
+//! The bundled library against the measure catalog the crate ships (`data/catalog.json`):
+//! every spec is a catalog entry with the catalog's metadata, and library part 1 is complete.
+
+use std::collections::BTreeSet;
+
+use oncoqual::measure::{Catalog, CatalogEntry, Library};
+
+/// Modules of library part 1 (with every `qcp` measure, wherever its module).
+const PART1_MODULES: [&str; 5] = [
+    "core",
+    "symptom_toxicity",
+    "pain",
+    "end_of_life",
+    "chemotherapy_safety",
+];
+
+fn in_part1(e: &CatalogEntry) -> bool {
+    e.tracks.iter().any(|t| t == "qcp") || PART1_MODULES.contains(&e.module.as_str())
+}
+
+#[test]
+fn every_bundled_measure_is_in_the_catalog_with_identical_metadata() {
+    let catalog = Catalog::bundled().unwrap();
+    let lib = Library::bundled().unwrap();
+    for m in lib.measures() {
+        let e = catalog
+            .get(&m.id)
+            .unwrap_or_else(|| panic!("`{}` ({}) is not in the catalog", m.id, m.file));
+        assert_eq!(m.title, e.title, "{}: title", m.id);
+        assert_eq!(m.module, e.module, "{}: module", m.id);
+        assert_eq!(m.tracks, e.tracks, "{}: tracks", m.id);
+        assert_eq!(m.direction, e.direction, "{}: direction", m.id);
+        assert_eq!(m.scoring, e.scoring, "{}: scoring", m.id);
+        assert_eq!(m.source, e.source, "{}: source", m.id);
+        assert_eq!(m.components, e.components, "{}: components", m.id);
+    }
+    // The same, as the library's own comparison reports it.
+    let cmp = catalog.compare(lib);
+    assert!(cmp.extra.is_empty(), "not in the catalog: {:?}", cmp.extra);
+    let mismatches: Vec<String> = cmp.mismatches.iter().map(ToString::to_string).collect();
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    assert!(cmp.is_consistent());
+    assert_eq!(cmp.implemented, lib.measures().len());
+}
+
+#[test]
+fn every_catalog_entry_of_library_part_1_has_a_bundled_spec() {
+    let catalog = Catalog::bundled().unwrap();
+    let lib = Library::bundled().unwrap();
+    let part1: Vec<&CatalogEntry> = catalog.entries().iter().filter(|e| in_part1(e)).collect();
+    assert_eq!(part1.len(), 88);
+    let without_spec: Vec<&str> = part1
+        .iter()
+        .filter(|e| lib.index_of(&e.id).is_none())
+        .map(|e| e.id.as_str())
+        .collect();
+    assert!(without_spec.is_empty(), "no spec: {without_spec:#?}");
+
+    // Part 1 plus the one measure written ahead of its module.
+    let bundled: BTreeSet<&str> = lib.measures().map(|m| m.id.as_str()).collect();
+    let mut expected: BTreeSet<&str> = part1.iter().map(|e| e.id.as_str()).collect();
+    expected.insert("other_solid.hn-p16-oropharynx");
+    assert_eq!(bundled, expected);
+    assert_eq!(lib.measures().len(), 89);
+
+    let cmp = catalog.compare(lib);
+    assert_eq!(cmp.implemented, 89);
+    assert_eq!(cmp.missing.len(), 202 - 89);
+    assert!(
+        cmp.missing
+            .iter()
+            .all(|id| catalog.get(id).is_some_and(|e| !in_part1(e)))
+    );
+}
