@@ -141,6 +141,23 @@ fn advanced(ctx: &mut Ctx, dx: usize, f: &DxFacts, start: Date) {
             rt_start,
             fractions,
         );
+        // Some patients come back for another palliative course to bone months later
+        // (a new site, or re-irradiation of the first).
+        if ctx.g.chance(0.25) {
+            let again = ctx.g.after(rt_start, 45, 330);
+            let fractions = ctx
+                .g
+                .weighted(&[(1u16, 40), (5, 40), (10, 20)])
+                .unwrap_or(1);
+            ctx.radiation(
+                dx,
+                RadiationTarget::Bone,
+                RadiationModality::Ebrt,
+                RadiationIntent::Palliative,
+                again,
+                fractions,
+            );
+        }
     }
     if f.brain_mets && ctx.g.chance(0.7) {
         let rt_start = ctx.g.after(start, 3, 60);
