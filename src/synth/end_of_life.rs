@@ -52,7 +52,7 @@ pub(crate) fn plan(ctx: &mut Ctx) {
     } else {
         0.35
     });
-    let eol_therapy = ctx.bad(0.3);
+    let eol_therapy = ctx.bad(0.23);
     let treat_stop = if eol_therapy {
         ctx.g.before(date, 0, 12)
     } else {
@@ -175,7 +175,7 @@ pub(crate) fn record(ctx: &mut Ctx) {
         let referral = ctx.g.before(h, 0, 10);
         ctx.refer(ReferralKind::Hospice, referral);
     }
-    if plan.cancer && ctx.good(0.35) {
+    if plan.cancer && ctx.good(0.18) {
         let date = ctx.g.before(death, 10, 150);
         ctx.refer(ReferralKind::PalliativeCare, date);
     }

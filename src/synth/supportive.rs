@@ -185,7 +185,7 @@ fn antiemetics(ctx: &mut Ctx, risk: EmeticRisk, auc: u8, c1: Date, id: Option<Re
         EmeticRisk::High => (
             ctx.practice.good(0.95),
             ctx.practice.good(0.92),
-            ctx.practice.good(0.82),
+            ctx.practice.good(0.72),
             ctx.practice.good(0.45),
         ),
         EmeticRisk::Moderate => (
