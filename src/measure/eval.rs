@@ -30,6 +30,14 @@ enum SlotState<'a> {
     Done(Value<'a>),
 }
 
+/// A chart root list indexed by an enumeration field of its elements.
+struct EnumIndex {
+    /// The root list and the field.
+    key: (u16, u16),
+    /// Element positions per enumeration value, in list order.
+    buckets: Vec<Vec<u32>>,
+}
+
 /// The evaluation of one chart.
 pub(crate) struct Ctx<'a, const TRACE: bool> {
     chart: &'a Chart,
@@ -42,7 +50,7 @@ pub(crate) struct Ctx<'a, const TRACE: bool> {
     cached: Vec<bool>,
     /// Per-chart indexes of root lists by an enumeration field (`Op::IndexedWhere`):
     /// `(root, field)` → element positions per enumeration value, in list order.
-    indexes: Vec<((u16, u16), Vec<Vec<u32>>)>,
+    indexes: Vec<EnumIndex>,
     base: usize,
     /// Trace recording (only used when `TRACE`).
     pub(crate) rec: Recorder,
@@ -501,7 +509,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     /// The position in `indexes` of the index of root list `root` by enumeration field
     /// `field`, built on first use.
     fn index(&mut self, root: u16, field: u16, list: &List<'a>) -> usize {
-        if let Some(at) = self.indexes.iter().position(|(k, _)| *k == (root, field)) {
+        if let Some(at) = self.indexes.iter().position(|x| x.key == (root, field)) {
             return at;
         }
         let mut buckets: Vec<Vec<u32>> = Vec::new();
@@ -516,7 +524,10 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 buckets[v].push(u32::try_from(j).unwrap_or(u32::MAX));
             }
         }
-        self.indexes.push(((root, field), buckets));
+        self.indexes.push(EnumIndex {
+            key: (root, field),
+            buckets,
+        });
         self.indexes.len() - 1
     }
 
@@ -607,16 +618,19 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     }
                 };
                 if let [one] = values.as_ref() {
-                    let n = self.indexes[at].1.get(*one as usize).map_or(0, Vec::len);
+                    let n = self.indexes[at]
+                        .buckets
+                        .get(*one as usize)
+                        .map_or(0, Vec::len);
                     for k in 0..n {
-                        let j = self.indexes[at].1[*one as usize][k];
+                        let j = self.indexes[at].buckets[*one as usize][k];
                         take(self, j, f)?;
                     }
                 } else {
                     // Several values: their positions merged back into list order.
                     let mut hits: Vec<u32> = values
                         .iter()
-                        .filter_map(|v| self.indexes[at].1.get(*v as usize))
+                        .filter_map(|v| self.indexes[at].buckets.get(*v as usize))
                         .flatten()
                         .copied()
                         .collect();

@@ -190,7 +190,7 @@ pub struct Library {
     sources: Vec<Source>,
     slots: Vec<SlotDef>,
     valuesets: Vec<ValueSet>,
-    measures: Vec<MeasureDef>,
+    pub(crate) measures: Vec<MeasureDef>,
     /// Evaluation order: components before the composites that use them.
     order: Vec<usize>,
     by_id: HashMap<String, usize>,

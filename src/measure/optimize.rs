@@ -342,3 +342,76 @@ fn reads_any_except(n: &Node, locals: &[u32], shadow: u32) -> bool {
     let rest: Vec<u32> = locals.iter().copied().filter(|l| *l != shadow).collect();
     !rest.is_empty() && reads_any(n, &rest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsl::ast::PopulationKind;
+    use crate::measure::library::{Compiled, Library, SpecFile};
+
+    /// The numerator of a one-measure library, as written and as evaluated.
+    fn numerator(expr: &str) -> Compiled {
+        let spec = format!(
+            "measure core.t {{ title \"t\" module core tracks [core] direction higher_is_better \
+             scoring proportion source \"t\" version \"1\" }}\n\
+             initial_population = true\nnumerator = {expr}\n"
+        );
+        let lib = Library::from_files(vec![SpecFile::new("core/t.oqm", spec)], vec![])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut m = lib.measures.into_iter().next().unwrap();
+        m.criteria[PopulationKind::Numerator as usize]
+            .take()
+            .unwrap()
+    }
+
+    fn any(n: &Node, f: &dyn Fn(&Op) -> bool) -> bool {
+        f(&n.op) || n.children().iter().any(|c| any(c, f))
+    }
+
+    #[test]
+    fn an_and_chain_runs_its_cheapest_operand_first() {
+        let c = numerator("(exists (assessments where kind = pain)) and patient.sex = female");
+        let Op::And(first, _) = &c.node.op else {
+            panic!("an and")
+        };
+        assert!(matches!(first.op, Op::Exists(_)), "as written");
+        let Op::And(first, _) = &c.fast.op else {
+            panic!("an and")
+        };
+        assert!(matches!(first.op, Op::Cmp(..)), "cheapest first");
+    }
+
+    #[test]
+    fn a_loop_invariant_is_cached_per_loop_entry() {
+        let c = numerator(
+            "exists (labs as l where l.date = first (encounters as e where e.kind = office_visit \
+             sorted by date).date)",
+        );
+        assert!(!any(&c.node, &|op| matches!(op, Op::Cached { .. })));
+        assert!(any(&c.fast, &|op| matches!(op, Op::Fresh { .. })));
+        assert!(any(&c.fast, &|op| matches!(op, Op::Cached { .. })));
+        assert!(c.fast_locals > c.locals, "the cache cell is a fresh local");
+    }
+
+    #[test]
+    fn what_depends_on_the_loop_element_stays_in_the_loop() {
+        let c =
+            numerator("exists (labs as l where exists (encounters as e where e.date = l.date))");
+        assert!(!any(&c.fast, &|op| matches!(op, Op::Cached { .. })));
+    }
+
+    #[test]
+    fn a_root_list_filter_on_an_enumeration_reads_the_index() {
+        let c = numerator("exists (assessments where kind in [pain, fatigue] and score > 3)");
+        assert!(any(&c.fast, &|op| matches!(
+            op,
+            Op::IndexedWhere { values, .. } if values.len() == 2
+        )));
+        // A negated test, or a list that is not a chart root, is scanned.
+        let c = numerator("exists (assessments where kind not in [pain])");
+        assert!(!any(&c.fast, &|op| matches!(op, Op::IndexedWhere { .. })));
+        let c =
+            numerator("exists (regimens as r where exists (r.agents where category = cytotoxic))");
+        assert!(!any(&c.fast, &|op| matches!(op, Op::IndexedWhere { .. })));
+    }
+}
