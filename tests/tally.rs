@@ -89,3 +89,49 @@ proptest! {
         prop_assert_eq!(Tally::new().merged(&a), a);
     }
 }
+
+/// The JSONL pipeline (parsed and evaluated in parallel batches, each chart right after its
+/// parse) gives the tally of its valid, first-seen charts, and reports every rejected record
+/// in input order: bad lines and repeated ids, across batch boundaries.
+#[test]
+fn the_jsonl_pipeline_tallies_valid_first_seen_charts_and_reports_the_rest_in_order() {
+    use oncoqual::benchmark::{JSONL_BATCH, tally_charts, tally_jsonl};
+    use oncoqual::{JsonlReader, Limits};
+    use std::ops::ControlFlow;
+
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let cal = RoundCalendar::new();
+    let charts: Vec<Chart> =
+        synth::generate(&SynthConfig::new(JSONL_BATCH + 700, 9, 2, 5)).collect();
+    let mut lines: Vec<String> = charts
+        .iter()
+        .map(|c| serde_json::to_string(c).unwrap())
+        .collect();
+    // A repeat of the first chart in the second batch, one inside the first batch, a broken
+    // line and a blank one.
+    lines.insert(JSONL_BATCH + 10, lines[0].clone());
+    lines.insert(20, lines[3].clone());
+    lines.insert(50, "{not json".to_owned());
+    lines.insert(60, String::new());
+    let input = lines.join("\n");
+
+    let mut rejected = Vec::new();
+    let tally = tally_jsonl(
+        lib,
+        JsonlReader::new(input.as_bytes()),
+        |c| cal.period(c.round),
+        |e| {
+            rejected.push(e.to_string());
+            ControlFlow::Continue(())
+        },
+    );
+    let expected = tally_charts(lib, &charts, |c| cal.period(c.round));
+    assert_eq!(tally, expected);
+
+    // The same rejections, in the same order, as iterating the reader.
+    let by_iterating: Vec<String> = JsonlReader::with_limits(input.as_bytes(), Limits::default())
+        .filter_map(|r| r.err().map(|e| e.to_string()))
+        .collect();
+    assert_eq!(rejected.len(), 3, "{rejected:?}");
+    assert_eq!(rejected, by_iterating);
+}

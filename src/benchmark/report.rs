@@ -254,16 +254,18 @@ pub fn tally_parallel(
         .reduce(Tally::new, |a, b| a.merged(&b))
 }
 
-/// Charts parsed and evaluated per batch by [`tally_jsonl`]: memory is one batch of lines
-/// and charts plus the tally, whatever the size of the input.
+/// Lines parsed and evaluated per batch by [`tally_jsonl`]: memory is two batches of
+/// lines plus the tally, whatever the size of the input.
 pub const JSONL_BATCH: usize = 4096;
 
 /// The whole pipeline over a JSONL stream: reads it in batches of [`JSONL_BATCH`] lines,
-/// parses and validates each batch (in parallel with the `parallel` feature), evaluates the
-/// valid charts (likewise) and folds them into a tally. Each rejected record goes to
-/// `rejected` (in input order) and the rest of the stream goes on; stop early by returning
+/// parses, validates and evaluates each line and folds the charts into a tally. With the
+/// `parallel` feature the lines of a batch are parsed and evaluated in parallel, each chart
+/// right after its parse (while it is in cache), as the next batch is read. Each rejected
+/// record (invalid, or a chart id seen before) goes to `rejected`, in input order, and the
+/// rest of the stream goes on; stop early by returning
 /// [`ControlFlow::Break`](std::ops::ControlFlow::Break) from it. The tally is the same
-/// whatever the thread count.
+/// whatever the thread count, and the same as iterating the reader.
 ///
 /// ```
 /// use oncoqual::benchmark::tally_jsonl;
@@ -285,25 +287,154 @@ pub fn tally_jsonl<R: std::io::BufRead>(
     period: impl Fn(&Chart) -> Period + Sync,
     mut rejected: impl FnMut(crate::io::RecordError) -> std::ops::ControlFlow<()>,
 ) -> Tally {
-    let mut tally = Tally::new();
-    let mut records = Vec::with_capacity(JSONL_BATCH);
-    let mut charts: Vec<Chart> = Vec::with_capacity(JSONL_BATCH);
-    while reader.next_batch(JSONL_BATCH, &mut records) {
-        let mut stop = false;
-        for record in records.drain(..) {
+    #[cfg(feature = "parallel")]
+    {
+        pipeline::run(library, &mut reader, &period, &mut rejected)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let mut tally = Tally::new();
+        let mut out: Vec<Outcome> = Vec::new();
+        for record in reader {
             match record {
-                Ok(c) => charts.push(c.chart),
-                Err(e) => stop = stop || rejected(e).is_break(),
+                Ok(c) => {
+                    library.evaluate_into(&c.chart, period(&c.chart), &mut out);
+                    tally.add(library, &c.chart, &out);
+                }
+                Err(e) => {
+                    if rejected(e).is_break() {
+                        break;
+                    }
+                }
             }
         }
-        #[cfg(feature = "parallel")]
-        tally.merge(&tally_parallel(library, &charts, &period));
-        #[cfg(not(feature = "parallel"))]
-        tally.merge(&tally_charts(library, &charts, &period));
-        charts.clear();
-        if stop {
-            break;
-        }
+        tally
     }
-    tally
+}
+
+#[cfg(feature = "parallel")]
+mod pipeline {
+    use std::io::BufRead;
+    use std::ops::ControlFlow;
+
+    use rayon::prelude::*;
+
+    use super::{Chart, JSONL_BATCH, Library, Outcome, Period, Tally};
+    use crate::chart::ChartId;
+    use crate::io::{JsonlReader, Limits, RawLine, RecordError, parse_raw_ref};
+
+    /// What became of one line, in a batch's worker.
+    enum Line {
+        /// A valid chart, evaluated into its chunk's tally (pending the duplicate check).
+        Chart(ChartId, usize),
+        Rejected(RecordError),
+        /// The line could not be read (its error stays in the batch, taken in order).
+        Unread,
+    }
+
+    /// Lines evaluated by one worker: their fates, in order, and the tally of the charts.
+    struct Chunk {
+        lines: Vec<Line>,
+        tally: Tally,
+    }
+
+    /// Lines per worker task.
+    const CHUNK: usize = 32;
+
+    pub(super) fn run<R: BufRead>(
+        library: &Library,
+        reader: &mut JsonlReader<R>,
+        period: &(impl Fn(&Chart) -> Period + Sync),
+        rejected: &mut impl FnMut(RecordError) -> ControlFlow<()>,
+    ) -> Tally {
+        let limits = *reader.limits();
+        let mut tally = Tally::new();
+        let mut current: Vec<RawLine> = Vec::new();
+        reader.raw_batch(JSONL_BATCH, &mut current);
+        while !current.is_empty() {
+            // The workers parse and evaluate this batch while this thread reads the next.
+            let mut next: Vec<RawLine> = Vec::new();
+            let mut chunks: Vec<Chunk> = Vec::new();
+            rayon::in_place_scope(|s| {
+                s.spawn(|_| chunks = evaluate(library, &current, &limits, period, &[]));
+                reader.raw_batch(JSONL_BATCH, &mut next);
+            });
+            // In input order: rejected records, then duplicate ids (first one wins).
+            let mut stop = false;
+            let mut duplicates: Vec<usize> = Vec::new();
+            let mut at = 0usize;
+            for chunk in &mut chunks {
+                for line in chunk.lines.drain(..) {
+                    let problem = match line {
+                        Line::Chart(id, n) => reader.check_id(&id, n).err().inspect(|_| {
+                            duplicates.push(at);
+                        }),
+                        Line::Rejected(e) => Some(e),
+                        Line::Unread => current
+                            .get_mut(at)
+                            .and_then(|r| std::mem::replace(r, Ok((String::new(), 0))).err()),
+                    };
+                    if let Some(e) = problem {
+                        stop = stop || rejected(e).is_break();
+                    }
+                    at += 1;
+                }
+            }
+            if duplicates.is_empty() {
+                for chunk in &chunks {
+                    tally.merge(&chunk.tally);
+                }
+            } else {
+                // Rare: evaluate the batch again without the repeated charts.
+                for chunk in evaluate(library, &current, &limits, period, &duplicates) {
+                    tally.merge(&chunk.tally);
+                }
+            }
+            if stop {
+                break;
+            }
+            current = next;
+        }
+        tally
+    }
+
+    /// Parses and evaluates `lines` in parallel, leaving out the positions in `skip`
+    /// (sorted).
+    fn evaluate(
+        library: &Library,
+        lines: &[RawLine],
+        limits: &Limits,
+        period: &(impl Fn(&Chart) -> Period + Sync),
+        skip: &[usize],
+    ) -> Vec<Chunk> {
+        lines
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(k, chunk)| {
+                let mut tally = Tally::new();
+                let mut out: Vec<Outcome> = Vec::new();
+                let mut fates = Vec::with_capacity(chunk.len());
+                for (j, raw) in chunk.iter().enumerate() {
+                    let Some(parsed) = parse_raw_ref(raw, limits) else {
+                        fates.push(Line::Unread);
+                        continue;
+                    };
+                    match parsed {
+                        Ok(c) => {
+                            if skip.binary_search(&(k * CHUNK + j)).is_err() {
+                                library.evaluate_into(&c.chart, period(&c.chart), &mut out);
+                                tally.add(library, &c.chart, &out);
+                            }
+                            fates.push(Line::Chart(c.chart.id, c.line.unwrap_or(0)));
+                        }
+                        Err(e) => fates.push(Line::Rejected(e)),
+                    }
+                }
+                Chunk {
+                    lines: fates,
+                    tally,
+                }
+            })
+            .collect()
+    }
 }

@@ -105,12 +105,12 @@ impl<R: BufRead> JsonlReader<R> {
 }
 
 /// A line read but not parsed yet: its text and line number, or why it cannot be parsed.
-type RawLine = Result<(String, usize), RecordError>;
+pub(crate) type RawLine = Result<(String, usize), RecordError>;
 
 impl<R: BufRead> JsonlReader<R> {
     /// The next non-blank line as text (not parsed yet), or the error that stops it from
     /// being parsed (an over-long line, invalid UTF-8, a read error).
-    fn next_raw(&mut self) -> Option<RawLine> {
+    pub(crate) fn next_raw(&mut self) -> Option<RawLine> {
         loop {
             if self.done {
                 return None;
@@ -153,19 +153,41 @@ impl<R: BufRead> JsonlReader<R> {
         }
     }
 
+    /// Reads up to `max` (at least one) lines, not parsed yet, into `out` (cleared first).
+    pub(crate) fn raw_batch(&mut self, max: usize, out: &mut Vec<RawLine>) {
+        out.clear();
+        while out.len() < max.max(1) {
+            match self.next_raw() {
+                Some(r) => out.push(r),
+                None => break,
+            }
+        }
+    }
+
+    /// The limits records are parsed with.
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// Rejects a chart whose id an earlier record of this stream already used.
-    fn dedupe(&mut self, record: Record) -> Record {
+    pub(crate) fn dedupe(&mut self, record: Record) -> Record {
         let checked = record?;
         let line = checked.line.unwrap_or(self.line);
-        if let Some(&first) = self.seen.get(&checked.chart.id) {
+        self.check_id(&checked.chart.id, line)?;
+        Ok(checked)
+    }
+
+    /// Records chart id `id` read on `line`; an error if an earlier record used it.
+    pub(crate) fn check_id(&mut self, id: &ChartId, line: usize) -> Result<(), RecordError> {
+        if let Some(&first) = self.seen.get(id) {
             return Err(RecordError::single(
                 Some(line),
                 None,
                 Finding::error("id", FindingKind::DuplicateChartId { first }),
             ));
         }
-        self.seen.insert(checked.chart.id.clone(), line);
-        Ok(checked)
+        self.seen.insert(id.clone(), line);
+        Ok(())
     }
 
     /// Reads up to `max` records into `out` (cleared first): exactly the records, in the
@@ -186,15 +208,10 @@ impl<R: BufRead> JsonlReader<R> {
     /// ```
     pub fn next_batch(&mut self, max: usize, out: &mut Vec<Record>) -> bool {
         out.clear();
-        let mut raw: Vec<RawLine> = Vec::with_capacity(max.min(1 << 16));
-        while raw.len() < max.max(1) {
-            match self.next_raw() {
-                Some(r) => raw.push(r),
-                None => break,
-            }
-        }
+        let mut raw: Vec<RawLine> = Vec::new();
+        self.raw_batch(max, &mut raw);
         let limits = &self.limits;
-        let parse = |r: RawLine| r.and_then(|(text, line)| parse_at(&text, limits, Some(line)));
+        let parse = |r: RawLine| parse_raw(r, limits);
         #[cfg(feature = "parallel")]
         let parsed: Vec<Record> = {
             use rayon::prelude::*;
@@ -210,13 +227,25 @@ impl<R: BufRead> JsonlReader<R> {
     }
 }
 
+/// Parses and validates a line read by [`JsonlReader::raw_batch`] (any thread).
+pub(crate) fn parse_raw(raw: RawLine, limits: &Limits) -> Record {
+    raw.and_then(|(text, line)| parse_at(&text, limits, Some(line)))
+}
+
+/// As [`parse_raw`], borrowing the line; `None` for a line that could not be read (its
+/// error stays in the batch).
+pub(crate) fn parse_raw_ref(raw: &RawLine, limits: &Limits) -> Option<Record> {
+    match raw {
+        Ok((text, line)) => Some(parse_at(text, limits, Some(*line))),
+        Err(_) => None,
+    }
+}
+
 impl<R: BufRead> Iterator for JsonlReader<R> {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
-        let record = self
-            .next_raw()?
-            .and_then(|(text, line)| parse_at(&text, &self.limits, Some(line)));
+        let record = parse_raw(self.next_raw()?, &self.limits);
         Some(self.dedupe(record))
     }
 }
