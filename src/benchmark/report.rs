@@ -283,12 +283,13 @@ pub const JSONL_BATCH: usize = 4096;
 /// ```
 pub fn tally_jsonl<R: std::io::BufRead>(
     library: &Library,
-    mut reader: crate::io::JsonlReader<R>,
+    reader: crate::io::JsonlReader<R>,
     period: impl Fn(&Chart) -> Period + Sync,
     mut rejected: impl FnMut(crate::io::RecordError) -> std::ops::ControlFlow<()>,
 ) -> Tally {
     #[cfg(feature = "parallel")]
     {
+        let mut reader = reader;
         pipeline::run(library, &mut reader, &period, &mut rejected)
     }
     #[cfg(not(feature = "parallel"))]
@@ -332,8 +333,8 @@ mod pipeline {
         Unread,
     }
 
-    /// Lines evaluated by one worker: their fates, in order, and the tally of the charts.
-    struct Chunk {
+    /// A batch evaluated: each line's fate, in input order, and the tally of its charts.
+    struct Batch {
         lines: Vec<Line>,
         tally: Tally,
     }
@@ -354,17 +355,20 @@ mod pipeline {
         while !current.is_empty() {
             // The workers parse and evaluate this batch while this thread reads the next.
             let mut next: Vec<RawLine> = Vec::new();
-            let mut chunks: Vec<Chunk> = Vec::new();
+            let mut batch: Option<Batch> = None;
             rayon::in_place_scope(|s| {
-                s.spawn(|_| chunks = evaluate(library, &current, &limits, period, &[]));
+                s.spawn(|_| batch = Some(evaluate(library, &current, &limits, period, &[])));
                 reader.raw_batch(JSONL_BATCH, &mut next);
             });
+            let Some(batch) = batch else {
+                unreachable!("the scope waits for its task")
+            };
             // In input order: rejected records, then duplicate ids (first one wins).
             let mut stop = false;
             let mut duplicates: Vec<usize> = Vec::new();
             let mut at = 0usize;
-            for chunk in &mut chunks {
-                for line in chunk.lines.drain(..) {
+            {
+                for line in batch.lines {
                     let problem = match line {
                         Line::Chart(id, n) => reader.check_id(&id, n).err().inspect(|_| {
                             duplicates.push(at);
@@ -381,14 +385,11 @@ mod pipeline {
                 }
             }
             if duplicates.is_empty() {
-                for chunk in &chunks {
-                    tally.merge(&chunk.tally);
-                }
+                tally.merge(&batch.tally);
             } else {
                 // Rare: evaluate the batch again without the repeated charts.
-                for chunk in evaluate(library, &current, &limits, period, &duplicates) {
-                    tally.merge(&chunk.tally);
-                }
+                let again = evaluate(library, &current, &limits, period, &duplicates);
+                tally.merge(&again.tally);
             }
             if stop {
                 break;
@@ -399,42 +400,56 @@ mod pipeline {
     }
 
     /// Parses and evaluates `lines` in parallel, leaving out the positions in `skip`
-    /// (sorted).
+    /// (sorted). Each worker folds its charts into a tally of its own; the few tallies are
+    /// merged at the end.
     fn evaluate(
         library: &Library,
         lines: &[RawLine],
         limits: &Limits,
         period: &(impl Fn(&Chart) -> Period + Sync),
         skip: &[usize],
-    ) -> Vec<Chunk> {
-        lines
+    ) -> Batch {
+        type Acc = (Vec<(usize, Vec<Line>)>, Tally, Vec<Outcome>);
+        let (mut parts, tally) = lines
             .par_chunks(CHUNK)
             .enumerate()
-            .map(|(k, chunk)| {
-                let mut tally = Tally::new();
-                let mut out: Vec<Outcome> = Vec::new();
-                let mut fates = Vec::with_capacity(chunk.len());
-                for (j, raw) in chunk.iter().enumerate() {
-                    let Some(parsed) = parse_raw_ref(raw, limits) else {
-                        fates.push(Line::Unread);
-                        continue;
-                    };
-                    match parsed {
-                        Ok(c) => {
-                            if skip.binary_search(&(k * CHUNK + j)).is_err() {
-                                library.evaluate_into(&c.chart, period(&c.chart), &mut out);
-                                tally.add(library, &c.chart, &out);
+            .fold(
+                || -> Acc { (Vec::new(), Tally::new(), Vec::new()) },
+                |(mut parts, mut tally, mut out), (k, chunk)| {
+                    let mut fates = Vec::with_capacity(chunk.len());
+                    for (j, raw) in chunk.iter().enumerate() {
+                        let Some(parsed) = parse_raw_ref(raw, limits) else {
+                            fates.push(Line::Unread);
+                            continue;
+                        };
+                        match parsed {
+                            Ok(c) => {
+                                if skip.binary_search(&(k * CHUNK + j)).is_err() {
+                                    library.evaluate_into(&c.chart, period(&c.chart), &mut out);
+                                    tally.add(library, &c.chart, &out);
+                                }
+                                fates.push(Line::Chart(c.chart.id, c.line.unwrap_or(0)));
                             }
-                            fates.push(Line::Chart(c.chart.id, c.line.unwrap_or(0)));
+                            Err(e) => fates.push(Line::Rejected(e)),
                         }
-                        Err(e) => fates.push(Line::Rejected(e)),
                     }
-                }
-                Chunk {
-                    lines: fates,
-                    tally,
-                }
-            })
-            .collect()
+                    parts.push((k, fates));
+                    (parts, tally, out)
+                },
+            )
+            .map(|(parts, tally, _)| (parts, tally))
+            .reduce(
+                || (Vec::new(), Tally::new()),
+                |(mut pa, mut ta), (pb, tb)| {
+                    pa.extend(pb);
+                    ta.merge(&tb);
+                    (pa, ta)
+                },
+            );
+        parts.sort_unstable_by_key(|(k, _)| *k);
+        Batch {
+            lines: parts.into_iter().flat_map(|(_, fates)| fates).collect(),
+            tally,
+        }
     }
 }

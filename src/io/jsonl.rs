@@ -165,6 +165,7 @@ impl<R: BufRead> JsonlReader<R> {
     }
 
     /// The limits records are parsed with.
+    #[cfg(feature = "parallel")]
     pub(crate) fn limits(&self) -> &Limits {
         &self.limits
     }
@@ -234,6 +235,7 @@ pub(crate) fn parse_raw(raw: RawLine, limits: &Limits) -> Record {
 
 /// As [`parse_raw`], borrowing the line; `None` for a line that could not be read (its
 /// error stays in the batch).
+#[cfg(feature = "parallel")]
 pub(crate) fn parse_raw_ref(raw: &RawLine, limits: &Limits) -> Option<Record> {
     match raw {
         Ok((text, line)) => Some(parse_at(text, limits, Some(*line))),

@@ -8,6 +8,7 @@ mod jsonl;
 mod parse;
 
 pub use jsonl::{JsonlReader, Record};
+#[cfg(feature = "parallel")]
 pub(crate) use jsonl::{RawLine, parse_raw_ref};
 pub use parse::{CheckedChart, RecordError, parse_chart};
 pub(crate) use parse::{field_path, safe_message};

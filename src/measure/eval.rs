@@ -4,6 +4,7 @@
 //! code is compiled out.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::rc::Rc;
 
@@ -38,6 +39,42 @@ struct EnumIndex {
     buckets: Vec<Vec<u32>>,
 }
 
+/// A value usable as a hash-index key (`Op::KeyedWhere`); equal keys are exactly the values
+/// `equal` finds equal.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key<'a> {
+    Bool(bool),
+    /// Normalised, so equal numbers have one representation.
+    Num(Decimal),
+    Date(Date),
+    Str(&'a str),
+    Enum(u16),
+}
+
+impl<'a> Key<'a> {
+    fn of(v: &Value<'a>) -> Option<Key<'a>> {
+        Some(match v {
+            Value::Bool(b) => Key::Bool(*b),
+            Value::Num(d) => Key::Num(d.normalize()),
+            Value::Date(d) => Key::Date(*d),
+            Value::Str(s) => Key::Str(s),
+            Value::Enum(_, i) => Key::Enum(*i),
+            _ => return None,
+        })
+    }
+}
+
+/// A chart root list indexed by the values of a field of its elements.
+struct KeyIndex<'a> {
+    /// The root list and the field.
+    key: (u16, u16),
+    /// Element positions per value, in list order.
+    positions: HashMap<Key<'a>, Vec<u32>>,
+}
+
+/// Lists shorter than this are scanned rather than indexed by `Op::KeyedWhere`.
+const KEYED_MIN_LEN: usize = 12;
+
 /// The evaluation of one chart.
 pub(crate) struct Ctx<'a, const TRACE: bool> {
     chart: &'a Chart,
@@ -51,6 +88,8 @@ pub(crate) struct Ctx<'a, const TRACE: bool> {
     /// Per-chart indexes of root lists by an enumeration field (`Op::IndexedWhere`):
     /// `(root, field)` → element positions per enumeration value, in list order.
     indexes: Vec<EnumIndex>,
+    /// Per-chart hash indexes of root lists by a field (`Op::KeyedWhere`).
+    keyed: Vec<KeyIndex<'a>>,
     base: usize,
     /// Trace recording (only used when `TRACE`).
     pub(crate) rec: Recorder,
@@ -70,6 +109,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             locals: Vec::with_capacity(32),
             cached: Vec::with_capacity(32),
             indexes: Vec::new(),
+            keyed: Vec::new(),
             base: 0,
             rec: Recorder::default(),
         }
@@ -214,7 +254,10 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 }
                 _ => Value::Missing,
             },
-            Op::MapField(..) | Op::Where { .. } | Op::IndexedWhere { .. } => {
+            Op::MapField(..)
+            | Op::Where { .. }
+            | Op::IndexedWhere { .. }
+            | Op::KeyedWhere { .. } => {
                 let mut out = Vec::new();
                 let _ = self.each(n, &mut |_, v| {
                     out.push(v);
@@ -531,6 +574,31 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         self.indexes.len() - 1
     }
 
+    /// The position in `keyed` of the hash index of root list `root` by field `field`,
+    /// built on first use. Elements whose field is missing or not a key are left out (an
+    /// equality with them is never true).
+    fn keyed_index(&mut self, root: u16, field: u16, list: &List<'a>) -> usize {
+        if let Some(at) = self.keyed.iter().position(|x| x.key == (root, field)) {
+            return at;
+        }
+        let mut positions: HashMap<Key<'a>, Vec<u32>> = HashMap::new();
+        for j in 0..list.len() {
+            if let Value::Record(r) = list.get(j)
+                && let Some(k) = Key::of(&r.field(field))
+            {
+                positions
+                    .entry(k)
+                    .or_default()
+                    .push(u32::try_from(j).unwrap_or(u32::MAX));
+            }
+        }
+        self.keyed.push(KeyIndex {
+            key: (root, field),
+            positions,
+        });
+        self.keyed.len() - 1
+    }
+
     /// Empties loop-invariant cache cells on entry into their loop.
     fn fresh(&mut self, cells: &[u32]) {
         for c in cells {
@@ -595,6 +663,54 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             Op::Fresh { cells, body } => {
                 self.fresh(cells);
                 self.each(body, f)
+            }
+            Op::KeyedWhere {
+                root,
+                field,
+                key,
+                local,
+                pred,
+            } => {
+                let chart: &'a Chart = self.chart;
+                let Value::List(list) = Record::field(chart, *root) else {
+                    return ControlFlow::Continue(());
+                };
+                let k = self.eval(key);
+                if k.is_missing() {
+                    // Equality with a missing value is unknown: no element is kept.
+                    return ControlFlow::Continue(());
+                }
+                let mut take = |ctx: &mut Self, v: Value<'a>| {
+                    ctx.set_local(*local, v.clone());
+                    if ctx.eval(pred).truth() == Some(true) {
+                        f(ctx, v)
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                };
+                match Key::of(&k) {
+                    Some(hash) if list.len() >= KEYED_MIN_LEN => {
+                        let at = self.keyed_index(*root, *field, &list);
+                        let n = self.keyed[at].positions.get(&hash).map_or(0, Vec::len);
+                        for i in 0..n {
+                            let j = self.keyed[at].positions[&hash][i];
+                            take(self, list.get(j as usize))?;
+                        }
+                    }
+                    _ => {
+                        for j in 0..list.len() {
+                            let v = list.get(j);
+                            let hit = match &v {
+                                Value::Record(r) => equal(&r.field(*field), &k) == Some(true),
+                                _ => false,
+                            };
+                            if hit {
+                                take(self, v)?;
+                            }
+                        }
+                    }
+                }
+                ControlFlow::Continue(())
             }
             Op::IndexedWhere {
                 root,

@@ -279,6 +279,17 @@ pub(crate) enum Op {
         local: u32,
         pred: Box<Node>,
     },
+    /// `root where field = key and pred` over a chart root list, `key` not reading the
+    /// element (evaluation copy only, see `optimize`): `key` is evaluated once and the
+    /// elements found through a per-chart hash index of the list by that field, in list
+    /// order.
+    KeyedWhere {
+        root: u16,
+        field: u16,
+        key: Box<Node>,
+        local: u32,
+        pred: Box<Node>,
+    },
 }
 
 impl Node {
@@ -410,6 +421,9 @@ impl Node {
             }
             | Op::Let {
                 value: a, body: b, ..
+            }
+            | Op::KeyedWhere {
+                key: a, pred: b, ..
             } => vec![a, b],
             Op::Within {
                 value,
@@ -465,6 +479,9 @@ impl Node {
             }
             | Op::Let {
                 value: a, body: b, ..
+            }
+            | Op::KeyedWhere {
+                key: a, pred: b, ..
             } => vec![a, b],
             Op::Within {
                 value,

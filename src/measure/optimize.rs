@@ -20,6 +20,7 @@ use super::ir::{Const, Node, Op};
 pub(crate) fn optimize(node: &Node, locals: u32) -> (Node, u32) {
     let mut o = Optimizer { next: locals };
     let n = reorder(node.clone());
+    let n = propagate_roots(n);
     let n = index_scans(n);
     let n = o.hoist_in(n);
     (n, o.next)
@@ -37,6 +38,7 @@ fn cost(n: &Node) -> u64 {
             return 2 + cost(list).saturating_add(LOOP.saturating_mul(cost(pred)));
         }
         Op::IndexedWhere { pred, .. } => return 2 + (LOOP / 2).saturating_mul(cost(pred)),
+        Op::KeyedWhere { key, pred, .. } => return 3 + cost(key).saturating_add(cost(pred)),
         // A list projection or a query over a list-valued expression walks it.
         Op::MapField(..) | Op::Exists(_) | Op::Count(_) | Op::First(_) | Op::Last(_) => 4,
         Op::Call(..) | Op::Within { .. } | Op::InValueSet(..) => 3,
@@ -106,15 +108,7 @@ fn index_scans(mut n: Node) -> Node {
     flatten(*pred, true, &mut parts);
     let key = parts.iter().position(|p| enum_key(p, local).is_some());
     let Some((field, values)) = key.and_then(|k| enum_key(&parts[k], local)) else {
-        let pred = rebuild_and(parts, n.span);
-        return Node::new(
-            Op::Where {
-                list,
-                local,
-                pred: pred.boxed(),
-            },
-            n.span,
-        );
+        return keyed_scan(root, local, parts, list, n.span);
     };
     if let Some(k) = key {
         parts.remove(k);
@@ -134,6 +128,95 @@ fn index_scans(mut n: Node) -> Node {
         },
         n.span,
     )
+}
+
+/// `root where local.field = key and ...` with a `key` that does not read the element: a
+/// lookup in a hash index of the root list by that field. Otherwise the query as it was.
+fn keyed_scan(
+    root: u16,
+    local: u32,
+    mut parts: Vec<Node>,
+    list: Box<Node>,
+    span: crate::dsl::Span,
+) -> Node {
+    let found = parts.iter().position(|p| equality_key(p, local).is_some());
+    let Some(k) = found else {
+        let pred = rebuild_and(parts, span);
+        return Node::new(
+            Op::Where {
+                list,
+                local,
+                pred: pred.boxed(),
+            },
+            span,
+        );
+    };
+    let part = parts.remove(k);
+    let Op::Cmp(_, a, b) = part.op else {
+        unreachable!("equality_key matched a comparison")
+    };
+    let (field, key) = match (a.op, b.op) {
+        (Op::Field(base, field, _), key) if matches!(base.op, Op::Local(l) if l == local) => {
+            (field, Node::new(key, b.span))
+        }
+        (key, Op::Field(_, field, _)) => (field, Node::new(key, a.span)),
+        _ => unreachable!("equality_key matched a field of the element"),
+    };
+    let pred = if parts.is_empty() {
+        Node::new(Op::Const(Const::Bool(true)), span)
+    } else {
+        rebuild_and(parts, span)
+    };
+    Node::new(
+        Op::KeyedWhere {
+            root,
+            field,
+            key: key.boxed(),
+            local,
+            pred: pred.boxed(),
+        },
+        span,
+    )
+}
+
+/// `local.field = key` (either way round) where `key` does not read `local`.
+fn equality_key(n: &Node, local: u32) -> Option<u16> {
+    let Op::Cmp(super::ir::Cmp::Eq, a, b) = &n.op else {
+        return None;
+    };
+    let of_element = |x: &Node| match &x.op {
+        Op::Field(base, field, _) if matches!(base.op, Op::Local(l) if l == local) => Some(*field),
+        _ => None,
+    };
+    match (of_element(a), of_element(b)) {
+        (Some(f), None) if !reads_any(b, &[local]) => Some(f),
+        (None, Some(f)) if !reads_any(a, &[local]) => Some(f),
+        _ => None,
+    }
+}
+
+/// Replaces a define parameter bound to a chart root list by the root itself, so queries
+/// over it can be indexed (`cycle_day1_date(administrations, a)`).
+fn propagate_roots(mut n: Node) -> Node {
+    n.map_children(&mut propagate_roots);
+    if let Op::Let {
+        local, value, body, ..
+    } = &mut n.op
+        && let Op::Root(i, path) = value.op
+    {
+        let b = take(body);
+        **body = substitute(b, *local, &Op::Root(i, path));
+    }
+    n
+}
+
+/// `n` with every read of `local` replaced by `with` (a leaf).
+fn substitute(mut n: Node, local: u32, with: &Op) -> Node {
+    if matches!(n.op, Op::Local(l) if l == local) {
+        return Node::new(with.clone(), n.span);
+    }
+    n.map_children(&mut |c| substitute(c, local, with));
+    n
 }
 
 /// `local.field = enum value` or `local.field in [enum values]`: the field and the values.
@@ -207,6 +290,15 @@ impl Optimizer {
                 let body = self.extract(body, &mut vec![*local], &mut cells);
                 **pred = self.hoist_in(body);
             }
+            Op::KeyedWhere {
+                key, local, pred, ..
+            } => {
+                let body = take(pred);
+                let body = self.extract(body, &mut vec![*local], &mut cells);
+                **pred = self.hoist_in(body);
+                let k = take(key);
+                **key = self.hoist_in(k);
+            }
             _ => n.map_children(&mut |c| self.hoist_in(c)),
         }
         if cells.is_empty() {
@@ -262,6 +354,16 @@ impl Optimizer {
                 **pred = self.extract(p, bound, cells);
                 bound.pop();
             }
+            Op::KeyedWhere {
+                key, local, pred, ..
+            } => {
+                let k = take(key);
+                **key = self.extract(k, bound, cells);
+                bound.push(*local);
+                let p = take(pred);
+                **pred = self.extract(p, bound, cells);
+                bound.pop();
+            }
             Op::Let {
                 local, value, body, ..
             } => {
@@ -291,6 +393,7 @@ fn worth_caching(n: &Node) -> bool {
     match &n.op {
         Op::Where { .. }
         | Op::IndexedWhere { .. }
+        | Op::KeyedWhere { .. }
         | Op::Sorted { .. }
         | Op::Quantified { .. }
         | Op::MapField(..)
@@ -384,7 +487,7 @@ mod tests {
     #[test]
     fn a_loop_invariant_is_cached_per_loop_entry() {
         let c = numerator(
-            "exists (labs as l where l.date = first (encounters as e where e.kind = office_visit \
+            "exists (labs as l where l.date after first (encounters as e where e.kind = office_visit \
              sorted by date).date)",
         );
         assert!(!any(&c.node, &|op| matches!(op, Op::Cached { .. })));
@@ -413,5 +516,17 @@ mod tests {
         let c =
             numerator("exists (regimens as r where exists (r.agents where category = cytotoxic))");
         assert!(!any(&c.fast, &|op| matches!(op, Op::IndexedWhere { .. })));
+    }
+
+    #[test]
+    fn an_equality_with_an_outer_value_reads_a_hash_index_of_a_root_list() {
+        // The define's list parameter is the chart root, so the query over it is keyed.
+        let spec_expr = "exists (administrations as a where a.date = \
+             min((administrations where regimen_id = a.regimen_id and cycle = a.cycle).date))";
+        let c = numerator(spec_expr);
+        assert!(any(&c.fast, &|op| matches!(op, Op::KeyedWhere { .. })));
+        // An equality between two fields of the element is no key.
+        let c = numerator("exists (regimens where id = diagnosis_id)");
+        assert!(!any(&c.fast, &|op| matches!(op, Op::KeyedWhere { .. })));
     }
 }
