@@ -43,6 +43,8 @@ struct EnumIndex {
 /// `equal` finds equal.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Key<'a> {
+    /// The second half of a one-field key.
+    Unit,
     Bool(bool),
     /// Normalised, so equal numbers have one representation.
     Num(Decimal),
@@ -64,12 +66,12 @@ impl<'a> Key<'a> {
     }
 }
 
-/// A chart root list indexed by the values of a field of its elements.
+/// A chart root list indexed by the values of one or two fields of its elements.
 struct KeyIndex<'a> {
-    /// The root list and the field.
-    key: (u16, u16),
+    /// The root list and the fields.
+    key: (u16, u16, Option<u16>),
     /// Element positions per value, in list order.
-    positions: HashMap<Key<'a>, Vec<u32>>,
+    positions: HashMap<(Key<'a>, Key<'a>), Vec<u32>>,
 }
 
 /// Lists shorter than this are scanned rather than indexed by `Op::KeyedWhere`.
@@ -574,28 +576,41 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         self.indexes.len() - 1
     }
 
-    /// The position in `keyed` of the hash index of root list `root` by field `field`,
-    /// built on first use. Elements whose field is missing or not a key are left out (an
-    /// equality with them is never true).
-    fn keyed_index(&mut self, root: u16, field: u16, list: &List<'a>) -> usize {
-        if let Some(at) = self.keyed.iter().position(|x| x.key == (root, field)) {
+    /// The position in `keyed` of the hash index of root list `root` by field `first` (and
+    /// `second`), built on first use. Elements whose fields are missing or not keys are
+    /// left out (an equality with them is never true).
+    fn keyed_index(
+        &mut self,
+        root: u16,
+        first: u16,
+        second: Option<u16>,
+        list: &List<'a>,
+    ) -> usize {
+        let key = (root, first, second);
+        if let Some(at) = self.keyed.iter().position(|x| x.key == key) {
             return at;
         }
-        let mut positions: HashMap<Key<'a>, Vec<u32>> = HashMap::new();
+        let mut positions: HashMap<(Key<'a>, Key<'a>), Vec<u32>> = HashMap::new();
         for j in 0..list.len() {
-            if let Value::Record(r) = list.get(j)
-                && let Some(k) = Key::of(&r.field(field))
-            {
-                positions
-                    .entry(k)
-                    .or_default()
-                    .push(u32::try_from(j).unwrap_or(u32::MAX));
-            }
+            let Value::Record(r) = list.get(j) else {
+                continue;
+            };
+            let Some(a) = Key::of(&r.field(first)) else {
+                continue;
+            };
+            let b = match second {
+                None => Key::Unit,
+                Some(f) => match Key::of(&r.field(f)) {
+                    Some(b) => b,
+                    None => continue,
+                },
+            };
+            positions
+                .entry((a, b))
+                .or_default()
+                .push(u32::try_from(j).unwrap_or(u32::MAX));
         }
-        self.keyed.push(KeyIndex {
-            key: (root, field),
-            positions,
-        });
+        self.keyed.push(KeyIndex { key, positions });
         self.keyed.len() - 1
     }
 
@@ -666,8 +681,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             }
             Op::KeyedWhere {
                 root,
-                field,
-                key,
+                fields,
+                keys,
                 local,
                 pred,
             } => {
@@ -675,10 +690,13 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 let Value::List(list) = Record::field(chart, *root) else {
                     return ControlFlow::Continue(());
                 };
-                let k = self.eval(key);
-                if k.is_missing() {
-                    // Equality with a missing value is unknown: no element is kept.
-                    return ControlFlow::Continue(());
+                let mut values: [Value<'a>; 2] = [Value::Missing, Value::Missing];
+                for (slot, key) in values.iter_mut().zip(keys.iter()) {
+                    *slot = self.eval(key);
+                    if slot.is_missing() {
+                        // Equality with a missing value is unknown: no element is kept.
+                        return ControlFlow::Continue(());
+                    }
                 }
                 let mut take = |ctx: &mut Self, v: Value<'a>| {
                     ctx.set_local(*local, v.clone());
@@ -688,9 +706,15 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                         ControlFlow::Continue(())
                     }
                 };
-                match Key::of(&k) {
-                    Some(hash) if list.len() >= KEYED_MIN_LEN => {
-                        let at = self.keyed_index(*root, *field, &list);
+                let second = fields.get(1).copied();
+                let hash = match (Key::of(&values[0]), second) {
+                    (Some(a), None) => Some((a, Key::Unit)),
+                    (Some(a), Some(_)) => Key::of(&values[1]).map(|b| (a, b)),
+                    (None, _) => None,
+                };
+                match (hash, fields.first()) {
+                    (Some(hash), Some(&first)) if list.len() >= KEYED_MIN_LEN => {
+                        let at = self.keyed_index(*root, first, second, &list);
                         let n = self.keyed[at].positions.get(&hash).map_or(0, Vec::len);
                         for i in 0..n {
                             let j = self.keyed[at].positions[&hash][i];
@@ -701,7 +725,10 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                         for j in 0..list.len() {
                             let v = list.get(j);
                             let hit = match &v {
-                                Value::Record(r) => equal(&r.field(*field), &k) == Some(true),
+                                Value::Record(r) => fields
+                                    .iter()
+                                    .zip(&values)
+                                    .all(|(fd, k)| equal(&r.field(*fd), k) == Some(true)),
                                 _ => false,
                             };
                             if hit {

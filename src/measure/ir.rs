@@ -279,14 +279,14 @@ pub(crate) enum Op {
         local: u32,
         pred: Box<Node>,
     },
-    /// `root where field = key and pred` over a chart root list, `key` not reading the
-    /// element (evaluation copy only, see `optimize`): `key` is evaluated once and the
-    /// elements found through a per-chart hash index of the list by that field, in list
-    /// order.
+    /// `root where fields[0] = keys[0] (and fields[1] = keys[1]) and pred` over a chart
+    /// root list, the keys not reading the element (evaluation copy only, see `optimize`):
+    /// the keys are evaluated once and the elements found through a per-chart hash index
+    /// of the list by those fields, in list order.
     KeyedWhere {
         root: u16,
-        field: u16,
-        key: Box<Node>,
+        fields: Box<[u16]>,
+        keys: Box<[Node]>,
         local: u32,
         pred: Box<Node>,
     },
@@ -421,9 +421,6 @@ impl Node {
             }
             | Op::Let {
                 value: a, body: b, ..
-            }
-            | Op::KeyedWhere {
-                key: a, pred: b, ..
             } => vec![a, b],
             Op::Within {
                 value,
@@ -433,6 +430,7 @@ impl Node {
             } => vec![value, length, anchor],
             Op::If(a, b, c) => vec![a, b, c],
             Op::MakeList(items) | Op::Call(_, items) => items.iter_mut().collect(),
+            Op::KeyedWhere { keys, pred, .. } => keys.iter_mut().chain([pred.as_mut()]).collect(),
         }
     }
 
@@ -479,9 +477,6 @@ impl Node {
             }
             | Op::Let {
                 value: a, body: b, ..
-            }
-            | Op::KeyedWhere {
-                key: a, pred: b, ..
             } => vec![a, b],
             Op::Within {
                 value,
@@ -491,6 +486,7 @@ impl Node {
             } => vec![value, length, anchor],
             Op::If(a, b, c) => vec![a, b, c],
             Op::MakeList(items) | Op::Call(_, items) => items.iter().collect(),
+            Op::KeyedWhere { keys, pred, .. } => keys.iter().chain([pred.as_ref()]).collect(),
         }
     }
 

@@ -38,7 +38,11 @@ fn cost(n: &Node) -> u64 {
             return 2 + cost(list).saturating_add(LOOP.saturating_mul(cost(pred)));
         }
         Op::IndexedWhere { pred, .. } => return 2 + (LOOP / 2).saturating_mul(cost(pred)),
-        Op::KeyedWhere { key, pred, .. } => return 3 + cost(key).saturating_add(cost(pred)),
+        Op::KeyedWhere { keys, pred, .. } => {
+            return keys
+                .iter()
+                .fold(3 + cost(pred), |acc, k| acc.saturating_add(cost(k)));
+        }
         // A list projection or a query over a list-valued expression walks it.
         Op::MapField(..) | Op::Exists(_) | Op::Count(_) | Op::First(_) | Op::Last(_) => 4,
         Op::Call(..) | Op::Within { .. } | Op::InValueSet(..) => 3,
@@ -135,13 +139,40 @@ fn index_scans(mut n: Node) -> Node {
 fn keyed_scan(
     root: u16,
     local: u32,
-    mut parts: Vec<Node>,
+    parts: Vec<Node>,
     list: Box<Node>,
     span: crate::dsl::Span,
 ) -> Node {
-    let found = parts.iter().position(|p| equality_key(p, local).is_some());
-    let Some(k) = found else {
-        let pred = rebuild_and(parts, span);
+    let mut fields = Vec::new();
+    let mut keys = Vec::new();
+    let mut rest = Vec::new();
+    for part in parts {
+        if fields.len() < 2
+            && let Some(field) = equality_key(&part, local)
+            && !fields.contains(&field)
+        {
+            let Op::Cmp(_, a, b) = part.op else {
+                unreachable!("equality_key matched a comparison")
+            };
+            let key = if matches!(&a.op, Op::Field(base, f, _)
+                if *f == field && matches!(base.op, Op::Local(l) if l == local))
+            {
+                *b
+            } else {
+                *a
+            };
+            fields.push(field);
+            keys.push(key);
+        } else {
+            rest.push(part);
+        }
+    }
+    let pred = if rest.is_empty() {
+        Node::new(Op::Const(Const::Bool(true)), span)
+    } else {
+        rebuild_and(rest, span)
+    };
+    if fields.is_empty() {
         return Node::new(
             Op::Where {
                 list,
@@ -150,28 +181,12 @@ fn keyed_scan(
             },
             span,
         );
-    };
-    let part = parts.remove(k);
-    let Op::Cmp(_, a, b) = part.op else {
-        unreachable!("equality_key matched a comparison")
-    };
-    let (field, key) = match (a.op, b.op) {
-        (Op::Field(base, field, _), key) if matches!(base.op, Op::Local(l) if l == local) => {
-            (field, Node::new(key, b.span))
-        }
-        (key, Op::Field(_, field, _)) => (field, Node::new(key, a.span)),
-        _ => unreachable!("equality_key matched a field of the element"),
-    };
-    let pred = if parts.is_empty() {
-        Node::new(Op::Const(Const::Bool(true)), span)
-    } else {
-        rebuild_and(parts, span)
-    };
+    }
     Node::new(
         Op::KeyedWhere {
             root,
-            field,
-            key: key.boxed(),
+            fields: fields.into_boxed_slice(),
+            keys: keys.into_boxed_slice(),
             local,
             pred: pred.boxed(),
         },
@@ -291,13 +306,15 @@ impl Optimizer {
                 **pred = self.hoist_in(body);
             }
             Op::KeyedWhere {
-                key, local, pred, ..
+                keys, local, pred, ..
             } => {
                 let body = take(pred);
                 let body = self.extract(body, &mut vec![*local], &mut cells);
                 **pred = self.hoist_in(body);
-                let k = take(key);
-                **key = self.hoist_in(k);
+                for key in keys.iter_mut() {
+                    let k = take_node(key);
+                    *key = self.hoist_in(k);
+                }
             }
             _ => n.map_children(&mut |c| self.hoist_in(c)),
         }
@@ -355,10 +372,12 @@ impl Optimizer {
                 bound.pop();
             }
             Op::KeyedWhere {
-                key, local, pred, ..
+                keys, local, pred, ..
             } => {
-                let k = take(key);
-                **key = self.extract(k, bound, cells);
+                for key in keys.iter_mut() {
+                    let k = take_node(key);
+                    *key = self.extract(k, bound, cells);
+                }
                 bound.push(*local);
                 let p = take(pred);
                 **pred = self.extract(p, bound, cells);
@@ -382,8 +401,13 @@ impl Optimizer {
 
 /// Takes a boxed child out, leaving a placeholder to be overwritten.
 fn take(b: &mut Box<Node>) -> Node {
-    let span = b.span;
-    std::mem::replace(b.as_mut(), Node::new(Op::Const(Const::Missing), span))
+    take_node(b.as_mut())
+}
+
+/// Takes a node out, leaving a placeholder to be overwritten.
+fn take_node(n: &mut Node) -> Node {
+    let span = n.span;
+    std::mem::replace(n, Node::new(Op::Const(Const::Missing), span))
 }
 
 /// Whether caching `n` saves work: it walks a list, calls a function or binds a define's
