@@ -351,10 +351,10 @@ mod pipeline {
         let limits = *reader.limits();
         let mut tally = Tally::new();
         let mut current: Vec<RawLine> = Vec::new();
+        let mut next: Vec<RawLine> = Vec::new();
         reader.raw_batch(JSONL_BATCH, &mut current);
         while !current.is_empty() {
             // The workers parse and evaluate this batch while this thread reads the next.
-            let mut next: Vec<RawLine> = Vec::new();
             let mut batch: Option<Batch> = None;
             rayon::in_place_scope(|s| {
                 s.spawn(|_| batch = Some(evaluate(library, &current, &limits, period, &[])));
@@ -394,7 +394,8 @@ mod pipeline {
             if stop {
                 break;
             }
-            current = next;
+            // The batch just evaluated lends its line buffers to the one after next.
+            std::mem::swap(&mut current, &mut next);
         }
         tally
     }

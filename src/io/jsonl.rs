@@ -111,6 +111,12 @@ impl<R: BufRead> JsonlReader<R> {
     /// The next non-blank line as text (not parsed yet), or the error that stops it from
     /// being parsed (an over-long line, invalid UTF-8, a read error).
     pub(crate) fn next_raw(&mut self) -> Option<RawLine> {
+        self.next_raw_into(None)
+    }
+
+    /// As [`JsonlReader::next_raw`], writing the text into `reuse` (its allocation kept)
+    /// when given.
+    fn next_raw_into(&mut self, reuse: Option<String>) -> Option<RawLine> {
         loop {
             if self.done {
                 return None;
@@ -143,7 +149,19 @@ impl<R: BufRead> JsonlReader<R> {
                 continue;
             }
             return Some(match std::str::from_utf8(bytes) {
-                Ok(t) => Ok((t.to_owned(), self.line)),
+                Ok(t) => Ok((
+                    match reuse {
+                        // Only a buffer of about the right size: kept buffers must not creep
+                        // up to the longest line ever read.
+                        Some(mut text) if text.capacity() <= 2 * t.len().max(4096) => {
+                            text.clear();
+                            text.push_str(t);
+                            text
+                        }
+                        _ => t.to_owned(),
+                    },
+                    self.line,
+                )),
                 Err(e) => Err(RecordError::single(
                     line,
                     Some(e.valid_up_to() + 1),
@@ -154,10 +172,16 @@ impl<R: BufRead> JsonlReader<R> {
     }
 
     /// Reads up to `max` (at least one) lines, not parsed yet, into `out` (cleared first).
+    ///
+    /// The text buffers of the lines already in `out` are reused, so a caller that passes
+    /// the same vectors batch after batch allocates (and faults in) its line memory once.
     pub(crate) fn raw_batch(&mut self, max: usize, out: &mut Vec<RawLine>) {
-        out.clear();
+        let mut spare: Vec<String> = out
+            .drain(..)
+            .filter_map(|r| r.ok().map(|(t, _)| t))
+            .collect();
         while out.len() < max.max(1) {
-            match self.next_raw() {
+            match self.next_raw_into(spare.pop()) {
                 Some(r) => out.push(r),
                 None => break,
             }
