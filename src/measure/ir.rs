@@ -434,7 +434,8 @@ impl Node {
         }
     }
 
-    /// The direct sub-expressions.
+    /// The direct sub-expressions. A node that binds a local (a query, `let`) lists what
+    /// it evaluates with the local bound (predicate, sort key, body) last.
     pub(crate) fn children(&self) -> Vec<&Node> {
         match &self.op {
             Op::Const(_)

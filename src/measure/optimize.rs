@@ -278,42 +278,58 @@ struct Optimizer {
     next: u32,
 }
 
+/// A node that binds a local: what it evaluates outside the binding (a query's list or
+/// keys, a `let`'s value), the local, and what it evaluates with the local bound (a
+/// query's predicate or sort key, a `let`'s body).
+struct Binder<'n> {
+    outside: Vec<&'n mut Node>,
+    local: u32,
+    inside: &'n mut Node,
+    /// A query (the inside runs once per element), not a `let`.
+    is_loop: bool,
+}
+
+fn binder(n: &mut Node) -> Option<Binder<'_>> {
+    let (outside, local, inside, is_loop): (Vec<&mut Node>, u32, &mut Node, bool) = match &mut n.op
+    {
+        Op::Where { list, local, pred }
+        | Op::Sorted {
+            list,
+            local,
+            key: pred,
+            ..
+        }
+        | Op::Quantified {
+            list, local, pred, ..
+        } => (vec![list.as_mut()], *local, pred.as_mut(), true),
+        Op::IndexedWhere { local, pred, .. } => (Vec::new(), *local, pred.as_mut(), true),
+        Op::KeyedWhere {
+            keys, local, pred, ..
+        } => (keys.iter_mut().collect(), *local, pred.as_mut(), true),
+        Op::Let {
+            local, value, body, ..
+        } => (vec![value.as_mut()], *local, body.as_mut(), false),
+        _ => return None,
+    };
+    Some(Binder {
+        outside,
+        local,
+        inside,
+        is_loop,
+    })
+}
+
 impl Optimizer {
     /// Hoists loop invariants out of every loop in `n`, outermost loops first.
     fn hoist_in(&mut self, mut n: Node) -> Node {
         let mut cells = Vec::new();
-        match &mut n.op {
-            Op::Where { list, local, pred }
-            | Op::Sorted {
-                list,
-                local,
-                key: pred,
-                ..
-            }
-            | Op::Quantified {
-                list, local, pred, ..
-            } => {
-                let body = take(pred);
-                let body = self.extract(body, &mut vec![*local], &mut cells);
+        match binder(&mut n) {
+            Some(b) if b.is_loop => {
+                let body = self.extract(take_node(b.inside), &mut vec![b.local], &mut cells);
                 // Then the loops inside the predicate (and inside what was hoisted).
-                **pred = self.hoist_in(body);
-                let l = take(list);
-                **list = self.hoist_in(l);
-            }
-            Op::IndexedWhere { local, pred, .. } => {
-                let body = take(pred);
-                let body = self.extract(body, &mut vec![*local], &mut cells);
-                **pred = self.hoist_in(body);
-            }
-            Op::KeyedWhere {
-                keys, local, pred, ..
-            } => {
-                let body = take(pred);
-                let body = self.extract(body, &mut vec![*local], &mut cells);
-                **pred = self.hoist_in(body);
-                for key in keys.iter_mut() {
-                    let k = take_node(key);
-                    *key = self.hoist_in(k);
+                *b.inside = self.hoist_in(body);
+                for o in b.outside {
+                    *o = self.hoist_in(take_node(o));
                 }
             }
             _ => n.map_children(&mut |c| self.hoist_in(c)),
@@ -347,53 +363,16 @@ impl Optimizer {
                 span,
             );
         }
-        match &mut n.op {
-            Op::Where { list, local, pred }
-            | Op::Sorted {
-                list,
-                local,
-                key: pred,
-                ..
-            }
-            | Op::Quantified {
-                list, local, pred, ..
-            } => {
-                let l = take(list);
-                **list = self.extract(l, bound, cells);
-                bound.push(*local);
-                let p = take(pred);
-                **pred = self.extract(p, bound, cells);
-                bound.pop();
-            }
-            Op::IndexedWhere { local, pred, .. } => {
-                bound.push(*local);
-                let p = take(pred);
-                **pred = self.extract(p, bound, cells);
-                bound.pop();
-            }
-            Op::KeyedWhere {
-                keys, local, pred, ..
-            } => {
-                for key in keys.iter_mut() {
-                    let k = take_node(key);
-                    *key = self.extract(k, bound, cells);
+        match binder(&mut n) {
+            Some(b) => {
+                for o in b.outside {
+                    *o = self.extract(take_node(o), bound, cells);
                 }
-                bound.push(*local);
-                let p = take(pred);
-                **pred = self.extract(p, bound, cells);
+                bound.push(b.local);
+                *b.inside = self.extract(take_node(b.inside), bound, cells);
                 bound.pop();
             }
-            Op::Let {
-                local, value, body, ..
-            } => {
-                let v = take(value);
-                **value = self.extract(v, bound, cells);
-                bound.push(*local);
-                let b = take(body);
-                **body = self.extract(b, bound, cells);
-                bound.pop();
-            }
-            _ => n.map_children(&mut |c| self.extract(c, bound, cells)),
+            None => n.map_children(&mut |c| self.extract(c, bound, cells)),
         }
         n
     }
@@ -439,26 +418,26 @@ fn worth_caching(n: &Node) -> bool {
 fn reads_any(n: &Node, locals: &[u32]) -> bool {
     match &n.op {
         Op::Local(i) | Op::FieldCmpConst { local: i, .. } | Op::FieldInConsts { local: i, .. } => {
-            locals.contains(i)
+            return locals.contains(i);
         }
-        Op::Where { list, local, pred }
-        | Op::Sorted {
-            list,
-            local,
-            key: pred,
-            ..
-        }
-        | Op::Quantified {
-            list, local, pred, ..
-        }
-        | Op::Let {
-            value: list,
-            local,
-            body: pred,
-            ..
-        } => reads_any(list, locals) || reads_any_except(pred, locals, *local),
-        _ => n.children().iter().any(|c| reads_any(c, locals)),
+        _ => {}
     }
+    // A binder's local is rebound inside it: only what it evaluates outside reads the
+    // caller's, inside it is shadowed. (The inside is a binder's last child.)
+    let local = match &n.op {
+        Op::Where { local, .. }
+        | Op::Sorted { local, .. }
+        | Op::Quantified { local, .. }
+        | Op::IndexedWhere { local, .. }
+        | Op::KeyedWhere { local, .. }
+        | Op::Let { local, .. } => *local,
+        _ => return n.children().iter().any(|c| reads_any(c, locals)),
+    };
+    let children = n.children();
+    let Some((inside, outside)) = children.split_last() else {
+        return false;
+    };
+    outside.iter().any(|o| reads_any(o, locals)) || reads_any_except(inside, locals, local)
 }
 
 /// `reads_any(n, locals)` where `shadow` is rebound for `n` (so its uses are not free).
