@@ -614,6 +614,23 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         self.keyed.len() - 1
     }
 
+    /// A query's step: binds the element `v` to `local` and hands it on to `f` when `pred`
+    /// is true for it.
+    fn keep_if(
+        &mut self,
+        local: u32,
+        pred: &'a Node,
+        v: Value<'a>,
+        f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        self.set_local(local, v.clone());
+        if self.eval(pred).truth() == Some(true) {
+            f(self, v)
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
     /// Empties loop-invariant cache cells on entry into their loop.
     fn fresh(&mut self, cells: &[u32]) {
         for c in cells {
@@ -635,14 +652,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 if TRACE {
                     self.rec.enter_loop();
                 }
-                let r = self.each(list, &mut |ctx, v| {
-                    ctx.set_local(*local, v.clone());
-                    if ctx.eval(pred).truth() == Some(true) {
-                        f(ctx, v)
-                    } else {
-                        ControlFlow::Continue(())
-                    }
-                });
+                let r = self.each(list, &mut |ctx, v| ctx.keep_if(*local, pred, v, f));
                 if TRACE {
                     self.rec.leave_loop();
                 }
@@ -698,14 +708,6 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                         return ControlFlow::Continue(());
                     }
                 }
-                let mut take = |ctx: &mut Self, v: Value<'a>| {
-                    ctx.set_local(*local, v.clone());
-                    if ctx.eval(pred).truth() == Some(true) {
-                        f(ctx, v)
-                    } else {
-                        ControlFlow::Continue(())
-                    }
-                };
                 let second = fields.get(1).copied();
                 let hash = match (Key::of(&values[0]), second) {
                     (Some(a), None) => Some((a, Key::Unit)),
@@ -718,7 +720,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                         let n = self.keyed[at].positions.get(&hash).map_or(0, Vec::len);
                         for i in 0..n {
                             let j = self.keyed[at].positions[&hash][i];
-                            take(self, list.get(j as usize))?;
+                            self.keep_if(*local, pred, list.get(j as usize), f)?;
                         }
                     }
                     _ => {
@@ -732,7 +734,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                                 _ => false,
                             };
                             if hit {
-                                take(self, v)?;
+                                self.keep_if(*local, pred, v, f)?;
                             }
                         }
                     }
@@ -751,15 +753,6 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     return ControlFlow::Continue(());
                 };
                 let at = self.index(*root, *field, &list);
-                let take = |ctx: &mut Self, j: u32, f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>| {
-                    let v = list.get(j as usize);
-                    ctx.set_local(*local, v.clone());
-                    if ctx.eval(pred).truth() == Some(true) {
-                        f(ctx, v)
-                    } else {
-                        ControlFlow::Continue(())
-                    }
-                };
                 if let [one] = values.as_ref() {
                     let n = self.indexes[at]
                         .buckets
@@ -767,7 +760,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                         .map_or(0, Vec::len);
                     for k in 0..n {
                         let j = self.indexes[at].buckets[*one as usize][k];
-                        take(self, j, f)?;
+                        self.keep_if(*local, pred, list.get(j as usize), f)?;
                     }
                 } else {
                     // Several values: their positions merged back into list order.
@@ -779,7 +772,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                         .collect();
                     hits.sort_unstable();
                     for j in hits {
-                        take(self, j, f)?;
+                        self.keep_if(*local, pred, list.get(j as usize), f)?;
                     }
                 }
                 ControlFlow::Continue(())
