@@ -48,7 +48,8 @@ fn pipeline(c: &mut Criterion) {
     group.throughput(Throughput::Elements(CHARTS as u64));
     group.bench_function("jsonl_to_report_100k_charts", |b| {
         b.iter(|| {
-            let reader = JsonlReader::new(BufReader::new(File::open(&path).expect("readable")));
+            let file = File::open(&path).expect("readable");
+            let reader = JsonlReader::new(BufReader::with_capacity(1 << 20, file));
             let tally = tally_jsonl(
                 lib,
                 reader,

@@ -296,7 +296,9 @@ fn batches_give_the_same_records_errors_and_order_as_iterating() {
     let mut input = text.into_bytes();
     input.extend_from_slice(b"\n\n");
     input.extend_from_slice(minimal("dup").as_bytes());
-    input.extend_from_slice(b"\n\xff\xfe\n");
+    input.extend_from_slice(b"\n  \r\n");
+    input.extend_from_slice(minimal("crlf").as_bytes());
+    input.extend_from_slice(b"\r\n\xff\xfe\n");
     input.extend_from_slice(minimal("dup").as_bytes());
     input.push(b'\n');
     let show = |r: &oncoqual::io::Record| match r {
@@ -304,6 +306,7 @@ fn batches_give_the_same_records_errors_and_order_as_iterating() {
         Err(e) => format!("err {e}"),
     };
     let one_by_one: Vec<String> = JsonlReader::new(&input[..]).map(|r| show(&r)).collect();
+    assert!(one_by_one.iter().any(|r| r.starts_with("ok crlf")));
     assert!(one_by_one.iter().any(|r| r.starts_with("err")));
     assert!(one_by_one.iter().any(|r| r.starts_with("ok")));
     for size in [1, 2, 3, 7, 1000] {

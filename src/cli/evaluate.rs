@@ -76,10 +76,14 @@ pub(crate) fn select(lib: &Library, ids: &[String]) -> io::Result<Vec<usize>> {
 
 /// Opens a chart stream.
 pub(crate) fn charts(path: &Path) -> io::Result<JsonlReader<Box<dyn io::BufRead>>> {
+    // A large buffer: charts are kilobytes long, and a small one costs a read call per
+    // few records.
+    const BUFFER: usize = 1 << 20;
     let reader: Box<dyn io::BufRead> = if path.as_os_str() == "-" {
-        Box::new(BufReader::new(io::stdin()))
+        Box::new(BufReader::with_capacity(BUFFER, io::stdin()))
     } else {
-        Box::new(BufReader::new(
+        Box::new(BufReader::with_capacity(
+            BUFFER,
             File::open(path).map_err(|e| super::with_path(e, path))?,
         ))
     };

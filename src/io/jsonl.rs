@@ -29,6 +29,8 @@ pub struct JsonlReader<R> {
     line: usize,
     buf: Vec<u8>,
     seen: HashMap<ChartId, usize>,
+    /// The lines of the last batch, whose buffers the next batch reuses.
+    spare: Vec<RawLine>,
     done: bool,
 }
 
@@ -46,6 +48,7 @@ impl<R: BufRead> JsonlReader<R> {
             line: 0,
             buf: Vec::new(),
             seen: HashMap::new(),
+            spare: Vec::new(),
             done: false,
         }
     }
@@ -141,27 +144,25 @@ impl<R: BufRead> JsonlReader<R> {
                 }
                 Ok(true) => {}
             }
-            let bytes = match self.buf.last() {
-                Some(b'\r') => &self.buf[..self.buf.len() - 1],
-                _ => &self.buf[..],
-            };
-            if bytes.iter().all(u8::is_ascii_whitespace) {
+            let end = self.buf.len() - usize::from(self.buf.last() == Some(&b'\r'));
+            if self.buf[..end].iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            return Some(match std::str::from_utf8(bytes) {
-                Ok(t) => Ok((
-                    match reuse {
-                        // Only a buffer of about the right size: kept buffers must not creep
-                        // up to the longest line ever read.
-                        Some(mut text) if text.capacity() <= 2 * t.len().max(4096) => {
-                            text.clear();
-                            text.push_str(t);
-                            text
-                        }
-                        _ => t.to_owned(),
-                    },
-                    self.line,
-                )),
+            let text = match reuse {
+                // The line's bytes are handed over as they are and the spare buffer takes
+                // their place, so the text is not copied again. Only a spare of about the
+                // right size: kept buffers must not creep up to the longest line ever read.
+                Some(spare) if spare.capacity() <= 2 * end.max(4096) => {
+                    let mut spare = spare.into_bytes();
+                    spare.clear();
+                    let mut bytes = std::mem::replace(&mut self.buf, spare);
+                    bytes.truncate(end);
+                    String::from_utf8(bytes).map_err(|e| e.utf8_error())
+                }
+                _ => std::str::from_utf8(&self.buf[..end]).map(str::to_owned),
+            };
+            return Some(match text {
+                Ok(t) => Ok((t, self.line)),
                 Err(e) => Err(RecordError::single(
                     line,
                     Some(e.valid_up_to() + 1),
@@ -233,33 +234,39 @@ impl<R: BufRead> JsonlReader<R> {
     /// ```
     pub fn next_batch(&mut self, max: usize, out: &mut Vec<Record>) -> bool {
         out.clear();
-        let mut raw: Vec<RawLine> = Vec::new();
+        let mut raw = std::mem::take(&mut self.spare);
         self.raw_batch(max, &mut raw);
         let limits = &self.limits;
-        let parse = |r: RawLine| parse_raw(r, limits);
+        let parse = |r: &RawLine| parse_raw_ref(r, limits);
         #[cfg(feature = "parallel")]
-        let parsed: Vec<Record> = {
+        let parsed: Vec<Option<Record>> = {
             use rayon::prelude::*;
-            raw.into_par_iter().map(parse).collect()
+            raw.par_iter().map(parse).collect()
         };
         #[cfg(not(feature = "parallel"))]
-        let parsed: Vec<Record> = raw.into_iter().map(parse).collect();
-        for record in parsed {
+        let parsed: Vec<Option<Record>> = raw.iter().map(parse).collect();
+        for (record, line) in parsed.into_iter().zip(raw.iter_mut()) {
+            // A line that could not be read keeps its error in the batch: take it.
+            let record =
+                record.unwrap_or_else(|| match std::mem::replace(line, Ok((String::new(), 0))) {
+                    Err(e) => Err(e),
+                    Ok(_) => unreachable!("only an unreadable line has no parse"),
+                });
             let record = self.dedupe(record);
             out.push(record);
         }
+        self.spare = raw;
         !out.is_empty()
     }
 }
 
 /// Parses and validates a line read by [`JsonlReader::raw_batch`] (any thread).
-pub(crate) fn parse_raw(raw: RawLine, limits: &Limits) -> Record {
+fn parse_raw(raw: RawLine, limits: &Limits) -> Record {
     raw.and_then(|(text, line)| parse_at(&text, limits, Some(line)))
 }
 
 /// As [`parse_raw`], borrowing the line; `None` for a line that could not be read (its
 /// error stays in the batch).
-#[cfg(feature = "parallel")]
 pub(crate) fn parse_raw_ref(raw: &RawLine, limits: &Limits) -> Option<Record> {
     match raw {
         Ok((text, line)) => Some(parse_at(text, limits, Some(*line))),
