@@ -614,6 +614,15 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         self.keyed.len() - 1
     }
 
+    /// The chart's root list `root` (`None` if that root is not a list).
+    fn root_list(&self, root: u16) -> Option<List<'a>> {
+        let chart: &'a Chart = self.chart;
+        match Record::field(chart, root) {
+            Value::List(list) => Some(list),
+            _ => None,
+        }
+    }
+
     /// A query's step: binds the element `v` to `local` and hands it on to `f` when `pred`
     /// is true for it.
     fn keep_if(
@@ -696,8 +705,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 local,
                 pred,
             } => {
-                let chart: &'a Chart = self.chart;
-                let Value::List(list) = Record::field(chart, *root) else {
+                let Some(list) = self.root_list(*root) else {
                     return ControlFlow::Continue(());
                 };
                 let mut values: [Value<'a>; 2] = [Value::Missing, Value::Missing];
@@ -748,8 +756,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 local,
                 pred,
             } => {
-                let chart: &'a Chart = self.chart;
-                let Value::List(list) = Record::field(chart, *root) else {
+                let Some(list) = self.root_list(*root) else {
                     return ControlFlow::Continue(());
                 };
                 let at = self.index(*root, *field, &list);
