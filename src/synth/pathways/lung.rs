@@ -132,7 +132,7 @@ pub(super) fn nsclc_line(ctx: &mut Ctx, f: &DxFacts, n: u32, start: Date) -> Opt
     let driver = f.known.egfr || f.known.alk || f.known.ros1;
     if n == 0 {
         let decided = ctx.prior(start, 0, 10);
-        if f.known.alk && !f.known.egfr && !alk_pending(ctx, f, start) && ctx.g.chance(0.15) {
+        if f.known.alk && !f.known.egfr && !alk_pending(ctx, f, start) && ctx.g.chance(0.25) {
             // Insufficient tissue on the first biopsy: the fusion is reported from a repeat
             // (or liquid) biopsy after treatment had to start.
             let late = ctx.g.after(start, 5, 30);
