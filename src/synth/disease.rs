@@ -750,9 +750,9 @@ fn biology(g: &mut Gen, d: &Draft, oropharynx: bool) -> Markers {
                 m.egfr = r < 0.02;
             } else {
                 m.egfr = r < 0.15;
-                m.alk = (0.15..0.20).contains(&r);
-                m.ros1 = (0.20..0.22).contains(&r);
-                m.kras = (0.22..0.50).contains(&r);
+                m.alk = (0.15..0.21).contains(&r);
+                m.ros1 = (0.21..0.23).contains(&r);
+                m.kras = (0.23..0.50).contains(&r);
             }
             m.pdl1 = pdl1(g);
         }

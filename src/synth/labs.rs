@@ -132,7 +132,7 @@ fn regimen_starts(ctx: &mut Ctx) {
                     );
                 }
                 if core {
-                    supportive::hbv_prophylaxis(ctx, c1, id.clone());
+                    supportive::hbv_prophylaxis(ctx, c1, id.clone(), surface);
                 }
             } else if ctx.g.chance(0.15) {
                 let date = ctx.prior(c1, 0, 30);
@@ -151,6 +151,16 @@ fn regimen_starts(ctx: &mut Ctx) {
                 R::Negative
             };
             ctx.lab(L::Hiv, when, None, Some(result));
+        } else if dlbcl && def.is_cytotoxic() && first_chemo && ctx.g.chance(0.12) {
+            // HIV testing offered before treatment and declined (or deferred for a documented
+            // medical reason).
+            let date = ctx.prior(c1, 0, 30);
+            let reason = if ctx.g.chance(0.75) {
+                ReasonType::PatientRefusal
+            } else {
+                ReasonType::Medical
+            };
+            ctx.not_done(Action::BiomarkerTest, reason, date, None);
         }
         if first_chemo {
             let age = ctx.age_on(c1);

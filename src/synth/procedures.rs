@@ -198,9 +198,15 @@ fn regimen_related(ctx: &mut Ctx) {
                     K::CtHead
                 };
                 ctx.procedure(kind, when, Some(I::Staging), None);
-            } else if ctx.g.chance(0.2) {
-                let reason = ctx.reason();
-                ctx.not_done(Action::BrainImaging, reason, c1, None);
+            } else if ctx.g.chance(0.35) {
+                // MRI contraindicated (pacemaker, claustrophobia) or declined, documented.
+                let reason = if ctx.g.chance(0.5) {
+                    crate::chart::ReasonType::Medical
+                } else {
+                    ctx.reason()
+                };
+                let date = ctx.prior(c1, 0, 10);
+                ctx.not_done(Action::BrainImaging, reason, date, None);
             }
         }
         if def.has(Cls::AromataseInhibitor) {

@@ -6,8 +6,8 @@ use super::context::{Ctx, dec};
 use super::dates::days;
 use crate::Date;
 use crate::chart::{
-    Action, AgentClass as Cls, CancerType, EmeticRisk, FnRisk, LabTest, MedicationClass as M,
-    MedicationPurpose as P, RegimenId, RegimenIntent,
+    Action, AgentClass as Cls, CancerType, EmeticRisk, FnRisk, LabResult, LabTest,
+    MedicationClass as M, MedicationPurpose as P, ReasonType, RegimenId, RegimenIntent,
 };
 
 /// A cycle-1 prophylaxis prescription: prescribed up to two weeks before C1D1, stopping a few
@@ -281,6 +281,16 @@ fn gcsf(
         let date = ctx.prior(c1, 0, 14);
         let reason = ctx.reason();
         ctx.not_done(Action::Gcsf, reason, date, None);
+    } else if risk == FnRisk::Intermediate && age >= 65 && ctx.g.chance(0.15) {
+        // Older patients on intermediate-risk regimens: G-CSF discussed and declined
+        // (injections, bone pain) or held for a documented medical reason.
+        let date = ctx.prior(c1, 0, 14);
+        let reason = if ctx.g.chance(0.6) {
+            ReasonType::PatientRefusal
+        } else {
+            ReasonType::Medical
+        };
+        ctx.not_done(Action::Gcsf, reason, date, None);
     }
 }
 
@@ -369,7 +379,23 @@ pub(crate) fn opioid(ctx: &mut Ctx, date: Date) {
 }
 
 /// Antiviral prophylaxis for hepatitis B before anti-CD20 therapy starting on `c1`.
-pub(crate) fn hbv_prophylaxis(ctx: &mut Ctx, c1: Date, id: Option<RegimenId>) {
+/// `surface`: HBsAg positive (otherwise isolated anti-HBc).
+pub(crate) fn hbv_prophylaxis(ctx: &mut Ctx, c1: Date, id: Option<RegimenId>, surface: bool) {
+    if !surface && ctx.g.chance(0.15) {
+        // Isolated anti-HBc with undetectable HBV DNA: monitoring chosen over prophylaxis, the
+        // reason documented.
+        let when = ctx.prior(c1, 3, 30);
+        ctx.lab(LabTest::HbvDna, when, None, Some(LabResult::Negative));
+        let reason = if ctx.g.chance(0.8) {
+            ReasonType::Medical
+        } else {
+            ReasonType::PatientRefusal
+        };
+        if ctx.g.chance(0.7) {
+            ctx.not_done(Action::HbvProphylaxis, reason, when, None);
+        }
+        return;
+    }
     if ctx.good(0.8) {
         let start = ctx.g.date_in(days(c1, -14), days(c1, 7));
         ctx.medication(

@@ -27,6 +27,8 @@ pub(crate) struct RegimenSpec {
     pub(crate) until_progression: bool,
     /// Planned duration written in the plan, in months (endocrine therapy, ADT, trastuzumab).
     pub(crate) planned_months: Option<u16>,
+    /// Given on a clinical trial (otherwise a small share of chemotherapy is, at random).
+    pub(crate) on_trial: bool,
 }
 
 impl RegimenSpec {
@@ -46,6 +48,7 @@ impl RegimenSpec {
             cycles,
             until_progression: false,
             planned_months: None,
+            on_trial: false,
         }
     }
 
@@ -67,6 +70,12 @@ impl RegimenSpec {
     /// With a planned duration in months written in the plan.
     pub(crate) fn months(mut self, months: u16) -> Self {
         self.planned_months = Some(months);
+        self
+    }
+
+    /// Given on a clinical trial.
+    pub(crate) fn trial(mut self) -> Self {
+        self.on_trial = true;
         self
     }
 }
@@ -241,7 +250,7 @@ impl Ctx {
 
         let num = self.chart.regimens.len() as u32 + 1;
         let id = regimen_id(num);
-        let on_trial = def.is_chemo() && self.g.chance(0.05);
+        let on_trial = spec.on_trial || (def.is_chemo() && self.g.chance(0.05));
         let diagnosis_id = self.cite(dx);
         let record = self.regimen_record(&spec, id.clone(), diagnosis_id, end, status, on_trial);
         self.chart.regimens.push(record);

@@ -207,6 +207,19 @@ pub(super) fn line(ctx: &mut Ctx, f: &DxFacts, n: u32, start: Date) -> Option<Li
         (true, _, 0) => Line::Until(&THP, 14),
         (true, _, 1) => Line::Until(&T_DM1, 8),
         (true, _, _) => Line::Until(&CAPECITABINE_MONO, 5),
+        (false, true, 0) if ctx.g.chance(0.1) => {
+            // Visceral crisis: chemotherapy before endocrine therapy, a combination when a
+            // rapid response is needed (the need documented).
+            if ctx.g.chance(0.6) {
+                if ctx.g.chance(0.6) {
+                    let date = ctx.prior(start, 0, 14);
+                    ctx.not_done(Action::SystemicTherapy, ReasonType::Medical, date, None);
+                }
+                Line::Until(&GEM_CARBO, 5)
+            } else {
+                Line::Until(&PACLITAXEL_WEEKLY, 5)
+            }
+        }
         (false, true, 0) => Line::Until(&AI_PALBOCICLIB, 20),
         (false, true, 1) => Line::Until(&CAPECITABINE_MONO, 6),
         (false, true, _) => Line::Until(&PACLITAXEL_WEEKLY, 4),

@@ -45,7 +45,37 @@ pub(super) fn colorectal(ctx: &mut Ctx, dx: usize, f: &DxFacts) {
     if !colon && f.level >= 2 {
         return rectal_trimodality(ctx, dx, f);
     }
-    let s = ctx.g.after(f.date, 10, 40);
+    let mut s = ctx.g.after(f.date, 10, 40);
+    // Locally advanced (T4, bulky nodes) colon cancer: a few patients get neoadjuvant
+    // FOLFOX/CAPOX before the colectomy (FOxTROT), then complete it after surgery.
+    let t4 = matches!(
+        f.t,
+        Some(
+            crate::chart::TCategory::T4
+                | crate::chart::TCategory::T4a
+                | crate::chart::TCategory::T4b
+        )
+    );
+    let neoadjuvant = colon && f.level == 3 && t4 && ctx.g.chance(0.12);
+    if neoadjuvant {
+        let t = ctx.g.after(f.date, 14, 35);
+        let (def, cycles): (&'static RegimenDef, u16) = if ctx.g.chance(0.6) {
+            (&FOLFOX, 4)
+        } else {
+            (&CAPOX, 3)
+        };
+        let end = ctx.regimen(
+            dx,
+            RegimenSpec::new(
+                def,
+                RegimenSetting::Neoadjuvant,
+                RegimenIntent::Curative,
+                t,
+                cycles,
+            ),
+        );
+        s = ctx.g.after(end, 21, 42);
+    }
     let kind = if colon {
         SurgeryKind::Colectomy
     } else {
@@ -74,6 +104,8 @@ pub(super) fn colorectal(ctx: &mut Ctx, dx: usize, f: &DxFacts) {
                     5..=7 => (&CAPOX, 8),
                     _ => (&CAPOX, 4),
                 };
+                // After neoadjuvant cycles, the rest of the course.
+                let cycles = if neoadjuvant { cycles * 2 / 3 } else { cycles };
                 adjuvant(ctx, dx, def, start, cycles);
             }
         }
@@ -83,6 +115,24 @@ pub(super) fn colorectal(ctx: &mut Ctx, dx: usize, f: &DxFacts) {
         1 if ctx.bad(0.03) => {
             adjuvant(ctx, dx, &CAPECITABINE_MONO, start, 8);
         }
+        1 if colon && ctx.g.chance(0.05) => {
+            // Circulating tumour DNA detected after resection: adjuvant chemotherapy on a
+            // ctDNA-guided trial.
+            let (def, cycles): (&'static RegimenDef, u16) = if ctx.g.chance(0.5) {
+                (&CAPOX, 4)
+            } else {
+                (&FOLFOX, 6)
+            };
+            let spec = RegimenSpec::new(
+                def,
+                RegimenSetting::Adjuvant,
+                RegimenIntent::Curative,
+                start,
+                cycles,
+            )
+            .trial();
+            ctx.regimen(dx, spec);
+        }
         _ => {}
     }
 }
@@ -90,12 +140,18 @@ pub(super) fn colorectal(ctx: &mut Ctx, dx: usize, f: &DxFacts) {
 fn rectal_trimodality(ctx: &mut Ctx, dx: usize, f: &DxFacts) {
     let t = ctx.g.after(f.date, 14, 35);
     let mut next = t;
-    if offer(
-        ctx,
-        Action::RadiationTherapy,
-        0.9,
-        f.date.max(crate::synth::dates::days(t, -7)),
-    ) {
+    let decided = f.date.max(crate::synth::dates::days(t, -7));
+    let radiation = offer(ctx, Action::RadiationTherapy, 0.9, decided);
+    if !radiation && ctx.g.chance(0.4) {
+        // Pelvic radiation declined (fertility, bowel and sexual function), documented.
+        ctx.not_done(
+            Action::RadiationTherapy,
+            crate::chart::ReasonType::PatientRefusal,
+            decided,
+            None,
+        );
+    }
+    if radiation {
         let short_course = ctx.g.chance(0.25);
         let fx = if short_course { 5 } else { 28 };
         next = ctx.radiation(
@@ -121,9 +177,19 @@ fn rectal_trimodality(ctx: &mut Ctx, dx: usize, f: &DxFacts) {
     let surgery = ctx.surgery(dx, SurgeryKind::RectalResection, SurgeryIntent::Curative, s);
     nodes(ctx, surgery);
     let decided = ctx.g.after(s, 10, 25);
-    if ctx.g.chance(0.65) && offer(ctx, Action::AdjuvantChemotherapy, 0.85, decided) {
-        let start = ctx.g.after(s, 35, 60);
-        adjuvant(ctx, dx, &FOLFOX, start, 8);
+    if ctx.g.chance(0.65) {
+        if offer(ctx, Action::AdjuvantChemotherapy, 0.85, decided) {
+            let start = ctx.g.after(s, 35, 60);
+            adjuvant(ctx, dx, &FOLFOX, start, 8);
+        }
+    } else if ctx.g.chance(0.2) {
+        // No adjuvant chemotherapy: slow recovery from surgery, or declined; documented.
+        let reason = if ctx.g.chance(0.5) {
+            crate::chart::ReasonType::Medical
+        } else {
+            crate::chart::ReasonType::PatientRefusal
+        };
+        ctx.not_done(Action::AdjuvantChemotherapy, reason, decided, None);
     }
 }
 

@@ -109,7 +109,13 @@ pub(super) fn prostate(ctx: &mut Ctx, dx: usize, f: &DxFacts) {
             } else if r < 85 {
                 prostatectomy(ctx, dx, t);
             } else {
-                brachytherapy(ctx, dx, t);
+                let mut implant = t;
+                if ctx.g.chance(0.2) {
+                    // A large gland: a few months of ADT to shrink it before the implant.
+                    adt(ctx, dx, t, 3);
+                    implant = ctx.g.after(t, 85, 100);
+                }
+                brachytherapy(ctx, dx, implant);
             }
             if ctx.bad(0.04) {
                 let start = ctx.g.after(f.date, 30, 120);

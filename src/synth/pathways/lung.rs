@@ -5,8 +5,9 @@
 use super::{Line, offer};
 use crate::Date;
 use crate::chart::{
-    Action, AgentClass, HistologyGroup, RadiationIntent, RadiationModality, RadiationTarget,
-    ReasonType, RegimenIntent, RegimenSetting, StageGroup, SurgeryIntent, SurgeryKind,
+    Action, AgentClass, BiomarkerName, HistologyGroup, RadiationIntent, RadiationModality,
+    RadiationTarget, ReasonType, RegimenIntent, RegimenSetting, StageGroup, SurgeryIntent,
+    SurgeryKind,
 };
 use crate::synth::agents::*;
 use crate::synth::context::{Ctx, int};
@@ -131,6 +132,20 @@ pub(super) fn nsclc_line(ctx: &mut Ctx, f: &DxFacts, n: u32, start: Date) -> Opt
     let driver = f.known.egfr || f.known.alk || f.known.ros1;
     if n == 0 {
         let decided = ctx.prior(start, 0, 10);
+        if f.known.alk && !f.known.egfr && !alk_pending(ctx, f, start) && ctx.g.chance(0.25) {
+            // Insufficient tissue on the first biopsy: the fusion is reported from a repeat
+            // (or liquid) biopsy after treatment had to start.
+            let late = ctx.g.after(start, 5, 30);
+            delay_alk_result(ctx, f, late);
+        }
+        if f.known.alk && !f.known.egfr && alk_pending(ctx, f, start) && ctx.g.chance(0.6) {
+            // Symptomatic disease treated before the ALK result came back: chemo-immunotherapy
+            // first, the deferred targeted therapy sometimes documented (medical reason).
+            if ctx.g.chance(0.5) {
+                ctx.not_done(Action::TargetedTherapy, ReasonType::Medical, decided, None);
+            }
+            return Some(Line::Induction(&CARBO_PEM_PEMBRO, 4, &PEM_PEMBRO, 4));
+        }
         if driver && offer(ctx, Action::TargetedTherapy, 0.93, decided) {
             return Some(if f.known.egfr {
                 Line::Until(&OSIMERTINIB_DAILY, 18)
@@ -153,10 +168,41 @@ pub(super) fn nsclc_line(ctx: &mut Ctx, f: &DxFacts, n: u32, start: Date) -> Opt
         });
     }
     match n {
+        1 if f.known.alk && !had_alk_tki(ctx, f) => Some(Line::Until(&ALECTINIB_DAILY, 24)),
         1 if driver => Some(Line::Until(&CARBO_PEM, 4)),
         1 | 2 => Some(Line::Until(&DOCETAXEL_MONO, 3)),
         _ => None,
     }
+}
+
+/// Whether the diagnosis's ALK result was reported after `start` (still pending then).
+fn alk_pending(ctx: &Ctx, f: &DxFacts, start: Date) -> bool {
+    ctx.chart.diagnoses.get(f.slot).is_some_and(|d| {
+        d.biomarkers
+            .iter()
+            .any(|b| b.name == Some(BiomarkerName::Alk) && b.result_date.is_some_and(|r| r > start))
+    })
+}
+
+/// Moves the diagnosis's ALK result to `date` (when still recordable).
+fn delay_alk_result(ctx: &mut Ctx, f: &DxFacts, date: Date) {
+    if date > ctx.end {
+        return;
+    }
+    if let Some(d) = ctx.chart.diagnoses.get_mut(f.slot) {
+        for b in &mut d.biomarkers {
+            if b.name == Some(BiomarkerName::Alk) {
+                b.result_date = Some(date);
+            }
+        }
+    }
+}
+
+/// Whether an ALK inhibitor was already given for the diagnosis.
+fn had_alk_tki(ctx: &Ctx, f: &DxFacts) -> bool {
+    ctx.rx.iter().any(|r| {
+        r.def.has(AgentClass::AlkTki) && ctx.dx.get(r.dx).is_some_and(|d| d.slot == f.slot)
+    })
 }
 
 pub(super) fn sclc(ctx: &mut Ctx, dx: usize, f: &DxFacts) {
