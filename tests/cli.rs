@@ -920,3 +920,22 @@ fn evaluate_fhir_writes_individual_measure_reports_only_when_asked() {
         assert_eq!(codes[0], "initial-population");
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    use std::io::Read;
+    for args in [&["schema", "--json"][..], &["catalog", "--json"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_oncoqual"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The read end is closed here, as `| head -c 16` would.
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+    }
+}

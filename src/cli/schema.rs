@@ -17,7 +17,8 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let mut out = super::output(None)?;
     let s = schema();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, s).map_err(io::Error::other)?;
+        // `io::Error::from` keeps the kind of a write error (a closed pipe ends quietly).
+        serde_json::to_writer_pretty(&mut out, s).map_err(io::Error::from)?;
         writeln!(out)?;
     } else {
         for (path, ty) in s.leaf_paths() {

@@ -131,7 +131,7 @@ fn tally(
             let row = serde_json::json!({
                 "file": file, "line": line, "column": column, "finding": f,
             });
-            serde_json::to_writer(&mut *out, &row).map_err(io::Error::other)?;
+            serde_json::to_writer(&mut *out, &row).map_err(io::Error::from)?;
             writeln!(out)?;
         } else {
             let place = match (line, column) {
