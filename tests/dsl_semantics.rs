@@ -226,3 +226,14 @@ fn a_nested_call_as_a_later_argument_leaves_the_earlier_arguments_alone() {
     assert!(!met_with(defines, "same(dx1, other(dx1))"));
     assert!(met_with(defines, "pair(dx1, other(dx1))"));
 }
+
+#[test]
+fn start_of_year_gives_the_first_of_january_of_the_date_s_year() {
+    assert!(met("start_of_year(@2026-12-31) = @2026-01-01"));
+    assert!(met("start_of_year(@2024-02-29) = @2024-01-01"));
+    // 1 July of the year before the reporting period's start year (period 2026-01-01..).
+    assert!(met(
+        "start_of_year(reporting_period.start) - 6 months = @2025-07-01"
+    ));
+    assert!(met("start_of_year(nothing.diagnosis_date) is missing"));
+}

@@ -861,6 +861,12 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 }
                 Value::Missing
             }
+            Builtin::StartOfYear => match args.first().map(|a| self.eval(a)) {
+                Some(Value::Date(d)) => {
+                    Date::from_ymd(d.year(), 1, 1).map_or(Value::Missing, Value::Date)
+                }
+                _ => Value::Missing,
+            },
             Builtin::StagePrefix => match args.first().map(|a| self.eval(a)) {
                 Some(Value::Enum(schema, i)) => {
                     let s = schema.values.get(usize::from(i)).copied().unwrap_or("");

@@ -135,10 +135,11 @@ pub(crate) enum Builtin {
     Distinct,
     Coalesce,
     StagePrefix,
+    StartOfYear,
 }
 
 impl Builtin {
-    pub(crate) const ALL: [(&'static str, Builtin); 8] = [
+    pub(crate) const ALL: [(&'static str, Builtin); 9] = [
         ("age_at", Builtin::AgeAt),
         ("days_between", Builtin::DaysBetween),
         ("period", Builtin::Period),
@@ -147,6 +148,7 @@ impl Builtin {
         ("distinct", Builtin::Distinct),
         ("coalesce", Builtin::Coalesce),
         ("stage_prefix", Builtin::StagePrefix),
+        ("start_of_year", Builtin::StartOfYear),
     ];
 
     pub(crate) fn from_name(name: &str) -> Option<Builtin> {

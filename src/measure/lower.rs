@@ -1076,7 +1076,8 @@ impl Lowerer {
             | Builtin::Min
             | Builtin::Max
             | Builtin::Distinct
-            | Builtin::StagePrefix => arity(1),
+            | Builtin::StagePrefix
+            | Builtin::StartOfYear => arity(1),
             Builtin::DaysBetween | Builtin::Period => arity(2),
             Builtin::Coalesce => (args.is_empty()).then_some(1),
         };
@@ -1100,6 +1101,10 @@ impl Lowerer {
             Builtin::AgeAt => {
                 nodes.push(self.expect(c, &args[0], &Ty::Date, "`age_at` needs a date"));
                 Ty::Num
+            }
+            Builtin::StartOfYear => {
+                nodes.push(self.expect(c, &args[0], &Ty::Date, "`start_of_year` needs a date"));
+                Ty::Date
             }
             Builtin::DaysBetween | Builtin::Period => {
                 for a in args {
