@@ -68,3 +68,21 @@ fn every_catalog_entry_of_library_part_1_has_a_bundled_spec() {
             .all(|id| catalog.get(id).is_some_and(|e| !in_part1(e)))
     );
 }
+
+#[test]
+fn the_bundled_library_holds_exactly_the_202_catalog_ids_each_with_its_cases() {
+    let catalog = Catalog::bundled().unwrap();
+    let lib = Library::bundled().unwrap();
+    let bundled: BTreeSet<&str> = lib.measures().map(|m| m.id.as_str()).collect();
+    let listed: BTreeSet<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(listed.len(), 202);
+    assert_eq!(bundled, listed);
+    let cases = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases"));
+    for id in &bundled {
+        let deck = cases.join(id);
+        let n = std::fs::read_dir(&deck)
+            .map(|d| d.filter_map(Result::ok).count())
+            .unwrap_or(0);
+        assert!(n >= 3, "{id}: {n} cases");
+    }
+}

@@ -270,7 +270,9 @@ fn catalog_lists_the_bundled_measures_and_the_catalog_entries_without_a_spec() {
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert!(ids.contains(&missing[0].as_str()), "{out}");
+    if let Some(first) = missing.first() {
+        assert!(ids.contains(&first.as_str()), "{out}");
+    }
     assert!(!ids.contains(&"breast.trastuzumab-her2-positive"));
     assert!(out.ends_with(&format!(
         "{} of the catalog's 202 measures have no spec yet\n",
