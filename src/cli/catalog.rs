@@ -77,39 +77,36 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     }
     let total = catalog.entries().len();
     let mut out = super::output(None)?;
-    if args.missing {
+    // The rows, and the line that sums them up under the table.
+    let (rows, summary) = if args.missing {
         let rows: Vec<Row<'_>> = cmp
             .missing
             .iter()
             .filter_map(|id| catalog.get(id))
             .map(Row::of_entry)
             .collect();
-        if args.json {
-            write_json(&mut out, &rows)?;
-        } else {
-            write_table(&mut out, &rows)?;
-            writeln!(
-                out,
-                "{} of the catalog's {total} measures have no spec yet",
-                rows.len()
-            )?;
-        }
+        let summary = format!(
+            "{} of the catalog's {total} measures have no spec yet",
+            rows.len()
+        );
+        (rows, summary)
     } else {
         let mut rows: Vec<Row<'_>> = lib.measures().map(Row::of_measure).collect();
         rows.sort_by(|a, b| a.id.cmp(b.id));
-        if args.json {
-            write_json(&mut out, &rows)?;
-        } else {
-            write_table(&mut out, &rows)?;
-            writeln!(
-                out,
-                "{} measures; the library implements {} of the catalog's {total} measures \
-                 ({} without a spec: oncoqual catalog --missing)",
-                rows.len(),
-                cmp.implemented,
-                cmp.missing.len()
-            )?;
-        }
+        let summary = format!(
+            "{} measures; the library implements {} of the catalog's {total} measures \
+             ({} without a spec: oncoqual catalog --missing)",
+            rows.len(),
+            cmp.implemented,
+            cmp.missing.len()
+        );
+        (rows, summary)
+    };
+    if args.json {
+        write_json(&mut out, &rows)?;
+    } else {
+        write_table(&mut out, &rows)?;
+        writeln!(out, "{summary}")?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
