@@ -3,11 +3,13 @@
 //! With `TRACE = true` it also records what it saw (see `trace`); with `false` the recording
 //! code is compiled out.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use std::rc::Rc;
 
+use bumpalo::Bump;
+use bumpalo::collections::Vec as ArenaVec;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -77,16 +79,44 @@ struct KeyIndex<'a> {
 /// Lists shorter than this are scanned rather than indexed by `Op::KeyedWhere`.
 const KEYED_MIN_LEN: usize = 12;
 
+/// An arena that grew past this many bytes on one chart is dropped rather than kept for
+/// the next (one unusual chart must not pin its memory for the rest of a run).
+const ARENA_KEEP_BYTES: usize = 16 << 20;
+
+thread_local! {
+    /// This thread's evaluation arena, reused chart after chart.
+    static ARENA: RefCell<Bump> = RefCell::new(Bump::new());
+}
+
+/// Runs `f` with this thread's evaluation arena, emptied first. Nothing `f` returns can
+/// borrow from it. A nested call (not made today) gets an arena of its own.
+pub(crate) fn with_arena<R>(f: impl FnOnce(&Bump) -> R) -> R {
+    ARENA.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut arena) => {
+            arena.reset();
+            let r = f(&arena);
+            if arena.allocated_bytes() > ARENA_KEEP_BYTES {
+                *arena = Bump::new();
+            }
+            r
+        }
+        Err(_) => f(&Bump::new()),
+    })
+}
+
 /// The evaluation of one chart.
 pub(crate) struct Ctx<'a, const TRACE: bool> {
     chart: &'a Chart,
     program: Program<'a>,
     start: Date,
     end: Date,
-    slots: Vec<SlotState<'a>>,
-    locals: Vec<Value<'a>>,
+    /// Where computed lists and the evaluation's own buffers live: values are plain
+    /// copies, and nothing is freed one by one (the caller resets the arena between charts).
+    arena: &'a Bump,
+    slots: &'a mut [SlotState<'a>],
+    locals: ArenaVec<'a, Value<'a>>,
     /// Whether each local holds a computed loop-invariant value (`Op::Cached`).
-    cached: Vec<bool>,
+    cached: ArenaVec<'a, bool>,
     /// Per-chart indexes of root lists by an enumeration field (`Op::IndexedWhere`):
     /// `(root, field)` → element positions per enumeration value, in list order.
     indexes: Vec<EnumIndex>,
@@ -98,18 +128,23 @@ pub(crate) struct Ctx<'a, const TRACE: bool> {
 }
 
 impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
-    pub(crate) fn new(chart: &'a Chart, program: Program<'a>, start: Date, end: Date) -> Self {
-        let n = program.slots.len();
-        let mut slots = Vec::with_capacity(n);
-        slots.resize_with(n, || SlotState::NotYet);
+    pub(crate) fn new(
+        chart: &'a Chart,
+        program: Program<'a>,
+        start: Date,
+        end: Date,
+        arena: &'a Bump,
+    ) -> Self {
+        let slots = arena.alloc_slice_fill_with(program.slots.len(), |_| SlotState::NotYet);
         Ctx {
             chart,
             program,
             start,
             end,
+            arena,
             slots,
-            locals: Vec::with_capacity(32),
-            cached: Vec::with_capacity(32),
+            locals: ArenaVec::with_capacity_in(32, arena),
+            cached: ArenaVec::with_capacity_in(32, arena),
             indexes: Vec::new(),
             keyed: Vec::new(),
             base: 0,
@@ -147,7 +182,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         let idx = i as usize;
         match self.slots.get(idx) {
             Some(SlotState::Done(v)) => {
-                let v = v.clone();
+                let v = *v;
                 if TRACE {
                     self.rec.slot_reused(i, &v);
                 }
@@ -169,7 +204,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         if TRACE {
             self.rec.leave_slot(i, &v);
         }
-        self.slots[idx] = SlotState::Done(v.clone());
+        self.slots[idx] = SlotState::Done(v);
         v
     }
 
@@ -206,7 +241,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             Op::Local(i) => self
                 .locals
                 .get(self.base + *i as usize)
-                .cloned()
+                .copied()
                 .unwrap_or(Value::Missing),
             Op::Const(Const::Enum(e, i)) => Value::Enum(e, *i),
             Op::Const(Const::Bool(b)) => Value::Bool(*b),
@@ -244,7 +279,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             Op::Local(i) => self
                 .locals
                 .get(self.base + *i as usize)
-                .cloned()
+                .copied()
                 .unwrap_or(Value::Missing),
             Op::Field(base, i, path) => match self.operand(base) {
                 Value::Record(r) => {
@@ -260,12 +295,12 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             | Op::Where { .. }
             | Op::IndexedWhere { .. }
             | Op::KeyedWhere { .. } => {
-                let mut out = Vec::new();
+                let mut out = ArenaVec::new_in(self.arena);
                 let _ = self.each(n, &mut |_, v| {
                     out.push(v);
                     ControlFlow::Continue(())
                 });
-                Value::List(List::Vals(Rc::from(out)))
+                Value::List(List::Vals(out.into_bump_slice()))
             }
             Op::PeriodPart(p, start) => match self.eval(p) {
                 Value::Period(a, b) => Value::Date(if *start { a } else { b }),
@@ -369,8 +404,11 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 _ => Value::Missing,
             },
             Op::MakeList(items) => {
-                let vals: Vec<Value<'a>> = items.iter().map(|i| self.eval(i)).collect();
-                Value::List(List::Vals(Rc::from(vals)))
+                let mut vals = ArenaVec::with_capacity_in(items.len(), self.arena);
+                for i in items {
+                    vals.push(self.eval(i));
+                }
+                Value::List(List::Vals(vals.into_bump_slice()))
             }
             Op::Sorted {
                 list,
@@ -378,9 +416,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 key,
                 descending,
             } => {
-                let mut keyed: Vec<(Value<'a>, Value<'a>)> = Vec::new();
+                let mut keyed: ArenaVec<'a, (Value<'a>, Value<'a>)> = ArenaVec::new_in(self.arena);
                 let _ = self.each(list, &mut |ctx, v| {
-                    ctx.set_local(*local, v.clone());
+                    ctx.set_local(*local, v);
                     if TRACE {
                         ctx.rec.enter_loop();
                     }
@@ -392,15 +430,16 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     ControlFlow::Continue(())
                 });
                 keyed.sort_by(|(a, _), (b, _)| order_keys(a, b, *descending));
-                let vals: Vec<Value<'a>> = keyed.into_iter().map(|(_, v)| v).collect();
-                Value::List(List::Vals(Rc::from(vals)))
+                let mut vals = ArenaVec::with_capacity_in(keyed.len(), self.arena);
+                vals.extend(keyed.iter().map(|(_, v)| *v));
+                Value::List(List::Vals(vals.into_bump_slice()))
             }
             Op::Take(list, k) => {
                 let k = match self.eval(k) {
                     Value::Num(d) => d.to_usize().unwrap_or(0),
                     _ => return Value::Missing,
                 };
-                let mut out = Vec::with_capacity(k.min(16));
+                let mut out = ArenaVec::with_capacity_in(k.min(16), self.arena);
                 if k > 0 {
                     let _ = self.each(list, &mut |_, v| {
                         out.push(v);
@@ -411,7 +450,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                         }
                     });
                 }
-                Value::List(List::Vals(Rc::from(out)))
+                Value::List(List::Vals(out.into_bump_slice()))
             }
             Op::Exists(list) => {
                 let mut any = false;
@@ -518,11 +557,11 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             Op::Cached { local, value } => {
                 let i = self.base + *local as usize;
                 if self.cached.get(i) == Some(&true) {
-                    return self.locals.get(i).cloned().unwrap_or(Value::Missing);
+                    return self.locals.get(i).copied().unwrap_or(Value::Missing);
                 }
                 let v = self.eval(value);
                 if let (Some(slot), Some(done)) = (self.locals.get_mut(i), self.cached.get_mut(i)) {
-                    *slot = v.clone();
+                    *slot = v;
                     *done = true;
                 }
                 v
@@ -632,7 +671,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         v: Value<'a>,
         f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        self.set_local(local, v.clone());
+        self.set_local(local, v);
         if self.eval(pred).truth() == Some(true) {
             f(self, v)
         } else {
@@ -843,14 +882,14 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 let Some(list) = args.first() else {
                     return Value::Missing;
                 };
-                let mut out: Vec<Value<'a>> = Vec::new();
+                let mut out = ArenaVec::new_in(self.arena);
                 let _ = self.each(list, &mut |_, v| {
                     if !out.iter().any(|o| equal(o, &v) == Some(true)) {
                         out.push(v);
                     }
                     ControlFlow::Continue(())
                 });
-                Value::List(List::Vals(Rc::from(out)))
+                Value::List(List::Vals(out.into_bump_slice()))
             }
             Builtin::Coalesce => {
                 for a in args {

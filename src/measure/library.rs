@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use bumpalo::Bump;
 use serde::{Deserialize, Serialize};
 
-use super::eval::{Ctx, Program};
+use super::eval::{Ctx, Program, with_arena};
 use super::ir::{Node, Ty};
 use super::lower::{Compiler, SlotDef, Unit0};
 use super::outcome::{CriterionTrace, Explanation, Outcome, Population, Populations, Step};
@@ -326,13 +327,16 @@ impl Library {
             populations: Populations::NONE,
             strata: Vec::new(),
         }));
-        let mut ctx: Ctx<'_, false> = Ctx::new(chart, self.program(), period.start, period.end);
-        let mut pops = vec![Populations::NONE; self.measures.len()];
-        for &i in &self.order {
-            pops[i] = self.populations(&mut ctx, i, &pops);
-            out[i].populations = pops[i];
-            out[i].strata = self.strata(&mut ctx, i);
-        }
+        with_arena(|arena| {
+            let mut ctx: Ctx<'_, false> =
+                Ctx::new(chart, self.program(), period.start, period.end, arena);
+            let mut pops = vec![Populations::NONE; self.measures.len()];
+            for &i in &self.order {
+                pops[i] = self.populations(&mut ctx, i, &pops);
+                out[i].populations = pops[i];
+                out[i].strata = self.strata(&mut ctx, i);
+            }
+        });
     }
 
     /// A selection of measures (with the components they need) to evaluate repeatedly.
@@ -370,16 +374,19 @@ impl Library {
         out: &mut Vec<Outcome>,
     ) {
         out.clear();
-        let mut ctx: Ctx<'_, false> = Ctx::new(chart, self.program(), period.start, period.end);
         let mut pops = vec![Populations::NONE; self.measures.len()];
         let mut strata: Vec<Vec<Option<String>>> = Vec::new();
-        for &i in &selection.order {
-            pops[i] = self.populations(&mut ctx, i, &pops);
-            if !self.measures[i].stratifiers.is_empty() {
-                strata.resize(self.measures.len(), Vec::new());
-                strata[i] = self.strata(&mut ctx, i);
+        with_arena(|arena| {
+            let mut ctx: Ctx<'_, false> =
+                Ctx::new(chart, self.program(), period.start, period.end, arena);
+            for &i in &selection.order {
+                pops[i] = self.populations(&mut ctx, i, &pops);
+                if !self.measures[i].stratifiers.is_empty() {
+                    strata.resize(self.measures.len(), Vec::new());
+                    strata[i] = self.strata(&mut ctx, i);
+                }
             }
-        }
+        });
         out.extend(selection.report.iter().map(|&i| Outcome {
             measure: i,
             populations: pops[i],
@@ -454,7 +461,9 @@ impl Library {
                 continue;
             };
             // A fresh evaluation per criterion, so each shows its own define evaluations.
-            let mut ctx: Ctx<'_, true> = Ctx::new(chart, self.program(), period.start, period.end);
+            let arena = Bump::new();
+            let mut ctx: Ctx<'_, true> =
+                Ctx::new(chart, self.program(), period.start, period.end, &arena);
             ctx.rec.slot_info = self
                 .slots
                 .iter()
@@ -1209,7 +1218,9 @@ mod tests {
 
     /// Every measure's populations from the logic as written (the tree *explain* walks).
     fn as_written(lib: &Library, chart: &Chart, period: Period) -> Vec<Populations> {
-        let mut ctx: Ctx<'_, true> = Ctx::new(chart, lib.program(), period.start, period.end);
+        let arena = Bump::new();
+        let mut ctx: Ctx<'_, true> =
+            Ctx::new(chart, lib.program(), period.start, period.end, &arena);
         let mut pops = vec![Populations::NONE; lib.measures.len()];
         for &i in &lib.order {
             pops[i] = lib.populations(&mut ctx, i, &pops);

@@ -2,7 +2,6 @@
 //! accessors read chart records without any name lookup.
 
 use std::fmt;
-use std::rc::Rc;
 
 use rust_decimal::Decimal;
 
@@ -10,8 +9,9 @@ use crate::chart::schema::EnumSchema;
 use crate::chart::{Code, Date};
 use crate::dsl::ast::Unit;
 
-/// A value during evaluation; `'a` borrows the chart and the compiled library.
-#[derive(Clone)]
+/// A value during evaluation; `'a` borrows the chart, the compiled library and the
+/// evaluation's arena (computed lists live there), so values are plain copies.
+#[derive(Clone, Copy)]
 pub(crate) enum Value<'a> {
     /// Missing (an absent field) or unknown (a comparison with a missing operand).
     Missing,
@@ -28,11 +28,11 @@ pub(crate) enum Value<'a> {
     List(List<'a>),
 }
 
-/// A list value: a chart list borrowed as is, or a computed one.
-#[derive(Clone)]
+/// A list value: a chart list borrowed as is, or a computed one (in the evaluation's arena).
+#[derive(Clone, Copy)]
 pub(crate) enum List<'a> {
     Seq(&'a dyn Seq),
-    Vals(Rc<[Value<'a>]>),
+    Vals(&'a [Value<'a>]),
 }
 
 impl<'a> List<'a> {
@@ -46,7 +46,7 @@ impl<'a> List<'a> {
     pub(crate) fn get(&self, i: usize) -> Value<'a> {
         match self {
             List::Seq(s) => s.get(i),
-            List::Vals(v) => v.get(i).cloned().unwrap_or(Value::Missing),
+            List::Vals(v) => v.get(i).copied().unwrap_or(Value::Missing),
         }
     }
 }
