@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate_scored};
 use super::score::{Oqs, OqsMethod, Trend, overall_quality_scores, trends};
-use super::tally::Tally;
+use super::tally::{Tally, TallyBuilder};
 use crate::chart::{Chart, Date, PracticeId};
 use crate::measure::{Library, Outcome};
 use crate::program::{CourseCredit, Practices, course_credit};
@@ -230,7 +230,16 @@ pub fn tally_charts<'c>(
     charts: impl IntoIterator<Item = &'c Chart>,
     period: impl Fn(&Chart) -> Period,
 ) -> Tally {
-    let mut tally = Tally::new();
+    build(library, charts, period).finish(library)
+}
+
+/// [`tally_charts`] before its measures are named.
+fn build<'c>(
+    library: &Library,
+    charts: impl IntoIterator<Item = &'c Chart>,
+    period: impl Fn(&Chart) -> Period,
+) -> TallyBuilder {
+    let mut tally = TallyBuilder::new();
     let mut out: Vec<Outcome> = Vec::new();
     for chart in charts {
         library.evaluate_into(chart, period(chart), &mut out);
@@ -250,8 +259,12 @@ pub fn tally_parallel(
     use rayon::prelude::*;
     charts
         .par_chunks(256)
-        .map(|chunk| tally_charts(library, chunk, &period))
-        .reduce(Tally::new, |a, b| a.merged(&b))
+        .map(|chunk| build(library, chunk, &period))
+        .reduce(TallyBuilder::new, |mut a, b| {
+            a.merge(b);
+            a
+        })
+        .finish(library)
 }
 
 /// Lines parsed and evaluated per batch by [`tally_jsonl`]: memory is two batches of
@@ -294,7 +307,7 @@ pub fn tally_jsonl<R: std::io::BufRead>(
     }
     #[cfg(not(feature = "parallel"))]
     {
-        let mut tally = Tally::new();
+        let mut tally = TallyBuilder::new();
         let mut out: Vec<Outcome> = Vec::new();
         for record in reader {
             match record {
@@ -309,7 +322,7 @@ pub fn tally_jsonl<R: std::io::BufRead>(
                 }
             }
         }
-        tally
+        tally.finish(library)
     }
 }
 
@@ -320,7 +333,7 @@ mod pipeline {
 
     use rayon::prelude::*;
 
-    use super::{Chart, JSONL_BATCH, Library, Outcome, Period, Tally};
+    use super::{Chart, JSONL_BATCH, Library, Outcome, Period, Tally, TallyBuilder};
     use crate::chart::ChartId;
     use crate::io::{JsonlReader, Limits, RawLine, RecordError, parse_raw_ref};
 
@@ -336,7 +349,7 @@ mod pipeline {
     /// A batch evaluated: each line's fate, in input order, and the tally of its charts.
     struct Batch {
         lines: Vec<Line>,
-        tally: Tally,
+        tally: TallyBuilder,
     }
 
     /// Lines per worker task.
@@ -349,7 +362,7 @@ mod pipeline {
         rejected: &mut impl FnMut(RecordError) -> ControlFlow<()>,
     ) -> Tally {
         let limits = *reader.limits();
-        let mut tally = Tally::new();
+        let mut tally = TallyBuilder::new();
         let mut current: Vec<RawLine> = Vec::new();
         let mut next: Vec<RawLine> = Vec::new();
         reader.raw_batch(JSONL_BATCH, &mut current);
@@ -385,11 +398,11 @@ mod pipeline {
                 }
             }
             if duplicates.is_empty() {
-                tally.merge(&batch.tally);
+                tally.merge(batch.tally);
             } else {
                 // Rare: evaluate the batch again without the repeated charts.
                 let again = evaluate(library, &current, &limits, period, &duplicates);
-                tally.merge(&again.tally);
+                tally.merge(again.tally);
             }
             if stop {
                 break;
@@ -397,7 +410,7 @@ mod pipeline {
             // The batch just evaluated lends its line buffers to the one after next.
             std::mem::swap(&mut current, &mut next);
         }
-        tally
+        tally.finish(library)
     }
 
     /// Parses and evaluates `lines` in parallel, leaving out the positions in `skip`
@@ -410,12 +423,12 @@ mod pipeline {
         period: &(impl Fn(&Chart) -> Period + Sync),
         skip: &[usize],
     ) -> Batch {
-        type Acc = (Vec<(usize, Vec<Line>)>, Tally, Vec<Outcome>);
+        type Acc = (Vec<(usize, Vec<Line>)>, TallyBuilder, Vec<Outcome>);
         let (mut parts, tally) = lines
             .par_chunks(CHUNK)
             .enumerate()
             .fold(
-                || -> Acc { (Vec::new(), Tally::new(), Vec::new()) },
+                || -> Acc { (Vec::new(), TallyBuilder::new(), Vec::new()) },
                 |(mut parts, mut tally, mut out), (k, chunk)| {
                     let mut fates = Vec::with_capacity(chunk.len());
                     for (j, raw) in chunk.iter().enumerate() {
@@ -440,10 +453,10 @@ mod pipeline {
             )
             .map(|(parts, tally, _)| (parts, tally))
             .reduce(
-                || (Vec::new(), Tally::new()),
+                || (Vec::new(), TallyBuilder::new()),
                 |(mut pa, mut ta), (pb, tb)| {
                     pa.extend(pb);
-                    ta.merge(&tb);
+                    ta.merge(tb);
                     (pa, ta)
                 },
             );

@@ -229,6 +229,91 @@ impl Tally {
     }
 }
 
+/// A tally under construction from one library's outcomes: measures are kept by their
+/// index in the library, so folding a chart in neither looks up nor copies a measure id.
+/// [`TallyBuilder::finish`] names them. Its merge is as associative and commutative as
+/// [`Tally::merge`], and `finish` commutes with merging.
+#[derive(Default)]
+pub(crate) struct TallyBuilder {
+    rows: BTreeMap<(RoundId, PracticeId), BuilderRow>,
+}
+
+#[derive(Default)]
+struct BuilderRow {
+    charts: u64,
+    /// Per measure index.
+    measures: BTreeMap<usize, MeasureTally>,
+}
+
+impl TallyBuilder {
+    pub(crate) fn new() -> TallyBuilder {
+        TallyBuilder::default()
+    }
+
+    /// As [`Tally::add`].
+    pub(crate) fn add(&mut self, library: &Library, chart: &Chart, outcomes: &[Outcome]) {
+        let key = (chart.round, chart.practice.clone());
+        let row = self.rows.entry(key).or_default();
+        row.charts += 1;
+        for o in outcomes {
+            if !o.populations.contains(Population::InitialPopulation) {
+                continue;
+            }
+            let Some(info) = library.measure(o.measure) else {
+                continue;
+            };
+            let m = row.measures.entry(o.measure).or_default();
+            m.total.add(o.populations);
+            for (name, value) in info.stratifiers.iter().zip(&o.strata) {
+                let Some(value) = value else { continue };
+                m.strata
+                    .entry(name.clone())
+                    .or_default()
+                    .entry(value.clone())
+                    .or_default()
+                    .add(o.populations);
+            }
+        }
+    }
+
+    /// Adds another builder (of the same library) into this one.
+    pub(crate) fn merge(&mut self, other: TallyBuilder) {
+        for (key, row) in other.rows {
+            let mine = self.rows.entry(key).or_default();
+            mine.charts = mine.charts.saturating_add(row.charts);
+            for (i, m) in row.measures {
+                match mine.measures.entry(i) {
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(m);
+                    }
+                    std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().merge(&m),
+                }
+            }
+        }
+    }
+
+    /// The tally, measures named by their ids in `library` (the one the outcomes came from).
+    pub(crate) fn finish(self, library: &Library) -> Tally {
+        let mut tally = Tally::default();
+        for (key, row) in self.rows {
+            let mut measures = BTreeMap::new();
+            for (i, m) in row.measures {
+                if let Some(info) = library.measure(i) {
+                    measures.insert(info.id.clone(), m);
+                }
+            }
+            tally.rows.insert(
+                key,
+                PracticeTally {
+                    charts: row.charts,
+                    measures,
+                },
+            );
+        }
+        tally
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Row {
