@@ -421,3 +421,43 @@ mod tests {
         assert!(err.to_string().contains("version 9"), "{err}");
     }
 }
+
+#[cfg(all(test, feature = "synth"))]
+mod builder_tests {
+    use super::*;
+    use crate::RoundCalendar;
+    use crate::synth::{self, SynthConfig};
+
+    #[test]
+    fn a_builder_split_into_shards_and_merged_in_any_order_finishes_as_the_tally_of_add() {
+        let lib = Library::bundled().expect("the bundled library checks");
+        let cal = RoundCalendar::new();
+        let charts: Vec<(Chart, Vec<Outcome>)> = synth::generate(&SynthConfig::new(400, 7, 2, 5))
+            .map(|c| {
+                let o = lib.evaluate(&c, cal.period(c.round));
+                (c, o)
+            })
+            .collect();
+        let mut expected = Tally::new();
+        let mut shards = [
+            TallyBuilder::new(),
+            TallyBuilder::new(),
+            TallyBuilder::new(),
+        ];
+        for (i, (c, o)) in charts.iter().enumerate() {
+            expected.add(lib, c, o);
+            shards[(i * 7) % 3].add(lib, c, o);
+        }
+        let [a, b, c] = shards;
+        let mut merged = c;
+        merged.merge(a);
+        merged.merge(TallyBuilder::new());
+        merged.merge(b);
+        let got = merged.finish(lib);
+        assert_eq!(got, expected);
+        assert!(
+            got.rows()
+                .any(|(_, _, t)| t.measures.values().any(|m| !m.strata.is_empty()))
+        );
+    }
+}
