@@ -12,10 +12,13 @@ use crate::synth::context::{Ctx, int};
 use crate::synth::facts::DxFacts;
 use crate::synth::therapy::RegimenSpec;
 
-/// Records the nodes examined at a resection: at least 12 at most practices.
+/// Records the nodes examined at a resection: at least 12 at most practices. The typical
+/// rate (0.75, with 8% of counts unrecorded) puts the share of resections with >= 12 nodes
+/// recorded near the published QOPI figure for newer-practice measures (a mean of 69% by
+/// 2010, Neuss JCO 2013).
 fn nodes(ctx: &mut Ctx, surgery: Option<usize>) {
     let Some(i) = surgery else { return };
-    let count = if ctx.good(0.9) {
+    let count = if ctx.good(0.75) {
         ctx.g.int(12, 35)
     } else {
         ctx.g.int(3, 11)
