@@ -233,10 +233,48 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         v
     }
 
+    /// Evaluates a sub-expression. Without a trace, leaves (locals, constants, parameters,
+    /// computed defines, an element's field) are read in place rather than dispatched.
+    #[inline(always)]
+    fn child(&mut self, n: &'a Node) -> Value<'a> {
+        if TRACE { self.eval(n) } else { self.leaf(n) }
+    }
+
+    /// [`Ctx::child`] without a trace.
+    #[inline(always)]
+    fn leaf(&mut self, n: &'a Node) -> Value<'a> {
+        match &n.op {
+            Op::Field(base, i, _) => match &base.op {
+                Op::Local(l) => match self.locals.get(self.base + *l as usize) {
+                    Some(Value::Record(r)) => r.field(*i),
+                    _ => Value::Missing,
+                },
+                _ => self.eval_op(n),
+            },
+            Op::Slot(i) => match self.slots.get(*i as usize) {
+                Some(SlotState::Done(v)) => *v,
+                _ => self.slot(*i),
+            },
+            Op::Local(i) => self
+                .locals
+                .get(self.base + *i as usize)
+                .copied()
+                .unwrap_or(Value::Missing),
+            Op::Const(c) => const_value(c),
+            Op::Param(Param::Start) => Value::Date(self.start),
+            Op::Param(Param::End) => Value::Date(self.end),
+            Op::Param(Param::Period) => Value::Period(self.start, self.end),
+            _ => self.eval_op(n),
+        }
+    }
+
     /// Evaluates an operand, reading locals and constants directly (they are leaves, and
     /// traces leave them out anyway).
     #[inline]
     fn operand(&mut self, n: &'a Node) -> Value<'a> {
+        if !TRACE {
+            return self.leaf(n);
+        }
         match &n.op {
             Op::Local(i) => self
                 .locals
@@ -302,29 +340,29 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 });
                 Value::List(List::Vals(out.into_bump_slice()))
             }
-            Op::PeriodPart(p, start) => match self.eval(p) {
+            Op::PeriodPart(p, start) => match self.child(p) {
                 Value::Period(a, b) => Value::Date(if *start { a } else { b }),
                 _ => Value::Missing,
             },
-            Op::Not(x) => match self.eval(x) {
+            Op::Not(x) => match self.child(x) {
                 Value::Bool(b) => Value::Bool(!b),
                 _ => Value::Missing,
             },
-            Op::Neg(x) => match self.eval(x) {
+            Op::Neg(x) => match self.child(x) {
                 Value::Num(d) => Value::Num(-d),
                 _ => Value::Missing,
             },
-            Op::And(a, b) => match self.eval(a).truth() {
+            Op::And(a, b) => match self.child(a).truth() {
                 Some(false) => Value::Bool(false),
-                ta => match (ta, self.eval(b).truth()) {
+                ta => match (ta, self.child(b).truth()) {
                     (_, Some(false)) => Value::Bool(false),
                     (Some(true), Some(true)) => Value::Bool(true),
                     _ => Value::Missing,
                 },
             },
-            Op::Or(a, b) => match self.eval(a).truth() {
+            Op::Or(a, b) => match self.child(a).truth() {
                 Some(true) => Value::Bool(true),
-                ta => match (ta, self.eval(b).truth()) {
+                ta => match (ta, self.child(b).truth()) {
                     (_, Some(true)) => Value::Bool(true),
                     (Some(false), Some(false)) => Value::Bool(false),
                     _ => Value::Missing,
@@ -336,12 +374,12 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 Value::from_truth(compare(*op, &x, &y))
             }
             Op::Arith(op, a, b) => {
-                let x = self.eval(a);
-                let y = self.eval(b);
+                let x = self.child(a);
+                let y = self.child(b);
                 arith(*op, &x, &y)
             }
             Op::In(v, list, negated) => {
-                let x = self.eval(v);
+                let x = self.child(v);
                 if x.is_missing() {
                     return Value::Missing;
                 }
@@ -356,7 +394,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 });
                 Value::Bool(found != *negated)
             }
-            Op::InValueSet(v, vs, negated) => match self.eval(v) {
+            Op::InValueSet(v, vs, negated) => match self.child(v) {
                 Value::Code(c) => {
                     let hit = self
                         .program
@@ -367,8 +405,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 }
                 _ => Value::Missing,
             },
-            Op::Presence(x, present) => Value::Bool(self.eval(x).is_missing() != *present),
-            Op::During(d, p) => match (self.eval(d), self.eval(p)) {
+            Op::Presence(x, present) => Value::Bool(self.child(x).is_missing() != *present),
+            Op::During(d, p) => match (self.child(d), self.child(p)) {
                 (Value::Date(d), Value::Period(a, b)) => Value::Bool(a <= d && d <= b),
                 _ => Value::Missing,
             },
@@ -378,9 +416,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 direction,
                 anchor,
             } => {
-                let d = self.eval(value);
-                let len = self.eval(length);
-                let x = self.eval(anchor);
+                let d = self.child(value);
+                let len = self.child(length);
+                let x = self.child(anchor);
                 let (Value::Date(d), Value::Duration(k, u), Value::Date(x)) = (d, len, x) else {
                     return Value::Missing;
                 };
@@ -397,7 +435,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     _ => Value::Missing,
                 }
             }
-            Op::Duration(amount, unit) => match self.eval(amount) {
+            Op::Duration(amount, unit) => match self.child(amount) {
                 Value::Num(d) if d.fract().is_zero() => d
                     .to_i64()
                     .map_or(Value::Missing, |k| Value::Duration(k, *unit)),
@@ -406,7 +444,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             Op::MakeList(items) => {
                 let mut vals = ArenaVec::with_capacity_in(items.len(), self.arena);
                 for i in items {
-                    vals.push(self.eval(i));
+                    vals.push(self.child(i));
                 }
                 Value::List(List::Vals(vals.into_bump_slice()))
             }
@@ -422,7 +460,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     if TRACE {
                         ctx.rec.enter_loop();
                     }
-                    let k = ctx.eval(key);
+                    let k = ctx.child(key);
                     if TRACE {
                         ctx.rec.leave_loop();
                     }
@@ -435,7 +473,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 Value::List(List::Vals(vals.into_bump_slice()))
             }
             Op::Take(list, k) => {
-                let k = match self.eval(k) {
+                let k = match self.child(k) {
                     Value::Num(d) => d.to_usize().unwrap_or(0),
                     _ => return Value::Missing,
                 };
@@ -499,7 +537,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 }
                 let _ = self.each(list, &mut |ctx, v| {
                     ctx.set_local(*local, v);
-                    match ctx.eval(pred).truth() {
+                    match ctx.child(pred).truth() {
                         Some(t) if t != *all => {
                             decided = true;
                             ControlFlow::Break(())
@@ -522,9 +560,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     Value::Bool(*all)
                 }
             }
-            Op::If(c, a, b) => match self.eval(c).truth() {
-                Some(true) => self.eval(a),
-                Some(false) => self.eval(b),
+            Op::If(c, a, b) => match self.child(c).truth() {
+                Some(true) => self.child(a),
+                Some(false) => self.child(b),
                 None => Value::Missing,
             },
             Op::Call(b, args) => self.builtin(*b, args),
@@ -559,7 +597,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 if self.cached.get(i) == Some(&true) {
                     return self.locals.get(i).copied().unwrap_or(Value::Missing);
                 }
-                let v = self.eval(value);
+                let v = self.child(value);
                 if let (Some(slot), Some(done)) = (self.locals.get_mut(i), self.cached.get_mut(i)) {
                     *slot = v;
                     *done = true;
@@ -568,7 +606,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             }
             Op::Fresh { cells, body } => {
                 self.fresh(cells);
-                self.eval(body)
+                self.child(body)
             }
             Op::Let {
                 local,
@@ -576,15 +614,15 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 body,
                 file,
             } => {
-                let v = self.eval(value);
+                let v = self.child(value);
                 self.set_local(*local, v);
                 if TRACE {
                     self.rec.push_file(*file);
-                    let r = self.eval(body);
+                    let r = self.child(body);
                     self.rec.pop_file();
                     r
                 } else {
-                    self.eval(body)
+                    self.child(body)
                 }
             }
         }
@@ -672,7 +710,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         self.set_local(local, v);
-        if self.eval(pred).truth() == Some(true) {
+        if self.child(pred).truth() == Some(true) {
             f(self, v)
         } else {
             ControlFlow::Continue(())
@@ -728,7 +766,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             }),
             Op::MakeList(items) => {
                 for item in items {
-                    let v = self.eval(item);
+                    let v = self.child(item);
                     f(self, v)?;
                 }
                 ControlFlow::Continue(())
@@ -749,7 +787,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 };
                 let mut values: [Value<'a>; 2] = [Value::Missing, Value::Missing];
                 for (slot, key) in values.iter_mut().zip(keys.iter()) {
-                    *slot = self.eval(key);
+                    *slot = self.child(key);
                     if slot.is_missing() {
                         // Equality with a missing value is unknown: no element is kept.
                         return ControlFlow::Continue(());
@@ -824,7 +862,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 ControlFlow::Continue(())
             }
             _ => {
-                let v = self.eval(n);
+                let v = self.child(n);
                 if let Value::List(l) = v {
                     for j in 0..l.len() {
                         f(self, l.get(j))?;
@@ -838,7 +876,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     fn builtin(&mut self, b: Builtin, args: &'a [Node]) -> Value<'a> {
         match b {
             Builtin::AgeAt => {
-                let at = args.first().map(|a| self.eval(a));
+                let at = args.first().map(|a| self.child(a));
                 match (self.chart.patient.birth_date, at) {
                     (Some(birth), Some(Value::Date(d))) => {
                         Value::Num(Decimal::from(birth.whole_years_until(d)))
@@ -847,8 +885,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 }
             }
             Builtin::DaysBetween | Builtin::Period => {
-                let a = args.first().map(|a| self.eval(a));
-                let c = args.get(1).map(|a| self.eval(a));
+                let a = args.first().map(|a| self.child(a));
+                let c = args.get(1).map(|a| self.child(a));
                 match (a, c) {
                     (Some(Value::Date(x)), Some(Value::Date(y))) => {
                         if b == Builtin::Period {
@@ -893,20 +931,20 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             }
             Builtin::Coalesce => {
                 for a in args {
-                    let v = self.eval(a);
+                    let v = self.child(a);
                     if !v.is_missing() {
                         return v;
                     }
                 }
                 Value::Missing
             }
-            Builtin::StartOfYear => match args.first().map(|a| self.eval(a)) {
+            Builtin::StartOfYear => match args.first().map(|a| self.child(a)) {
                 Some(Value::Date(d)) => {
                     Date::from_ymd(d.year(), 1, 1).map_or(Value::Missing, Value::Date)
                 }
                 _ => Value::Missing,
             },
-            Builtin::StagePrefix => match args.first().map(|a| self.eval(a)) {
+            Builtin::StagePrefix => match args.first().map(|a| self.child(a)) {
                 Some(Value::Enum(schema, i)) => {
                     let s = schema.values.get(usize::from(i)).copied().unwrap_or("");
                     stage_prefix(s).map_or(Value::Missing, Value::Str)
