@@ -5,12 +5,12 @@
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use bumpalo::Bump;
 use bumpalo::collections::Vec as ArenaVec;
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use rust_decimal::prelude::ToPrimitive;
 
 use super::ir::{Arith, Builtin, Cmp, Const, Node, Op, Param};
@@ -848,12 +848,14 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     }
                 } else {
                     // Several values: their positions merged back into list order.
-                    let mut hits: Vec<u32> = values
-                        .iter()
-                        .filter_map(|v| self.indexes[at].buckets.get(*v as usize))
-                        .flatten()
-                        .copied()
-                        .collect();
+                    let mut hits = ArenaVec::new_in(self.arena);
+                    hits.extend(
+                        values
+                            .iter()
+                            .filter_map(|v| self.indexes[at].buckets.get(*v as usize))
+                            .flatten()
+                            .copied(),
+                    );
                     hits.sort_unstable();
                     for j in hits {
                         self.keep_if(*local, pred, list.get(j as usize), f)?;
