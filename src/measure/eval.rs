@@ -10,8 +10,8 @@ use std::ops::ControlFlow;
 use bumpalo::Bump;
 use bumpalo::collections::Vec as ArenaVec;
 use rust_decimal::Decimal;
-use std::collections::HashMap;
 use rust_decimal::prelude::ToPrimitive;
+use std::collections::HashMap;
 
 use super::ir::{Arith, Builtin, Cmp, Const, Node, Op, Param};
 use super::lower::SlotDef;
@@ -735,6 +735,15 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     ) -> ControlFlow<()> {
         match &n.op {
             Op::Where { list, local, pred } => {
+                if !TRACE && matches!(list.op, Op::Root(..) | Op::Slot(_) | Op::Local(_)) {
+                    // A stored or computed list: walked here, one call less per element.
+                    if let Value::List(l) = self.leaf(list) {
+                        for j in 0..l.len() {
+                            self.keep_if(*local, pred, l.get(j), f)?;
+                        }
+                    }
+                    return ControlFlow::Continue(());
+                }
                 if TRACE {
                     self.rec.enter_loop();
                 }
