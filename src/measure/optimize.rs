@@ -12,6 +12,12 @@
 //!    into the loop (lazily, at its first use, so a loop that never needs it never pays for
 //!    it) and reused. `cycle_day1_date(admins, a)` inside a scan of labs is the case that
 //!    made this worth doing: it turned a cubic scan into a quadratic one.
+//! 3. **Indexed scans.** A query over a chart root list whose predicate tests an
+//!    enumeration field against constants, or a field for equality with a value that does
+//!    not read the element, reads a per-chart index of that list instead of scanning it.
+//!    Define parameters bound to a chart root or to another local are substituted first
+//!    (`cycle_day1_date(administrations, a)`, `is_breast(dx)`), so the tests written in a
+//!    define's body take part in the ordering and the indexing.
 
 use super::ir::{Const, Node, Op};
 
@@ -19,7 +25,8 @@ use super::ir::{Const, Node, Op};
 /// `locals`).
 pub(crate) fn optimize(node: &Node, locals: u32) -> (Node, u32) {
     let mut o = Optimizer { next: locals };
-    let n = reorder(node.clone());
+    let n = inline_aliases(node.clone());
+    let n = reorder(n);
     let n = propagate_roots(n);
     let n = index_scans(n);
     let n = o.hoist_in(n);
@@ -208,6 +215,39 @@ fn equality_key(n: &Node, local: u32) -> Option<u16> {
         (None, Some(f)) if !reads_any(a, &[local]) => Some(f),
         _ => None,
     }
+}
+
+/// Drops the binding of a define parameter bound to another local (`is_breast(dx)` inside a
+/// query over `diagnoses as dx`): the body reads that local directly, so its conjuncts join
+/// the enclosing `and` chain, where they are ordered and can key an index.
+fn inline_aliases(mut n: Node) -> Node {
+    n.map_children(&mut inline_aliases);
+    match n.op {
+        Op::Let {
+            local, value, body, ..
+        } if matches!(value.op, Op::Local(_)) => {
+            let Op::Local(to) = value.op else {
+                unreachable!("guarded above")
+            };
+            rename(*body, local, to)
+        }
+        op => Node::new(op, n.span),
+    }
+}
+
+/// `n` with every read of local `from` (plain or fused into a field test) made a read of
+/// local `to`. Locals are numbered per scope, so `to` is not rebound inside `n`.
+fn rename(mut n: Node, from: u32, to: u32) -> Node {
+    match &mut n.op {
+        Op::Local(l) | Op::FieldCmpConst { local: l, .. } | Op::FieldInConsts { local: l, .. }
+            if *l == from =>
+        {
+            *l = to;
+        }
+        _ => {}
+    }
+    n.map_children(&mut |c| rename(c, from, to));
+    n
 }
 
 /// Replaces a define parameter bound to a chart root list by the root itself, so queries
@@ -457,9 +497,14 @@ mod tests {
 
     /// The numerator of a one-measure library, as written and as evaluated.
     fn numerator(expr: &str) -> Compiled {
+        numerator_after("", expr)
+    }
+
+    /// As [`numerator`], after the `defines` given.
+    fn numerator_after(defines: &str, expr: &str) -> Compiled {
         let spec = format!(
             "measure core.t {{ title \"t\" module core tracks [core] direction higher_is_better \
-             scoring proportion source \"t\" version \"1\" }}\n\
+             scoring proportion source \"t\" version \"1\" }}\n{defines}\n\
              initial_population = true\nnumerator = {expr}\n"
         );
         let lib = Library::from_files(vec![SpecFile::new("core/t.oqm", spec)], vec![])
@@ -531,5 +576,26 @@ mod tests {
         // An equality between two fields of the element is no key.
         let c = numerator("exists (regimens where id = diagnosis_id)");
         assert!(!any(&c.fast, &|op| matches!(op, Op::KeyedWhere { .. })));
+    }
+
+    #[test]
+    fn a_define_parameter_bound_to_the_query_element_is_read_directly() {
+        let c = numerator_after(
+            "define painful(x) = x.score >= 4 and x.kind = pain",
+            "exists (assessments as a where painful(a))",
+        );
+        assert!(
+            any(&c.node, &|op| matches!(op, Op::Let { .. })),
+            "as written"
+        );
+        assert!(!any(&c.fast, &|op| matches!(op, Op::Let { .. })));
+        // The parameter's enumeration test now keys the index of the root list.
+        assert!(any(&c.fast, &|op| matches!(op, Op::IndexedWhere { .. })));
+        // A parameter bound to anything else keeps its binding.
+        let c = numerator_after(
+            "define painful(x) = x.score >= 4",
+            "exists (assessments as a where painful(first assessments))",
+        );
+        assert!(any(&c.fast, &|op| matches!(op, Op::Let { .. })));
     }
 }
