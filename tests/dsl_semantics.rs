@@ -153,6 +153,17 @@ fn sorted_by_is_stable_in_both_directions_and_take_first_last_work() {
     assert!(met("(first (assessments sorted by date)).score = 7"));
     assert!(met("(first (assessments sorted by date desc)).score = 7"));
     assert!(met("(last (assessments sorted by score)).score = 7"));
+    // A missing key sorts last in either direction.
+    assert!(met(
+        "(first (encounters sorted by date)).date = @2026-01-15"
+    ));
+    assert!(met(
+        "(first (encounters sorted by date desc)).date = @2026-03-01"
+    ));
+    assert!(met(
+        "(first (encounters sorted by date desc)).kind = office_visit"
+    ));
+    assert!(met("(last (encounters sorted by date)).date is missing"));
     assert!(met(
         "count (encounters take 2) = 2 and (first (encounters take 2)).date = @2026-03-01"
     ));

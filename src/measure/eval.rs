@@ -264,6 +264,19 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             Op::Param(Param::Start) => Value::Date(self.start),
             Op::Param(Param::End) => Value::Date(self.end),
             Op::Param(Param::Period) => Value::Period(self.start, self.end),
+            Op::FieldCmpConst {
+                local,
+                field,
+                cmp,
+                value,
+                ..
+            } => {
+                let v = match self.locals.get(self.base + *local as usize) {
+                    Some(Value::Record(r)) => r.field(*field),
+                    _ => Value::Missing,
+                };
+                Value::from_truth(compare(*cmp, &v, &const_value(value)))
+            }
             _ => self.eval_op(n),
         }
     }
@@ -507,6 +520,32 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 Value::Num(Decimal::from(n))
             }
             Op::First(list) => {
+                if let (
+                    false,
+                    Op::Sorted {
+                        list,
+                        local,
+                        key,
+                        descending,
+                    },
+                ) = (TRACE, &list.op)
+                {
+                    // The first of a stable sort: the earliest element with the least key,
+                    // found in one pass.
+                    let mut best: Option<(Value<'a>, Value<'a>)> = None;
+                    let _ = self.each(list, &mut |ctx, v| {
+                        ctx.set_local(*local, v);
+                        let k = ctx.child(key);
+                        let better = best
+                            .as_ref()
+                            .is_none_or(|(b, _)| order_keys(&k, b, *descending) == Ordering::Less);
+                        if better {
+                            best = Some((k, v));
+                        }
+                        ControlFlow::Continue(())
+                    });
+                    return best.map_or(Value::Missing, |(_, v)| v);
+                }
                 let mut first = Value::Missing;
                 let _ = self.each(list, &mut |_, v| {
                     first = v;
