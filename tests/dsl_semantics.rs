@@ -248,3 +248,26 @@ fn start_of_year_gives_the_first_of_january_of_the_date_s_year() {
     ));
     assert!(met("start_of_year(nothing.diagnosis_date) is missing"));
 }
+
+#[test]
+fn range_lists_the_whole_numbers_between_its_bounds() {
+    assert!(met(
+        "count range(0, 3) = 4 and first range(0, 3) = 0 and last range(0, 3) = 3"
+    ));
+    // Bounds need not be whole: the whole numbers between them.
+    assert!(met(
+        "count range(0.5, 3.9) = 3 and first range(0.5, 3.9) = 1"
+    ));
+    assert!(met(
+        "count range(days_between(@2026-01-01, @2026-01-15) / 7, 2) = 1"
+    ));
+    // None between the bounds: empty, so `all` holds vacuously and `exists` fails.
+    assert!(met("not (exists range(3, 1))"));
+    assert!(met("all range(3, 1) as k satisfy k > 10"));
+    assert!(met("all range(1, 5) as k satisfy k >= 1 and k <= 5"));
+    // A missing bound, or a list too long to build, is missing.
+    assert!(met(
+        "range(1, (first (assessments where kind = fatigue)).score) is missing"
+    ));
+    assert!(met("range(0, 200000) is missing"));
+}

@@ -76,6 +76,9 @@ struct KeyIndex<'a> {
     positions: HashMap<(Key<'a>, Key<'a>), Vec<u32>>,
 }
 
+/// The longest list `range` builds; a longer one is missing (unknown).
+const MAX_RANGE: i64 = 100_000;
+
 /// Lists shorter than this are scanned rather than indexed by `Op::KeyedWhere`.
 const KEYED_MIN_LEN: usize = 12;
 
@@ -756,6 +759,21 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         }
     }
 
+    /// `range(a, b)`: the whole numbers k with a <= k <= b, in order (empty when there are
+    /// none); missing when there would be more than [`MAX_RANGE`].
+    fn range(&mut self, a: Decimal, b: Decimal) -> Value<'a> {
+        let (Some(lo), Some(hi)) = (a.ceil().to_i64(), b.floor().to_i64()) else {
+            return Value::Missing;
+        };
+        let len = hi.saturating_sub(lo).saturating_add(1).max(0);
+        if len > MAX_RANGE {
+            return Value::Missing;
+        }
+        let mut out = ArenaVec::with_capacity_in(usize::try_from(len).unwrap_or(0), self.arena);
+        out.extend((lo..=hi).map(|k| Value::Num(Decimal::from(k))));
+        Value::List(List::Vals(out.into_bump_slice()))
+    }
+
     /// Empties loop-invariant cache cells on entry into their loop.
     fn fresh(&mut self, cells: &[u32]) {
         for c in cells {
@@ -987,6 +1005,14 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     }
                 }
                 Value::Missing
+            }
+            Builtin::Range => {
+                let from = args.first().map(|a| self.child(a));
+                let to = args.get(1).map(|a| self.child(a));
+                match (from, to) {
+                    (Some(Value::Num(a)), Some(Value::Num(b))) => self.range(a, b),
+                    _ => Value::Missing,
+                }
             }
             Builtin::StartOfYear => match args.first().map(|a| self.child(a)) {
                 Some(Value::Date(d)) => {

@@ -136,10 +136,11 @@ pub(crate) enum Builtin {
     Coalesce,
     StagePrefix,
     StartOfYear,
+    Range,
 }
 
 impl Builtin {
-    pub(crate) const ALL: [(&'static str, Builtin); 9] = [
+    pub(crate) const ALL: [(&'static str, Builtin); 10] = [
         ("age_at", Builtin::AgeAt),
         ("days_between", Builtin::DaysBetween),
         ("period", Builtin::Period),
@@ -149,6 +150,7 @@ impl Builtin {
         ("coalesce", Builtin::Coalesce),
         ("stage_prefix", Builtin::StagePrefix),
         ("start_of_year", Builtin::StartOfYear),
+        ("range", Builtin::Range),
     ];
 
     pub(crate) fn from_name(name: &str) -> Option<Builtin> {

@@ -1078,7 +1078,7 @@ impl Lowerer {
             | Builtin::Distinct
             | Builtin::StagePrefix
             | Builtin::StartOfYear => arity(1),
-            Builtin::DaysBetween | Builtin::Period => arity(2),
+            Builtin::DaysBetween | Builtin::Period | Builtin::Range => arity(2),
             Builtin::Coalesce => (args.is_empty()).then_some(1),
         };
         if let Some(n) = wrong {
@@ -1115,6 +1115,12 @@ impl Lowerer {
                 } else {
                     Ty::Num
                 }
+            }
+            Builtin::Range => {
+                for a in args {
+                    nodes.push(self.expect(c, a, &Ty::Num, "`range` needs numbers"));
+                }
+                Ty::list_of(Ty::Num)
             }
             Builtin::Min | Builtin::Max => {
                 let (n, el) = self.expect_list(c, &args[0], "`min`/`max` needs a list");
