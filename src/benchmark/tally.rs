@@ -9,7 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::chart::{Chart, PracticeId};
-use crate::measure::{Library, Outcome, Population, Populations};
+use crate::measure::{Library, MeasureInfo, Outcome, Population, Populations};
 use crate::round::RoundId;
 
 /// Counts of the six populations.
@@ -99,6 +99,20 @@ pub(crate) fn merge_strata(into: &mut Strata, from: &Strata) {
 }
 
 impl MeasureTally {
+    /// Adds one chart's outcome of the measure `info` describes: overall and per stratum.
+    fn add(&mut self, info: &MeasureInfo, o: &Outcome) {
+        self.total.add(o.populations);
+        for (name, value) in info.stratifiers.iter().zip(&o.strata) {
+            let Some(value) = value else { continue };
+            self.strata
+                .entry(name.clone())
+                .or_default()
+                .entry(value.clone())
+                .or_default()
+                .add(o.populations);
+        }
+    }
+
     fn merge(&mut self, o: &MeasureTally) {
         self.total.merge(&o.total);
         merge_strata(&mut self.strata, &o.strata);
@@ -166,16 +180,7 @@ impl Tally {
                 Some(m) => m,
                 None => row.measures.entry(info.id.clone()).or_default(),
             };
-            m.total.add(o.populations);
-            for (name, value) in info.stratifiers.iter().zip(&o.strata) {
-                let Some(value) = value else { continue };
-                m.strata
-                    .entry(name.clone())
-                    .or_default()
-                    .entry(value.clone())
-                    .or_default()
-                    .add(o.populations);
-            }
+            m.add(info, o);
         }
     }
 
@@ -263,16 +268,7 @@ impl TallyBuilder {
                 continue;
             };
             let m = row.measures.entry(o.measure).or_default();
-            m.total.add(o.populations);
-            for (name, value) in info.stratifiers.iter().zip(&o.strata) {
-                let Some(value) = value else { continue };
-                m.strata
-                    .entry(name.clone())
-                    .or_default()
-                    .entry(value.clone())
-                    .or_default()
-                    .add(o.populations);
-            }
+            m.add(info, o);
         }
     }
 
