@@ -98,6 +98,18 @@ pub(crate) fn merge_strata(into: &mut Strata, from: &Strata) {
     }
 }
 
+/// The outcomes that count in a tally (the chart is in the measure's initial population),
+/// with their measures.
+fn counted<'l>(
+    library: &'l Library,
+    outcomes: &'l [Outcome],
+) -> impl Iterator<Item = (&'l MeasureInfo, &'l Outcome)> {
+    outcomes
+        .iter()
+        .filter(|o| o.populations.contains(Population::InitialPopulation))
+        .filter_map(|o| library.measure(o.measure).map(|info| (info, o)))
+}
+
 impl MeasureTally {
     /// Adds one chart's outcome of the measure `info` describes: overall and per stratum.
     fn add(&mut self, info: &MeasureInfo, o: &Outcome) {
@@ -169,13 +181,7 @@ impl Tally {
             .entry((chart.round, chart.practice.clone()))
             .or_default();
         row.charts += 1;
-        for o in outcomes {
-            if !o.populations.contains(Population::InitialPopulation) {
-                continue;
-            }
-            let Some(info) = library.measure(o.measure) else {
-                continue;
-            };
+        for (info, o) in counted(library, outcomes) {
             let m = match row.measures.get_mut(info.id.as_str()) {
                 Some(m) => m,
                 None => row.measures.entry(info.id.clone()).or_default(),
@@ -260,13 +266,7 @@ impl TallyBuilder {
         let key = (chart.round, chart.practice.clone());
         let row = self.rows.entry(key).or_default();
         row.charts += 1;
-        for o in outcomes {
-            if !o.populations.contains(Population::InitialPopulation) {
-                continue;
-            }
-            let Some(info) = library.measure(o.measure) else {
-                continue;
-            };
+        for (info, o) in counted(library, outcomes) {
             let m = row.measures.entry(o.measure).or_default();
             m.add(info, o);
         }
