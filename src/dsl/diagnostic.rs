@@ -119,6 +119,16 @@ pub(crate) fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    // A name cut short (`age` for `age_at`) is the likeliest slip: the shortest completion.
+    if name.len() >= 3
+        && let Some(c) = candidates
+            .iter()
+            .filter(|c| c.len() > name.len() && c.starts_with(name))
+            .min_by_key(|c| (c.len(), **c))
+    {
+        return Some(c);
+    }
     candidates
         .into_iter()
         .map(|c| (c, strsim::damerau_levenshtein(name, c)))
@@ -130,6 +140,15 @@ pub(crate) fn did_you_mean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_cut_short_suggests_its_shortest_completion() {
+        let names = ["range", "age_at", "age_at_death", "days_between"];
+        assert_eq!(did_you_mean("age", names), Some("age_at"));
+        assert_eq!(did_you_mean("rang", names), Some("range"));
+        assert_eq!(did_you_mean("days_betwen", names), Some("days_between"));
+        assert_eq!(did_you_mean("zz", names), None);
+    }
 
     #[test]
     fn renders_location_caret_label_and_help() {
