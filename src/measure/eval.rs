@@ -247,11 +247,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     #[inline(always)]
     fn leaf(&mut self, n: &'a Node) -> Value<'a> {
         match &n.op {
-            Op::Field(base, i, _) => match &base.op {
-                Op::Local(l) => match self.locals.get(self.base + *l as usize) {
-                    Some(Value::Record(r)) => r.field(*i),
-                    _ => Value::Missing,
-                },
+            Op::Field(base, i, path) => match &base.op {
+                Op::Local(l) => self.local_field(*l, *i, path),
                 _ => self.eval_op(n),
             },
             Op::Slot(i) => match self.slots.get(*i as usize) {
@@ -272,12 +269,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 field,
                 cmp,
                 value,
-                ..
+                path,
             } => {
-                let v = match self.locals.get(self.base + *local as usize) {
-                    Some(Value::Record(r)) => r.field(*field),
-                    _ => Value::Missing,
-                };
+                let v = self.local_field(*local, *field, path);
                 Value::from_truth(compare(*cmp, &v, &const_value(value)))
             }
             _ => self.eval_op(n),
