@@ -223,6 +223,29 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         }
     }
 
+    /// The value of local `i` of the current frame.
+    #[inline]
+    fn local(&self, i: u32) -> Value<'a> {
+        self.locals
+            .get(self.base + i as usize)
+            .copied()
+            .unwrap_or(Value::Missing)
+    }
+
+    /// `local.field <cmp> value` (`Op::FieldCmpConst`).
+    #[inline]
+    fn field_cmp_const(
+        &mut self,
+        local: u32,
+        field: u16,
+        cmp: Cmp,
+        value: &Const,
+        path: &str,
+    ) -> Value<'a> {
+        let v = self.local_field(local, field, path);
+        Value::from_truth(compare(cmp, &v, &const_value(value)))
+    }
+
     /// `local.field`, noting a missing field in traces.
     #[inline]
     fn local_field(&mut self, local: u32, field: u16, path: &str) -> Value<'a> {
@@ -255,11 +278,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 Some(SlotState::Done(v)) => *v,
                 _ => self.slot(*i),
             },
-            Op::Local(i) => self
-                .locals
-                .get(self.base + *i as usize)
-                .copied()
-                .unwrap_or(Value::Missing),
+            Op::Local(i) => self.local(*i),
             Op::Const(c) => const_value(c),
             Op::Param(Param::Start) => Value::Date(self.start),
             Op::Param(Param::End) => Value::Date(self.end),
@@ -270,10 +289,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 cmp,
                 value,
                 path,
-            } => {
-                let v = self.local_field(*local, *field, path);
-                Value::from_truth(compare(*cmp, &v, &const_value(value)))
-            }
+            } => self.field_cmp_const(*local, *field, *cmp, value, path),
             _ => self.eval_op(n),
         }
     }
@@ -286,11 +302,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             return self.leaf(n);
         }
         match &n.op {
-            Op::Local(i) => self
-                .locals
-                .get(self.base + *i as usize)
-                .copied()
-                .unwrap_or(Value::Missing),
+            Op::Local(i) => self.local(*i),
             Op::Const(Const::Enum(e, i)) => Value::Enum(e, *i),
             Op::Const(Const::Bool(b)) => Value::Bool(*b),
             Op::Param(Param::Start) => Value::Date(self.start),
@@ -324,11 +336,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 v
             }
             Op::Slot(i) => self.slot(*i),
-            Op::Local(i) => self
-                .locals
-                .get(self.base + *i as usize)
-                .copied()
-                .unwrap_or(Value::Missing),
+            Op::Local(i) => self.local(*i),
             Op::Field(base, i, path) => match self.operand(base) {
                 Value::Record(r) => {
                     let v = r.field(*i);
@@ -608,10 +616,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 cmp,
                 value,
                 path,
-            } => {
-                let v = self.local_field(*local, *field, path);
-                Value::from_truth(compare(*cmp, &v, &const_value(value)))
-            }
+            } => self.field_cmp_const(*local, *field, *cmp, value, path),
             Op::FieldInConsts {
                 local,
                 field,
