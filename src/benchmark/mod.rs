@@ -17,13 +17,16 @@ pub use aggregate::{
 };
 #[cfg(feature = "parallel")]
 pub use report::tally_parallel;
-pub use report::{JSONL_BATCH, tally_jsonl};
 pub use report::{
-    Participation, PracticeStatus, Report, ReportOptions, StatedOptions, tally_charts,
+    Exclusion, ExclusionReason, Participation, PracticeStatus, REPORT_FORMAT, RegistrationCheck,
+    RegistrationPolicy, Report, ReportError, ReportOptions, StatedOptions, tally_charts,
 };
+pub use report::{JSONL_BATCH, tally_jsonl};
 pub use score::{Oqs, OqsMethod, Trend, TrendVerdict, overall_quality_scores, trends};
 pub use stats::{
     Interval, inverse_normal, normal_cdf, percentile_rank, percentile_rank_sorted, quantile_type7,
     two_proportion_test, wilson, z_for_level,
 };
-pub use tally::{Counts, MeasureTally, PracticeTally, Strata, Tally};
+pub use tally::{
+    Counts, MeasureTally, PracticeTally, Strata, TALLY_FORMAT, Tally, TallyError, TallyStamp,
+};

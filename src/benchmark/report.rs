@@ -6,11 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate_scored};
 use super::score::{Oqs, OqsMethod, Trend, overall_quality_scores, trends};
-use super::tally::{Tally, TallyBuilder};
-use crate::chart::{Chart, Date, PracticeId};
+use super::tally::{Tally, TallyBuilder, TallyError, TallyStamp};
+use crate::chart::{Chart, ChartKey, Date, PracticeId};
+use crate::measure::LibraryFingerprint;
 use crate::measure::{Library, Outcome};
 use crate::program::{CourseCredit, Practices, course_credit};
-use crate::round::{Period, RoundId};
+use crate::round::{Period, RoundCalendar, RoundId};
 
 /// How a report is computed (all of it is written into the report).
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +25,8 @@ pub struct ReportOptions {
     pub oqs_method: OqsMethod,
     /// Significance level of trend tests (default 0.05).
     pub alpha: f64,
+    /// What registration problems do (default strict: the charts do not count).
+    pub registration: RegistrationPolicy,
 }
 
 impl Default for ReportOptions {
@@ -33,6 +36,7 @@ impl Default for ReportOptions {
             oqs_track: "qcp".to_owned(),
             oqs_method: OqsMethod::Pooled,
             alpha: 0.05,
+            registration: RegistrationPolicy::Strict,
         }
     }
 }
@@ -75,6 +79,88 @@ pub struct Participation {
     pub charts: u64,
 }
 
+/// What registration problems do to a practice's counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RegistrationPolicy {
+    /// Charts of a practice that is not registered, or whose registration has a problem,
+    /// or that registered after the round closed, are not rated, not in the national
+    /// aggregate and not credited (the default).
+    #[default]
+    Strict,
+    /// The problems are listed, but the charts count.
+    ListOnly,
+}
+
+/// Why a (round, practice) is excluded (or, under [`RegistrationPolicy::ListOnly`], flagged).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ExclusionReason {
+    /// The practice is not in the practices file.
+    NotRegistered,
+    /// The registration has a problem.
+    RegistrationProblem {
+        /// The problem, as a person reads it.
+        problem: String,
+    },
+    /// The practice registered after the round's submission window closed.
+    RegisteredAfterClose {
+        /// Its registration date.
+        registered_on: Date,
+        /// The round's closing date.
+        round_closes: Date,
+    },
+}
+
+impl std::fmt::Display for ExclusionReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExclusionReason::NotRegistered => {
+                f.write_str("the practice is not in the practices file")
+            }
+            ExclusionReason::RegistrationProblem { problem } => f.write_str(problem),
+            ExclusionReason::RegisteredAfterClose {
+                registered_on,
+                round_closes,
+            } => write!(
+                f,
+                "registered on {registered_on}, after the round closed on {round_closes}"
+            ),
+        }
+    }
+}
+
+/// A (round, practice) whose charts do not count, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Exclusion {
+    /// The round.
+    pub round: RoundId,
+    /// The practice.
+    pub practice: PracticeId,
+    /// Its unique charts in the round.
+    pub charts: u64,
+    /// Every reason.
+    pub reasons: Vec<ExclusionReason>,
+    /// Whether the charts were left out (`false` under [`RegistrationPolicy::ListOnly`]).
+    pub excluded: bool,
+}
+
+/// How registration was checked for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RegistrationCheck {
+    /// Whether a practices file was given; without one nothing was checked, no practice is
+    /// known to be on any track, and no eligibility can be read from the report.
+    pub checked: bool,
+    /// The policy applied.
+    pub policy: RegistrationPolicy,
+    /// Every (round, practice) with a registration problem.
+    pub exclusions: Vec<Exclusion>,
+}
+
 /// A benchmark report. Field names are stable; numbers are exact decimals (rounded only
 /// when rendered).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,20 +174,26 @@ pub struct Report {
     pub final_report: bool,
     /// How it was computed.
     pub options: StatedOptions,
+    /// What the counts were computed with: the merged tallies' stamp (library fingerprint,
+    /// oncoqual version, chart key id, every round's reporting period).
+    pub computed_with: Option<TallyStamp>,
+    /// How registration was checked, and the (round, practice) pairs it excluded.
+    pub registration: RegistrationCheck,
     /// The rounds covered.
     pub rounds: Vec<RoundId>,
-    /// Charts per (round, practice).
+    /// Charts per (round, practice) that count (exclusions are listed in `registration`).
     pub participation: Vec<Participation>,
     /// Every practice's rate per measure and round.
     pub rates: Vec<PracticeRate>,
     /// The national aggregate per measure and round.
     pub national: Vec<NationalMeasure>,
-    /// Overall Quality Scores.
+    /// Overall Quality Scores: of every practice registered on the OQS track (of every
+    /// practice when registration was not checked).
     pub overall_quality_scores: Vec<Oqs>,
     /// Changes since each practice's previous round with data.
     pub trends: Vec<Trend>,
-    /// Registered practices (when a practices file was given): registration problems and
-    /// the two-consecutive-rounds course credit.
+    /// Registered practices (when a practices file was given): tracks, registration
+    /// problems and course credits.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub practices: Vec<PracticeStatus>,
 }
@@ -114,6 +206,8 @@ pub struct PracticeStatus {
     pub practice: PracticeId,
     /// Its name.
     pub name: String,
+    /// Its registration date.
+    pub registered_on: Date,
     /// Tracks registered for.
     pub tracks: Vec<String>,
     /// Every reason its registration is not valid (empty when valid).
@@ -122,17 +216,184 @@ pub struct PracticeStatus {
     pub course_credit: Option<CourseCredit>,
 }
 
+/// Why a report cannot be built from a tally.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// The tally was computed with another measure library than the report's.
+    #[error(
+        "the tally was computed with measure library {tally}, the report would use {library}: use the same specs"
+    )]
+    LibraryMismatch {
+        /// The tally's library fingerprint.
+        tally: LibraryFingerprint,
+        /// The report's.
+        library: LibraryFingerprint,
+    },
+    /// The tally evaluated a round over another period than the round calendar's.
+    #[error(
+        "round {round} was tallied over {tally}, but the round calendar gives {calendar}: use the same rounds file (or --period)"
+    )]
+    PeriodMismatch {
+        /// The round.
+        round: RoundId,
+        /// The tally's period.
+        tally: Period,
+        /// The calendar's.
+        calendar: Period,
+    },
+}
+
+/// The report format version.
+pub const REPORT_FORMAT: u32 = 2;
+
 impl Report {
-    /// Builds the report of a tally. `scored(practice, measure)` limits each practice's
-    /// rates, its part in the national aggregate and its OQS to the measures of the tracks
-    /// it registered for.
+    /// Builds the report of a tally without registrations: every practice is scored on
+    /// every measure, and the report says that registration was not checked (so no
+    /// certification eligibility can be read from it).
     pub fn build(
         tally: &Tally,
         library: &Library,
         options: &ReportOptions,
         issued_on: Date,
         final_report: bool,
+    ) -> Result<Report, ReportError> {
+        check_library(tally, library)?;
+        let unchecked = RegistrationCheck {
+            checked: false,
+            policy: options.registration,
+            exclusions: Vec::new(),
+        };
+        Ok(Report::assemble(
+            tally,
+            library,
+            options,
+            issued_on,
+            final_report,
+            unchecked,
+            |_, _| true,
+            |_| true,
+        ))
+    }
+
+    /// Builds the report of a tally for the registered `practices`, with the round
+    /// calendar `calendar` (its closing dates and minimums; its periods must be those the
+    /// tally was evaluated over). Under the default [`RegistrationPolicy::Strict`], the
+    /// charts of a practice that is not registered, whose registration has a problem, or
+    /// that registered after the round closed are not rated, not in the national aggregate
+    /// and not credited, and the report lists them. Each practice is scored on the measures
+    /// of its registered tracks; the Overall Quality Score is computed for the practices
+    /// registered on its track.
+    pub fn build_for(
+        tally: &Tally,
+        library: &Library,
+        calendar: &RoundCalendar,
+        options: &ReportOptions,
+        issued_on: Date,
+        final_report: bool,
+        practices: &Practices,
+    ) -> Result<Report, ReportError> {
+        check_library(tally, library)?;
+        for round in tally.rounds() {
+            if let Some(p) = tally.period(round)
+                && p != calendar.period(round)
+            {
+                return Err(ReportError::PeriodMismatch {
+                    round,
+                    tally: p,
+                    calendar: calendar.period(round),
+                });
+            }
+        }
+        let strict = options.registration == RegistrationPolicy::Strict;
+        let mut exclusions = Vec::new();
+        for (round, practice, row) in tally.rows() {
+            let reasons = exclusion_reasons(practices.get(practice), *round, calendar);
+            if !reasons.is_empty() {
+                exclusions.push(Exclusion {
+                    round: *round,
+                    practice: practice.clone(),
+                    charts: row.charts,
+                    reasons,
+                    excluded: strict,
+                });
+            }
+        }
+        let counted = if strict && !exclusions.is_empty() {
+            let out: std::collections::BTreeSet<(RoundId, &PracticeId)> =
+                exclusions.iter().map(|e| (e.round, &e.practice)).collect();
+            tally.retain_rows(|r, p| !out.contains(&(r, p)))
+        } else {
+            tally.clone()
+        };
+        let scored = |p: &PracticeId, measure: &str| {
+            let tracks = library
+                .index_of(measure)
+                .and_then(|i| library.measure(i))
+                .map(|m| m.tracks.as_slice())
+                .unwrap_or(&[]);
+            practices.get(p).is_some_and(|pr| pr.registered_for(tracks))
+        };
+        let on_track = |p: &PracticeId| {
+            practices
+                .get(p)
+                .is_some_and(|pr| pr.registered_for(&[options.oqs_track.as_str()]))
+        };
+        let check = RegistrationCheck {
+            checked: true,
+            policy: options.registration,
+            exclusions,
+        };
+        let mut report = Report::assemble(
+            &counted,
+            library,
+            options,
+            issued_on,
+            final_report,
+            check,
+            scored,
+            on_track,
+        );
+        report.practices = practices
+            .iter()
+            .map(|p| {
+                let history: Vec<(RoundId, u64)> = counted
+                    .rows()
+                    .filter(|(_, id, _)| **id == p.id)
+                    .map(|(r, _, t)| (*r, t.charts))
+                    .collect();
+                let min = history
+                    .iter()
+                    .map(|(r, _)| calendar.schedule(*r).min_charts_completed)
+                    .max()
+                    .unwrap_or(1);
+                PracticeStatus {
+                    practice: p.id.clone(),
+                    name: p.name.clone(),
+                    registered_on: p.registered_on,
+                    tracks: p.tracks.clone(),
+                    registration_problems: p
+                        .registration_problems()
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
+                    course_credit: course_credit(&history, min),
+                }
+            })
+            .collect();
+        Ok(report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        tally: &Tally,
+        library: &Library,
+        options: &ReportOptions,
+        issued_on: Date,
+        final_report: bool,
+        registration: RegistrationCheck,
         scored: impl Fn(&PracticeId, &str) -> bool,
+        on_track: impl Fn(&PracticeId) -> bool,
     ) -> Report {
         let (rates, national) = aggregate_scored(tally, library, &options.aggregate, &scored);
         let oqs = overall_quality_scores(
@@ -140,11 +401,11 @@ impl Report {
             library,
             &options.oqs_track,
             options.oqs_method,
-            scored,
+            on_track,
         );
         let trends = trends(&rates, library, options.alpha);
         Report {
-            oncoqual_report: 1,
+            oncoqual_report: REPORT_FORMAT,
             issued_on,
             final_report,
             options: StatedOptions {
@@ -161,6 +422,8 @@ impl Report {
                 trend_test: "two_proportion_z_pooled_two_sided".to_owned(),
                 alpha: options.alpha,
             },
+            computed_with: tally.stamp().cloned(),
+            registration,
             rounds: tally.rounds(),
             participation: tally
                 .rows()
@@ -178,72 +441,88 @@ impl Report {
         }
     }
 
-    /// Builds the report of a tally for registered practices: each practice is scored only
-    /// on the measures of the tracks it registered for (a practice missing from the file on
-    /// none), and the report lists registration problems and course credits.
-    pub fn build_for(
-        tally: &Tally,
-        library: &Library,
-        options: &ReportOptions,
-        issued_on: Date,
-        final_report: bool,
-        practices: &Practices,
-    ) -> Report {
-        let scored = |p: &PracticeId, measure: &str| {
-            let tracks = library
-                .index_of(measure)
-                .and_then(|i| library.measure(i))
-                .map(|m| m.tracks.as_slice())
-                .unwrap_or(&[]);
-            practices.get(p).is_some_and(|pr| pr.registered_for(tracks))
-        };
-        let mut report = Report::build(tally, library, options, issued_on, final_report, scored);
-        report.practices = practices
+    /// The report's fingerprint: 32 hex digits of a hash of its JSON. A certification
+    /// verdict carries it, so a verdict can be checked against the report it came from.
+    ///
+    /// ```
+    /// # use oncoqual::benchmark::{Report, ReportOptions, Tally};
+    /// # let lib = oncoqual::Library::bundled().unwrap();
+    /// let report = Report::build(&Tally::new(), lib, &ReportOptions::default(), oncoqual::Date::MIN, true).unwrap();
+    /// let back: Report = serde_json::from_str(&serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    /// assert_eq!(back.fingerprint(), report.fingerprint());
+    /// ```
+    pub fn fingerprint(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let h = blake3::hash(&json);
+        h.as_bytes()[..16]
             .iter()
-            .map(|p| {
-                let history: Vec<(RoundId, u64)> = tally
-                    .rows()
-                    .filter(|(_, id, _)| **id == p.id)
-                    .map(|(r, _, t)| (*r, t.charts))
-                    .collect();
-                PracticeStatus {
-                    practice: p.id.clone(),
-                    name: p.name.clone(),
-                    tracks: p.tracks.clone(),
-                    registration_problems: p
-                        .registration_problems()
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect(),
-                    course_credit: course_credit(&history, 1),
-                }
-            })
-            .collect();
-        report
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
-/// Evaluates `charts` against `library` and folds them into a tally; `period(chart)` gives
-/// each chart's reporting period.
+/// Why the charts of `practice` (its registration, if any) in `round` do not count.
+fn exclusion_reasons(
+    practice: Option<&crate::program::Practice>,
+    round: RoundId,
+    calendar: &RoundCalendar,
+) -> Vec<ExclusionReason> {
+    let Some(p) = practice else {
+        return vec![ExclusionReason::NotRegistered];
+    };
+    let mut out: Vec<ExclusionReason> = p
+        .registration_problems()
+        .iter()
+        .map(|e| ExclusionReason::RegistrationProblem {
+            problem: e.to_string(),
+        })
+        .collect();
+    let closes = calendar.schedule(round).closes;
+    if p.registered_on > closes {
+        out.push(ExclusionReason::RegisteredAfterClose {
+            registered_on: p.registered_on,
+            round_closes: closes,
+        });
+    }
+    out
+}
+
+fn check_library(tally: &Tally, library: &Library) -> Result<(), ReportError> {
+    match tally.stamp() {
+        Some(s) if s.library != library.fingerprint() => Err(ReportError::LibraryMismatch {
+            tally: s.library,
+            library: library.fingerprint(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Evaluates `charts` against `library` and folds them into a tally whose chart digests use
+/// `key`; `period(chart)` gives each chart's reporting period. Refused when a chart comes
+/// twice or a round gets two periods.
 pub fn tally_charts<'c>(
     library: &Library,
+    key: &ChartKey,
     charts: impl IntoIterator<Item = &'c Chart>,
     period: impl Fn(&Chart) -> Period,
-) -> Tally {
-    build(library, charts, period).finish(library)
+) -> Result<Tally, TallyError> {
+    build(library, key, charts, period).finish(library, key)
 }
 
 /// [`tally_charts`] before its measures are named.
 fn build<'c>(
     library: &Library,
+    key: &ChartKey,
     charts: impl IntoIterator<Item = &'c Chart>,
     period: impl Fn(&Chart) -> Period,
 ) -> TallyBuilder {
     let mut tally = TallyBuilder::new();
     let mut out: Vec<Outcome> = Vec::new();
     for chart in charts {
-        library.evaluate_into(chart, period(chart), &mut out);
-        tally.add(library, chart, &out);
+        let p = period(chart);
+        library.evaluate_into(chart, p, &mut out);
+        let digest = key.digest(chart.round, &chart.practice, &chart.id);
+        tally.add(library, chart, digest, p, &out);
     }
     tally
 }
@@ -253,18 +532,19 @@ fn build<'c>(
 #[cfg(feature = "parallel")]
 pub fn tally_parallel(
     library: &Library,
+    key: &ChartKey,
     charts: &[Chart],
     period: impl Fn(&Chart) -> Period + Sync,
-) -> Tally {
+) -> Result<Tally, TallyError> {
     use rayon::prelude::*;
     charts
         .par_chunks(256)
-        .map(|chunk| build(library, chunk, &period))
+        .map(|chunk| build(library, key, chunk, &period))
         .reduce(TallyBuilder::new, |mut a, b| {
             a.merge(b);
             a
         })
-        .finish(library)
+        .finish(library, key)
 }
 
 /// Lines parsed and evaluated per batch by [`tally_jsonl`]: memory is two batches of
@@ -287,33 +567,37 @@ pub const JSONL_BATCH: usize = 4096;
 /// let lib = Library::bundled().unwrap();
 /// let calendar = RoundCalendar::new();
 /// let mut bad = Vec::new();
-/// let tally = tally_jsonl(lib, JsonlReader::new(input.as_bytes()), |c| calendar.period(c.round), |e| {
+/// let mut reader = JsonlReader::new(input.as_bytes());
+/// let tally = tally_jsonl(lib, &mut reader, |c| calendar.period(c.round), |e| {
 ///     bad.push(e.line);
 ///     std::ops::ControlFlow::Continue(())
-/// });
+/// })
+/// .unwrap();
 /// assert_eq!(bad, [Some(2)]);
 /// assert_eq!(tally.rows().count(), 1);
 /// ```
 pub fn tally_jsonl<R: std::io::BufRead>(
     library: &Library,
-    reader: crate::io::JsonlReader<R>,
+    reader: &mut crate::io::JsonlReader<R>,
     period: impl Fn(&Chart) -> Period + Sync,
     mut rejected: impl FnMut(crate::io::RecordError) -> std::ops::ControlFlow<()>,
-) -> Tally {
+) -> Result<Tally, TallyError> {
     #[cfg(feature = "parallel")]
     {
-        let mut reader = reader;
-        pipeline::run(library, &mut reader, &period, &mut rejected)
+        pipeline::run(library, reader, &period, &mut rejected)
     }
     #[cfg(not(feature = "parallel"))]
     {
+        let key = reader.key().clone();
         let mut tally = TallyBuilder::new();
         let mut out: Vec<Outcome> = Vec::new();
-        for record in reader {
+        for record in reader.by_ref() {
             match record {
                 Ok(c) => {
-                    library.evaluate_into(&c.chart, period(&c.chart), &mut out);
-                    tally.add(library, &c.chart, &out);
+                    let p = period(&c.chart);
+                    library.evaluate_into(&c.chart, p, &mut out);
+                    let digest = key.digest(c.chart.round, &c.chart.practice, &c.chart.id);
+                    tally.add(library, &c.chart, digest, p, &out);
                 }
                 Err(e) => {
                     if rejected(e).is_break() {
@@ -322,7 +606,7 @@ pub fn tally_jsonl<R: std::io::BufRead>(
                 }
             }
         }
-        tally.finish(library)
+        tally.finish(library, &key)
     }
 }
 
@@ -333,14 +617,15 @@ mod pipeline {
 
     use rayon::prelude::*;
 
-    use super::{Chart, JSONL_BATCH, Library, Outcome, Period, Tally, TallyBuilder};
-    use crate::chart::ChartId;
+    use super::{Chart, JSONL_BATCH, Library, Outcome, Period, Tally, TallyBuilder, TallyError};
+    use crate::chart::{ChartDigest, ChartKey};
     use crate::io::{JsonlReader, Limits, RawLine, RecordError, parse_raw_ref};
 
     /// What became of one line, in a batch's worker.
     enum Line {
-        /// A valid chart, evaluated into its chunk's tally (pending the duplicate check).
-        Chart(ChartId, usize),
+        /// A valid chart (its digest and line), evaluated into its chunk's tally (pending
+        /// the duplicate check).
+        Chart(ChartDigest, usize),
         Rejected(RecordError),
         /// The line could not be read (its error stays in the batch, taken in order).
         Unread,
@@ -360,8 +645,9 @@ mod pipeline {
         reader: &mut JsonlReader<R>,
         period: &(impl Fn(&Chart) -> Period + Sync),
         rejected: &mut impl FnMut(RecordError) -> ControlFlow<()>,
-    ) -> Tally {
+    ) -> Result<Tally, TallyError> {
         let limits = *reader.limits();
+        let key = reader.key().clone();
         let mut tally = TallyBuilder::new();
         let mut current: Vec<RawLine> = Vec::new();
         let mut next: Vec<RawLine> = Vec::new();
@@ -370,7 +656,7 @@ mod pipeline {
             // The workers parse and evaluate this batch while this thread reads the next.
             let mut batch: Option<Batch> = None;
             rayon::in_place_scope(|s| {
-                s.spawn(|_| batch = Some(evaluate(library, &current, &limits, period, &[])));
+                s.spawn(|_| batch = Some(evaluate(library, &key, &current, &limits, period, &[])));
                 reader.raw_batch(JSONL_BATCH, &mut next);
             });
             let Some(batch) = batch else {
@@ -383,7 +669,7 @@ mod pipeline {
             {
                 for line in batch.lines {
                     let problem = match line {
-                        Line::Chart(id, n) => reader.check_id(&id, n).err().inspect(|_| {
+                        Line::Chart(digest, n) => reader.check_id(digest, n).err().inspect(|_| {
                             duplicates.push(at);
                         }),
                         Line::Rejected(e) => Some(e),
@@ -401,7 +687,7 @@ mod pipeline {
                 tally.merge(batch.tally);
             } else {
                 // Rare: evaluate the batch again without the repeated charts.
-                let again = evaluate(library, &current, &limits, period, &duplicates);
+                let again = evaluate(library, &key, &current, &limits, period, &duplicates);
                 tally.merge(again.tally);
             }
             if stop {
@@ -410,7 +696,7 @@ mod pipeline {
             // The batch just evaluated lends its line buffers to the one after next.
             std::mem::swap(&mut current, &mut next);
         }
-        tally.finish(library)
+        tally.finish(library, &key)
     }
 
     /// Parses and evaluates `lines` in parallel, leaving out the positions in `skip`
@@ -418,6 +704,7 @@ mod pipeline {
     /// merged at the end.
     fn evaluate(
         library: &Library,
+        key: &ChartKey,
         lines: &[RawLine],
         limits: &Limits,
         period: &(impl Fn(&Chart) -> Period + Sync),
@@ -438,11 +725,14 @@ mod pipeline {
                         };
                         match parsed {
                             Ok(c) => {
+                                let ch = &c.chart;
+                                let digest = key.digest(ch.round, &ch.practice, &ch.id);
                                 if skip.binary_search(&(k * CHUNK + j)).is_err() {
-                                    library.evaluate_into(&c.chart, period(&c.chart), &mut out);
-                                    tally.add(library, &c.chart, &out);
+                                    let p = period(ch);
+                                    library.evaluate_into(ch, p, &mut out);
+                                    tally.add(library, ch, digest, p, &out);
                                 }
-                                fates.push(Line::Chart(c.chart.id, c.line.unwrap_or(0)));
+                                fates.push(Line::Chart(digest, c.line.unwrap_or(0)));
                             }
                             Err(e) => fates.push(Line::Rejected(e)),
                         }

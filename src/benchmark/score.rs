@@ -43,33 +43,49 @@ pub struct Oqs {
     pub measures: u64,
     /// The practice's unique charts in the round.
     pub charts: u64,
-    /// The score in [0, 1]; `None` without eligible charts.
+    /// Measures of the track that the library did not evaluate (the catalog lists them on
+    /// the track, the library lacks them): the score is `None` while any is missing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_measures: Vec<String>,
+    /// The score in [0, 1]; `None` without eligible charts or with a missing measure.
     pub score: Option<Decimal>,
 }
 
-/// The Overall Quality Score of every (round, practice) of the tally over the measures of
-/// `track` (informational measures never count). `scored(practice, measure id)` says
-/// whether a practice is scored on a measure (its registered tracks); pass `|_, _| true`
-/// to score every practice on every measure of the track.
+/// The Overall Quality Score of every (round, practice) of the tally whose practice is on
+/// the track (`on_track`), over every measure of `track` (informational measures never
+/// count). The track's measures are those the library puts on it and those the bundled
+/// catalog puts on it: a catalog measure the library lacks is named in
+/// `missing_measures` and leaves the score `None`, never silently dropped.
 pub fn overall_quality_scores(
     tally: &Tally,
     library: &Library,
     track: &str,
     method: OqsMethod,
-    scored: impl Fn(&PracticeId, &str) -> bool,
+    on_track: impl Fn(&PracticeId) -> bool,
 ) -> Vec<Oqs> {
     let measures: Vec<(&str, Direction)> = library
         .measures()
         .filter(|m| m.scoring != Scoring::Informational && m.tracks.iter().any(|t| t == track))
         .map(|m| (m.id.as_str(), m.direction))
         .collect();
+    let missing: Vec<String> = crate::measure::Catalog::bundled()
+        .map(|c| {
+            c.entries()
+                .iter()
+                .filter(|e| e.scoring != Scoring::Informational)
+                .filter(|e| e.tracks.iter().any(|t| t == track))
+                .filter(|e| library.index_of(&e.id).is_none())
+                .map(|e| e.id.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut out = Vec::new();
     for (round, practice, row) in tally.rows() {
+        if !on_track(practice) {
+            continue;
+        }
         let (mut met, mut eligible, mut n, mut rate_sum) = (0u64, 0u64, 0u64, Decimal::ZERO);
         for (id, direction) in &measures {
-            if !scored(practice, id) {
-                continue;
-            }
             let Some(m) = row.measures.get(*id) else {
                 continue;
             };
@@ -91,7 +107,8 @@ pub fn overall_quality_scores(
                 (eligible > 0).then(|| Decimal::from(met) / Decimal::from(eligible))
             }
             OqsMethod::MeanOfRates => (n > 0).then(|| rate_sum / Decimal::from(n)),
-        };
+        }
+        .filter(|_| missing.is_empty());
         out.push(Oqs {
             round: *round,
             practice: practice.clone(),
@@ -101,6 +118,7 @@ pub fn overall_quality_scores(
             eligible,
             measures: n,
             charts: row.charts,
+            missing_measures: missing.clone(),
             score,
         });
     }

@@ -1,16 +1,22 @@
-//! Tallies: population counts per (round, practice, measure, stratum) and unique charts per
-//! (round, practice), folded from per-chart outcomes. A commutative monoid: `merge` is
-//! associative and commutative and `Tally::default()` is its identity, so shards (threads,
-//! files, machines) combine in any order to the same result.
+//! Tallies: population counts per (round, practice, measure, stratum) and the exact set of
+//! unique charts per (round, practice), folded from per-chart outcomes.
+//!
+//! Merging is a commutative monoid on disjoint shards (`Tally::new()` is its identity), so
+//! shards (threads, files, machines) combine in any order to the same result. What makes a
+//! count trustworthy is what merging refuses: every tally carries the keyed 128-bit digest
+//! of each of its charts ([`ChartKey`]) and a stamp ([`TallyStamp`]: format, oncoqual
+//! version, measure-library fingerprint, chart key id, the reporting period of every round),
+//! and a merge of two tallies that share a chart, or whose stamps differ, is an error that
+//! says so; nothing is ever counted twice or under two calendars.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::chart::{Chart, PracticeId};
-use crate::measure::{Library, MeasureInfo, Outcome, Population, Populations};
-use crate::round::RoundId;
+use crate::chart::{Chart, ChartDigest, ChartKey, KeyId, PracticeId};
+use crate::measure::{Library, LibraryFingerprint, MeasureInfo, Outcome, Population, Populations};
+use crate::round::{Period, RoundId};
 
 /// Counts of the six populations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,54 +138,273 @@ impl MeasureTally {
 }
 
 /// One (round, practice): its unique charts and its measures' counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PracticeTally {
     /// Unique charts submitted (each chart counted once, whatever the measures).
     pub charts: u64,
     /// Per measure id.
     pub measures: BTreeMap<String, MeasureTally>,
+    /// The digest of every chart counted: `charts` of them.
+    #[serde(skip)]
+    digests: Digests,
+}
+
+/// A sorted set of chart digests (its `Debug` shows only how many).
+#[derive(Clone, Default, PartialEq, Eq)]
+struct Digests(BTreeSet<ChartDigest>);
+
+impl fmt::Debug for Digests {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} chart digests", self.0.len())
+    }
 }
 
 impl PracticeTally {
-    fn merge(&mut self, o: &PracticeTally) {
-        self.charts = self.charts.saturating_add(o.charts);
+    /// Charts of this row that `other` holds too.
+    fn shared(&self, other: &PracticeTally) -> u64 {
+        let (small, large) = if self.digests.0.len() <= other.digests.0.len() {
+            (&self.digests.0, &other.digests.0)
+        } else {
+            (&other.digests.0, &self.digests.0)
+        };
+        small.iter().filter(|d| large.contains(d)).count() as u64
+    }
+
+    /// Adds a disjoint row (the caller checked that no chart is shared).
+    fn merge_disjoint(&mut self, o: &PracticeTally) {
+        self.digests.0.extend(o.digests.0.iter().copied());
+        self.charts = self.digests.0.len() as u64;
         for (id, m) in &o.measures {
             self.measures.entry(id.clone()).or_default().merge(m);
         }
     }
 }
 
-/// Population counts for any number of (round, practice) pairs.
+/// What a tally was computed with. Two tallies merge only when their stamps agree: the same
+/// format, oncoqual version, measure library and chart key, and the same reporting period
+/// for every round both hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TallyStamp {
+    /// The tally file format version.
+    pub format: u32,
+    /// The oncoqual version that evaluated the charts.
+    pub oncoqual_version: String,
+    /// The fingerprint of the measure library (ids, spec texts, value sets).
+    pub library: LibraryFingerprint,
+    /// The public id of the key chart digests were computed under.
+    pub chart_key: KeyId,
+    /// The reporting period each round was evaluated over.
+    pub periods: BTreeMap<RoundId, Period>,
+}
+
+impl fmt::Display for TallyStamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "tally format {}, oncoqual {}, measure library {}, chart key {}",
+            self.format, self.oncoqual_version, self.library, self.chart_key
+        )?;
+        for (r, p) in &self.periods {
+            write!(f, ", round {r} over {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why charts or tallies could not be counted together. Nothing is changed by a refused
+/// `add` or `merge`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TallyError {
+    /// The same chart (id, practice and round) was added twice.
+    #[error("a chart of practice `{}` in round {round} was counted twice (the same chart id twice)", practice.as_str())]
+    DuplicateChart {
+        /// The round.
+        round: RoundId,
+        /// The practice.
+        practice: PracticeId,
+    },
+    /// Two tallies hold some of the same charts.
+    #[error(
+        "the tallies share {charts} chart{} (in {rows} practice-round{}, first practice `{}` in round {}): merging them would count {} twice",
+        plural(*charts), plural(*rows), first.1.as_str(), first.0, if *charts == 1 { "it" } else { "them" }
+    )]
+    Overlap {
+        /// Charts in both.
+        charts: u64,
+        /// (round, practice) rows with shared charts.
+        rows: u64,
+        /// The first such row.
+        first: (RoundId, PracticeId),
+    },
+    /// Tallies of two measure libraries.
+    #[error("the tallies were computed with two measure libraries: {ours} and {theirs}")]
+    LibraryMismatch {
+        /// This tally's.
+        ours: LibraryFingerprint,
+        /// The other's.
+        theirs: LibraryFingerprint,
+    },
+    /// Tallies of two oncoqual versions.
+    #[error("the tallies were computed by two oncoqual versions: {ours} and {theirs}")]
+    VersionMismatch {
+        /// This tally's.
+        ours: String,
+        /// The other's.
+        theirs: String,
+    },
+    /// Chart digests under two keys cannot be compared, so overlaps could not be seen.
+    #[error(
+        "the tallies' chart digests use two keys ({ours} and {theirs}): every shard of a report must use the same chart key"
+    )]
+    KeyMismatch {
+        /// This tally's key id.
+        ours: KeyId,
+        /// The other's.
+        theirs: KeyId,
+    },
+    /// One round evaluated over two reporting periods (two round calendars).
+    #[error(
+        "round {round} was evaluated over {ours} in one and over {theirs} in the other: two round calendars"
+    )]
+    PeriodMismatch {
+        /// The round.
+        round: RoundId,
+        /// This tally's period.
+        ours: Period,
+        /// The other's.
+        theirs: Period,
+    },
+    /// A keyed tally read from a file cannot digest new charts: its key is not in the file.
+    #[error(
+        "this tally was read from a file and its chart key ({key}) is not: tally the new charts into a tally made with that key, then merge"
+    )]
+    NoKey {
+        /// The key id the tally uses.
+        key: KeyId,
+    },
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The format version of tally files.
+pub const TALLY_FORMAT: u32 = 2;
+
+/// Population counts and unique charts for any number of (round, practice) pairs, with
+/// the stamp that says what they were computed with.
 ///
-/// Shards must hold disjoint charts (the JSONL reader rejects a repeated chart id within an
-/// input); the unique-chart count of a merge is then the sum of the shards'.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// ```
+/// use oncoqual::benchmark::Tally;
+/// use oncoqual::{Chart, ChartId, Library, PracticeId, RoundCalendar};
+/// let lib = Library::bundled().unwrap();
+/// let chart = Chart::new(ChartId::new("c1").unwrap(), PracticeId::new("P1").unwrap(), "2026-1".parse().unwrap());
+/// let period = RoundCalendar::new().period(chart.round);
+/// let mut a = Tally::new();
+/// a.add(lib, &chart, period, &lib.evaluate(&chart, period)).unwrap();
+/// // The same chart in another shard: the merge refuses instead of counting it twice.
+/// let b = a.clone();
+/// let err = a.merge(&b).unwrap_err();
+/// assert!(err.to_string().starts_with("the tallies share 1 chart"));
+/// ```
+#[derive(Clone, Default)]
 pub struct Tally {
+    /// The key new charts are digested with (`None`: unkeyed, or read from a file).
+    key: Option<ChartKey>,
+    /// `None` while the tally is empty and unstamped (the identity of `merge`).
+    stamp: Option<TallyStamp>,
     rows: BTreeMap<(RoundId, PracticeId), PracticeTally>,
 }
+
+impl PartialEq for Tally {
+    fn eq(&self, other: &Tally) -> bool {
+        self.stamp == other.stamp && self.rows == other.rows
+    }
+}
+impl Eq for Tally {}
 
 impl fmt::Debug for Tally {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tally")
+            .field("stamp", &self.stamp)
             .field("rounds_x_practices", &self.rows.len())
             .finish()
     }
 }
 
 impl Tally {
-    /// An empty tally (the identity of `merge`).
+    /// An empty tally (the identity of `merge`); charts added to it are digested unkeyed.
     pub fn new() -> Tally {
         Tally::default()
     }
 
-    /// Folds one chart's outcomes (from `library`) into the tally. Measures whose initial
-    /// population the chart is not in add nothing but the chart itself.
-    pub fn add(&mut self, library: &Library, chart: &Chart, outcomes: &[Outcome]) {
-        let row = self
+    /// An empty tally whose charts are digested under `key` (a program-wide secret).
+    pub fn with_key(key: ChartKey) -> Tally {
+        Tally {
+            key: Some(key),
+            stamp: None,
+            rows: BTreeMap::new(),
+        }
+    }
+
+    /// What the tally was computed with; `None` while it is empty.
+    pub fn stamp(&self) -> Option<&TallyStamp> {
+        self.stamp.as_ref()
+    }
+
+    /// The key id its digests use (or will use).
+    fn key_id(&self) -> Option<KeyId> {
+        self.stamp
+            .as_ref()
+            .map(|s| s.chart_key)
+            .or_else(|| self.key.as_ref().map(ChartKey::id))
+    }
+
+    /// Folds one chart, evaluated over `period` by `library` into `outcomes`, into the
+    /// tally. Measures whose initial population the chart is not in add nothing but the
+    /// chart itself. Refused (and nothing changed) when the chart was added before, the
+    /// library or the round's period differ from the tally's, or the tally was read from
+    /// a file under a key it does not hold.
+    pub fn add(
+        &mut self,
+        library: &Library,
+        chart: &Chart,
+        period: Period,
+        outcomes: &[Outcome],
+    ) -> Result<(), TallyError> {
+        let key = match (&self.key, &self.stamp) {
+            (Some(k), _) => k.clone(),
+            (None, Some(s)) if s.chart_key != KeyId::UNKEYED => {
+                return Err(TallyError::NoKey { key: s.chart_key });
+            }
+            (None, _) => ChartKey::unkeyed(),
+        };
+        let stamp = fresh_stamp(library, key.id(), [(chart.round, period)].into());
+        if let Some(mine) = &self.stamp {
+            check_stamps(mine, &stamp)?;
+        }
+        let digest = key.digest(chart.round, &chart.practice, &chart.id);
+        let row_key = (chart.round, chart.practice.clone());
+        if self
             .rows
-            .entry((chart.round, chart.practice.clone()))
-            .or_default();
+            .get(&row_key)
+            .is_some_and(|r| r.digests.0.contains(&digest))
+        {
+            return Err(TallyError::DuplicateChart {
+                round: chart.round,
+                practice: chart.practice.clone(),
+            });
+        }
+        match &mut self.stamp {
+            Some(mine) => {
+                mine.periods.insert(chart.round, period);
+            }
+            None => self.stamp = Some(stamp),
+        }
+        let row = self.rows.entry(row_key).or_default();
+        row.digests.0.insert(digest);
         row.charts += 1;
         for (info, o) in counted(library, outcomes) {
             let m = match row.measures.get_mut(info.id.as_str()) {
@@ -188,19 +413,73 @@ impl Tally {
             };
             m.add(info, o);
         }
+        Ok(())
     }
 
-    /// Adds another tally into this one.
-    pub fn merge(&mut self, other: &Tally) {
-        for (key, row) in &other.rows {
-            self.rows.entry(key.clone()).or_default().merge(row);
+    /// Charts held by both tallies (whatever their stamps).
+    pub fn shared_charts(&self, other: &Tally) -> u64 {
+        other
+            .rows
+            .iter()
+            .filter_map(|(k, theirs)| self.rows.get(k).map(|mine| mine.shared(theirs)))
+            .sum()
+    }
+
+    /// Adds another tally into this one; refused (and nothing changed) when their stamps
+    /// differ (library, oncoqual version, chart key, a round's period) or they share a
+    /// chart.
+    pub fn merge(&mut self, other: &Tally) -> Result<(), TallyError> {
+        let Some(theirs) = &other.stamp else {
+            return Ok(());
+        };
+        match &self.stamp {
+            Some(mine) => check_stamps(mine, theirs)?,
+            None => {
+                if let Some(k) = self.key_id().filter(|k| *k != theirs.chart_key) {
+                    return Err(TallyError::KeyMismatch {
+                        ours: k,
+                        theirs: theirs.chart_key,
+                    });
+                }
+            }
         }
+        let (mut charts, mut rows, mut first) = (0u64, 0u64, None);
+        for (k, t) in &other.rows {
+            if let Some(mine) = self.rows.get(k) {
+                let n = mine.shared(t);
+                if n > 0 {
+                    charts += n;
+                    rows += 1;
+                    first.get_or_insert_with(|| k.clone());
+                }
+            }
+        }
+        if let Some(first) = first {
+            return Err(TallyError::Overlap {
+                charts,
+                rows,
+                first,
+            });
+        }
+        match &mut self.stamp {
+            Some(mine) => mine
+                .periods
+                .extend(theirs.periods.iter().map(|(r, p)| (*r, *p))),
+            None => self.stamp = Some(theirs.clone()),
+        }
+        for (key, row) in &other.rows {
+            self.rows
+                .entry(key.clone())
+                .or_default()
+                .merge_disjoint(row);
+        }
+        Ok(())
     }
 
-    /// Combines two tallies.
-    pub fn merged(mut self, other: &Tally) -> Tally {
-        self.merge(other);
-        self
+    /// Combines two tallies (see [`Tally::merge`]).
+    pub fn merged(mut self, other: &Tally) -> Result<Tally, TallyError> {
+        self.merge(other)?;
+        Ok(self)
     }
 
     /// The (round, practice) rows, in round then practice order.
@@ -220,9 +499,28 @@ impl Tally {
         r
     }
 
+    /// The reporting period round `round` was evaluated over.
+    pub fn period(&self, round: RoundId) -> Option<Period> {
+        self.stamp.as_ref()?.periods.get(&round).copied()
+    }
+
     /// Whether the tally holds no chart.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
+    }
+
+    /// The tally of the rows `keep` keeps (same stamp).
+    pub(crate) fn retain_rows(&self, keep: impl Fn(RoundId, &PracticeId) -> bool) -> Tally {
+        Tally {
+            key: self.key.clone(),
+            stamp: self.stamp.clone(),
+            rows: self
+                .rows
+                .iter()
+                .filter(|((r, p), _)| keep(*r, p))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
     }
 
     /// Drops counts that are all zero (never produced by `add`; may come from a file).
@@ -240,18 +538,66 @@ impl Tally {
     }
 }
 
+/// The stamp of charts evaluated now by `library` under key `key`.
+fn fresh_stamp(library: &Library, key: KeyId, periods: BTreeMap<RoundId, Period>) -> TallyStamp {
+    TallyStamp {
+        format: TALLY_FORMAT,
+        oncoqual_version: env!("CARGO_PKG_VERSION").to_owned(),
+        library: library.fingerprint(),
+        chart_key: key,
+        periods,
+    }
+}
+
+/// Whether tallies stamped `mine` and `theirs` may be counted together.
+fn check_stamps(mine: &TallyStamp, theirs: &TallyStamp) -> Result<(), TallyError> {
+    if mine.library != theirs.library {
+        return Err(TallyError::LibraryMismatch {
+            ours: mine.library,
+            theirs: theirs.library,
+        });
+    }
+    if mine.oncoqual_version != theirs.oncoqual_version {
+        return Err(TallyError::VersionMismatch {
+            ours: mine.oncoqual_version.clone(),
+            theirs: theirs.oncoqual_version.clone(),
+        });
+    }
+    if mine.chart_key != theirs.chart_key {
+        return Err(TallyError::KeyMismatch {
+            ours: mine.chart_key,
+            theirs: theirs.chart_key,
+        });
+    }
+    for (round, p) in &theirs.periods {
+        if let Some(q) = mine.periods.get(round).filter(|q| *q != p) {
+            return Err(TallyError::PeriodMismatch {
+                round: *round,
+                ours: *q,
+                theirs: *p,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A tally under construction from one library's outcomes: measures are kept by their
-/// index in the library, so folding a chart in neither looks up nor copies a measure id.
-/// [`TallyBuilder::finish`] names them. Its merge is as associative and commutative as
-/// [`Tally::merge`], and `finish` commutes with merging.
+/// index in the library, so folding a chart in neither looks up nor copies a measure id,
+/// and digests are appended unsorted. [`TallyBuilder::finish`] names the measures, sorts
+/// the digests and refuses a chart added twice or a round evaluated over two periods. Its
+/// merge is as associative and commutative as [`Tally::merge`], and `finish` commutes with
+/// merging.
 #[derive(Default)]
 pub(crate) struct TallyBuilder {
     rows: BTreeMap<(RoundId, PracticeId), BuilderRow>,
+    periods: BTreeMap<RoundId, Period>,
+    /// The first round seen over two periods.
+    conflict: Option<(RoundId, Period, Period)>,
 }
 
 #[derive(Default)]
 struct BuilderRow {
-    charts: u64,
+    digests: Vec<ChartDigest>,
     /// Per measure index.
     measures: BTreeMap<usize, MeasureTally>,
 }
@@ -261,11 +607,32 @@ impl TallyBuilder {
         TallyBuilder::default()
     }
 
-    /// As [`Tally::add`].
-    pub(crate) fn add(&mut self, library: &Library, chart: &Chart, outcomes: &[Outcome]) {
+    fn period(&mut self, round: RoundId, period: Period) {
+        match self.periods.entry(round) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(period);
+            }
+            std::collections::btree_map::Entry::Occupied(o) => {
+                if *o.get() != period && self.conflict.is_none() {
+                    self.conflict = Some((round, *o.get(), period));
+                }
+            }
+        }
+    }
+
+    /// As [`Tally::add`], for a chart whose digest is `digest`.
+    pub(crate) fn add(
+        &mut self,
+        library: &Library,
+        chart: &Chart,
+        digest: ChartDigest,
+        period: Period,
+        outcomes: &[Outcome],
+    ) {
+        self.period(chart.round, period);
         let key = (chart.round, chart.practice.clone());
         let row = self.rows.entry(key).or_default();
-        row.charts += 1;
+        row.digests.push(digest);
         for (info, o) in counted(library, outcomes) {
             let m = row.measures.entry(o.measure).or_default();
             m.add(info, o);
@@ -274,9 +641,15 @@ impl TallyBuilder {
 
     /// Adds another builder (of the same library) into this one.
     pub(crate) fn merge(&mut self, other: TallyBuilder) {
+        for (round, p) in other.periods {
+            self.period(round, p);
+        }
+        if self.conflict.is_none() {
+            self.conflict = other.conflict;
+        }
         for (key, row) in other.rows {
             let mine = self.rows.entry(key).or_default();
-            mine.charts = mine.charts.saturating_add(row.charts);
+            mine.digests.extend(row.digests);
             for (i, m) in row.measures {
                 match mine.measures.entry(i) {
                     std::collections::btree_map::Entry::Vacant(v) => {
@@ -288,10 +661,26 @@ impl TallyBuilder {
         }
     }
 
-    /// The tally, measures named by their ids in `library` (the one the outcomes came from).
-    pub(crate) fn finish(self, library: &Library) -> Tally {
-        let mut tally = Tally::default();
-        for (key, row) in self.rows {
+    /// The tally, measures named by their ids in `library` (the one the outcomes came from)
+    /// and stamped with it and `key`.
+    pub(crate) fn finish(self, library: &Library, key: &ChartKey) -> Result<Tally, TallyError> {
+        if let Some((round, ours, theirs)) = self.conflict {
+            return Err(TallyError::PeriodMismatch {
+                round,
+                ours,
+                theirs,
+            });
+        }
+        let mut tally = Tally::with_key(key.clone());
+        if self.rows.is_empty() {
+            return Ok(tally);
+        }
+        tally.stamp = Some(fresh_stamp(library, key.id(), self.periods));
+        for ((round, practice), mut row) in self.rows {
+            row.digests.sort_unstable();
+            if row.digests.windows(2).any(|w| w[0] == w[1]) {
+                return Err(TallyError::DuplicateChart { round, practice });
+            }
             let mut measures = BTreeMap::new();
             for (i, m) in row.measures {
                 if let Some(info) = library.measure(i) {
@@ -299,14 +688,15 @@ impl TallyBuilder {
                 }
             }
             tally.rows.insert(
-                key,
+                (round, practice),
                 PracticeTally {
-                    charts: row.charts,
+                    charts: row.digests.len() as u64,
                     measures,
+                    digests: Digests(row.digests.into_iter().collect()),
                 },
             );
         }
-        tally
+        Ok(tally)
     }
 }
 
@@ -315,8 +705,11 @@ impl TallyBuilder {
 struct Row {
     round: RoundId,
     practice: PracticeId,
-    #[serde(flatten)]
-    tally: PracticeTally,
+    charts: u64,
+    /// The digests of the row's charts, ascending, 32 hex digits each, concatenated.
+    chart_digests: String,
+    #[serde(default)]
+    measures: BTreeMap<String, MeasureTally>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -324,46 +717,136 @@ struct Row {
 struct Wire {
     /// Format marker, so a file of another kind is refused clearly.
     oncoqual_tally: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    oncoqual_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    library: Option<LibraryFingerprint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    chart_key: Option<KeyId>,
+    #[serde(default)]
+    periods: BTreeMap<RoundId, Period>,
     rows: Vec<Row>,
 }
 
-const WIRE_VERSION: u32 = 1;
-
 impl Serialize for Tally {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use std::fmt::Write as _;
         let rows = self
             .rows
             .iter()
-            .map(|((round, practice), t)| Row {
-                round: *round,
-                practice: practice.clone(),
-                tally: t.clone(),
+            .map(|((round, practice), t)| {
+                let mut hex = String::with_capacity(t.digests.0.len() * 32);
+                for d in &t.digests.0 {
+                    let _ = write!(hex, "{d}");
+                }
+                Row {
+                    round: *round,
+                    practice: practice.clone(),
+                    charts: t.charts,
+                    chart_digests: hex,
+                    measures: t.measures.clone(),
+                }
             })
             .collect();
+        let stamp = self.stamp.as_ref();
         Wire {
-            oncoqual_tally: WIRE_VERSION,
+            oncoqual_tally: TALLY_FORMAT,
+            oncoqual_version: stamp.map(|s| s.oncoqual_version.clone()),
+            library: stamp.map(|s| s.library),
+            chart_key: stamp.map(|s| s.chart_key),
+            periods: stamp.map(|s| s.periods.clone()).unwrap_or_default(),
             rows,
         }
         .serialize(s)
     }
 }
 
+/// The digests of a row as written: ascending, each once, `charts` of them.
+fn parse_digests(hex: &str, charts: u64) -> Result<BTreeSet<ChartDigest>, String> {
+    let b = hex.as_bytes();
+    if b.len() % 32 != 0 || (b.len() / 32) as u64 != charts {
+        return Err(format!(
+            "`chart_digests` holds {} digits, not 32 for each of the row's {charts} charts",
+            b.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(b.len() / 32);
+    for chunk in b.chunks_exact(32) {
+        let mut v = 0u128;
+        for c in chunk {
+            let d = crate::chart::digest::hex_val(*c)
+                .ok_or_else(|| "`chart_digests` is not hexadecimal".to_owned())?;
+            v = (v << 4) | u128::from(d);
+        }
+        out.push(ChartDigest::from_u128(v));
+    }
+    if out.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(
+            "`chart_digests` is not strictly ascending (a chart twice, or edited)".to_owned(),
+        );
+    }
+    Ok(out.into_iter().collect())
+}
+
 impl<'de> Deserialize<'de> for Tally {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
         let wire = Wire::deserialize(d)?;
-        if wire.oncoqual_tally != WIRE_VERSION {
-            return Err(serde::de::Error::custom(format!(
-                "tally format version {} is not supported (expected {WIRE_VERSION})",
+        if wire.oncoqual_tally != TALLY_FORMAT {
+            return Err(D::Error::custom(format!(
+                "tally format version {} is not supported (expected {TALLY_FORMAT}): tally the charts again with this oncoqual",
                 wire.oncoqual_tally
             )));
         }
         let mut t = Tally::default();
-        for row in wire.rows {
-            t.rows
-                .entry((row.round, row.practice))
-                .or_default()
-                .merge(&row.tally);
+        if wire.rows.is_empty() {
+            return Ok(t);
         }
+        let (Some(version), Some(library), Some(chart_key)) =
+            (wire.oncoqual_version, wire.library, wire.chart_key)
+        else {
+            return Err(D::Error::custom(
+                "a tally with rows needs its stamp: `oncoqual_version`, `library` and `chart_key`",
+            ));
+        };
+        for row in wire.rows {
+            if !wire.periods.contains_key(&row.round) {
+                return Err(D::Error::custom(format!(
+                    "round {} has rows but no reporting period in `periods`",
+                    row.round
+                )));
+            }
+            let digests = parse_digests(&row.chart_digests, row.charts).map_err(|m| {
+                D::Error::custom(format!(
+                    "practice `{}` in round {}: {m}",
+                    row.practice.as_str(),
+                    row.round
+                ))
+            })?;
+            let key = (row.round, row.practice);
+            if t.rows.contains_key(&key) {
+                return Err(D::Error::custom(format!(
+                    "practice `{}` in round {} has two rows",
+                    key.1.as_str(),
+                    key.0
+                )));
+            }
+            t.rows.insert(
+                key,
+                PracticeTally {
+                    charts: row.charts,
+                    measures: row.measures,
+                    digests: Digests(digests),
+                },
+            );
+        }
+        t.stamp = Some(TallyStamp {
+            format: TALLY_FORMAT,
+            oncoqual_version: version,
+            library,
+            chart_key,
+            periods: wire.periods,
+        });
         t.normalise();
         Ok(t)
     }

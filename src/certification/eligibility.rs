@@ -62,15 +62,14 @@ pub struct Webinar {
     pub format: WebinarFormat,
 }
 
-/// The practice facts eligibility reads besides the report.
+/// The practice facts eligibility reads besides the report. Track registration is not one
+/// of them: it is read from the report's registrations, never from a separate fact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct PracticeFacts {
     /// The practice.
     pub practice: PracticeId,
-    /// Registered on the certification (`qcp`) track.
-    pub registered_qcp: bool,
     /// Webinar attendance, if any.
     #[serde(default)]
     pub webinar: Option<Webinar>,
@@ -78,12 +77,8 @@ pub struct PracticeFacts {
 
 impl PracticeFacts {
     /// Facts of `practice`.
-    pub fn new(practice: PracticeId, registered_qcp: bool, webinar: Option<Webinar>) -> Self {
-        PracticeFacts {
-            practice,
-            registered_qcp,
-            webinar,
-        }
+    pub fn new(practice: PracticeId, webinar: Option<Webinar>) -> Self {
+        PracticeFacts { practice, webinar }
     }
 }
 
@@ -94,8 +89,23 @@ impl PracticeFacts {
 pub enum Ineligible {
     /// The report is not the round's final report.
     NotFinalReport,
-    /// The practice is not registered on the certification track.
+    /// The report was built without registrations: nothing says the practice is on the
+    /// certification track.
+    RegistrationNotChecked,
+    /// The practice is not registered on the certification track (per the report).
     NotRegisteredForQcp,
+    /// The practice's charts of the round were excluded for registration problems.
+    Excluded {
+        /// The round.
+        round: RoundId,
+        /// Why.
+        reasons: Vec<String>,
+    },
+    /// The library behind the report lacks measures of the track, so there is no score.
+    MissingMeasures {
+        /// The measures.
+        measures: Vec<String>,
+    },
     /// The report has no score for the practice on the track.
     NoScore {
         /// The track.
@@ -147,7 +157,10 @@ impl Ineligible {
     pub fn code(&self) -> &'static str {
         match self {
             Ineligible::NotFinalReport => "not_final_report",
+            Ineligible::RegistrationNotChecked => "registration_not_checked",
             Ineligible::NotRegisteredForQcp => "not_registered_for_qcp",
+            Ineligible::Excluded { .. } => "excluded",
+            Ineligible::MissingMeasures { .. } => "missing_measures",
             Ineligible::NoScore { .. } => "no_score",
             Ineligible::ScoreBelowThreshold { .. } => "score_below_threshold",
             Ineligible::TooFewCharts { .. } => "too_few_charts",
@@ -163,9 +176,24 @@ impl fmt::Display for Ineligible {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Ineligible::NotFinalReport => f.write_str("the report is not the round's final report"),
+            Ineligible::RegistrationNotChecked => f.write_str(
+                "the report was built without a practices file, so registration was not checked",
+            ),
             Ineligible::NotRegisteredForQcp => {
                 f.write_str("the practice is not registered on the certification (qcp) track")
             }
+            Ineligible::Excluded { round, reasons } => write!(
+                f,
+                "the practice's charts of round {round} were excluded: {}",
+                reasons.join("; ")
+            ),
+            Ineligible::MissingMeasures { measures } => write!(
+                f,
+                "the measure library lacks {} measure{} of the track ({}), so there is no score",
+                measures.len(),
+                if measures.len() == 1 { "" } else { "s" },
+                measures.join(", ")
+            ),
             Ineligible::NoScore { track } => {
                 write!(
                     f,
@@ -229,6 +257,8 @@ pub struct Eligible {
     pub issued_on: Date,
     /// The last day the score qualifies an application.
     pub valid_until: Date,
+    /// The fingerprint of the report the verdict was computed from ([`Report::fingerprint`]).
+    pub report_fingerprint: String,
 }
 
 /// The last day a score issued on `issued_on` is valid: `score_valid_months` calendar
@@ -261,17 +291,18 @@ pub fn may_request_score_review(
     below && report.issued_on <= on && on <= score_review_deadline(report.issued_on, rules)
 }
 
-/// The practice's score in the latest round of the report: (round, score, charts).
+/// The practice's score in the report's last round (the round the report is final for):
+/// (round, score, charts). A score of an earlier round of the same report never qualifies.
 fn latest_score(
     report: &Report,
     practice: &PracticeId,
     track: &str,
 ) -> Option<(RoundId, Option<Decimal>, u64)> {
+    let last = report.rounds.last()?;
     report
         .overall_quality_scores
         .iter()
-        .filter(|o| o.practice == *practice && o.track == track)
-        .max_by_key(|o| o.round)
+        .find(|o| o.practice == *practice && o.track == track && o.round == *last)
         .map(|o| (o.round, o.score, o.charts))
 }
 
@@ -286,10 +317,35 @@ pub fn eligibility(
     if !report.final_report {
         why.push(Ineligible::NotFinalReport);
     }
-    if !facts.registered_qcp {
+    if !report.registration.checked {
+        why.push(Ineligible::RegistrationNotChecked);
+    } else if !report
+        .practices
+        .iter()
+        .any(|p| p.practice == facts.practice && p.tracks.iter().any(|t| *t == rules.track))
+    {
         why.push(Ineligible::NotRegisteredForQcp);
     }
     let latest = latest_score(report, &facts.practice, &rules.track);
+    let last_round = report.rounds.last().copied();
+    if let Some(x) = report
+        .registration
+        .exclusions
+        .iter()
+        .find(|x| x.excluded && x.practice == facts.practice && Some(x.round) == last_round)
+    {
+        why.push(Ineligible::Excluded {
+            round: x.round,
+            reasons: x.reasons.iter().map(ToString::to_string).collect(),
+        });
+    }
+    if let Some(o) = report.overall_quality_scores.iter().find(|o| {
+        o.practice == facts.practice && o.track == rules.track && !o.missing_measures.is_empty()
+    }) {
+        why.push(Ineligible::MissingMeasures {
+            measures: o.missing_measures.clone(),
+        });
+    }
     let (round, score, charts) = match latest {
         Some((round, Some(score), charts)) => (Some(round), Some(score), charts),
         Some((round, None, charts)) => (Some(round), None, charts),
@@ -340,6 +396,7 @@ pub fn eligibility(
             charts,
             issued_on: report.issued_on,
             valid_until,
+            report_fingerprint: report.fingerprint(),
         }),
         _ => Err(why),
     }
@@ -354,7 +411,13 @@ mod code_tests {
         let d = Date::from_ymd(2027, 1, 1).unwrap_or(Date::MIN);
         let all = [
             Ineligible::NotFinalReport,
+            Ineligible::RegistrationNotChecked,
             Ineligible::NotRegisteredForQcp,
+            Ineligible::Excluded {
+                round: RoundId::new(2026, 1).unwrap_or_else(|| unreachable!()),
+                reasons: vec![],
+            },
+            Ineligible::MissingMeasures { measures: vec![] },
             Ineligible::NoScore {
                 track: "qcp".into(),
             },

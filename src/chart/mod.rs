@@ -30,6 +30,7 @@
 //! assert!(!format!("{chart:?}").contains("1950"));
 //! ```
 
+pub(crate) mod digest;
 pub(crate) mod model;
 pub(crate) mod redact;
 pub(crate) mod schema;
@@ -40,6 +41,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use digest::{ChartDigest, ChartKey, ChartKeyError, KeyId};
 pub use model::*;
 pub use redact::DebugShape;
 pub use schema::{

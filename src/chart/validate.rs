@@ -88,10 +88,13 @@ pub enum FindingKind {
         /// The operating system's message.
         message: String,
     },
-    /// A chart id already used by an earlier record of the same input.
+    /// A chart already read: the same chart id, practice and round as an earlier record
+    /// of this input or of an earlier input of the same run.
     DuplicateChartId {
-        /// The line (or 1-based record number) of the first record with this id.
+        /// The line (or 1-based record number) of the first record of this chart.
         first: usize,
+        /// The input it was read from, when not this one.
+        first_in: Option<String>,
     },
     /// An entry id used twice in one chart.
     DuplicateId {
@@ -142,8 +145,15 @@ impl fmt::Display for FindingKind {
                 write!(f, "list longer than the limit of {limit} entries")
             }
             FindingKind::Io { message } => write!(f, "read error: {message}"),
-            FindingKind::DuplicateChartId { first } => {
-                write!(f, "duplicate chart id (first used on line {first})")
+            FindingKind::DuplicateChartId { first, first_in } => {
+                write!(
+                    f,
+                    "duplicate chart: this chart id, practice and round were first read on line {first}"
+                )?;
+                match first_in {
+                    Some(input) => write!(f, " of `{input}`"),
+                    None => Ok(()),
+                }
             }
             FindingKind::DuplicateId { first } => {
                 write!(f, "duplicate id (first used at `{first}`)")

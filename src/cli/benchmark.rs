@@ -4,9 +4,9 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::benchmark::{Report, ReportOptions, Tally};
+use crate::benchmark::{ExclusionReason, RegistrationPolicy, Report, ReportOptions};
 use crate::program::Practices;
-use crate::{Date, Period};
+use crate::{Date, Period, RoundCalendar};
 
 /// Arguments of `oncoqual benchmark`.
 #[derive(Debug, clap::Args)]
@@ -41,12 +41,31 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 0.95)]
     level: f64,
     /// The practices file (registrations): practices are scored on their registered
-    /// tracks only, and the report lists registration problems and course credits.
+    /// tracks only, the charts of unregistered practices or registrations with problems do
+    /// not count (see --registration), and the report lists course credits. Without it
+    /// the report says that registration was not checked.
     #[arg(long)]
     practices: Option<PathBuf>,
+    /// What a registration problem does: `strict` (the charts do not count; the default)
+    /// or `list-only` (listed, still counted).
+    #[arg(long, value_enum, default_value_t = Policy::Strict)]
+    registration: Policy,
+    /// A file holding the program-wide secret that keys chart digests (as for `tally`).
+    #[arg(long, value_name = "FILE")]
+    chart_key: Option<PathBuf>,
+    /// Print each input's stamp (library, oncoqual version, chart key, periods).
+    #[arg(short, long)]
+    verbose: bool,
     /// Output file (standard output when absent or `-`).
     #[arg(short, long)]
     output: Option<PathBuf>,
+}
+
+/// `--registration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Policy {
+    Strict,
+    ListOnly,
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
@@ -61,27 +80,28 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             "--level must be between 0 and 1",
         ));
     }
-    let mut tally = Tally::new();
+    let key = super::tally::chart_key(args.chart_key.as_deref())?;
+    let mut tally = crate::benchmark::Tally::with_key(key.clone());
     let mut bad = 0;
     if !args.charts.is_empty() {
-        let (t, b) = super::tally::fold_files(&lib, &args.charts, args.period, &calendar)?;
-        tally.merge(&t);
-        bad += b;
+        let folded = super::tally::fold_files(&lib, &args.charts, args.period, &calendar, key)?;
+        if folded.duplicates > 0 {
+            return Err(super::tally::duplicates_refused(
+                folded.duplicates,
+                "report",
+            ));
+        }
+        tally = folded.tally;
+        bad += folded.invalid;
     }
-    for file in &args.tallies {
-        let text = std::fs::read_to_string(file).map_err(|e| super::with_path(e, file))?;
-        let t: Tally = serde_json::from_str(&text).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "{}:{}:{}: not a tally: {e}",
-                    file.display(),
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })?;
-        tally.merge(&t);
+    let charts_name = (!args.charts.is_empty()).then_some("the charts of --charts");
+    super::tally::merge_files(&mut tally, charts_name, &args.tallies, args.verbose)?;
+    // With --period, every round was evaluated over that period.
+    let mut calendar: RoundCalendar = calendar;
+    if let Some(p) = args.period {
+        for r in tally.rounds() {
+            calendar.set(r, p);
+        }
     }
     let issued_on = match &args.issued_on {
         Some(s) => Date::parse(s).ok_or_else(|| {
@@ -99,7 +119,11 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let mut options = ReportOptions::default();
     options.aggregate.min_denominator = args.min_denominator;
     options.aggregate.level = args.level;
-    let report = match &args.practices {
+    options.registration = match args.registration {
+        Policy::Strict => RegistrationPolicy::Strict,
+        Policy::ListOnly => RegistrationPolicy::ListOnly,
+    };
+    let built = match &args.practices {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| super::with_path(e, path))?;
             let practices = Practices::from_json(&text).map_err(|e| {
@@ -111,21 +135,18 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             Report::build_for(
                 &tally,
                 &lib,
+                &calendar,
                 &options,
                 issued_on,
                 args.final_report,
                 &practices,
             )
         }
-        None => Report::build(
-            &tally,
-            &lib,
-            &options,
-            issued_on,
-            args.final_report,
-            |_, _| true,
-        ),
+        None => Report::build(&tally, &lib, &options, issued_on, args.final_report),
     };
+    let report =
+        built.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("refused: {e}")))?;
+    summarise_registration(&report, &mut io::stderr().lock())?;
     let mut out = super::output(args.output.as_deref())?;
     serde_json::to_writer_pretty(&mut out, &report)?;
     out.write_all(b"\n")?;
@@ -135,4 +156,45 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// One line on standard error per exclusion reason (how many practice-rounds and charts),
+/// or that registration was not checked.
+pub(crate) fn summarise_registration(report: &Report, err: &mut impl Write) -> io::Result<()> {
+    if !report.registration.checked {
+        writeln!(
+            err,
+            "registration was not checked (no --practices): every practice is rated, and no certification eligibility can be read from this report"
+        )?;
+        return Ok(());
+    }
+    let mut by_reason: std::collections::BTreeMap<String, (u64, u64)> =
+        std::collections::BTreeMap::new();
+    for x in &report.registration.exclusions {
+        for r in &x.reasons {
+            let key = match r {
+                // One line for every late registration, whatever its dates.
+                ExclusionReason::RegisteredAfterClose { .. } => {
+                    "registered after the round closed".to_owned()
+                }
+                other => other.to_string(),
+            };
+            let e = by_reason.entry(key).or_default();
+            e.0 += 1;
+            e.1 += x.charts;
+        }
+    }
+    let verb = match report.registration.policy {
+        RegistrationPolicy::Strict => "excluded",
+        _ => "flagged (still counted)",
+    };
+    for (reason, (rows, charts)) in by_reason {
+        writeln!(
+            err,
+            "{verb}: {rows} practice-round{} ({charts} chart{}): {reason}",
+            if rows == 1 { "" } else { "s" },
+            if charts == 1 { "" } else { "s" },
+        )?;
+    }
+    Ok(())
 }

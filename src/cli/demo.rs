@@ -12,8 +12,10 @@ use rust_decimal::Decimal;
 
 use crate::benchmark::{Report, ReportOptions, Tally, quantile_type7, tally_parallel};
 use crate::certification::{EligibilityRules, PracticeFacts, Webinar, WebinarFormat};
+use crate::chart::ChartKey;
 use crate::measure::Library;
 use crate::report::ReportView;
+use crate::round::RoundSchedule;
 use crate::synth::{self, SynthConfig};
 use crate::{Chart, RoundCalendar};
 
@@ -32,9 +34,10 @@ pub(crate) struct Args {
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Minimum unique charts for certification eligibility.
-    #[arg(long, default_value_t = 100)]
-    min_charts: u64,
+    /// Minimum unique charts for certification eligibility (default: the round calendar's,
+    /// 100).
+    #[arg(long)]
+    min_charts: Option<u64>,
 }
 
 const BATCH: usize = 4096;
@@ -85,7 +88,11 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     for i in 0..args.charts {
         batch.push(synth::chart(&config, i));
         if batch.len() == BATCH || i + 1 == args.charts {
-            tally.merge(&tally_parallel(lib, &batch, |c| calendar.period(c.round)));
+            let part = tally_parallel(lib, &ChartKey::unkeyed(), &batch, |c| {
+                calendar.period(c.round)
+            })
+            .and_then(|t| tally.merge(&t));
+            part.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
             pb.inc(batch.len() as u64);
             batch.clear();
         }
@@ -93,22 +100,31 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     pb.finish_and_clear();
 
     let last_round = tally.rounds().last().copied();
+    // The final report is issued two weeks after the last round's submission window
+    // closes.
     let issued_on = last_round
-        .and_then(|r| calendar.period(r).end.add_days(15))
+        .and_then(|r| calendar.schedule(r).closes.add_days(14))
         .unwrap_or(crate::Date::MIN);
     let report = Report::build_for(
         &tally,
         lib,
+        &calendar,
         &ReportOptions::default(),
         issued_on,
         true,
         &practices,
-    );
+    )
+    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
 
     // Eligibility of every practice, with synthetic facts: practices registered for `qcp`
     // attended the webinar (live or recorded) a month before applying, except every seventh.
     let applying_on = issued_on.add_days(30).unwrap_or(issued_on);
-    let rules = EligibilityRules::new(args.min_charts);
+    let min_charts = args.min_charts.unwrap_or_else(|| {
+        last_round.map_or(RoundSchedule::DEFAULT_MIN_UNIQUE_CHARTS, |r| {
+            calendar.schedule(r).min_unique_charts
+        })
+    });
+    let rules = EligibilityRules::new(min_charts);
     let facts: Vec<PracticeFacts> = practices
         .iter()
         .enumerate()
@@ -121,7 +137,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
                     WebinarFormat::Recorded
                 },
             });
-            PracticeFacts::new(p.id.clone(), p.tracks.iter().any(|t| t == "qcp"), webinar)
+            PracticeFacts::new(p.id.clone(), webinar)
         })
         .collect();
     let view = super::report::with_eligibility(
@@ -209,7 +225,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         out,
         "certification: {eligible} of {} practices eligible to apply on {applying_on} (minimum {} unique charts)",
         practices.len(),
-        args.min_charts
+        min_charts
     )?;
     for (reason, n) in &reasons {
         writeln!(out, "  {n:>4} × {}", reason.replace('_', " "))?;

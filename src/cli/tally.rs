@@ -1,12 +1,16 @@
-//! `oncoqual tally`: evaluate one shard of charts and fold it into a tally file.
+//! `oncoqual tally`: evaluate one shard of charts and fold it into a tally file; and the
+//! input handling `tally` and `benchmark` share: chart files read under one ledger (a chart
+//! given twice anywhere is refused with both locations), tally files merged only when they
+//! agree (same library, calendar, chart key, no shared chart), the chart key.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use std::ops::ControlFlow;
-
 use crate::benchmark::{Tally, tally_jsonl};
+use crate::chart::{ChartKey, FindingKind};
+use crate::io::ChartLedger;
 use crate::measure::Library;
 use crate::{Chart, Period, RoundCalendar};
 
@@ -25,28 +29,75 @@ pub(crate) struct Args {
     /// A round-calendar file overriding the default reporting periods.
     #[arg(long)]
     rounds: Option<PathBuf>,
+    /// A file holding the program-wide secret that keys chart digests (at least 16 bytes).
+    /// Every shard of one report must use the same one; without it digests are unkeyed.
+    #[arg(long, value_name = "FILE")]
+    chart_key: Option<PathBuf>,
     /// Output file (standard output when absent or `-`).
     #[arg(short, long)]
     output: Option<PathBuf>,
 }
 
-/// Streams chart files into a tally (`benchmark::tally_jsonl`: parsed and evaluated in
-/// parallel, a batch at a time). Invalid records are reported on standard error (where,
-/// never what) and skipped; returns the tally and the number of invalid records.
+/// The chart key of `--chart-key FILE`, or unkeyed.
+pub(crate) fn chart_key(path: Option<&Path>) -> io::Result<ChartKey> {
+    let Some(path) = path else {
+        return Ok(ChartKey::unkeyed());
+    };
+    let secret = std::fs::read(path).map_err(|e| super::with_path(e, path))?;
+    ChartKey::from_secret(&secret).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {e}", path.display()),
+        )
+    })
+}
+
+/// Chart files folded into one tally.
+pub(crate) struct Folded {
+    pub(crate) tally: Tally,
+    /// Invalid records (reported on standard error, skipped).
+    pub(crate) invalid: usize,
+    /// Records repeating a chart already read (reported with both locations).
+    pub(crate) duplicates: usize,
+}
+
+/// Duplicate messages printed per file; the rest are counted.
+const SHOWN_DUPLICATES: usize = 10;
+
+/// Streams chart files into one tally (`benchmark::tally_jsonl`: parsed and evaluated in
+/// parallel, a batch at a time), under one ledger: a chart (id, practice, round) read twice,
+/// in one file or two, is reported with both locations. Invalid records are reported on
+/// standard error (where, never what) and skipped.
 pub(crate) fn fold_files(
     lib: &Library,
     files: &[PathBuf],
     period: Option<Period>,
     calendar: &RoundCalendar,
-) -> io::Result<(Tally, usize)> {
-    let mut tally = Tally::new();
-    let mut bad = 0usize;
+    key: ChartKey,
+) -> io::Result<Folded> {
+    let mut tally = Tally::with_key(key.clone());
+    let (mut invalid, mut duplicates) = (0usize, 0usize);
     let per = |c: &Chart| period.unwrap_or_else(|| calendar.period(c.round));
+    let mut ledger = ChartLedger::new(key);
     for file in files {
-        let mut failed = None;
-        let part = tally_jsonl(lib, super::evaluate::charts(file)?, per, |e| {
-            bad += 1;
-            match writeln!(io::stderr(), "{}: {e}", file.display()) {
+        let name = file.display().to_string();
+        let mut reader = super::evaluate::charts(file)?.sharing(ledger, &name);
+        let (mut failed, mut here) = (None, 0usize);
+        let part = tally_jsonl(lib, &mut reader, per, |e| {
+            let dup = e
+                .findings
+                .iter()
+                .any(|f| matches!(f.kind, FindingKind::DuplicateChartId { .. }));
+            if dup {
+                duplicates += 1;
+                here += 1;
+                if here > SHOWN_DUPLICATES {
+                    return ControlFlow::Continue(());
+                }
+            } else {
+                invalid += 1;
+            }
+            match writeln!(io::stderr(), "{name}: {e}") {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(err) => {
                     failed = Some(err);
@@ -57,9 +108,107 @@ pub(crate) fn fold_files(
         if let Some(err) = failed {
             return Err(err);
         }
-        tally.merge(&part);
+        if here > SHOWN_DUPLICATES {
+            writeln!(
+                io::stderr(),
+                "{name}: … and {} more records repeating a chart already read",
+                here - SHOWN_DUPLICATES
+            )?;
+        }
+        let part = part.map_err(|e| refused(&name, &e.to_string()))?;
+        // Disjoint by the ledger: only a stamp difference could refuse.
+        tally
+            .merge(&part)
+            .map_err(|e| refused(&name, &e.to_string()))?;
+        ledger = reader.into_ledger();
     }
-    Ok((tally, bad))
+    Ok(Folded {
+        tally,
+        invalid,
+        duplicates,
+    })
+}
+
+/// The error that refuses an input.
+pub(crate) fn refused(input: &str, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{input}: refused: {why}"),
+    )
+}
+
+/// The refusal of a run whose chart files repeat charts.
+pub(crate) fn duplicates_refused(n: usize, what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "refused: {n} record{} repeat a chart already read (the same chart id, practice and round; listed above): counting {} would inflate the counts, so no {what} was written",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it" } else { "them" }
+        ),
+    )
+}
+
+/// Reads a tally file.
+pub(crate) fn read_tally(path: &Path) -> io::Result<Tally> {
+    let text = std::fs::read_to_string(path).map_err(|e| super::with_path(e, path))?;
+    serde_json::from_str(&text).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{}:{}:{}: not a tally: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+/// Merges tally files into `into` (whose charts came from `first_name`, when any), in
+/// order. A file that cannot be merged is refused naming it, the earlier input it
+/// conflicts with and why; with `verbose`, each input's stamp is printed on standard error.
+pub(crate) fn merge_files(
+    into: &mut Tally,
+    first_name: Option<&str>,
+    files: &[PathBuf],
+    verbose: bool,
+) -> io::Result<()> {
+    let seed = into.clone();
+    if verbose && let (Some(name), Some(stamp)) = (first_name, seed.stamp()) {
+        writeln!(io::stderr(), "{name}: {stamp}")?;
+    }
+    for (i, file) in files.iter().enumerate() {
+        let t = read_tally(file)?;
+        if verbose {
+            match t.stamp() {
+                Some(stamp) => writeln!(io::stderr(), "{}: {stamp}", file.display())?,
+                None => writeln!(io::stderr(), "{}: empty tally", file.display())?,
+            }
+        }
+        let Err(e) = into.merge(&t) else { continue };
+        // Find the earlier input it conflicts with, to name both sides: the pairwise error
+        // says what these two disagree on.
+        let this = file.display().to_string();
+        if let Some(name) = first_name
+            && let Err(pair) = seed.clone().merged(&t)
+        {
+            return Err(refused(
+                &this,
+                &format!("cannot be merged with `{name}`: {pair}"),
+            ));
+        }
+        for earlier in &files[..i] {
+            if let Err(pair) = read_tally(earlier)?.merged(&t) {
+                return Err(refused(
+                    &this,
+                    &format!("cannot be merged with `{}`: {pair}", earlier.display()),
+                ));
+            }
+        }
+        return Err(refused(&this, &format!("cannot be merged: {e}")));
+    }
+    Ok(())
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
@@ -68,12 +217,16 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
-    let (tally, bad) = fold_files(&lib, &args.charts, args.period, &calendar)?;
+    let key = chart_key(args.chart_key.as_deref())?;
+    let folded = fold_files(&lib, &args.charts, args.period, &calendar, key)?;
+    if folded.duplicates > 0 {
+        return Err(duplicates_refused(folded.duplicates, "tally"));
+    }
     let mut out = super::output(args.output.as_deref())?;
-    serde_json::to_writer(&mut out, &tally)?;
+    serde_json::to_writer(&mut out, &folded.tally)?;
     out.write_all(b"\n")?;
     out.flush()?;
-    Ok(if bad == 0 {
+    Ok(if folded.invalid == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -1,12 +1,12 @@
 //! A streaming JSONL reader: one chart per line, every bad record reported, every good one
 //! handed on. Memory is bounded by the longest accepted line and the set of chart ids seen.
 
-use std::collections::HashMap;
 use std::io::{BufRead, ErrorKind};
 
 use super::Limits;
+use super::ledger::ChartLedger;
 use super::parse::{CheckedChart, RecordError, parse_at};
-use crate::chart::{ChartId, Finding, FindingKind};
+use crate::chart::{ChartDigest, ChartKey, Finding, FindingKind};
 
 /// One record of a JSONL stream: a valid chart (with its warnings) or a rejected record.
 pub type Record = Result<CheckedChart, RecordError>;
@@ -28,7 +28,10 @@ pub struct JsonlReader<R> {
     limits: Limits,
     line: usize,
     buf: Vec<u8>,
-    seen: HashMap<ChartId, usize>,
+    /// The charts read so far (of this input, and of earlier ones when shared).
+    ledger: ChartLedger,
+    /// This input's number in the ledger.
+    source: u32,
     /// The lines of the last batch, whose buffers the next batch reuses.
     spare: Vec<RawLine>,
     done: bool,
@@ -42,15 +45,44 @@ impl<R: BufRead> JsonlReader<R> {
 
     /// A reader with the given limits.
     pub fn with_limits(input: R, limits: Limits) -> Self {
+        let mut ledger = ChartLedger::default();
+        let source = ledger.open("");
         JsonlReader {
             input,
             limits,
             line: 0,
             buf: Vec::new(),
-            seen: HashMap::new(),
+            ledger,
+            source,
             spare: Vec::new(),
             done: false,
         }
+    }
+
+    /// A reader (default limits) that records its charts in `ledger`, which earlier inputs
+    /// of the same run filled: a chart any of them read is rejected here, naming the input
+    /// (`name`) and line where it was first read. Take the ledger back with
+    /// [`JsonlReader::into_ledger`] for the next input.
+    pub fn with_ledger(input: R, ledger: ChartLedger, name: &str) -> Self {
+        Self::new(input).sharing(ledger, name)
+    }
+
+    /// This reader, recording its charts in `ledger` as input `name` (see
+    /// [`JsonlReader::with_ledger`]).
+    pub fn sharing(mut self, mut ledger: ChartLedger, name: &str) -> Self {
+        self.source = ledger.open(name);
+        self.ledger = ledger;
+        self
+    }
+
+    /// The ledger of every chart read, for the next input of the run.
+    pub fn into_ledger(self) -> ChartLedger {
+        self.ledger
+    }
+
+    /// The key chart digests are computed under (the ledger's).
+    pub fn key(&self) -> &ChartKey {
+        self.ledger.key()
     }
 
     /// Reads the next line into `buf` (without the newline). Returns `Ok(false)` at end of
@@ -195,25 +227,20 @@ impl<R: BufRead> JsonlReader<R> {
         &self.limits
     }
 
-    /// Rejects a chart whose id an earlier record of this stream already used.
+    /// Rejects a chart that an earlier record of this stream (or of the ledger's earlier
+    /// inputs) already gave: the same id, practice and round.
     pub(crate) fn dedupe(&mut self, record: Record) -> Record {
         let checked = record?;
         let line = checked.line.unwrap_or(self.line);
-        self.check_id(&checked.chart.id, line)?;
+        let c = &checked.chart;
+        let digest = self.ledger.key().digest(c.round, &c.practice, &c.id);
+        self.check_id(digest, line)?;
         Ok(checked)
     }
 
-    /// Records chart id `id` read on `line`; an error if an earlier record used it.
-    pub(crate) fn check_id(&mut self, id: &ChartId, line: usize) -> Result<(), RecordError> {
-        if let Some(&first) = self.seen.get(id) {
-            return Err(RecordError::single(
-                Some(line),
-                None,
-                Finding::error("id", FindingKind::DuplicateChartId { first }),
-            ));
-        }
-        self.seen.insert(id.clone(), line);
-        Ok(())
+    /// Records the chart `digest` read on `line`; an error if an earlier record gave it.
+    pub(crate) fn check_id(&mut self, digest: ChartDigest, line: usize) -> Result<(), RecordError> {
+        self.ledger.check(digest, self.source, line)
     }
 
     /// Reads up to `max` records into `out` (cleared first): exactly the records, in the

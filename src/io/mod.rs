@@ -5,11 +5,13 @@
 //! (path, kind, expected) and the value dropped.
 
 mod jsonl;
+mod ledger;
 mod parse;
 
 pub use jsonl::{JsonlReader, Record};
 #[cfg(feature = "parallel")]
 pub(crate) use jsonl::{RawLine, parse_raw_ref};
+pub use ledger::ChartLedger;
 pub use parse::{CheckedChart, RecordError, parse_chart};
 pub(crate) use parse::{field_path, safe_message};
 

@@ -195,6 +195,7 @@ pub struct Library {
     /// Evaluation order: components before the composites that use them.
     order: Vec<usize>,
     by_id: HashMap<String, usize>,
+    fingerprint: super::fingerprint::LibraryFingerprint,
 }
 
 impl fmt::Debug for Library {
@@ -286,6 +287,12 @@ impl Library {
     /// The measures, in file-name order.
     pub fn measures(&self) -> impl ExactSizeIterator<Item = &MeasureInfo> {
         self.measures.iter().map(|m| &m.info)
+    }
+
+    /// The library's fingerprint (measure ids, spec texts, value sets): tallies and reports
+    /// carry it, and counts from two libraries never merge.
+    pub fn fingerprint(&self) -> super::fingerprint::LibraryFingerprint {
+        self.fingerprint
     }
 
     /// The index of measure `id`.
@@ -848,6 +855,7 @@ struct Parsed {
 }
 
 fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, CheckErrors> {
+    let (spec_files, vs_copy) = (specs.clone(), vs_files.clone());
     let parsed: Vec<Parsed> = specs
         .into_iter()
         .map(|f| {
@@ -1156,6 +1164,11 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
         .enumerate()
         .map(|(i, m)| (m.info.id.clone(), i))
         .collect();
+    let fingerprint = super::fingerprint::LibraryFingerprint::of(
+        &spec_files,
+        &vs_copy,
+        &mut measures.iter().map(|m| m.info.id.as_str()),
+    );
     Ok(Library {
         sources,
         slots,
@@ -1163,6 +1176,7 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
         measures,
         order,
         by_id,
+        fingerprint,
     })
 }
 

@@ -18,6 +18,7 @@
 mod cases;
 mod catalog;
 mod eval;
+mod fingerprint;
 mod ir;
 mod library;
 mod lower;
@@ -31,6 +32,7 @@ pub use cases::{CaseFailure, CaseProblem, CaseReport, run_cases};
 pub use catalog::{
     Catalog, CatalogEntry, CatalogError, Comparison, Evidence, MetadataField, Mismatch,
 };
+pub use fingerprint::LibraryFingerprint;
 pub use library::{
     CheckErrors, Direction, Library, LoadError, MeasureInfo, Scoring, Selection, SpecFile,
 };
