@@ -30,8 +30,8 @@ pub(crate) struct Args {
     /// The day (`YYYY-MM-DD`; default: today, UTC); with it, the notices due that day.
     #[arg(long, value_name = "DATE")]
     on: Option<Date>,
-    /// A practices file: address the day's notices to the registered practices.
-    #[arg(long, value_name = "FILE")]
+    /// A practices file: address the day's notices to the registered practices (needs `--on`).
+    #[arg(long, value_name = "FILE", requires = "on")]
     practices: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
