@@ -22,4 +22,7 @@ pub mod synth;
 pub use chart::{Chart, ChartId, Code, Date, Finding, Number, PracticeId, schema};
 pub use io::{CheckedChart, JsonlReader, Limits, Record, RecordError, parse_chart};
 pub use measure::{Explanation, Library, MeasureInfo, Outcome, Population, Populations};
-pub use round::{CalendarError, InvalidRound, Period, RoundCalendar, RoundId};
+pub use round::{
+    CalendarError, DueKind, DueNotice, InvalidRound, Notice, NoticeKind, Period, RoundCalendar,
+    RoundId, RoundSchedule,
+};

@@ -14,6 +14,7 @@ mod evaluate;
 mod explain;
 mod render;
 mod report;
+mod rounds;
 mod schema;
 mod synth;
 mod tally;
@@ -57,6 +58,9 @@ enum Command {
     /// The main job on bundled defaults: a synthetic national round evaluated, aggregated
     /// and checked for certification eligibility, with reports written to a directory.
     Demo(demo::Args),
+    /// The round calendar: reporting periods, submission windows and minimums, and the
+    /// notices due on a day (`--on`), addressed to the registered practices (`--practices`).
+    Rounds(rounds::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -76,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(&args),
         Command::Certify(args) => certify::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Rounds(args) => rounds::run(&args),
     };
     match result {
         Ok(code) => code,
