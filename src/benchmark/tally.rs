@@ -923,16 +923,19 @@ mod builder_tests {
             TallyBuilder::new(),
             TallyBuilder::new(),
         ];
+        let key = ChartKey::unkeyed();
         for (i, (c, o)) in charts.iter().enumerate() {
-            expected.add(lib, c, o);
-            shards[(i * 7) % 3].add(lib, c, o);
+            let p = cal.period(c.round);
+            expected.add(lib, c, p, o).unwrap();
+            let d = key.digest(c.round, &c.practice, &c.id);
+            shards[(i * 7) % 3].add(lib, c, d, p, o);
         }
         let [a, b, c] = shards;
         let mut merged = c;
         merged.merge(a);
         merged.merge(TallyBuilder::new());
         merged.merge(b);
-        let got = merged.finish(lib);
+        let got = merged.finish(lib, &key).unwrap();
         assert_eq!(got, expected);
         assert!(
             got.rows()
