@@ -9,7 +9,7 @@ use super::score::{Oqs, OqsMethod, Trend, overall_quality_scores, trends};
 use super::tally::{Tally, TallyBuilder};
 use crate::chart::{Chart, Date, PracticeId};
 use crate::measure::{Library, Outcome};
-use crate::program::{CourseCredit, Practices, course_credit};
+use crate::program::{Course, Practices, course_credits};
 use crate::round::{Period, RoundId};
 
 /// How a report is computed (all of it is written into the report).
@@ -101,7 +101,7 @@ pub struct Report {
     /// Changes since each practice's previous round with data.
     pub trends: Vec<Trend>,
     /// Registered practices (when a practices file was given): registration problems and
-    /// the two-consecutive-rounds course credit.
+    /// the ASCO University courses with each member's award.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub practices: Vec<PracticeStatus>,
 }
@@ -118,8 +118,10 @@ pub struct PracticeStatus {
     pub tracks: Vec<String>,
     /// Every reason its registration is not valid (empty when valid).
     pub registration_problems: Vec<String>,
-    /// The course credit, when two consecutive rounds are completed.
-    pub course_credit: Option<CourseCredit>,
+    /// The ASCO University courses opened by pairs of consecutive completed rounds, with
+    /// each member's award and the members still pending.
+    #[serde(default)]
+    pub courses: Vec<Course>,
 }
 
 impl Report {
@@ -201,10 +203,11 @@ impl Report {
         report.practices = practices
             .iter()
             .map(|p| {
-                let history: Vec<(RoundId, u64)> = tally
+                // A round counts as completed with at least one chart for now.
+                let completed: Vec<RoundId> = tally
                     .rows()
-                    .filter(|(_, id, _)| **id == p.id)
-                    .map(|(r, _, t)| (*r, t.charts))
+                    .filter(|(_, id, t)| **id == p.id && t.charts >= 1)
+                    .map(|(r, _, _)| *r)
                     .collect();
                 PracticeStatus {
                     practice: p.id.clone(),
@@ -215,7 +218,7 @@ impl Report {
                         .iter()
                         .map(ToString::to_string)
                         .collect(),
-                    course_credit: course_credit(&history, 1),
+                    courses: course_credits(p, &completed),
                 }
             })
             .collect();
