@@ -177,23 +177,23 @@ fn practice(config: &SynthConfig, index: usize) -> Practice {
     let mut used = BTreeSet::new();
 
     let membership = match bad {
-        Some(Invalid::PhysicianNotInGoodStanding) if (index / INVALID_EVERY) % 2 == 0 => {
+        Some(Invalid::PhysicianNotInGoodStanding) if (index / INVALID_EVERY).is_multiple_of(2) => {
             Membership::Lapsed
         }
         Some(Invalid::PhysicianNotInGoodStanding) => Membership::NotMember,
         _ => Membership::GoodStanding,
     };
     let physician = person(&mut g, &mut used, "Dr. ");
-    if bad != Some(Invalid::NoPhysician) {
-        if let Some(name) = &physician {
-            p.corresponding_physician = Some(Physician {
-                name: name.clone(),
-                asco_membership: membership,
-            });
-            let mut m = Member::new(name.clone(), Role::Physician);
-            m.asco_membership = Some(membership);
-            p.members.push(m);
-        }
+    if bad != Some(Invalid::NoPhysician)
+        && let Some(name) = &physician
+    {
+        p.corresponding_physician = Some(Physician {
+            name: name.clone(),
+            asco_membership: membership,
+        });
+        let mut m = Member::new(name.clone(), Role::Physician);
+        m.asco_membership = Some(membership);
+        p.members.push(m);
     }
     let administrator = person(&mut g, &mut used, "");
     if bad != Some(Invalid::NoAdministrator) {
