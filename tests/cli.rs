@@ -512,12 +512,12 @@ fn synth_writes_a_practices_file_that_benchmark_reads() {
     // A practice is scored only on measures of its registered tracks.
     for oqs in report["overall_quality_scores"].as_array().unwrap() {
         let id = oqs["practice"].as_str().unwrap();
-        let p = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == id)
-            .unwrap();
+        let Some(p) = list.as_array().unwrap().iter().find(|p| p["id"] == id) else {
+            // The practice left out of the file is scored on none.
+            assert_eq!(id, "P0030");
+            assert_eq!(oqs["measures"], 0);
+            continue;
+        };
         let tracks: Vec<&str> = p["tracks"]
             .as_array()
             .unwrap()
@@ -536,7 +536,7 @@ fn synth_writes_a_practices_file_that_benchmark_reads() {
             .unwrap()
             .iter()
             .find(|p| p["id"] == id)
-            .unwrap();
+            .unwrap_or_else(|| panic!("{id} is not registered but rated"));
         let tracks: Vec<&str> = p["tracks"]
             .as_array()
             .unwrap()
