@@ -10,7 +10,7 @@ use super::tally::{Tally, TallyBuilder, TallyError, TallyStamp};
 use crate::chart::{Chart, ChartKey, Date, PracticeId};
 use crate::measure::LibraryFingerprint;
 use crate::measure::{Library, Outcome};
-use crate::program::{CourseCredit, Practices, course_credit};
+use crate::program::{Course, Practices, course_credits};
 use crate::round::{Period, RoundCalendar, RoundId};
 
 /// How a report is computed (all of it is written into the report).
@@ -192,8 +192,8 @@ pub struct Report {
     pub overall_quality_scores: Vec<Oqs>,
     /// Changes since each practice's previous round with data.
     pub trends: Vec<Trend>,
-    /// Registered practices (when a practices file was given): tracks, registration
-    /// problems and course credits.
+    /// Registered practices (when a practices file was given): registration problems and
+    /// the ASCO University courses with each member's award.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub practices: Vec<PracticeStatus>,
 }
@@ -212,8 +212,10 @@ pub struct PracticeStatus {
     pub tracks: Vec<String>,
     /// Every reason its registration is not valid (empty when valid).
     pub registration_problems: Vec<String>,
-    /// The course credit, when two consecutive rounds are completed.
-    pub course_credit: Option<CourseCredit>,
+    /// The ASCO University courses opened by pairs of consecutive completed rounds, with
+    /// each member's award and the members still pending.
+    #[serde(default)]
+    pub courses: Vec<Course>,
 }
 
 /// Why a report cannot be built from a tally.
@@ -357,16 +359,13 @@ impl Report {
         report.practices = practices
             .iter()
             .map(|p| {
-                let history: Vec<(RoundId, u64)> = counted
+                let completed: Vec<RoundId> = counted
                     .rows()
-                    .filter(|(_, id, _)| **id == p.id)
-                    .map(|(r, _, t)| (*r, t.charts))
+                    .filter(|(r, id, t)| {
+                        **id == p.id && t.charts >= calendar.schedule(**r).min_charts_completed
+                    })
+                    .map(|(r, _, _)| *r)
                     .collect();
-                let min = history
-                    .iter()
-                    .map(|(r, _)| calendar.schedule(*r).min_charts_completed)
-                    .max()
-                    .unwrap_or(1);
                 PracticeStatus {
                     practice: p.id.clone(),
                     name: p.name.clone(),
@@ -377,7 +376,7 @@ impl Report {
                         .iter()
                         .map(ToString::to_string)
                         .collect(),
-                    course_credit: course_credit(&history, min),
+                    courses: course_credits(p, &completed),
                 }
             })
             .collect();

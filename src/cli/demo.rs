@@ -200,7 +200,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         out,
         "oncoqual demo: {} synthetic charts from {} practices over rounds {}, {} measures",
         args.charts,
-        practices.len(),
+        args.practices,
         report
             .rounds
             .iter()

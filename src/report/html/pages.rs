@@ -182,8 +182,16 @@ fn registration_section(view: &ReportView<'_>, practice: &PracticeId) -> Markup 
                 p.bad { "Registration problems:" }
                 ul.reasons { @for w in &reg.registration_problems { li { (w) } } }
             }
-            @if let Some(c) = &reg.course_credit {
-                p { "Course credit: " (c.to_string()) }
+            @for c in &reg.courses {
+                p { "Course credit, rounds " (c.first.to_string()) " and " (c.second.to_string()) ":" }
+                @if c.awards.is_empty() {
+                    p.muted { "No award yet." }
+                } @else {
+                    ul { @for a in &c.awards { li { (a.to_string()) } } }
+                }
+                @if !c.pending.is_empty() {
+                    p.muted { "Pending (efforts not documented): " (c.pending.join(", ")) }
+                }
             }
         }
     }
