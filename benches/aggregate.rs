@@ -56,14 +56,22 @@ fn big() -> (Library, Tally) {
                     )
                 })
                 .collect();
+            let digests: String = (0..60u64)
+                .map(|i| format!("{:032x}", (u128::from(p) << 64) | u128::from(i)))
+                .collect();
             rows.push(format!(
-                r#"{{"round":"{round}","practice":"P{p:04}","charts":60,"measures":{{{}}}}}"#,
+                r#"{{"round":"{round}","practice":"P{p:04}","charts":60,"chart_digests":"{digests}","measures":{{{}}}}}"#,
                 measures.join(",")
             ));
         }
     }
     let tally = serde_json::from_str(&format!(
-        r#"{{"oncoqual_tally":1,"rows":[{}]}}"#,
+        r#"{{"oncoqual_tally":{},"oncoqual_version":"{}","library":"{}","chart_key":"unkeyed",
+            "periods":{{"2026-1":{{"start":"2026-01-01","end":"2026-06-30"}},"2026-2":{{"start":"2026-07-01","end":"2026-12-31"}}}},
+            "rows":[{}]}}"#,
+        oncoqual::benchmark::TALLY_FORMAT,
+        env!("CARGO_PKG_VERSION"),
+        lib.fingerprint(),
         rows.join(",")
     ))
     .expect("bench tally parses");
@@ -73,6 +81,7 @@ fn big() -> (Library, Tally) {
 fn aggregate(c: &mut Criterion) {
     let lib = Library::bundled().expect("the bundled library checks");
     let (charts, outs) = outcomes();
+    let cal = RoundCalendar::new();
     let n: u64 = outs.iter().map(|o| o.len() as u64).sum();
     let mut g = c.benchmark_group("tally");
     g.sample_size(10);
@@ -81,7 +90,8 @@ fn aggregate(c: &mut Criterion) {
         b.iter(|| {
             let mut t = Tally::new();
             for (chart, o) in charts.iter().zip(&outs) {
-                t.add(lib, chart, o);
+                t.add(lib, chart, cal.period(chart.round), o)
+                    .expect("distinct charts");
             }
             black_box(t)
         });
@@ -92,7 +102,8 @@ fn aggregate(c: &mut Criterion) {
         .map(|(cs, os)| {
             let mut t = Tally::new();
             for (chart, o) in cs.iter().zip(os) {
-                t.add(lib, chart, o);
+                t.add(lib, chart, cal.period(chart.round), o)
+                    .expect("distinct charts");
             }
             t
         })
@@ -101,7 +112,7 @@ fn aggregate(c: &mut Criterion) {
         b.iter(|| {
             let mut t = Tally::new();
             for s in &shards {
-                t.merge(s);
+                t.merge(s).expect("disjoint shards");
             }
             black_box(t)
         });
@@ -119,7 +130,6 @@ fn aggregate(c: &mut Criterion) {
                 &ReportOptions::default(),
                 Date::parse("2027-01-15").expect("a date"),
                 true,
-                |_, _| true,
             ))
         });
     });

@@ -49,14 +49,15 @@ fn pipeline(c: &mut Criterion) {
     group.bench_function("jsonl_to_report_100k_charts", |b| {
         b.iter(|| {
             let file = File::open(&path).expect("readable");
-            let reader = JsonlReader::new(BufReader::with_capacity(1 << 20, file));
+            let mut reader = JsonlReader::new(BufReader::with_capacity(1 << 20, file));
             let tally = tally_jsonl(
                 lib,
-                reader,
+                &mut reader,
                 |c| calendar.period(c.round),
                 |_| ControlFlow::Continue(()),
-            );
-            let report = Report::build(&tally, lib, &options, issued, true, |_, _| true);
+            )
+            .expect("one calendar");
+            let report = Report::build(&tally, lib, &options, issued, true).expect("one library");
             let mut sink = std::io::sink();
             serde_json::to_writer(&mut sink, &report).expect("the report serialises");
             black_box(report.rates.len())

@@ -2,12 +2,15 @@
 //! apply, the one-year validity with calendar arithmetic, the webinar prerequisite and the
 //! score-review window.
 
+mod common;
+
 use oncoqual::benchmark::{Report, ReportOptions, Tally};
 use oncoqual::certification::{
     EligibilityRules, Ineligible, PracticeFacts, Webinar, WebinarFormat, eligibility,
     may_request_score_review, score_valid_until,
 };
-use oncoqual::{Date, Library, PracticeId};
+use oncoqual::program::Practices;
+use oncoqual::{Date, Library, PracticeId, RoundCalendar};
 
 fn date(s: &str) -> Date {
     Date::parse(s).unwrap()
@@ -26,28 +29,44 @@ fn report(issued_on: &str, final_report: bool) -> Report {
               "{QOPI5}":{{"total":{{"IPP":10,"DENOM":10,"DENEX":0,"DENEXCEP":0,"NUMER":{q},"NUMEX":0}}}}}}}}"#
         )
     };
-    let tally: Tally = serde_json::from_str(&format!(
-        r#"{{"oncoqual_tally":1,"rows":[{},{},{}]}}"#,
+    let tally: Tally = common::hand_tally(&[
         row("P1", 40, 9, 1),
         row("P2", 40, 5, 5),
-        row("P3", 12, 9, 1)
+        row("P3", 12, 9, 1),
+        row("P4", 40, 9, 1),
+    ]);
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let registration = |id: &str, tracks: &str| {
+        format!(
+            r#"{{"id":"{id}","name":"Practice {id}","registered_on":"2027-01-01","tracks":{tracks},
+                "corresponding_physician":{{"name":"Dr. R","asco_membership":"good_standing"}},
+                "administrator":{{"name":"J"}}}}"#
+        )
+    };
+    let practices = Practices::from_json(&format!(
+        "[{},{},{},{}]",
+        registration("P1", r#"["core","qcp"]"#),
+        registration("P2", r#"["core","qcp"]"#),
+        registration("P3", r#"["core","qcp"]"#),
+        // Registered for core and breast only: never scored on the qcp track.
+        registration("P4", r#"["core","breast"]"#),
     ))
     .unwrap();
-    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
-    Report::build(
+    Report::build_for(
         &tally,
         lib,
+        &RoundCalendar::new(),
         &ReportOptions::default(),
         date(issued_on),
         final_report,
-        |_, _| true,
+        &practices,
     )
+    .unwrap()
 }
 
 fn facts(p: &str, webinar: Option<&str>) -> PracticeFacts {
     PracticeFacts::new(
         PracticeId::new(p).unwrap(),
-        true,
         webinar.map(|d| Webinar {
             date: date(d),
             format: WebinarFormat::Recorded,
@@ -98,8 +117,7 @@ fn the_score_is_valid_for_one_calendar_year_inclusive() {
 #[test]
 fn every_reason_is_reported_with_a_readable_message() {
     let rules = EligibilityRules::new(30);
-    let mut f = facts("P2", None);
-    f.registered_qcp = false;
+    let f = facts("P2", None);
     let why =
         eligibility(&report("2028-01-10", false), &f, date("2028-02-01"), &rules).unwrap_err();
     let text: Vec<String> = why.iter().map(ToString::to_string).collect();
@@ -107,9 +125,25 @@ fn every_reason_is_reported_with_a_readable_message() {
         text,
         [
             "the report is not the round's final report",
-            "the practice is not registered on the certification (qcp) track",
             "Overall Quality Score 50.0% is below the 75.0% threshold",
             "nobody from the practice has attended the Certification Program webinar",
+        ]
+    );
+    // P4 scores 90% on the qcp measures it happens to have, but it registered for core
+    // and breast only: the report's registrations say so, and it has no qcp score.
+    let why = eligibility(
+        &report("2028-01-10", true),
+        &facts("P4", Some("2028-01-01")),
+        date("2028-02-01"),
+        &rules,
+    )
+    .unwrap_err();
+    let text: Vec<String> = why.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "the practice is not registered on the certification (qcp) track",
+            "the report has no Overall Quality Score for the practice on track `qcp`",
         ]
     );
     let why = eligibility(
@@ -138,6 +172,7 @@ fn every_reason_is_reported_with_a_readable_message() {
     assert_eq!(
         text,
         [
+            "the practice is not registered on the certification (qcp) track",
             "the report has no Overall Quality Score for the practice on track `qcp`",
             "0 unique charts, fewer than the minimum of 30",
             "applying on 2028-01-05, before the report was issued on 2028-01-10",
@@ -180,4 +215,40 @@ fn a_report_round_trips_through_json() {
     let r = report("2028-02-29", true);
     let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
     assert_eq!(back, r);
+}
+
+#[test]
+fn a_report_without_registrations_qualifies_nobody_and_a_verdict_names_its_report() {
+    let rules = EligibilityRules::new(30);
+    let r = report("2028-02-29", true);
+    let ok = eligibility(
+        &r,
+        &facts("P1", Some("2028-03-01")),
+        date("2028-06-01"),
+        &rules,
+    )
+    .unwrap();
+    assert_eq!(ok.report_fingerprint, r.fingerprint());
+    assert_eq!(ok.report_fingerprint.len(), 32);
+    let tally = common::hand_tally(&[format!(
+        r#"{{"round":"2027-2","practice":"P1","charts":40,"measures":{{}}}}"#
+    )]);
+    let lib = Library::bundled().unwrap();
+    let unchecked = Report::build(
+        &tally,
+        lib,
+        &ReportOptions::default(),
+        date("2028-02-29"),
+        true,
+    )
+    .unwrap();
+    assert!(!unchecked.registration.checked);
+    let why = eligibility(
+        &unchecked,
+        &facts("P1", Some("2028-03-01")),
+        date("2028-06-01"),
+        &rules,
+    )
+    .unwrap_err();
+    assert_eq!(why[0], Ineligible::RegistrationNotChecked);
 }

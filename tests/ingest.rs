@@ -44,9 +44,38 @@ fn a_duplicate_chart_id_rejects_the_later_record_and_names_the_first_line() {
     let err = records[2].as_ref().unwrap_err();
     assert_eq!(
         err.findings[0].kind,
-        FindingKind::DuplicateChartId { first: 1 }
+        FindingKind::DuplicateChartId {
+            first: 1,
+            first_in: None
+        }
     );
     assert_eq!(err.findings[0].path, "id");
+}
+
+#[test]
+fn a_chart_id_counts_once_per_round_and_practice() {
+    // The same id in another round, or at another practice, is another chart.
+    let other_round = minimal("a").replace("2026-1", "2026-2");
+    let other_practice = minimal("a").replace("p1", "p2");
+    let input = [minimal("a"), other_round, other_practice].join("\n");
+    let records: Vec<_> = JsonlReader::new(input.as_bytes()).collect();
+    assert!(records.iter().all(Result::is_ok));
+}
+
+#[test]
+fn a_chart_read_in_an_earlier_input_is_refused_with_both_locations() {
+    use oncoqual::io::ChartLedger;
+    let a = [minimal("x"), minimal("y")].join("\n");
+    let mut first = JsonlReader::with_ledger(a.as_bytes(), ChartLedger::default(), "a.jsonl");
+    assert!(first.by_ref().all(|r| r.is_ok()));
+    let b = [minimal("z"), minimal("y")].join("\n");
+    let second = JsonlReader::with_ledger(b.as_bytes(), first.into_ledger(), "b.jsonl");
+    let records: Vec<_> = second.collect();
+    assert!(records[0].is_ok());
+    assert_eq!(
+        records[1].as_ref().unwrap_err().to_string(),
+        "line 2: error at `id`: duplicate chart: this chart id, practice and round were first read on line 2 of `a.jsonl`"
+    );
 }
 
 #[test]

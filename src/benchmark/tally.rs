@@ -884,8 +884,16 @@ mod tests {
         let mut t = Tally::default();
         let practice = PracticeId::new("P1").unwrap();
         let round = RoundId::new(2026, 1).unwrap();
+        t.stamp = Some(TallyStamp {
+            format: TALLY_FORMAT,
+            oncoqual_version: "0.1.0".into(),
+            library: LibraryFingerprint::parse("00112233445566778899aabbccddeeff").unwrap(),
+            chart_key: KeyId::UNKEYED,
+            periods: [(round, round.default_period())].into(),
+        });
         let row = t.rows.entry((round, practice)).or_default();
         row.charts = 3;
+        row.digests = Digests((1..=3).map(ChartDigest::from_u128).collect());
         let m = row.measures.entry("core.x".into()).or_default();
         m.total = counts(4);
         m.strata
@@ -895,9 +903,22 @@ mod tests {
         let json = serde_json::to_string(&t).unwrap();
         let back: Tally = serde_json::from_str(&json).unwrap();
         assert_eq!(back, t);
-        let other = json.replace("\"oncoqual_tally\":1", "\"oncoqual_tally\":9");
+        let other = json.replace("\"oncoqual_tally\":2", "\"oncoqual_tally\":9");
         let err = serde_json::from_str::<Tally>(&other).unwrap_err();
         assert!(err.to_string().contains("version 9"), "{err}");
+        // A hand-edited count, a digest twice, a row without its period: refused.
+        let edited = json.replace("\"charts\":3", "\"charts\":4");
+        let err = serde_json::from_str::<Tally>(&edited).unwrap_err();
+        assert!(err.to_string().contains("not 32 for each"), "{err}");
+        let twice = json.replace(
+            "00000000000000000000000000000002",
+            "00000000000000000000000000000001",
+        );
+        let err = serde_json::from_str::<Tally>(&twice).unwrap_err();
+        assert!(err.to_string().contains("strictly ascending"), "{err}");
+        let no_period = json.replace("\"2026-1\":{\"start\"", "\"2026-2\":{\"start\"");
+        let err = serde_json::from_str::<Tally>(&no_period).unwrap_err();
+        assert!(err.to_string().contains("no reporting period"), "{err}");
     }
 }
 

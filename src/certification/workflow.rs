@@ -206,7 +206,7 @@ impl Event {
         }
     }
 
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Event::ApplicationOpened { .. } => "application_opened",
             Event::StepCompleted { .. } => "step_completed",

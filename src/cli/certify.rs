@@ -25,7 +25,8 @@ enum Command {
         /// The benchmark report (from `oncoqual benchmark`).
         #[arg(long)]
         report: PathBuf,
-        /// The practice facts (JSON: practice, registered_qcp, webinar).
+        /// The practice facts (JSON: practice, webinar). Track registration is read from
+        /// the report's registrations.
         #[arg(long)]
         facts: PathBuf,
         /// The practice id (must match the facts).
@@ -34,9 +35,13 @@ enum Command {
         /// The application date (`YYYY-MM-DD`).
         #[arg(long)]
         on: String,
-        /// Minimum unique charts (the program sets it per round).
+        /// Minimum unique charts (default: the round calendar's for the report's last
+        /// round).
         #[arg(long)]
-        min_charts: u64,
+        min_charts: Option<u64>,
+        /// A round-calendar file (its minimum unique charts per round).
+        #[arg(long)]
+        rounds: Option<PathBuf>,
     },
     /// The workflow's state, what is done, what is next and the dates that matter.
     Status {
@@ -48,13 +53,26 @@ enum Command {
         on: Option<String>,
     },
     /// Append an event to the log if it is legal; otherwise refuse it, log untouched.
+    #[command(group = clap::ArgGroup::new("what").required(true).args(["event", "participation_from"]))]
     Apply {
         /// The workflow log; created when it does not exist.
         #[arg(long)]
         log: PathBuf,
         /// The event (JSON).
         #[arg(long)]
-        event: PathBuf,
+        event: Option<PathBuf>,
+        /// Record the practice's QOPI participation while certified from a benchmark
+        /// report: one `participation_recorded` event per round in which the report counts
+        /// charts of the practice (dated the round's closing day), skipping dates already
+        /// in the log. Needs `--practice`.
+        #[arg(long, requires = "practice")]
+        participation_from: Option<PathBuf>,
+        /// The practice (with `--participation-from`).
+        #[arg(long)]
+        practice: Option<String>,
+        /// A round-calendar file (the rounds' closing dates).
+        #[arg(long)]
+        rounds: Option<PathBuf>,
     },
 }
 
@@ -80,6 +98,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             practice,
             on,
             min_charts,
+            rounds,
         } => {
             let report: Report = serde_json::from_str(&read(report)?).map_err(|e| {
                 invalid(format!(
@@ -100,20 +119,28 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
                     "the facts are not those of practice `{practice}`"
                 )));
             }
+            let calendar = super::evaluate::calendar(rounds.as_deref())?;
+            let min_charts = min_charts.unwrap_or_else(|| {
+                report.rounds.last().map_or(
+                    crate::round::RoundSchedule::DEFAULT_MIN_UNIQUE_CHARTS,
+                    |r| calendar.schedule(*r).min_unique_charts,
+                )
+            });
             match eligibility(
                 &report,
                 &facts,
                 date(on)?,
-                &EligibilityRules::new(*min_charts),
+                &EligibilityRules::new(min_charts),
             ) {
                 Ok(e) => {
                     writeln!(
                         out,
-                        "eligible: Overall Quality Score {:.1}% in round {} ({} charts); the score qualifies an application until {}",
+                        "eligible: Overall Quality Score {:.1}% in round {} ({} charts); the score qualifies an application until {}; report {}",
                         e.score * rust_decimal::Decimal::ONE_HUNDRED,
                         e.round,
                         e.charts,
-                        e.valid_until
+                        e.valid_until,
+                        e.report_fingerprint
                     )?;
                     Ok(ExitCode::SUCCESS)
                 }
@@ -156,38 +183,110 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Apply { log, event } => {
+        Command::Apply {
+            log,
+            event,
+            participation_from,
+            practice,
+            rounds,
+        } => {
             let mut w = if log.exists() {
                 Workflow::from_json(&read(log)?, standards)
                     .map_err(|e| invalid(format!("{}: {e}", log.display())))?
             } else {
                 Workflow::new(Rules::default())
             };
-            let e: Event = serde_json::from_str(&read(event)?).map_err(|e| {
-                invalid(format!(
-                    "{}: line {}, column {}: {e}",
-                    event.display(),
-                    e.line(),
-                    e.column()
-                ))
-            })?;
-            match w.apply(e, standards) {
-                Ok(state) => {
-                    let phase = state.phase;
-                    std::fs::write(log, w.to_json() + "\n")
-                        .map_err(|e| super::with_path(e, log))?;
-                    writeln!(
-                        out,
-                        "accepted; phase: {phase}; next: {}",
-                        w.status(w.state().last_date.unwrap_or(Date::MIN)).next
-                    )?;
-                    Ok(ExitCode::SUCCESS)
+            let events: Vec<Event> = match (event, participation_from, practice) {
+                (Some(event), _, _) => vec![serde_json::from_str(&read(event)?).map_err(|e| {
+                    invalid(format!(
+                        "{}: line {}, column {}: {e}",
+                        event.display(),
+                        e.line(),
+                        e.column()
+                    ))
+                })?],
+                (None, Some(path), Some(practice)) => {
+                    let calendar = super::evaluate::calendar(rounds.as_deref())?;
+                    participation_events(&w, path, practice, &calendar)?
                 }
-                Err(refused) => {
-                    writeln!(io::stderr(), "refused: {refused}")?;
-                    Ok(ExitCode::from(1))
+                _ => {
+                    return Err(invalid(
+                        "give --event, or --participation-from with --practice".into(),
+                    ));
+                }
+            };
+            if events.is_empty() {
+                writeln!(
+                    out,
+                    "nothing to record: every participation of the report is already in the log"
+                )?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            // All or nothing: the log is written only when every event is accepted.
+            for e in events {
+                let name = e.name();
+                if let Err(refused) = w.apply(e, standards) {
+                    writeln!(io::stderr(), "refused: {name}: {refused}")?;
+                    return Ok(ExitCode::from(1));
                 }
             }
+            let phase = w.state().phase;
+            std::fs::write(log, w.to_json() + "\n").map_err(|e| super::with_path(e, log))?;
+            writeln!(
+                out,
+                "accepted; phase: {phase}; next: {}",
+                w.status(w.state().last_date.unwrap_or(Date::MIN)).next
+            )?;
+            Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The `participation_recorded` events a report gives for `practice`: one per round whose
+/// charts of the practice count in the report, dated the round's closing day, leaving out
+/// dates the log already holds.
+fn participation_events(
+    w: &Workflow,
+    report: &std::path::Path,
+    practice: &str,
+    calendar: &crate::RoundCalendar,
+) -> io::Result<Vec<Event>> {
+    let text = std::fs::read_to_string(report).map_err(|e| super::with_path(e, report))?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| {
+        invalid(format!(
+            "{}: line {}, column {}: {e}",
+            report.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let id = PracticeId::new(practice)
+        .ok_or_else(|| invalid(format!("`{practice}` is not a practice id")))?;
+    let rounds: Vec<crate::RoundId> = report
+        .participation
+        .iter()
+        .filter(|p| p.practice == id && p.charts > 0)
+        .map(|p| p.round)
+        .collect();
+    if rounds.is_empty() {
+        let why = if report
+            .registration
+            .exclusions
+            .iter()
+            .any(|x| x.practice == id && x.excluded)
+        {
+            "its charts were excluded for registration problems"
+        } else {
+            "it has no charts in the report"
+        };
+        return Err(invalid(format!(
+            "the report records no participation of practice `{practice}`: {why}"
+        )));
+    }
+    Ok(rounds
+        .into_iter()
+        .map(|r| calendar.schedule(r).closes)
+        .filter(|d| !w.state().participation.contains(d))
+        .map(|date| Event::ParticipationRecorded { date })
+        .collect())
 }
