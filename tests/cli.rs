@@ -469,7 +469,7 @@ fn synth_writes_a_practices_file_that_benchmark_reads() {
         &[
             "synth",
             "--charts",
-            "600",
+            "4000",
             "--practices",
             "30",
             "--rounds",
@@ -502,6 +502,35 @@ fn synth_writes_a_practices_file_that_benchmark_reads() {
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let statuses = report["practices"].as_array().unwrap();
     assert_eq!(statuses.len(), 29);
+    // Registration problems exclude the practice-round, listed with the reason, and the
+    // command says so in one line per reason.
+    let exclusions = report["registration"]["exclusions"].as_array().unwrap();
+    assert!(report["registration"]["checked"].as_bool().unwrap());
+    let excluded = |id: &str| exclusions.iter().any(|x| x["practice"] == id);
+    assert!(excluded("P0030"), "the unregistered practice is excluded");
+    assert!(err.contains("excluded: 2 practice-rounds"), "{err}");
+    assert!(
+        err.contains("the practice is not in the practices file"),
+        "{err}"
+    );
+    assert!(err.contains("no QOPI administrator is designated"), "{err}");
+    for x in exclusions {
+        let id = x["practice"].as_str().unwrap();
+        assert!(
+            report["rates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["practice"] != id || r["round"] != x["round"])
+        );
+        assert!(
+            report["participation"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["practice"] != id || r["round"] != x["round"])
+        );
+    }
     // Two consecutive rounds open a course, in which members who documented are awarded.
     assert!(statuses.iter().any(|p| {
         p["courses"].as_array().is_some_and(|c| {
@@ -512,21 +541,23 @@ fn synth_writes_a_practices_file_that_benchmark_reads() {
     // A practice is scored only on measures of its registered tracks.
     for oqs in report["overall_quality_scores"].as_array().unwrap() {
         let id = oqs["practice"].as_str().unwrap();
-        let Some(p) = list.as_array().unwrap().iter().find(|p| p["id"] == id) else {
-            // The practice left out of the file is scored on none.
-            assert_eq!(id, "P0030");
-            assert_eq!(oqs["measures"], 0);
-            continue;
-        };
+        let p = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not registered but scored"));
         let tracks: Vec<&str> = p["tracks"]
             .as_array()
             .unwrap()
             .iter()
             .map(|t| t.as_str().unwrap())
             .collect();
-        if !tracks.contains(&"core") && !tracks.contains(&"qcp") {
-            assert_eq!(oqs["measures"], 0);
-        }
+        // An OQS only for practices on its track.
+        assert!(
+            tracks.contains(&"qcp"),
+            "{id} scored on qcp without the track"
+        );
     }
     // ... and rated on those only: every rate's measure shares a track with the practice.
     for rate in report["rates"].as_array().unwrap() {
@@ -652,6 +683,7 @@ fn certify_eligibility_reads_a_saved_report() {
     let dir = tempdir::Dir::new("eligible");
     let charts = dir.path().join("charts.jsonl");
     let report = dir.path().join("report.json");
+    let practices = dir.path().join("practices.json");
     let (code, _, err) = oncoqual(
         &[
             "synth",
@@ -661,20 +693,39 @@ fn certify_eligibility_reads_a_saved_report() {
             "4",
             "--seed",
             "2",
+            "--practices-out",
+            practices.to_str().unwrap(),
             "-o",
             charts.to_str().unwrap(),
         ],
         None,
     );
     assert_eq!(code, 0, "{err}");
+    // Without registrations, no eligibility can be read from a report.
+    let unchecked = dir.path().join("unchecked.json");
     let (code, _, err) = oncoqual(
         &[
             "benchmark",
             "--charts",
             charts.to_str().unwrap(),
             "--final",
+            "-o",
+            unchecked.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("registration was not checked"), "{err}");
+    let (code, _, err) = oncoqual(
+        &[
+            "benchmark",
+            "--charts",
+            charts.to_str().unwrap(),
+            "--practices",
+            practices.to_str().unwrap(),
+            "--final",
             "--issued-on",
-            "2026-07-15",
+            "2026-09-15",
             "-o",
             report.to_str().unwrap(),
         ],
@@ -682,7 +733,11 @@ fn certify_eligibility_reads_a_saved_report() {
     );
     assert_eq!(code, 0, "{err}");
     let facts = dir.path().join("facts.json");
-    std::fs::write(&facts, r#"{"practice":"P0001","registered_qcp":true,"webinar":{"date":"2026-07-01","format":"live"}}"#).unwrap();
+    std::fs::write(
+        &facts,
+        r#"{"practice":"P0001","webinar":{"date":"2026-07-01","format":"live"}}"#,
+    )
+    .unwrap();
     let args = |on: &'static str, min: &'static str| {
         vec![
             "certify".to_owned(),
@@ -704,15 +759,22 @@ fn certify_eligibility_reads_a_saved_report() {
         oncoqual(&refs, None)
     };
     // Too late and too few charts: every reason listed.
-    let (code, out, _) = run(args("2027-07-16", "100000"));
+    let (code, out, _) = run(args("2027-09-16", "100000"));
     assert_eq!(code, 1);
     assert!(out.starts_with("not eligible:"), "{out}");
     assert!(out.contains("fewer than the minimum of 100000"), "{out}");
-    assert!(out.contains("was valid until 2027-07-15"), "{out}");
-    let (code, out, _) = run(args("2026-08-01", "1"));
+    assert!(out.contains("was valid until 2027-09-15"), "{out}");
+    let mut unchecked_args = args("2026-10-01", "1");
+    unchecked_args[3] = unchecked.to_str().unwrap().into();
+    let (code, out, _) = run(unchecked_args);
+    assert_eq!(code, 1);
+    assert!(out.contains("registration was not checked"), "{out}");
+    let (code, out, _) = run(args("2026-10-01", "1"));
     assert!(
-        (code == 0 && out.starts_with("eligible:"))
-            || (code == 1 && out.contains("below the 75.0% threshold")),
+        (code == 0 && out.starts_with("eligible:") && out.contains("; report "))
+            || (code == 1
+                && (out.contains("below the 75.0% threshold")
+                    || out.contains("not registered on the certification"))),
         "{out}"
     );
 }
@@ -761,7 +823,14 @@ fn demo_writes_every_report_and_summarises_the_round() {
     let national = std::fs::read_to_string(out_dir.join("national.csv")).unwrap();
     assert!(national.starts_with("round,measure,title,direction,practices,practices_in_distribution,charts,pooled_rate,mean,median,p10,p25,p50,p75,p90\n"), "{national}");
     let pages = std::fs::read_dir(out_dir.join("html")).unwrap().count();
-    assert_eq!(pages, 21, "an index and one page per practice");
+    assert_eq!(
+        pages, 20,
+        "an index and one page per practice whose charts count (the last is not registered)"
+    );
+    assert!(
+        out.contains("excluded: 1 practice-round") || out.contains("excluded: 2 practice-rounds"),
+        "{out}"
+    );
     let fhir = std::fs::read_to_string(out_dir.join("measure-reports.ndjson")).unwrap();
     assert!(fhir.lines().count() > 0);
     for line in fhir.lines() {
@@ -839,7 +908,9 @@ fn report_renders_a_saved_report_as_html_csv_fhir_and_json_without_re_evaluating
         None,
     );
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("wrote 9 pages"), "{err}");
+    // The last practice is not in the practices file: its charts do not count, so it has
+    // no page.
+    assert!(err.contains("wrote 8 pages"), "{err}");
     let mut saw_name = 0;
     for page in std::fs::read_dir(&html).unwrap() {
         let text = std::fs::read_to_string(page.unwrap().path()).unwrap();

@@ -230,6 +230,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     for (reason, n) in &reasons {
         writeln!(out, "  {n:>4} × {}", reason.replace('_', " "))?;
     }
+    super::benchmark::summarise_registration(&report, &mut out)?;
     writeln!(
         out,
         "reports in {dir}: html/index.html and {} practice pages, measure-reports.ndjson ({resources} FHIR MeasureReports), \

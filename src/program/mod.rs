@@ -187,6 +187,14 @@ pub struct Practice {
     pub members: Vec<Member>,
 }
 
+fn membership_name(m: Membership) -> &'static str {
+    match m {
+        Membership::GoodStanding => "good standing",
+        Membership::Lapsed => "lapsed",
+        Membership::NotMember => "not a member",
+    }
+}
+
 /// Why a registration is not valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -195,7 +203,10 @@ pub enum RegistrationProblem {
     #[error("no corresponding physician is designated")]
     NoCorrespondingPhysician,
     /// The corresponding physician is not an ASCO member in good standing.
-    #[error("the corresponding physician is not an ASCO member in good standing ({0:?})")]
+    #[error(
+        "the corresponding physician is not an ASCO member in good standing (membership: {})",
+        membership_name(*.0)
+    )]
     PhysicianNotInGoodStanding(Membership),
     /// No QOPI administrator is designated.
     #[error("no QOPI administrator is designated")]

@@ -307,8 +307,14 @@ mod tests {
             .collect();
         for (kind, n) in [
             ("no corresponding physician", 0),
-            ("not an ASCO member in good standing (Lapsed)", 0),
-            ("not an ASCO member in good standing (NotMember)", 0),
+            (
+                "not an ASCO member in good standing (membership: lapsed)",
+                0,
+            ),
+            (
+                "not an ASCO member in good standing (membership: not a member)",
+                0,
+            ),
             ("no QOPI administrator", 0),
         ] {
             let count = problems.iter().filter(|p| p.contains(kind)).count();
