@@ -313,6 +313,31 @@ pub fn eligibility(
     applying_on: Date,
     rules: &EligibilityRules,
 ) -> Result<Eligible, Vec<Ineligible>> {
+    verdict(report, &report.fingerprint(), facts, applying_on, rules)
+}
+
+/// [`eligibility`] of many practices on one report (its fingerprint computed once), in the
+/// order of `facts`.
+pub fn eligibility_of_each<'f>(
+    report: &Report,
+    facts: impl IntoIterator<Item = &'f PracticeFacts>,
+    applying_on: Date,
+    rules: &EligibilityRules,
+) -> Vec<Result<Eligible, Vec<Ineligible>>> {
+    let fingerprint = report.fingerprint();
+    facts
+        .into_iter()
+        .map(|f| verdict(report, &fingerprint, f, applying_on, rules))
+        .collect()
+}
+
+fn verdict(
+    report: &Report,
+    fingerprint: &str,
+    facts: &PracticeFacts,
+    applying_on: Date,
+    rules: &EligibilityRules,
+) -> Result<Eligible, Vec<Ineligible>> {
     let mut why = Vec::new();
     if !report.final_report {
         why.push(Ineligible::NotFinalReport);
@@ -396,7 +421,7 @@ pub fn eligibility(
             charts,
             issued_on: report.issued_on,
             valid_until,
-            report_fingerprint: report.fingerprint(),
+            report_fingerprint: fingerprint.to_owned(),
         }),
         _ => Err(why),
     }

@@ -7,7 +7,7 @@ mod workflow;
 
 pub use eligibility::{
     EligibilityRules, Eligible, Ineligible, PracticeFacts, Webinar, WebinarFormat, eligibility,
-    may_request_score_review, score_review_deadline, score_valid_until,
+    eligibility_of_each, may_request_score_review, score_review_deadline, score_valid_until,
 };
 pub use standards::{Domain, Method, Standard, Standards, StandardsError};
 pub use workflow::{

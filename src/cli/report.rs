@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::Date;
 use crate::benchmark::Report;
-use crate::certification::{EligibilityRules, PracticeFacts, eligibility};
+use crate::certification::{EligibilityRules, PracticeFacts, eligibility_of_each};
 use crate::report::{EligibilityStatus, ReportView, csv, fhir, html};
 
 /// Output formats of `oncoqual report`.
@@ -85,9 +85,11 @@ pub(crate) fn with_eligibility<'a>(
     on: Date,
     rules: &EligibilityRules,
 ) -> ReportView<'a> {
-    for f in facts {
-        let status = EligibilityStatus::new(on, eligibility(report, f, on, rules));
-        view = view.with_eligibility(f.practice.clone(), status);
+    for (f, verdict) in facts
+        .iter()
+        .zip(eligibility_of_each(report, facts, on, rules))
+    {
+        view = view.with_eligibility(f.practice.clone(), EligibilityStatus::new(on, verdict));
     }
     view
 }
