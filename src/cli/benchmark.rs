@@ -81,7 +81,13 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         ));
     }
     let key = super::tally::chart_key(args.chart_key.as_deref())?;
-    let mut tally = crate::benchmark::Tally::with_key(key.clone());
+    // Tally files alone carry their key ids: a key is needed only to digest charts, or to
+    // check the files against a given one.
+    let mut tally = if args.chart_key.is_some() {
+        crate::benchmark::Tally::with_key(key.clone())
+    } else {
+        crate::benchmark::Tally::new()
+    };
     let mut bad = 0;
     if !args.charts.is_empty() {
         let folded = super::tally::fold_files(&lib, &args.charts, args.period, &calendar, key)?;
@@ -94,7 +100,11 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         tally = folded.tally;
         bad += folded.invalid;
     }
-    let charts_name = (!args.charts.is_empty()).then_some("the charts of --charts");
+    let charts_name = if !args.charts.is_empty() {
+        Some("the charts of --charts")
+    } else {
+        args.chart_key.as_ref().map(|_| "--chart-key")
+    };
     super::tally::merge_files(&mut tally, charts_name, &args.tallies, args.verbose)?;
     // With --period, every round was evaluated over that period.
     let mut calendar: RoundCalendar = calendar;
