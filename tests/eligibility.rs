@@ -231,9 +231,9 @@ fn a_report_without_registrations_qualifies_nobody_and_a_verdict_names_its_repor
     .unwrap();
     assert_eq!(ok.report_fingerprint, r.fingerprint());
     assert_eq!(ok.report_fingerprint.len(), 32);
-    let tally = common::hand_tally(&[format!(
-        r#"{{"round":"2027-2","practice":"P1","charts":40,"measures":{{}}}}"#
-    )]);
+    let tally = common::hand_tally(&[
+        r#"{"round":"2027-2","practice":"P1","charts":40,"measures":{}}"#.to_string(),
+    ]);
     let lib = Library::bundled().unwrap();
     let unchecked = Report::build(
         &tally,

@@ -764,7 +764,7 @@ impl Serialize for Tally {
 /// The digests of a row as written: ascending, each once, `charts` of them.
 fn parse_digests(hex: &str, charts: u64) -> Result<BTreeSet<ChartDigest>, String> {
     let b = hex.as_bytes();
-    if b.len() % 32 != 0 || (b.len() / 32) as u64 != charts {
+    if !b.len().is_multiple_of(32) || (b.len() / 32) as u64 != charts {
         return Err(format!(
             "`chart_digests` holds {} digits, not 32 for each of the row's {charts} charts",
             b.len()

@@ -347,7 +347,7 @@ fn verdict(
     } else if !report
         .practices
         .iter()
-        .any(|p| p.practice == facts.practice && p.tracks.iter().any(|t| *t == rules.track))
+        .any(|p| p.practice == facts.practice && p.tracks.contains(&rules.track))
     {
         why.push(Ineligible::NotRegisteredForQcp);
     }
