@@ -144,7 +144,6 @@ fn every_reason_is_reported_with_a_readable_message() {
         [
             "the practice is not registered on the certification (qcp) track",
             "the report has no Overall Quality Score for the practice on track `qcp`",
-            "0 unique charts, fewer than the minimum of 30",
         ]
     );
     let why = eligibility(

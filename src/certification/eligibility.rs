@@ -371,11 +371,20 @@ fn verdict(
             measures: o.missing_measures.clone(),
         });
     }
-    let (round, score, charts) = match latest {
-        Some((round, Some(score), charts)) => (Some(round), Some(score), charts),
-        Some((round, None, charts)) => (Some(round), None, charts),
-        None => (None, None, 0),
+    let (round, score) = match latest {
+        Some((round, score, _)) => (Some(round), score),
+        None => (None, None),
     };
+    // The exact unique-chart count of the report's last round (its participation), whether
+    // or not the practice has a score.
+    let charts = last_round
+        .and_then(|r| {
+            report
+                .participation
+                .iter()
+                .find(|p| p.practice == facts.practice && p.round == r)
+        })
+        .map_or(0, |p| p.charts);
     match score {
         None => why.push(Ineligible::NoScore {
             track: rules.track.clone(),
