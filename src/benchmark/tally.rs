@@ -374,16 +374,43 @@ impl Tally {
         period: Period,
         outcomes: &[Outcome],
     ) -> Result<(), TallyError> {
+        let unkeyed;
         let key = match (&self.key, &self.stamp) {
-            (Some(k), _) => k.clone(),
+            (Some(k), _) => k,
             (None, Some(s)) if s.chart_key != KeyId::UNKEYED => {
                 return Err(TallyError::NoKey { key: s.chart_key });
             }
-            (None, _) => ChartKey::unkeyed(),
+            (None, _) => {
+                unkeyed = ChartKey::unkeyed();
+                &unkeyed
+            }
         };
-        let stamp = fresh_stamp(library, key.id(), [(chart.round, period)].into());
         if let Some(mine) = &self.stamp {
-            check_stamps(mine, &stamp)?;
+            if mine.library != library.fingerprint() {
+                return Err(TallyError::LibraryMismatch {
+                    ours: mine.library,
+                    theirs: library.fingerprint(),
+                });
+            }
+            if mine.oncoqual_version != env!("CARGO_PKG_VERSION") {
+                return Err(TallyError::VersionMismatch {
+                    ours: mine.oncoqual_version.clone(),
+                    theirs: env!("CARGO_PKG_VERSION").to_owned(),
+                });
+            }
+            if mine.chart_key != key.id() {
+                return Err(TallyError::KeyMismatch {
+                    ours: mine.chart_key,
+                    theirs: key.id(),
+                });
+            }
+            if let Some(p) = mine.periods.get(&chart.round).filter(|p| **p != period) {
+                return Err(TallyError::PeriodMismatch {
+                    round: chart.round,
+                    ours: *p,
+                    theirs: period,
+                });
+            }
         }
         let digest = key.digest(chart.round, &chart.practice, &chart.id);
         let row_key = (chart.round, chart.practice.clone());
@@ -397,11 +424,14 @@ impl Tally {
                 practice: chart.practice.clone(),
             });
         }
+        let key_id = key.id();
         match &mut self.stamp {
             Some(mine) => {
                 mine.periods.insert(chart.round, period);
             }
-            None => self.stamp = Some(stamp),
+            None => {
+                self.stamp = Some(fresh_stamp(library, key_id, [(chart.round, period)].into()));
+            }
         }
         let row = self.rows.entry(row_key).or_default();
         row.digests.0.insert(digest);
@@ -700,7 +730,7 @@ impl TallyBuilder {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Row {
     round: RoundId,
@@ -712,52 +742,74 @@ struct Row {
     measures: BTreeMap<String, MeasureTally>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Wire {
     /// Format marker, so a file of another kind is refused clearly.
     oncoqual_tally: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     oncoqual_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     library: Option<LibraryFingerprint>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     chart_key: Option<KeyId>,
     #[serde(default)]
     periods: BTreeMap<RoundId, Period>,
     rows: Vec<Row>,
 }
 
+/// A row as written: borrowed, its digests written as they are serialised.
+#[derive(Serialize)]
+struct RowOut<'a> {
+    round: RoundId,
+    practice: &'a PracticeId,
+    charts: u64,
+    chart_digests: HexDigests<'a>,
+    measures: &'a BTreeMap<String, MeasureTally>,
+}
+
+/// Digests as one string of 32 hex digits each, written without building it.
+struct HexDigests<'a>(&'a BTreeSet<ChartDigest>);
+
+impl Serialize for HexDigests<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Joined<'a>(&'a BTreeSet<ChartDigest>);
+        impl fmt::Display for Joined<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.iter().try_for_each(|d| write!(f, "{d}"))
+            }
+        }
+        s.collect_str(&Joined(self.0))
+    }
+}
+
 impl Serialize for Tally {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use std::fmt::Write as _;
-        let rows = self
+        use serde::ser::SerializeStruct;
+        let stamp = self.stamp.as_ref();
+        let rows: Vec<RowOut<'_>> = self
             .rows
             .iter()
-            .map(|((round, practice), t)| {
-                let mut hex = String::with_capacity(t.digests.0.len() * 32);
-                for d in &t.digests.0 {
-                    let _ = write!(hex, "{d}");
-                }
-                Row {
-                    round: *round,
-                    practice: practice.clone(),
-                    charts: t.charts,
-                    chart_digests: hex,
-                    measures: t.measures.clone(),
-                }
+            .map(|((round, practice), t)| RowOut {
+                round: *round,
+                practice,
+                charts: t.charts,
+                chart_digests: HexDigests(&t.digests.0),
+                measures: &t.measures,
             })
             .collect();
-        let stamp = self.stamp.as_ref();
-        Wire {
-            oncoqual_tally: TALLY_FORMAT,
-            oncoqual_version: stamp.map(|s| s.oncoqual_version.clone()),
-            library: stamp.map(|s| s.library),
-            chart_key: stamp.map(|s| s.chart_key),
-            periods: stamp.map(|s| s.periods.clone()).unwrap_or_default(),
-            rows,
+        let mut w = s.serialize_struct("Tally", 6)?;
+        w.serialize_field("oncoqual_tally", &TALLY_FORMAT)?;
+        if let Some(st) = stamp {
+            w.serialize_field("oncoqual_version", &st.oncoqual_version)?;
+            w.serialize_field("library", &st.library)?;
+            w.serialize_field("chart_key", &st.chart_key)?;
+            w.serialize_field("periods", &st.periods)?;
+        } else {
+            w.serialize_field("periods", &BTreeMap::<RoundId, Period>::new())?;
         }
-        .serialize(s)
+        w.serialize_field("rows", &rows)?;
+        w.end()
     }
 }
 
