@@ -330,3 +330,58 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
+    let dir = Dir::new("same-file");
+    let a = charts(&dir, "a.jsonl", "50", "7");
+    let before = std::fs::read(&a).unwrap();
+    for args in [
+        vec!["evaluate", "--charts", &a, "-o", &a],
+        vec!["tally", "--charts", &a, "-o", &a],
+        vec!["benchmark", "--charts", &a, "-o", &a],
+    ] {
+        let (code, _, err) = oncoqual(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains("refused: the output is also an input"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            before,
+            "{args:?} changed its input"
+        );
+    }
+    // The same file under another name is still the same file.
+    let other_name = format!("{}/./a.jsonl", dir.0.display());
+    let (code, _, _) = oncoqual(&["evaluate", "--charts", &a, "-o", &other_name]);
+    assert_eq!(code, 2);
+    assert_eq!(std::fs::read(&a).unwrap(), before);
+}
+
+#[test]
+fn a_command_that_fails_leaves_its_previous_output_whole() {
+    let dir = Dir::new("keep-output");
+    let out = dir.file("out.jsonl");
+    std::fs::write(&out, "the previous output\n").unwrap();
+    // Fails after the output was opened: the chart file does not exist.
+    let (code, _, err) = oncoqual(&[
+        "evaluate",
+        "--charts",
+        &dir.file("missing.jsonl"),
+        "-o",
+        &out,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "the previous output\n"
+    );
+    // No temporary file is left behind.
+    let left: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}

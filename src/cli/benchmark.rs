@@ -157,10 +157,18 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let report =
         built.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("refused: {e}")))?;
     summarise_registration(&report, &mut io::stderr().lock())?;
-    let mut out = super::output(args.output.as_deref())?;
+    let mut inputs: Vec<&std::path::Path> = args
+        .charts
+        .iter()
+        .chain(&args.tallies)
+        .map(PathBuf::as_path)
+        .collect();
+    inputs.extend(args.practices.as_deref());
+    inputs.extend(args.rounds.as_deref());
+    let mut out = super::output(args.output.as_deref(), &inputs)?;
     serde_json::to_writer_pretty(&mut out, &report)?;
     out.write_all(b"\n")?;
-    out.flush()?;
+    out.finish()?;
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {

@@ -76,7 +76,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         }
     }
     let total = catalog.entries().len();
-    let mut out = super::output(None)?;
+    let mut out = super::output(None, &[])?;
     // The rows, and the line that sums them up under the table.
     let (rows, summary) = if args.missing {
         let rows: Vec<Row<'_>> = cmp
@@ -108,7 +108,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         write_table(&mut out, &rows)?;
         writeln!(out, "{summary}")?;
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -112,7 +112,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     };
     let calendar = calendar(args.rounds.as_deref())?;
     let selected = select(&lib, &args.measures)?;
-    let mut out = super::output(args.output.as_deref())?;
+    let mut out = super::output(args.output.as_deref(), &[args.charts.as_path()])?;
     let mut bad = 0usize;
     for record in charts(&args.charts)? {
         let checked = match record {
@@ -167,7 +167,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         serde_json::to_writer(&mut out, &line)?;
         out.write_all(b"\n")?;
     }
-    out.flush()?;
+    out.finish()?;
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {

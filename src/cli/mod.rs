@@ -12,6 +12,7 @@ mod check;
 mod demo;
 mod evaluate;
 mod explain;
+mod output;
 mod render;
 mod report;
 mod rounds;
@@ -92,15 +93,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Opens an output file, or standard output for `None` / `-`.
-pub(crate) fn output(path: Option<&std::path::Path>) -> io::Result<Box<dyn Write>> {
-    match path {
-        Some(p) if p.as_os_str() != "-" => Ok(Box::new(io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| with_path(e, p))?,
-        ))),
-        _ => Ok(Box::new(io::BufWriter::new(io::stdout().lock()))),
-    }
-}
+pub(crate) use output::output;
 
 /// Adds the file name to an I/O error's message.
 pub(crate) fn with_path(e: io::Error, path: &std::path::Path) -> io::Error {

@@ -158,14 +158,16 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             writeln!(err, "wrote the tables to {}", dir.display())?;
         }
         Format::Fhir => {
-            let n = write_fhir(&view, super::output(args.output.as_deref())?)?;
+            let mut out = super::output(args.output.as_deref(), &[args.report.as_path()])?;
+            let n = write_fhir(&view, &mut out)?;
+            out.finish()?;
             writeln!(err, "wrote {n} MeasureReport resources")?;
         }
         Format::Json => {
-            let mut out = super::output(args.output.as_deref())?;
+            let mut out = super::output(args.output.as_deref(), &[args.report.as_path()])?;
             serde_json::to_writer_pretty(&mut out, &report)?;
             out.write_all(b"\n")?;
-            out.flush()?;
+            out.finish()?;
         }
     }
     Ok(ExitCode::SUCCESS)

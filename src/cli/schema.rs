@@ -14,7 +14,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
-    let mut out = super::output(None)?;
+    let mut out = super::output(None, &[])?;
     let s = schema();
     if args.json {
         // `io::Error::from` keeps the kind of a write error (a closed pipe ends quietly).
@@ -29,6 +29,6 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             writeln!(out, "{path:<48} {}{values}", ty.describe())?;
         }
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,6 @@
 //! `oncoqual synth`: write deterministic synthetic charts as JSONL.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -52,8 +52,8 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         let text = crate::synth::practices(&config).to_json();
         std::fs::write(path, text + "\n").map_err(|e| super::with_path(e, path))?;
     }
-    let mut out = super::output(args.output.as_deref())?;
+    let mut out = super::output(args.output.as_deref(), &[])?;
     write_jsonl(&config, &mut out)?;
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -222,10 +222,11 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     if folded.duplicates > 0 {
         return Err(duplicates_refused(folded.duplicates, "tally"));
     }
-    let mut out = super::output(args.output.as_deref())?;
+    let inputs: Vec<&Path> = args.charts.iter().map(PathBuf::as_path).collect();
+    let mut out = super::output(args.output.as_deref(), &inputs)?;
     serde_json::to_writer(&mut out, &folded.tally)?;
     out.write_all(b"\n")?;
-    out.flush()?;
+    out.finish()?;
     Ok(if folded.invalid == 0 {
         ExitCode::SUCCESS
     } else {

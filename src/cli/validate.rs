@@ -44,7 +44,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let limits = Limits::default()
         .with_max_line_bytes(args.max_record_bytes)
         .with_max_list_len(args.max_list_len);
-    let mut out = super::output(None)?;
+    let mut out = super::output(None, &[])?;
     let mut summary = Summary::default();
     for file in &args.files {
         let name = file.display().to_string();
@@ -89,7 +89,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             summary.warnings
         )?;
     }
-    out.flush()?;
+    out.finish()?;
     Ok(if summary.invalid > 0 {
         ExitCode::FAILURE
     } else {
