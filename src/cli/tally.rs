@@ -174,10 +174,14 @@ pub(crate) fn merge_files(
     files: &[PathBuf],
     verbose: bool,
 ) -> io::Result<()> {
-    let seed = into.clone();
-    if verbose && let (Some(name), Some(stamp)) = (first_name, seed.stamp()) {
+    if verbose && let (Some(name), Some(stamp)) = (first_name, into.stamp()) {
         writeln!(io::stderr(), "{name}: {stamp}")?;
     }
+    // What `into` held before any file, to name it in a refusal: kept only when a refusal
+    // could need it (a named first input and files to merge), since it may be large.
+    let seed = first_name
+        .filter(|_| !files.is_empty())
+        .map(|_| into.clone());
     for (i, file) in files.iter().enumerate() {
         let t = read_tally(file)?;
         if verbose {
@@ -190,7 +194,7 @@ pub(crate) fn merge_files(
         // Find the earlier input it conflicts with, to name both sides: the pairwise error
         // says what these two disagree on.
         let this = file.display().to_string();
-        if let Some(name) = first_name
+        if let (Some(name), Some(seed)) = (first_name, &seed)
             && let Err(pair) = seed.clone().merged(&t)
         {
             return Err(refused(
