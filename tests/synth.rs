@@ -103,6 +103,15 @@ fn degenerate_configs() {
     }
 }
 
+#[test]
+fn the_last_chart_index_gives_a_valid_chart_without_overflow() {
+    // The 1-based chart number of index `usize::MAX` overflowed (a panic in debug builds).
+    let config = SynthConfig::new(3, 2, 2, 1);
+    let chart = synth::chart(&config, usize::MAX);
+    assert_valid(&chart);
+    assert_eq!(chart.id.as_str(), format!("C{}", u64::MAX));
+}
+
 /// Parses the chart's JSON as an input would be: no errors, no warnings, the same chart back,
 /// and nothing dated after the chart's last day (the period's end, or the death).
 fn assert_valid(chart: &Chart) {

@@ -91,7 +91,8 @@ pub struct NationalMeasure {
     pub counts: Counts,
     /// Pooled rate Σ met / Σ eligible.
     pub pooled_rate: Option<Decimal>,
-    /// Mean of the practice rates in the distribution.
+    /// Mean of the practice rates in the distribution (`None` without any, or if their sum
+    /// passed `Decimal`'s range, which only forged counts can do).
     pub mean: Option<Decimal>,
     /// Median of the practice rates in the distribution (type 7 at 0.5).
     pub median: Option<Decimal>,
@@ -105,7 +106,8 @@ pub struct NationalMeasure {
 }
 
 fn rate_of(met: u64, eligible: u64) -> Option<Decimal> {
-    (eligible > 0).then(|| Decimal::from(met) / Decimal::from(eligible))
+    // `None` when nothing is eligible; a ratio of two `u64` values never overflows.
+    Decimal::from(met).checked_div(Decimal::from(eligible))
 }
 
 /// Rates of every (round, practice, measure) in the tally and the national aggregate of
@@ -184,7 +186,10 @@ pub fn aggregate_scored(
             merge_strata(&mut strata, &r.strata);
         }
         let n = dist.len();
-        let mean = (n > 0).then(|| dist.iter().copied().sum::<Decimal>() / Decimal::from(n));
+        let mean = dist
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, &rate| sum.checked_add(rate))
+            .and_then(|sum| sum.checked_div(Decimal::from(n)));
         national.push(NationalMeasure {
             round,
             measure: measure.clone(),

@@ -122,18 +122,19 @@ impl Date {
 
     /// Parses exactly `YYYY-MM-DD` (four-digit year 0001–9999) into a real calendar date.
     pub fn parse(s: &str) -> Option<Date> {
-        let b = s.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = s.as_bytes() else {
             return None;
-        }
-        let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-            b[r].iter().try_fold(0u32, |acc, &c| {
-                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        };
+        // At most four decimal digits: the value never passes 9999.
+        let digits = |ds: &[u8]| -> Option<u32> {
+            ds.iter().try_fold(0u32, |acc, &c| {
+                acc.checked_mul(10)?
+                    .checked_add(char::from(c).to_digit(10)?)
             })
         };
-        let year = digits(0..4)?;
-        let month = digits(5..7)?;
-        let day = digits(8..10)?;
+        let year = digits(&[y0, y1, y2, y3])?;
+        let month = digits(&[m0, m1])?;
+        let day = digits(&[d0, d1])?;
         if year == 0 {
             return None;
         }
@@ -149,7 +150,7 @@ impl Date {
 
     /// Days from `self` to `later` (negative when `later` is earlier).
     pub fn days_until(self, later: Date) -> i64 {
-        (later.0 - self.0).num_days()
+        later.0.signed_duration_since(self.0).num_days()
     }
 
     /// Adds calendar months (negative to go back), clamping to the month's last day
@@ -169,11 +170,13 @@ impl Date {
     /// 29 February birthday is reached on 1 March in common years.
     pub fn whole_years_until(self, later: Date) -> i64 {
         let (a, b) = (self.0, later.0);
-        let mut years = i64::from(b.year() - a.year());
+        // Two `i32` years widened to `i64`: neither step can saturate.
+        let years = i64::from(b.year()).saturating_sub(i64::from(a.year()));
         if (b.month(), b.day()) < (a.month(), a.day()) {
-            years -= 1;
+            years.saturating_sub(1)
+        } else {
+            years
         }
-        years
     }
 }
 
@@ -215,26 +218,30 @@ impl FromStr for Date {
 
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0u8; 10];
         let (y, m, d) = (self.0.year(), self.0.month(), self.0.day());
         if !(1..=9999).contains(&y) {
             return s.collect_str(self);
         }
         let y = y.unsigned_abs();
-        for (i, v) in [
-            (0, y / 1000),
-            (1, y / 100 % 10),
-            (2, y / 10 % 10),
-            (3, y % 10),
-        ] {
-            buf[i] = b'0' + v as u8;
-        }
-        buf[4] = b'-';
-        buf[5] = b'0' + (m / 10) as u8;
-        buf[6] = b'0' + (m % 10) as u8;
-        buf[7] = b'-';
-        buf[8] = b'0' + (d / 10) as u8;
-        buf[9] = b'0' + (d % 10) as u8;
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "`v % 10` is below 10: the sum is an ASCII digit"
+        )]
+        let digit = |v: u32| b'0' + (v % 10) as u8;
+        // The year is 1..=9999, the month 1..=12 and the day 1..=31: two digits each suffice
+        // for the month and day, four for the year.
+        let buf = [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(d / 10),
+            digit(d),
+        ];
         // The buffer holds ASCII digits and dashes only.
         match std::str::from_utf8(&buf) {
             Ok(text) => s.serialize_str(text),

@@ -26,6 +26,11 @@ pub(crate) fn months(date: Date, n: i32) -> Date {
 }
 
 /// Whole years from `birth` to `on` (negative when `on` is before `birth`).
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "calendar years lie within ±262,143 (chrono's range): the difference and the \
+              decrement fit an `i32`"
+)]
 pub(crate) fn age_on(birth: Date, on: Date) -> i32 {
     let mut years = on.year() - birth.year();
     if (on.month(), on.day()) < (birth.month(), birth.day()) {
@@ -47,7 +52,7 @@ impl Gen {
 
     /// A uniform date `lo..=hi` days before `date`.
     pub(crate) fn before(&mut self, date: Date, lo: i64, hi: i64) -> Date {
-        days(date, -self.int(lo, hi))
+        days(date, self.int(lo, hi).saturating_neg())
     }
 }
 
