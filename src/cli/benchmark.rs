@@ -105,7 +105,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     } else {
         args.chart_key.as_ref().map(|_| "--chart-key")
     };
-    super::tally::merge_files(&mut tally, charts_name, &args.tallies, args.verbose)?;
+    super::tally::merge_files(&lib, &mut tally, charts_name, &args.tallies, args.verbose)?;
     // With --period, every round was evaluated over that period.
     let mut calendar: RoundCalendar = calendar;
     if let Some(p) = args.period {
