@@ -668,7 +668,15 @@ fn not_a_category(span: Span, ty: &Ty) -> Diagnostic {
             "a stratifier must yield a category (an enumeration, a boolean or a `band`), not {}: its values would be written into tallies and reports",
             match ty {
                 Ty::Str => "a string read from the chart".to_owned(),
-                other => format!("a {other}"),
+                other => {
+                    let text = other.to_string();
+                    let article = if text.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    format!("{article} {text}")
+                }
             }
         ),
     )
