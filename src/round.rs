@@ -827,24 +827,28 @@ mod tests {
         assert_eq!(s.window().to_string(), "9999-01-01..9999-02-28");
         let cal = RoundCalendar::new();
         assert_eq!(
-            RoundCalendar::from_json(&cal.to_json()).unwrap().schedule(last),
+            RoundCalendar::from_json(&cal.to_json())
+                .unwrap()
+                .schedule(last),
             s
         );
     }
 
     #[test]
     fn a_rounds_file_whose_default_window_would_pass_9999_is_refused() {
-        let err = RoundCalendar::from_json(
-            r#"{"9998-2": {"start": "9999-07-01", "end": "9999-12-31"}}"#,
-        )
-        .unwrap_err();
+        let err =
+            RoundCalendar::from_json(r#"{"9998-2": {"start": "9999-07-01", "end": "9999-12-31"}}"#)
+                .unwrap_err();
         assert_eq!(
             err,
             CalendarError::WindowPastSupportedDates {
                 round: "9998-2".parse().unwrap()
             }
         );
-        assert!(err.to_string().contains("give `opens` and `closes`"), "{err}");
+        assert!(
+            err.to_string().contains("give `opens` and `closes`"),
+            "{err}"
+        );
         let cal = RoundCalendar::from_json(
             r#"{"9998-2": {"start": "9999-07-01", "end": "9999-11-30", "opens": "9999-12-01", "closes": "9999-12-31"}}"#,
         )

@@ -100,7 +100,9 @@ fn report_html_with_long_or_hostile_practice_ids_writes_every_page_with_a_bounde
     let literals: Vec<String> = ids.iter().map(|i| json_str(i)).collect();
     let report = report_of(&dir, &literals);
     let site = dir.file("site");
-    let (code, _, err) = oncoqual(&["report", "--report", &report, "--format", "html", "-o", &site]);
+    let (code, _, err) = oncoqual(&[
+        "report", "--report", &report, "--format", "html", "-o", &site,
+    ]);
     assert_eq!(code, 0, "{err}");
     let names: Vec<String> = std::fs::read_dir(&site)
         .unwrap()
@@ -109,7 +111,11 @@ fn report_html_with_long_or_hostile_practice_ids_writes_every_page_with_a_bounde
     assert_eq!(names.len(), ids.len() + 1, "{names:?}");
     let lower: std::collections::BTreeSet<String> =
         names.iter().map(|n| n.to_ascii_lowercase()).collect();
-    assert_eq!(lower.len(), names.len(), "two names differ only in case: {names:?}");
+    assert_eq!(
+        lower.len(),
+        names.len(),
+        "two names differ only in case: {names:?}"
+    );
     for n in &names {
         assert!(n.len() <= 100, "{n}");
     }
@@ -178,7 +184,10 @@ fn a_chart_of_round_9999_is_refused_with_its_line_and_every_report_date_reads_ba
     let report = dir.file("report.json");
     let (code, _, err) = oncoqual(&["benchmark", "--charts", &charts, "-o", &report]);
     assert_ne!(code, 0, "the round 9999-2 chart must be reported: {err}");
-    assert!(err.contains("line 2, column"), "not located on line 2: {err}");
+    assert!(
+        err.contains("line 2, column"),
+        "not located on line 2: {err}"
+    );
     assert!(err.contains("years 1000 to 9998"), "{err}");
     // The report of the good chart is dated in 9999 and is read back.
     let text = std::fs::read_to_string(&report).unwrap();
@@ -212,7 +221,11 @@ fn forged_strata_in_a_tally_or_report_file_are_refused_naming_the_measure_not_th
     let report = report_of(&dir, &["\"P1\"".to_owned()]);
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(text.contains("\"female\""));
-    std::fs::write(&report, text.replace("\"female\"", &format!("\"{SENTINEL}\""))).unwrap();
+    std::fs::write(
+        &report,
+        text.replace("\"female\"", &format!("\"{SENTINEL}\"")),
+    )
+    .unwrap();
     for format in ["html", "csv", "fhir", "json"] {
         let (code, _, err) = oncoqual(&[
             "report",

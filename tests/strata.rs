@@ -65,10 +65,16 @@ fn a_stratifier_over_a_patient_value_is_refused_with_the_reason_and_a_banding_hi
         assert!(text.contains("E0216"), "{expr}: {text}");
         assert!(text.contains("must yield a category"), "{expr}: {text}");
         assert!(text.contains(found), "{expr}: {text}");
-        assert!(text.contains("written into tallies and reports"), "{expr}: {text}");
+        assert!(
+            text.contains("written into tallies and reports"),
+            "{expr}: {text}"
+        );
     }
     let text = refused("", "count encounters");
-    assert!(text.contains("band(age_at(reporting_period.start), 18, 65, 75)"), "{text}");
+    assert!(
+        text.contains("band(age_at(reporting_period.start), 18, 65, 75)"),
+        "{text}"
+    );
     // A define or an `if` that lets a raw value through is refused too.
     refused("define dob = patient.birth_date", "dob");
     let text = refused(
@@ -108,7 +114,10 @@ fn a_stratifier_over_a_category_is_accepted_and_lists_its_values() {
         let lib = library(defines, expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
         let values = lib.stratum_values("core.t", "s").unwrap();
         for w in want {
-            assert!(values.iter().any(|v| v == w), "{expr}: {values:?} lacks {w}");
+            assert!(
+                values.iter().any(|v| v == w),
+                "{expr}: {values:?} lacks {w}"
+            );
         }
         if expr != "patient.sex" {
             assert_eq!(values.len(), want.len(), "{expr}: {values:?}");
@@ -120,22 +129,46 @@ fn a_stratifier_over_a_category_is_accepted_and_lists_its_values() {
         .stratum_values("core.tobacco-use-status-documented", "sex")
         .unwrap();
     assert!(sex.iter().any(|v| v == "female"));
-    assert!(lib.stratum_values("core.tobacco-use-status-documented", "dob").is_none());
+    assert!(
+        lib.stratum_values("core.tobacco-use-status-documented", "dob")
+            .is_none()
+    );
 }
 
 #[test]
 fn band_labels_a_number_by_its_cut_points() {
     // Born 1960-02-29: 65 on 2026-01-01.
     let age = "age_at(reporting_period.start)";
-    assert_eq!(stratum("", &format!("band({age}, 18, 65, 75)")).as_deref(), Some("65-74"));
-    assert_eq!(stratum("", &format!("band({age}, 18, 66, 75)")).as_deref(), Some("18-65"));
-    assert_eq!(stratum("", &format!("band({age}, 65)")).as_deref(), Some(">=65"));
-    assert_eq!(stratum("", &format!("band({age}, 66)")).as_deref(), Some("<66"));
-    assert_eq!(stratum("", &format!("band({age}, 65, 66)")).as_deref(), Some("65"));
-    assert_eq!(stratum("", &format!("band({age}, 0, 64)")).as_deref(), Some(">=64"));
+    assert_eq!(
+        stratum("", &format!("band({age}, 18, 65, 75)")).as_deref(),
+        Some("65-74")
+    );
+    assert_eq!(
+        stratum("", &format!("band({age}, 18, 66, 75)")).as_deref(),
+        Some("18-65")
+    );
+    assert_eq!(
+        stratum("", &format!("band({age}, 65)")).as_deref(),
+        Some(">=65")
+    );
+    assert_eq!(
+        stratum("", &format!("band({age}, 66)")).as_deref(),
+        Some("<66")
+    );
+    assert_eq!(
+        stratum("", &format!("band({age}, 65, 66)")).as_deref(),
+        Some("65")
+    );
+    assert_eq!(
+        stratum("", &format!("band({age}, 0, 64)")).as_deref(),
+        Some(">=64")
+    );
     // A missing number gives no stratum.
     assert_eq!(
-        stratum("", "band(age_at(first(encounters where kind = telehealth_visit).date), 18)"),
+        stratum(
+            "",
+            "band(age_at(first(encounters where kind = telehealth_visit).date), 18)"
+        ),
         None
     );
 }
@@ -235,25 +268,37 @@ fn a_tally_or_report_with_strata_no_stratifier_yields_is_refused_without_the_val
     let err = forged.check_strata(lib).unwrap_err();
     assert!(matches!(err, StrataError::UnknownValue { .. }), "{err}");
     let text = err.to_string();
-    assert!(text.contains("core.tobacco-use-status-documented"), "{text}");
+    assert!(
+        text.contains("core.tobacco-use-status-documented"),
+        "{text}"
+    );
     assert!(text.contains("`sex`"), "{text}");
     assert!(!text.contains(SENTINEL), "{text}");
     let err = Report::build(&forged, lib, &ReportOptions::default(), Date::MIN, true)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("stratifier `sex`") && !err.contains(SENTINEL), "{err}");
+    assert!(
+        err.contains("stratifier `sex`") && !err.contains(SENTINEL),
+        "{err}"
+    );
 
     let unknown = tally_with_strata(&format!(r#"{{"{SENTINEL}":{{"x":{}}}}}"#, counts(1)));
     let err = unknown.check_strata(lib).unwrap_err().to_string();
-    assert!(err.contains("does not declare") && !err.contains(SENTINEL), "{err}");
+    assert!(
+        err.contains("does not declare") && !err.contains(SENTINEL),
+        "{err}"
+    );
 
     // A report whose strata were edited after it was built.
-    let report =
-        Report::build(&good, lib, &ReportOptions::default(), Date::MIN, true).unwrap();
+    let report = Report::build(&good, lib, &ReportOptions::default(), Date::MIN, true).unwrap();
     report.check_strata(lib).unwrap();
     let json = serde_json::to_string(&report).unwrap();
     assert!(json.contains("\"female\""));
-    let edited: Report = serde_json::from_str(&json.replace("\"female\"", &format!("\"{SENTINEL}\""))).unwrap();
+    let edited: Report =
+        serde_json::from_str(&json.replace("\"female\"", &format!("\"{SENTINEL}\""))).unwrap();
     let err = edited.check_strata(lib).unwrap_err().to_string();
-    assert!(err.contains("stratifier `sex`") && !err.contains(SENTINEL), "{err}");
+    assert!(
+        err.contains("stratifier `sex`") && !err.contains(SENTINEL),
+        "{err}"
+    );
 }

@@ -196,7 +196,12 @@ struct StrataCount(usize);
 
 impl fmt::Debug for StrataCount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{} strat{}>", self.0, if self.0 == 1 { "um" } else { "a" })
+        write!(
+            f,
+            "<{} strat{}>",
+            self.0,
+            if self.0 == 1 { "um" } else { "a" }
+        )
     }
 }
 
@@ -1098,7 +1103,11 @@ mod tests {
         row.digests = Digests((1..=3).map(ChartDigest::from_u128).collect());
         let m = row.measures.entry("core.x".into()).or_default();
         m.total = counts(4);
-        m.strata.0.entry("sex".into()).or_default().insert("female".into(), counts(2));
+        m.strata
+            .0
+            .entry("sex".into())
+            .or_default()
+            .insert("female".into(), counts(2));
         let json = serde_json::to_string(&t).unwrap();
         let back: Tally = serde_json::from_str(&json).unwrap();
         assert_eq!(back, t);

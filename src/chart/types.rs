@@ -20,7 +20,8 @@ pub(crate) mod msg {
     pub(crate) const NUMBER: &str = "expected a finite decimal number";
     pub(crate) const ID: &str = "expected a non-empty identifier of at most 128 characters";
     pub(crate) const CODE_PART: &str = "expected a non-empty code string of at most 128 characters";
-    pub(crate) const ROUND: &str = "expected a round id written YYYY-1 or YYYY-2, years 1000 to 9998";
+    pub(crate) const ROUND: &str =
+        "expected a round id written YYYY-1 or YYYY-2, years 1000 to 9998";
     pub(crate) const ENUM: &str = "unknown value";
     pub(crate) const ALL: &[&str] = &[DATE, NUMBER, ID, CODE_PART, ROUND];
 }

@@ -1262,19 +1262,17 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
     let measures: Vec<MeasureDef> = measures
         .into_iter()
         .zip(comp_idx)
-        .map(
-            |((file, info, criteria, stratifiers, _), components)| {
-                let (stratifiers, stratum_values) = stratifiers.into_iter().unzip();
-                MeasureDef {
-                    info,
-                    file,
-                    criteria,
-                    stratifiers,
-                    stratum_values,
-                    components,
-                }
-            },
-        )
+        .map(|((file, info, criteria, stratifiers, _), components)| {
+            let (stratifiers, stratum_values) = stratifiers.into_iter().unzip();
+            MeasureDef {
+                info,
+                file,
+                criteria,
+                stratifiers,
+                stratum_values,
+                components,
+            }
+        })
         .collect();
     let by_id = measures
         .iter()

@@ -1198,7 +1198,10 @@ impl Lowerer {
                     return missing(span);
                 };
                 for (cut, arg) in cuts.iter().zip(cut_args) {
-                    nodes.push(Node::new(Op::Const(Const::Num(Decimal::from(*cut))), arg.span));
+                    nodes.push(Node::new(
+                        Op::Const(Const::Num(Decimal::from(*cut))),
+                        arg.span,
+                    ));
                 }
                 for label in band_labels(&cuts) {
                     nodes.push(Node::new(Op::Const(Const::Str(label.into())), span));

@@ -90,9 +90,30 @@ mod tests {
     fn practice_file_names_are_portable_bounded_and_distinct_on_any_file_system() {
         assert_eq!(practice_file_name("p001"), "practice-p001.html");
         let ids: Vec<String> = [
-            "P001", "p001", "P001 ", "a/b", "a_b", "a\\b", "../x", "..", ".", "a\0b", "a\u{1}b",
-            "a\nb", "a\rb", "A", "a", "ä", "Ä", "\u{3042}", "=HYPERLINK(\"x\")", "p001_",
-            "practice-p001", "con", "CON", "nul.txt",
+            "P001",
+            "p001",
+            "P001 ",
+            "a/b",
+            "a_b",
+            "a\\b",
+            "../x",
+            "..",
+            ".",
+            "a\0b",
+            "a\u{1}b",
+            "a\nb",
+            "a\rb",
+            "A",
+            "a",
+            "ä",
+            "Ä",
+            "\u{3042}",
+            "=HYPERLINK(\"x\")",
+            "p001_",
+            "practice-p001",
+            "con",
+            "CON",
+            "nul.txt",
         ]
         .into_iter()
         .map(str::to_owned)
