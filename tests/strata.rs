@@ -77,6 +77,8 @@ fn a_stratifier_over_a_patient_value_is_refused_with_the_reason_and_a_banding_hi
     );
     // A define or an `if` that lets a raw value through is refused too.
     refused("define dob = patient.birth_date", "dob");
+    let text = refused("", "first([])");
+    assert!(text.contains("E0216"), "{text}");
     let text = refused(
         "",
         "if exists encounters then first(diagnoses).id else \"none\"",

@@ -668,6 +668,7 @@ fn not_a_category(span: Span, ty: &Ty) -> Diagnostic {
             "a stratifier must yield a category (an enumeration, a boolean or a `band`), not {}: its values would be written into tallies and reports",
             match ty {
                 Ty::Str => "a string read from the chart".to_owned(),
+                Ty::Any => "a value of no known type".to_owned(),
                 other => {
                     let text = other.to_string();
                     let article = if text.starts_with(['a', 'e', 'i', 'o', 'u']) {
@@ -1171,7 +1172,8 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                             format!("a stratifier yields one value per chart, found {ty}"),
                         ));
                         Vec::new()
-                    } else if ty == Ty::Any {
+                    } else if ty == Ty::Any && !compiler.diags[fi].is_empty() {
+                        // Already refused: no follow-on error.
                         Vec::new()
                     } else {
                         match category_values(&node, &ty, &compiler.slots, 0) {
