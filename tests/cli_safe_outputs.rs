@@ -194,6 +194,35 @@ fn a_chart_of_round_9999_is_refused_with_its_line_and_every_report_date_reads_ba
     assert!(text.contains("\"issued_on\": \"9999-01-01\""), "{text}");
     let (code, _, err) = oncoqual(&["report", "--report", &report, "--format", "json"]);
     assert_eq!(code, 0, "{err}");
+    // A period ending on the last supported date leaves no date for the report: refused,
+    // asking for --issued-on, and nothing written.
+    let late = dir.file("late.json");
+    let (code, _, err) = oncoqual(&[
+        "benchmark",
+        "--charts",
+        &charts,
+        "--period",
+        "9999-07-01..9999-12-31",
+        "-o",
+        &late,
+    ]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("--issued-on"), "{err}");
+    assert!(!Path::new(&late).exists());
+    let (code, _, err) = oncoqual(&[
+        "benchmark",
+        "--charts",
+        &charts,
+        "--period",
+        "9999-07-01..9999-12-31",
+        "--issued-on",
+        "9999-12-31",
+        "-o",
+        &late,
+    ]);
+    assert_eq!(code, 1, "the round 9999-2 line is still reported: {err}");
+    let (code, _, err) = oncoqual(&["report", "--report", &late, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
     // A round given on the command line is checked too.
     let (code, _, err) = oncoqual(&["rounds", "--from", "9999-2"]);
     assert_ne!(code, 0, "{err}");

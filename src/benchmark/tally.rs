@@ -169,16 +169,6 @@ impl Strata {
     }
 }
 
-impl std::ops::Index<&str> for Strata {
-    type Output = BTreeMap<String, Counts>;
-
-    /// The counts per stratum value of stratifier `name`; panics when there is none (use
-    /// [`Strata::get`] otherwise).
-    fn index(&self, name: &str) -> &Self::Output {
-        &self.0[name]
-    }
-}
-
 impl fmt::Debug for Strata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
