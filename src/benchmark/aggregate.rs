@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::stats::{Interval, percentile_rank_sorted, quantile_type7, wilson, z_for_level};
-use super::tally::{Counts, Strata, Tally, merge_strata};
+use super::tally::{Counts, Strata, Tally};
 use crate::chart::PracticeId;
 use crate::measure::{Direction, Library};
 use crate::round::RoundId;
@@ -67,7 +67,7 @@ pub struct PracticeRate {
     /// is better performance); `None` when suppressed or without a rate.
     pub percentile_rank: Option<Decimal>,
     /// Population counts per stratifier and stratum value (measures with stratifiers).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Strata::is_empty")]
     pub strata: Strata,
 }
 
@@ -101,7 +101,7 @@ pub struct NationalMeasure {
     /// (fraction, value) per requested percentile.
     pub percentiles: Vec<(Decimal, Decimal)>,
     /// Pooled counts per stratifier and stratum value (measures with stratifiers).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Strata::is_empty")]
     pub strata: Strata,
 }
 
@@ -183,7 +183,7 @@ pub fn aggregate_scored(
         let mut strata = Strata::new();
         for r in &group {
             counts.merge(&r.counts);
-            merge_strata(&mut strata, &r.strata);
+            strata.merge(&r.strata);
         }
         let n = dist.len();
         let mean = dist

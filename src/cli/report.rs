@@ -127,6 +127,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    report
+        .check_strata(&lib)
+        .map_err(|e| invalid(format!("{}: refused: {e}", args.report.display())))?;
     let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
     let mut view = ReportView::new(&report)
         .with_library(&lib)

@@ -169,6 +169,7 @@ pub(crate) fn read_tally(path: &Path) -> io::Result<Tally> {
 /// order. A file that cannot be merged is refused naming it, the earlier input it
 /// conflicts with and why; with `verbose`, each input's stamp is printed on standard error.
 pub(crate) fn merge_files(
+    library: &crate::Library,
     into: &mut Tally,
     first_name: Option<&str>,
     files: &[PathBuf],
@@ -184,6 +185,8 @@ pub(crate) fn merge_files(
         .map(|_| into.clone());
     for (i, file) in files.iter().enumerate() {
         let t = read_tally(file)?;
+        t.check_strata(library)
+            .map_err(|e| refused(&file.display().to_string(), &e.to_string()))?;
         if verbose {
             match t.stamp() {
                 Some(stamp) => writeln!(io::stderr(), "{}: {stamp}", file.display())?,

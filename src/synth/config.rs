@@ -73,7 +73,7 @@ fn default_round() -> RoundId {
     RoundId::known(2026, 1)
 }
 
-/// The round `k` rounds after `first`, or the last representable round (9999-2).
+/// The round `k` rounds after `first`, or the last supported round (9998-2).
 fn nth_round(first: RoundId, k: u64) -> RoundId {
     // A year (`u16`) times 2 plus 1 fits a `u64` with room to spare.
     let base = (u64::from(first.year()) << 1) | u64::from(first.half().saturating_sub(1));
@@ -81,7 +81,7 @@ fn nth_round(first: RoundId, k: u64) -> RoundId {
     u16::try_from(t >> 1)
         .ok()
         .and_then(|year| RoundId::new(year, if t & 1 == 0 { 1 } else { 2 }))
-        .or_else(|| RoundId::new(9999, 2))
+        .or_else(|| RoundId::new(RoundId::MAX_YEAR, 2))
         .unwrap_or(first)
 }
 
@@ -104,10 +104,10 @@ mod tests {
         let mut c = SynthConfig::new(0, 0, 0, 0);
         assert_eq!(c.practice_of(5), 0);
         assert_eq!(c.round_of(5).to_string(), "2026-1");
-        c.first_round = RoundId::new(9999, 2).unwrap();
+        c.first_round = RoundId::new(9998, 2).unwrap();
         c.charts = 4;
         c.rounds = 4;
-        assert_eq!(c.round_of(3).to_string(), "9999-2");
+        assert_eq!(c.round_of(3).to_string(), "9998-2");
         assert_eq!(
             nth_round(RoundId::new(2026, 2).unwrap(), 3).to_string(),
             "2028-1"
