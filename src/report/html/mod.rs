@@ -6,7 +6,6 @@ mod pages;
 mod svg;
 
 use std::io;
-use std::path::Path;
 
 pub use pages::{index_page, practice_page};
 
@@ -28,18 +27,22 @@ pub fn practice_file_name(practice: &str) -> String {
     name
 }
 
-/// Writes `index.html` and one page per practice into `dir` (created if needed); returns
-/// the number of files written.
-pub fn write_site(view: &ReportView<'_>, dir: &Path) -> io::Result<usize> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("index.html"), index_page(view))?;
+/// Renders the site: one page per practice, then `index.html` last (its links point at
+/// pages already handed over), each given to `page` with its file name; returns the number
+/// of pages. The caller does the file I/O (the command line writes each page to a temporary
+/// file renamed into place).
+pub fn render_site(
+    view: &ReportView<'_>,
+    mut page: impl FnMut(&str, &str) -> io::Result<()>,
+) -> io::Result<usize> {
     let practices = view.practices();
     for p in &practices {
-        std::fs::write(
-            dir.join(practice_file_name(p.as_str())),
-            practice_page(view, p),
+        page(
+            &practice_file_name(p.as_str()),
+            &practice_page(view, p),
         )?;
     }
+    page("index.html", &index_page(view))?;
     Ok(practices.len() + 1)
 }
 
