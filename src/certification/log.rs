@@ -357,7 +357,9 @@ impl LogSnapshot {
             && self.header == digest(header)
             && match self.last_line {
                 Some((a, b)) => {
-                    a < b && b <= self.end && last_line.len() as u64 == b - a
+                    a < b
+                        && b <= self.end
+                        && last_line.len() as u64 == b - a
                         && self.tail == digest(last_line)
                 }
                 None => self.end == header.len() as u64 && self.events == 0,

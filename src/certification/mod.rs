@@ -10,11 +10,11 @@ pub use eligibility::{
     EligibilityRules, Eligible, Ineligible, PracticeFacts, Webinar, WebinarFormat, eligibility,
     eligibility_of_each, may_request_score_review, score_review_deadline, score_valid_until,
 };
+pub(crate) use log::header as log_header;
 pub use log::{
     LOG_FORMAT, LogError, LogFormat, LogRead, LogSnapshot, Scanned, events_line, fold_lines,
     header_line, read_log,
 };
-pub(crate) use log::header as log_header;
 pub use standards::{Domain, Method, Standard, Standards, StandardsError};
 pub use workflow::{
     Action, Event, Finding, Level, Phase, Refused, ReplayError, Rules, RulesError, Standing, State,

@@ -829,7 +829,9 @@ impl State {
                     (_, None) => false,
                 };
                 if !within {
-                    let show = |d: Option<Date>| d.map_or_else(|| Date::MIN.to_string(), |d| d.to_string());
+                    let show = |d: Option<Date>| {
+                        d.map_or_else(|| Date::MIN.to_string(), |d| d.to_string())
+                    };
                     return Err(refuse(format!(
                         "renewal is applied for between {} and {} ({}–{} months before expiry on {expires})",
                         show(opens),

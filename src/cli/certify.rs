@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::benchmark::Report;
-use crate::certification::{
-    EligibilityRules, Event, PracticeFacts, Rules, Standards, eligibility,
-};
+use crate::certification::{EligibilityRules, Event, PracticeFacts, Rules, Standards, eligibility};
 use crate::{Date, PracticeId};
 
 /// Arguments of `oncoqual certify`.

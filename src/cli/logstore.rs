@@ -27,7 +27,10 @@ fn beside(log: &Path, ext: &str) -> PathBuf {
 }
 
 fn invalid(log: &Path, e: impl std::fmt::Display) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", log.display()))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{}: {e}", log.display()),
+    )
 }
 
 /// Takes the log's lock: exclusive for an append, shared for a read. A reader that cannot
@@ -109,8 +112,8 @@ fn from_snapshot(
     let mut state = snap.into_state();
     // Lines after the snapshot (a writer killed before refreshing it) are folded here; a
     // refusal among them is the log's error, as the full replay would report.
-    let scanned = fold_lines(&rest, at, &mut state, rules, standards, |_| {})
-        .map_err(|e| invalid(log, e))?;
+    let scanned =
+        fold_lines(&rest, at, &mut state, rules, standards, |_| {}).map_err(|e| invalid(log, e))?;
     Ok(Some((state, scanned)))
 }
 

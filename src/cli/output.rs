@@ -71,10 +71,7 @@ pub(crate) fn temp_beside(dest: &Path) -> io::Result<(File, PathBuf)> {
     let short: String = name.chars().take(64).collect();
     loop {
         let n = TMP_SEQ.fetch_add(1, Ordering::Relaxed);
-        let tmp = dest.with_file_name(format!(
-            ".{short}.oncoqual-{}-{n}.tmp",
-            std::process::id()
-        ));
+        let tmp = dest.with_file_name(format!(".{short}.oncoqual-{}-{n}.tmp", std::process::id()));
         match OpenOptions::new().write(true).create_new(true).open(&tmp) {
             Ok(f) => return Ok((f, tmp)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -124,7 +121,8 @@ pub(crate) fn output(path: Option<&Path>, inputs: &[&Path]) -> io::Result<Output
 /// Writes `bytes` to `path` through [`output`]: whole or not at all, never over an input.
 pub(crate) fn write_file(path: &Path, inputs: &[&Path], bytes: &[u8]) -> io::Result<()> {
     let mut out = output(Some(path), inputs)?;
-    out.write_all(bytes).map_err(|e| super::with_path(e, path))?;
+    out.write_all(bytes)
+        .map_err(|e| super::with_path(e, path))?;
     out.finish()
 }
 

@@ -115,7 +115,9 @@ pub(crate) fn write_csv(view: &ReportView<'_>, dir: &Path, inputs: &[&Path]) -> 
         write(view, &mut out)?;
         out.finish()
     };
-    table("practice_rates.csv", &|v, out| csv::write_practice_rates(v, out))?;
+    table("practice_rates.csv", &|v, out| {
+        csv::write_practice_rates(v, out)
+    })?;
     table("national.csv", &|v, out| csv::write_national(v, out))?;
     if view.eligibilities().next().is_some() {
         table("eligibility.csv", &|v, out| csv::write_eligibility(v, out))?;

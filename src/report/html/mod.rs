@@ -37,10 +37,7 @@ pub fn render_site(
 ) -> io::Result<usize> {
     let practices = view.practices();
     for p in &practices {
-        page(
-            &practice_file_name(p.as_str()),
-            &practice_page(view, p),
-        )?;
+        page(&practice_file_name(p.as_str()), &practice_page(view, p))?;
     }
     page("index.html", &index_page(view))?;
     Ok(practices.len() + 1)
