@@ -213,7 +213,7 @@ fn a_killed_writer_leaves_the_old_output_or_the_complete_new_one() {
             }
             (kept, replaced)
         });
-        let mut all: Vec<(usize, usize)> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+        let all: Vec<(usize, usize)> = workers.into_iter().map(|w| w.join().unwrap()).collect();
         let t = tables.join().unwrap();
         eprintln!("tables: {} kept, {} replaced", t.0, t.1);
         all

@@ -1145,3 +1145,64 @@ fn next_step(s: &State) -> String {
         Phase::RenewalApplied => "await the renewal decision".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_rules_are_valid_and_each_field_out_of_range_is_refused_by_name() {
+        assert_eq!(Rules::default().validate(), Ok(()));
+        let with = |f: fn(&mut Rules)| {
+            let mut r = Rules::default();
+            f(&mut r);
+            r.validate().unwrap_err().to_string()
+        };
+        assert_eq!(
+            with(|r| r.term_months = 0),
+            "rules: `term_months` is 0, outside its range 1–120"
+        );
+        assert_eq!(
+            with(|r| r.term_months = u32::MAX),
+            "rules: `term_months` is 4294967295, outside its range 1–120"
+        );
+        assert_eq!(
+            with(|r| r.pending_lapse_months = 999),
+            "rules: `pending_lapse_months` is 999, outside its range 1–36"
+        );
+        assert_eq!(
+            with(|r| r.participation_months = 0),
+            "rules: `participation_months` is 0, outside its range 1–60"
+        );
+        assert!(
+            with(|r| r.renewal_opens_months_before = 9).contains("the renewal window is empty")
+        );
+        assert!(with(|r| r.renewal_closes_months_before = 200).contains("outside its range 0–119"));
+        assert!(
+            with(|r| {
+                r.term_months = 6;
+            })
+            .contains("longer than the term")
+        );
+    }
+
+    #[test]
+    fn a_refused_event_leaves_the_state_as_it_was() {
+        let standards = Standards::bundled();
+        let mut s = State::default();
+        let open: Event = serde_json::from_str(
+            r#"{"event":"application_opened","date":"2027-03-01","practice":"P1","score_valid_until":"2028-01-15"}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.apply_mut(&open, &Rules::default(), standards).is_ok());
+        let before = s.clone();
+        // Dated before the previous event, then a second application: both refused.
+        let early: Event = serde_json::from_str(
+            r#"{"event":"step_completed","date":"2027-01-01","step":"payment"}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.apply_mut(&early, &Rules::default(), standards).is_err());
+        assert!(s.apply_mut(&open, &Rules::default(), standards).is_err());
+        assert_eq!(s, before);
+    }
+}
