@@ -246,7 +246,7 @@ proptest! {
         let last = prefix.scanned.last_line.map_or(&[][..], |(a, b)| &text[a as usize..b as usize]);
         let snap = LogSnapshot::new(
             w.rules,
-            prefix.workflow.state().clone(),
+            prefix.workflow.state(),
             prefix.scanned,
             &text[..header_len],
             last,

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::standards::Standards;
 use super::workflow::{Event, Refused, ReplayError, Rules, RulesError, State, Workflow};
+use crate::chart::Date;
 
 /// The `format` value of a log's header line.
 pub const LOG_FORMAT: &str = "oncoqual-certification-log";
@@ -284,7 +285,23 @@ pub struct LogSnapshot {
     header: String,
     /// BLAKE3 of the last line before `end`, hex (empty without one).
     tail: String,
+    /// The state, its participation list left empty: it is kept in `participation`.
     state: State,
+    /// The participation dates as runs of one date and its count, so a log of many
+    /// participations on few dates keeps a small snapshot.
+    participation: Vec<(Date, u64)>,
+}
+
+/// Consecutive equal dates as (date, count).
+fn runs(dates: &[Date]) -> Vec<(Date, u64)> {
+    let mut out: Vec<(Date, u64)> = Vec::new();
+    for d in dates {
+        match out.last_mut() {
+            Some((last, n)) if last == d => *n += 1,
+            _ => out.push((*d, 1)),
+        }
+    }
+    out
 }
 
 fn digest(bytes: &[u8]) -> String {
@@ -296,7 +313,7 @@ impl LogSnapshot {
     /// `scanned`, fold to `state`; `last_line` holds the bytes of `scanned.last_line`.
     pub fn new(
         rules: Rules,
-        state: State,
+        state: &State,
         scanned: Scanned,
         header: &[u8],
         last_line: &[u8],
@@ -315,7 +332,8 @@ impl LogSnapshot {
             } else {
                 String::new()
             },
-            state,
+            state: state.clone_without_participation(),
+            participation: runs(&state.participation),
         }
     }
 
@@ -368,7 +386,15 @@ impl LogSnapshot {
 
     /// The folded state.
     pub fn into_state(self) -> State {
-        self.state
+        let mut state = self.state;
+        let total: u64 = self.participation.iter().map(|r| r.1).sum();
+        state.participation = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+        for (date, n) in self.participation {
+            state
+                .participation
+                .extend(std::iter::repeat_n(date, usize::try_from(n).unwrap_or(0)));
+        }
+        state
     }
 }
 

@@ -1104,6 +1104,30 @@ pub struct Status {
 }
 
 impl State {
+    /// A copy without the participation list (which can be long), for a snapshot that
+    /// keeps it in another form.
+    pub(crate) fn clone_without_participation(&self) -> State {
+        State {
+            phase: self.phase,
+            practice: self.practice.clone(),
+            score_valid_until: self.score_valid_until,
+            steps: self.steps.clone(),
+            survey_dates: self.survey_dates.clone(),
+            surveyor: self.surveyor.clone(),
+            conflict: self.conflict,
+            survey_date: self.survey_date,
+            findings: self.findings.clone(),
+            ccr: self.ccr.clone(),
+            requirements: self.requirements.clone(),
+            action_plan: self.action_plan.clone(),
+            pending_since: self.pending_since,
+            certified_on: self.certified_on,
+            expires_on: self.expires_on,
+            participation: Vec::new(),
+            last_date: self.last_date,
+        }
+    }
+
     /// What comes next (or what blocks it), as `certify status` shows it.
     pub fn next_step(&self) -> String {
         next_step(self)

@@ -125,7 +125,7 @@ fn write_snapshot(
     header: &[u8],
     last_line: &[u8],
 ) -> io::Result<()> {
-    let snap = LogSnapshot::new(*rules, state.clone(), scanned, header, last_line);
+    let snap = LogSnapshot::new(*rules, state, scanned, header, last_line);
     super::write_file(&beside(log, ".state"), &[log], snap.to_json().as_bytes())
 }
 
