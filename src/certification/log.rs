@@ -146,11 +146,15 @@ pub fn fold_lines(
     let mut pos = at;
     let mut rest = bytes;
     while !rest.is_empty() {
-        let (line, len, complete) = match memchr::memchr(b'\n', rest) {
-            Some(i) => (&rest[..i], i + 1, true),
-            None => (rest, rest.len(), false),
+        let (line, next, complete) = match memchr::memchr(b'\n', rest)
+            .and_then(|i| Some((rest.get(..i)?, rest.get(i.checked_add(1)?..)?)))
+        {
+            Some((line, next)) => (line, next, true),
+            None => (rest, &[][..], false),
         };
-        let number = pos.lines + 1;
+        // Both are bounded by the log's length, far below `u64::MAX`.
+        let len = rest.len().saturating_sub(next.len()) as u64;
+        let number = pos.lines.saturating_add(1);
         let text = line.trim_ascii();
         if !text.is_empty() {
             let parsed = if text.first() == Some(&b'[') {
@@ -171,14 +175,14 @@ pub fn fold_lines(
                         index: pos.events,
                         refused,
                     })?;
-                pos.events += 1;
+                pos.events = pos.events.saturating_add(1);
                 each(event);
             }
-            pos.last_line = Some((pos.end, pos.end + line.len() as u64));
+            pos.last_line = Some((pos.end, pos.end.saturating_add(line.len() as u64)));
         }
-        pos.end += len as u64;
+        pos.end = pos.end.saturating_add(len);
         pos.lines = number;
-        rest = &rest[len..];
+        rest = next;
     }
     Ok(pos)
 }
@@ -204,7 +208,7 @@ pub(crate) fn header(bytes: &[u8]) -> Result<Option<(Rules, u64)>, LogError> {
         // A header is always written whole (a new log is renamed into place).
         return Ok(None);
     };
-    let first = &bytes[..nl];
+    let first = bytes.get(..nl).unwrap_or_default();
     match serde_json::from_slice::<Probe>(first) {
         Ok(Probe { format: Some(f) }) if f == LOG_FORMAT => {
             let h: Header = serde_json::from_slice(first).map_err(|e| syntax(1, &e))?;
@@ -212,7 +216,7 @@ pub(crate) fn header(bytes: &[u8]) -> Result<Option<(Rules, u64)>, LogError> {
                 return Err(LogError::UnknownFormat);
             }
             h.rules.validate()?;
-            Ok(Some((h.rules, nl as u64 + 1)))
+            Ok(Some((h.rules, (nl as u64).saturating_add(1))))
         }
         Ok(Probe { format: Some(_) }) => Err(LogError::UnknownFormat),
         _ => Ok(None),
@@ -297,7 +301,7 @@ fn runs(dates: &[Date]) -> Vec<(Date, u64)> {
     let mut out: Vec<(Date, u64)> = Vec::new();
     for d in dates {
         match out.last_mut() {
-            Some((last, n)) if last == d => *n += 1,
+            Some((last, n)) if last == d => *n = n.saturating_add(1),
             _ => out.push((*d, 1)),
         }
     }
@@ -377,7 +381,7 @@ impl LogSnapshot {
                 Some((a, b)) => {
                     a < b
                         && b <= self.end
-                        && last_line.len() as u64 == b - a
+                        && Some(last_line.len() as u64) == b.checked_sub(a)
                         && self.tail == digest(last_line)
                 }
                 None => self.end == header.len() as u64 && self.events == 0,

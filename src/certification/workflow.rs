@@ -492,7 +492,8 @@ fn months(d: Date, n: u32) -> Option<Date> {
 
 /// `d` minus `n` months, or `None` before 0001-01-01.
 fn months_before(d: Date, n: u32) -> Option<Date> {
-    d.add_months(-i64::from(n)).filter(|x| *x >= Date::MIN)
+    d.add_months(i64::from(n).checked_neg()?)
+        .filter(|x| *x >= Date::MIN)
 }
 
 /// A standard's level from its elements' findings: not applicable when every element is;

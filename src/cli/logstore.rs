@@ -167,7 +167,10 @@ pub(crate) fn append(
             Read::by_ref(f).take(64 * 1024).read_to_end(&mut head)?;
             match crate::certification::log_header(&head).map_err(|e| invalid(log, e))? {
                 Some((rules, header_len)) => {
-                    let header = head[..header_len as usize].to_vec();
+                    let header = head
+                        .get(..usize::try_from(header_len).unwrap_or(usize::MAX))
+                        .unwrap_or_default()
+                        .to_vec();
                     match from_snapshot(f, log, &rules, &header, len, standards)? {
                         Some((state, scanned)) => (rules, header, state, scanned),
                         None => {
@@ -219,15 +222,23 @@ pub(crate) fn append(
             }
             let mut at = scanned.end;
             f.seek(SeekFrom::Start(at))?;
-            let ends_line = at == 0 || read_at(f, at - 1, at)?.first() == Some(&b'\n');
+            let ends_line = match at.checked_sub(1) {
+                Some(before) => read_at(f, before, at)?.first() == Some(&b'\n'),
+                None => true,
+            };
             if !ends_line {
                 // The last line was committed without its newline (a hand edit).
                 f.write_all(b"\n").map_err(|e| super::with_path(e, log))?;
-                at += 1;
+                at = at.saturating_add(1);
             }
             f.write_all(&line).map_err(|e| super::with_path(e, log))?;
             f.sync_data().map_err(|e| super::with_path(e, log))?;
-            (at + line.len() as u64, at, scanned.lines, scanned.events)
+            (
+                at.saturating_add(line.len() as u64),
+                at,
+                scanned.lines,
+                scanned.events,
+            )
         }
         (_, legacy) => {
             // A new log, or a legacy one converted: written whole, then renamed into place.
@@ -242,26 +253,21 @@ pub(crate) fn append(
             (
                 text.len() as u64,
                 last_start,
-                1 + old.len() as u64,
+                (old.len() as u64).saturating_add(1),
                 old.len() as u64,
             )
         }
     };
+    // The line without its newline.
+    let bare = line.strip_suffix(b"\n").unwrap_or(&line);
     let scanned = Scanned {
         end,
-        lines: lines_before + 1,
-        events: events_before + events.len() as u64,
-        last_line: Some((last_start, last_start + line.len() as u64 - 1)),
+        lines: lines_before.saturating_add(1),
+        events: events_before.saturating_add(events.len() as u64),
+        last_line: Some((last_start, last_start.saturating_add(bare.len() as u64))),
     };
     // The snapshot is a cache: failing to refresh it costs the next append a replay, and
     // the events are already committed, so it is not an error of the append.
-    let _ = write_snapshot(
-        log,
-        &rules,
-        &state,
-        scanned,
-        &header,
-        &line[..line.len() - 1],
-    );
+    let _ = write_snapshot(log, &rules, &state, scanned, &header, bare);
     Ok(Appended::Accepted(Box::new(state)))
 }

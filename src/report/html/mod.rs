@@ -40,7 +40,7 @@ pub fn render_site(
         page(&practice_file_name(p.as_str()), &practice_page(view, p))?;
     }
     page("index.html", &index_page(view))?;
-    Ok(practices.len() + 1)
+    Ok(practices.len().saturating_add(1))
 }
 
 #[cfg(test)]
