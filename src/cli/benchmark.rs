@@ -174,6 +174,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         .collect();
     inputs.extend(args.practices.as_deref());
     inputs.extend(args.rounds.as_deref());
+    inputs.extend(args.chart_key.as_deref());
     let mut out = super::output(args.output.as_deref(), &inputs)?;
     serde_json::to_writer_pretty(&mut out, &report)?;
     out.write_all(b"\n")?;

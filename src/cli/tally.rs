@@ -229,7 +229,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     if folded.duplicates > 0 {
         return Err(duplicates_refused(folded.duplicates, "tally"));
     }
-    let inputs: Vec<&Path> = args.charts.iter().map(PathBuf::as_path).collect();
+    let mut inputs: Vec<&Path> = args.charts.iter().map(PathBuf::as_path).collect();
+    inputs.extend(args.rounds.as_deref());
+    inputs.extend(args.chart_key.as_deref());
     let mut out = super::output(args.output.as_deref(), &inputs)?;
     serde_json::to_writer(&mut out, &folded.tally)?;
     out.write_all(b"\n")?;

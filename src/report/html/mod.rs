@@ -6,7 +6,6 @@ mod pages;
 mod svg;
 
 use std::io;
-use std::path::Path;
 
 pub use pages::{index_page, practice_page};
 
@@ -27,7 +26,7 @@ const PREFIX_MAX: usize = 40;
 ///   BLAKE3 hash of the exact id: `practice-p001_3f9a0c5e1d2b4a67.html`.
 ///
 /// The two forms never meet (only the second holds `_`), and the index page links each
-/// practice id to its page, so a name is read back through it. [`write_site`] refuses a
+/// practice id to its page, so a name is read back through it. [`render_site`] refuses a
 /// site where two ids would share a name (a hash collision).
 pub fn practice_file_name(practice: &str) -> String {
     let plain = !practice.is_empty()
@@ -57,10 +56,15 @@ pub fn practice_file_name(practice: &str) -> String {
     format!("practice-{prefix}_{hex}.html")
 }
 
-/// Writes `index.html` and one page per practice into `dir` (created if needed); returns
-/// the number of files written. Every page name is computed before anything is written:
-/// two practices whose names would be one file (case-insensitively) are refused.
-pub fn write_site(view: &ReportView<'_>, dir: &Path) -> io::Result<usize> {
+/// Renders the site: one page per practice, then `index.html` last (its links point at
+/// pages already handed over), each given to `page` with its file name; returns the number
+/// of pages. Every page name is computed before anything is handed over: two practices
+/// whose names would be one file (case-insensitively) are refused. The caller does the
+/// file I/O (the command line writes each page to a temporary file renamed into place).
+pub fn render_site(
+    view: &ReportView<'_>,
+    mut page: impl FnMut(&str, &str) -> io::Result<()>,
+) -> io::Result<usize> {
     let practices = view.practices();
     let mut names = std::collections::BTreeMap::new();
     let mut pages = Vec::with_capacity(practices.len());
@@ -74,12 +78,11 @@ pub fn write_site(view: &ReportView<'_>, dir: &Path) -> io::Result<usize> {
         }
         pages.push((p, name));
     }
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("index.html"), index_page(view))?;
     for (p, name) in &pages {
-        std::fs::write(dir.join(name), practice_page(view, p))?;
+        page(name, &practice_page(view, p))?;
     }
-    Ok(practices.len() + 1)
+    page("index.html", &index_page(view))?;
+    Ok(practices.len().saturating_add(1))
 }
 
 #[cfg(test)]
