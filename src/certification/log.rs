@@ -374,6 +374,10 @@ impl LogSnapshot {
     /// `last_line`.
     pub fn matches(&self, rules: &Rules, log_len: u64, header: &[u8], last_line: &[u8]) -> bool {
         self.rules == *rules
+            // Every event takes at least a byte of the log, and every participation is an
+            // event: a snapshot claiming more is forged (and must not size an allocation).
+            && self.events <= self.end
+            && self.participations().is_some_and(|n| n <= self.events)
             && self.end <= log_len
             && self.end >= header.len() as u64
             && self.header == digest(header)
@@ -388,17 +392,25 @@ impl LogSnapshot {
             }
     }
 
-    /// The folded state.
-    pub fn into_state(self) -> State {
+    /// The participations the snapshot holds, `None` past `u64`.
+    fn participations(&self) -> Option<u64> {
+        self.participation
+            .iter()
+            .try_fold(0u64, |sum, r| sum.checked_add(r.1))
+    }
+
+    /// The folded state; `None` when the snapshot holds more participations than events
+    /// (a forged snapshot, never one [`LogSnapshot::new`] wrote).
+    pub fn into_state(self) -> Option<State> {
+        let total = self.participations().filter(|&n| n <= self.events)?;
         let mut state = self.state;
-        let total: u64 = self.participation.iter().map(|r| r.1).sum();
-        state.participation = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+        state.participation = Vec::with_capacity(usize::try_from(total).ok()?);
         for (date, n) in self.participation {
             state
                 .participation
                 .extend(std::iter::repeat_n(date, usize::try_from(n).unwrap_or(0)));
         }
-        state
+        Some(state)
     }
 }
 
@@ -450,5 +462,25 @@ mod tests {
             e.to_string(),
             "rules: `term_months` is 0, outside its range 1–120"
         );
+    }
+
+    #[test]
+    fn a_snapshot_claiming_more_participations_than_events_is_not_trusted() {
+        let rules = Rules::default();
+        let header = header_line(&rules);
+        let scanned = Scanned {
+            end: header.len() as u64,
+            lines: 1,
+            events: 0,
+            last_line: None,
+        };
+        let snap = LogSnapshot::new(rules, &State::default(), scanned, header.as_bytes(), b"");
+        let mut v: serde_json::Value = serde_json::from_str(&snap.to_json()).unwrap();
+        v["participation"] = serde_json::json!([["2027-01-01", u64::MAX], ["2027-02-01", 5]]);
+        let forged = LogSnapshot::from_json(v.to_string().as_bytes()).unwrap();
+        assert!(!forged.matches(&rules, header.len() as u64, header.as_bytes(), b""));
+        // Before, this summed past u64 and sized a vector by the claim.
+        assert!(forged.into_state().is_none());
+        assert!(snap.into_state().is_some());
     }
 }

@@ -109,7 +109,9 @@ fn from_snapshot(
     }
     let at = snap.scanned();
     let rest = read_at(file, at.end, len)?;
-    let mut state = snap.into_state();
+    let Some(mut state) = snap.into_state() else {
+        return Ok(None);
+    };
     // Lines after the snapshot (a writer killed before refreshing it) are folded here; a
     // refusal among them is the log's error, as the full replay would report.
     let scanned =
