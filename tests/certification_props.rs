@@ -260,7 +260,7 @@ proptest! {
             prop_assert!(b <= k as u64 && a < b);
         }
         let at = snap.scanned();
-        let mut state = snap.into_state();
+        let mut state = snap.into_state().expect("a snapshot we wrote holds its state");
         let end = fold_lines(&text[k..], at, &mut state, &w.rules, s, |_| {}).unwrap();
         prop_assert_eq!(&state, w.state());
         prop_assert_eq!(end.events as usize, w.log.len());
