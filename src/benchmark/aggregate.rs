@@ -105,7 +105,9 @@ pub struct NationalMeasure {
 }
 
 fn rate_of(met: u64, eligible: u64) -> Option<Decimal> {
-    (eligible > 0).then(|| Decimal::from(met) / Decimal::from(eligible))
+    (eligible > 0)
+        .then(|| Decimal::from(met).checked_div(Decimal::from(eligible)))
+        .flatten()
 }
 
 /// Rates of every (round, practice, measure) in the tally and the national aggregate of
@@ -184,7 +186,11 @@ pub fn aggregate_scored(
             merge_strata(&mut strata, &r.strata);
         }
         let n = dist.len();
-        let mean = (n > 0).then(|| dist.iter().copied().sum::<Decimal>() / Decimal::from(n));
+        // Checked: rates read from tallies are within [0, 1], but a sum never panics.
+        let mean = dist
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, r| sum.checked_add(*r))
+            .and_then(|sum| sum.checked_div(Decimal::from(n)));
         national.push(NationalMeasure {
             round,
             measure: measure.clone(),

@@ -181,12 +181,16 @@ pub fn quantile_type7(sorted: &[Decimal], p: Decimal) -> Option<Decimal> {
     if n == 0 || p < Decimal::ZERO || p > Decimal::ONE {
         return None;
     }
-    let h = Decimal::from(n - 1) * p;
+    let h = Decimal::from(n - 1).checked_mul(p)?;
     let lo = h.floor();
     let i = lo.to_usize()?;
     let x = *sorted.get(i)?;
     match sorted.get(i + 1) {
-        Some(&next) => Some(x + (h - lo) * (next - x)),
+        // Checked: values far apart (not rates) must give `None`, never a panic.
+        Some(&next) => next
+            .checked_sub(x)
+            .and_then(|gap| (h - lo).checked_mul(gap))
+            .and_then(|step| x.checked_add(step)),
         None => Some(x),
     }
 }

@@ -24,7 +24,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::schema::{BaseType, RecordSchema};
 use super::{Chart, Date, DiagnosisId, RegimenId};
+use crate::measure::value::{Record, Value};
 use crate::io::Limits;
 
 /// How serious a finding is.
@@ -88,6 +90,11 @@ pub enum FindingKind {
         /// The operating system's message.
         message: String,
     },
+    /// More field errors in this record than are reported.
+    MoreErrors {
+        /// How many are reported.
+        shown: usize,
+    },
     /// A chart already read: the same chart id, practice and round as an earlier record
     /// of this input or of an earlier input of the same run.
     DuplicateChartId {
@@ -145,6 +152,9 @@ impl fmt::Display for FindingKind {
                 write!(f, "list longer than the limit of {limit} entries")
             }
             FindingKind::Io { message } => write!(f, "read error: {message}"),
+            FindingKind::MoreErrors { shown } => {
+                write!(f, "more errors in this record; the first {shown} are shown")
+            }
             FindingKind::DuplicateChartId { first, first_in } => {
                 write!(
                     f,
@@ -228,54 +238,88 @@ pub fn validate(chart: &Chart, limits: &Limits) -> Vec<Finding> {
     out
 }
 
+/// Every list of the chart, nested or not (`documents[2].sent_to`), within the limit: the
+/// lists are found through the schema, so a list added to the model is checked too.
 fn check_list_lengths(chart: &Chart, limits: &Limits, out: &mut Vec<Finding>) {
-    let max = limits.max_list_len;
-    let lens: [(&str, usize); 21] = [
-        ("diagnoses", chart.diagnoses.len()),
-        ("genetic_tests", chart.genetic_tests.len()),
-        ("encounters", chart.encounters.len()),
-        ("assessments", chart.assessments.len()),
-        ("regimens", chart.regimens.len()),
-        ("administrations", chart.administrations.len()),
-        ("chemo_orders", chart.chemo_orders.len()),
-        ("radiation_courses", chart.radiation_courses.len()),
-        ("surgeries", chart.surgeries.len()),
-        ("procedures", chart.procedures.len()),
-        ("labs", chart.labs.len()),
-        ("medications", chart.medications.len()),
-        ("referrals", chart.referrals.len()),
-        ("discussions", chart.discussions.len()),
-        ("documents", chart.documents.len()),
-        ("adverse_events", chart.adverse_events.len()),
-        ("recommendations", chart.recommendations.len()),
-        ("not_done_reasons", chart.not_done_reasons.len()),
-        ("conditions", chart.conditions.len()),
-        (
-            "diagnoses[].biomarkers",
-            chart
-                .diagnoses
-                .iter()
-                .map(|d| d.biomarkers.len())
-                .max()
-                .unwrap_or(0),
-        ),
-        (
-            "regimens[].agents",
-            chart
-                .regimens
-                .iter()
-                .map(|r| r.agents.len())
-                .max()
-                .unwrap_or(0),
-        ),
-    ];
-    for (path, len) in lens {
-        if len > max {
-            out.push(Finding::error(
-                path,
-                FindingKind::ListTooLong { limit: max },
-            ));
+    let mut path = Vec::new();
+    walk_lists(
+        chart,
+        super::schema().chart,
+        &mut path,
+        limits.max_list_len,
+        out,
+    );
+}
+
+/// Whether a record of `schema` holds a list, directly or in a nested record.
+fn holds_lists(schema: &RecordSchema) -> bool {
+    schema.fields.iter().any(|f| {
+        f.ty.list || matches!(f.ty.base, BaseType::Record { schema } if holds_lists(schema))
+    })
+}
+
+/// A field path kept as segments, rendered only for a finding (the walk allocates nothing
+/// for a chart within the limits).
+type PathSegments = Vec<(&'static str, Option<usize>)>;
+
+fn render(path: &PathSegments) -> String {
+    let mut out = String::new();
+    for (i, (name, index)) in path.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
         }
+        out.push_str(name);
+        if let Some(index) = index {
+            out.push_str(&format!("[{index}]"));
+        }
+    }
+    out
+}
+
+fn walk_lists(
+    record: &dyn Record,
+    schema: &'static RecordSchema,
+    path: &mut PathSegments,
+    max: usize,
+    out: &mut Vec<Finding>,
+) {
+    for (i, field) in schema.fields.iter().enumerate() {
+        let nested = match field.ty.base {
+            BaseType::Record { schema } if holds_lists(schema) => Some(schema),
+            _ => None,
+        };
+        if !field.ty.list && nested.is_none() {
+            continue;
+        }
+        let Ok(index) = u16::try_from(i) else { break };
+        path.push((field.name, None));
+        match record.field(index) {
+            Value::List(list) => {
+                if list.len() > max {
+                    out.push(Finding::error(
+                        render(path),
+                        FindingKind::ListTooLong { limit: max },
+                    ));
+                }
+                if let Some(child) = nested {
+                    for j in 0..list.len() {
+                        if let Value::Record(r) = list.get(j) {
+                            if let Some(last) = path.last_mut() {
+                                last.1 = Some(j);
+                            }
+                            walk_lists(r, child, path, max, out);
+                        }
+                    }
+                }
+            }
+            Value::Record(r) => {
+                if let Some(child) = nested {
+                    walk_lists(r, child, path, max, out);
+                }
+            }
+            _ => {}
+        }
+        path.pop();
     }
 }
 

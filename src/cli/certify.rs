@@ -85,7 +85,10 @@ fn date(s: &str) -> io::Result<Date> {
 }
 
 fn read(path: &PathBuf) -> io::Result<String> {
-    std::fs::read_to_string(path).map_err(|e| super::with_path(e, path))
+    Ok(crate::io::file::read_text(
+        path,
+        crate::io::file::MAX_DATA_BYTES,
+    )?)
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
@@ -190,7 +193,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             practice,
             rounds,
         } => {
-            let mut w = if log.exists() {
+            // Anything at the path (even a dangling link or a FIFO) is read, and refused
+            // with its reason: only a path with nothing there starts a new log.
+            let mut w = if log.symlink_metadata().is_ok() {
                 Workflow::from_json(&read(log)?, standards)
                     .map_err(|e| invalid(format!("{}: {e}", log.display())))?
             } else {
@@ -251,7 +256,7 @@ fn participation_events(
     practice: &str,
     calendar: &crate::RoundCalendar,
 ) -> io::Result<Vec<Event>> {
-    let text = std::fs::read_to_string(report).map_err(|e| super::with_path(e, report))?;
+    let text = crate::io::file::read_text(report, crate::io::file::MAX_DATA_BYTES)?;
     let report: Report = serde_json::from_str(&text).map_err(|e| {
         invalid(format!(
             "{}: line {}, column {}: {e}",

@@ -172,7 +172,7 @@ fn run_one(
     calendar: &RoundCalendar,
 ) -> Vec<CaseProblem> {
     let invalid = |e: String| vec![CaseProblem::Invalid(e)];
-    let text = match std::fs::read_to_string(file) {
+    let text = match crate::io::file::read_text(file, crate::io::file::MAX_CONFIG_BYTES) {
         Ok(t) => t,
         Err(e) => return invalid(e.to_string()),
     };
