@@ -69,7 +69,17 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
                         &limits,
                     )),
                 },
-                Err(e) => Err(file_error(e, &limits)),
+                // Read, but too long: a record error of the document.
+                Err(e @ file::FileError {
+                    problem: Problem::TooLarge { .. },
+                    ..
+                }) => Err(file_error(e, &limits)),
+                // Not read at all (missing, not a regular file, ...): the file's error.
+                Err(e) => {
+                    summary.unreadable += 1;
+                    report(&name, &file_error(e, &limits), args, &mut summary, &mut out)?;
+                    continue;
+                }
             };
             tally(&name, record, args, &mut summary, &mut out)?;
             continue;
@@ -183,7 +193,10 @@ fn print(
     summary: &mut Summary,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    for f in findings {
+    for (i, f) in findings.iter().enumerate() {
+        // The column is the first finding's (where the text parse stopped); the others of
+        // the record are placed by their field path.
+        let column = column.filter(|_| i == 0);
         if f.is_error() {
             summary.errors += 1;
         } else {
