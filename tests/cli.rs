@@ -128,14 +128,16 @@ fn schema_lists_every_path_and_its_json_parses() {
 fn a_missing_file_is_a_clear_error() {
     // Reported like a record error (one located line), counted, and the exit code says so;
     // the summary is still printed.
-    let (code, stdout, stderr) =
-        oncoqual(&["validate", "tests/data/no-such-file.jsonl"], None);
+    let (code, stdout, stderr) = oncoqual(&["validate", "tests/data/no-such-file.jsonl"], None);
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stdout.starts_with("tests/data/no-such-file.jsonl: error: read error: no such file\n"),
         "{stdout}"
     );
-    assert!(stdout.ends_with("1 of 1 files could not be read\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("1 of 1 files could not be read\n"),
+        "{stdout}"
+    );
 }
 
 #[test]

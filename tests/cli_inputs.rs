@@ -74,14 +74,16 @@ const GOOD: &str = r#"{"id":"a","practice":"p1","round":"2026-1"}"#;
 fn validate_locates_invalid_utf8_in_a_json_file_and_goes_on_to_the_next_files() {
     let dir = Dir::new("utf8");
     // Invalid byte on line 2, column 8 (byte offset 9).
-    dir.write("x.json", b"{\n\"id\": \"\xff\",\"practice\":\"p1\",\"round\":\"2026-1\"}");
+    dir.write(
+        "x.json",
+        b"{\n\"id\": \"\xff\",\"practice\":\"p1\",\"round\":\"2026-1\"}",
+    );
     // Cut inside a two-byte character (é is C3 A9).
     dir.write("cut.json", b"{\"id\": \"\xc3");
     let mut more = format!("{GOOD}\n").into_bytes();
     more.extend_from_slice(b"{\"id\":\"b\",\"practice\":\"p1\",\"round\":\"2026-\xe9\"}\n");
     dir.write("more.jsonl", &more);
-    let (code, out, err) =
-        oncoqual_in(&dir.0, &["validate", "x.json", "cut.json", "more.jsonl"]);
+    let (code, out, err) = oncoqual_in(&dir.0, &["validate", "x.json", "cut.json", "more.jsonl"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.is_empty(), "{err}");
     insta::assert_snapshot!(out);
@@ -119,7 +121,13 @@ fn validate_refuses_an_over_long_json_file_with_its_limit() {
     dir.write("good.jsonl", format!("{GOOD}\n").as_bytes());
     let (code, out, _) = oncoqual_in(
         &dir.0,
-        &["validate", "--max-record-bytes", "100", "big.json", "good.jsonl"],
+        &[
+            "validate",
+            "--max-record-bytes",
+            "100",
+            "big.json",
+            "good.jsonl",
+        ],
     );
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -182,7 +190,9 @@ fn check_reports_unreadable_spec_files_located_with_every_other_diagnostic_and_n
     let mut shown = lib.to_string();
     if fifo {
         // The FIFO's diagnostic, where the platform has FIFOs, is checked above.
-        let start = shown.find("error[E0005]: cannot read this file: a FIFO").unwrap();
+        let start = shown
+            .find("error[E0005]: cannot read this file: a FIFO")
+            .unwrap();
         let end = shown[start + 1..]
             .find("error[")
             .map_or(shown.len(), |e| start + 1 + e);
@@ -252,7 +262,10 @@ fn a_forged_tally_is_refused_naming_its_row_and_the_broken_rule() {
 #[test]
 fn benchmark_reads_every_tally_file_and_lists_each_unreadable_one() {
     let dir = Dir::new("tallies");
-    dir.write("bad.json", b"{\"oncoqual_tally\": 2, \"rows\": [], \"x\": \"\xff\"}");
+    dir.write(
+        "bad.json",
+        b"{\"oncoqual_tally\": 2, \"rows\": [], \"x\": \"\xff\"}",
+    );
     let (code, out, err) = oncoqual_in(
         &dir.0,
         &["benchmark", "--tallies", "missing.json", "bad.json", "."],

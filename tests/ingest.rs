@@ -363,7 +363,14 @@ fn a_bad_record_reports_every_field_error_not_only_the_first() {
     assert_eq!(err.line, Some(1));
     assert!(err.column.is_some());
     // No finding quotes a value.
-    for word in ["fmale", "brest", "nobody", "cure", "1960-02-30", "2026-13-01"] {
+    for word in [
+        "fmale",
+        "brest",
+        "nobody",
+        "cure",
+        "1960-02-30",
+        "2026-13-01",
+    ] {
         assert!(!err.to_string().contains(word), "{word}: {err}");
     }
 }
@@ -384,7 +391,13 @@ fn a_record_with_very_many_errors_reports_a_bounded_number() {
 fn every_list_nested_or_not_obeys_the_list_limit() {
     use oncoqual::chart::{BaseType, RecordSchema};
     // Every list of the schema, at every depth, with one entry more than the limit.
-    fn fill(rec: &RecordSchema, prefix: &str, n: usize, value: &mut serde_json::Value, paths: &mut Vec<String>) {
+    fn fill(
+        rec: &RecordSchema,
+        prefix: &str,
+        n: usize,
+        value: &mut serde_json::Value,
+        paths: &mut Vec<String>,
+    ) {
         for field in rec.fields {
             if !field.ty.list {
                 continue;
@@ -420,8 +433,14 @@ fn every_list_nested_or_not_obeys_the_list_limit() {
     let mut v = json!({"id": "a", "practice": "p", "round": "2026-1"});
     let mut paths = Vec::new();
     fill(oncoqual::schema().chart, "", 3, &mut v, &mut paths);
-    assert!(paths.contains(&"documents[0].sent_to".to_owned()), "{paths:?}");
-    assert!(paths.contains(&"chemo_orders[0].missing_elements".to_owned()), "{paths:?}");
+    assert!(
+        paths.contains(&"documents[0].sent_to".to_owned()),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"chemo_orders[0].missing_elements".to_owned()),
+        "{paths:?}"
+    );
     let limits = Limits::default().with_max_list_len(2);
     let err = parse_chart(&v.to_string(), &limits).unwrap_err();
     for path in &paths {

@@ -1058,7 +1058,10 @@ mod tests {
         };
         assert!(serde_json::from_str::<Tally>(&one_row(good, counts(2))).is_ok());
         let cases = [
-            (Counts { numer: 3, ..good }, "NUMER (3) exceeds DENOM − DENEX (2)"),
+            (
+                Counts { numer: 3, ..good },
+                "NUMER (3) exceeds DENOM − DENEX (2)",
+            ),
             (
                 Counts {
                     numer: 6,
@@ -1068,10 +1071,22 @@ mod tests {
                 },
                 "NUMER (6) exceeds DENOM − DENEX (3)",
             ),
-            (Counts { ipp: u64::MAX, ..good }, "IPP (18446744073709551615) exceeds charts (3)"),
+            (
+                Counts {
+                    ipp: u64::MAX,
+                    ..good
+                },
+                "IPP (18446744073709551615) exceeds charts (3)",
+            ),
             (Counts { ipp: 2, ..good }, "DENOM (3) exceeds IPP (2)"),
             (Counts { denex: 4, ..good }, "DENEX (4) exceeds DENOM (3)"),
-            (Counts { denexcep: 1, ..good }, "DENEXCEP (1) exceeds DENOM − DENEX − NUMER (0)"),
+            (
+                Counts {
+                    denexcep: 1,
+                    ..good
+                },
+                "DENEXCEP (1) exceeds DENOM − DENEX − NUMER (0)",
+            ),
             (Counts { numex: 3, ..good }, "NUMEX (3) exceeds NUMER (2)"),
         ];
         for (total, rule) in cases {
@@ -1079,18 +1094,32 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(
-                err.contains("practice `P1` in round 2026-1, measure `core.x`: inconsistent counts")
-                    && err.contains(rule),
+                err.contains(
+                    "practice `P1` in round 2026-1, measure `core.x`: inconsistent counts"
+                ) && err.contains(rule),
                 "{rule}: {err}"
             );
         }
         // Strata: each consistent, and together within the total.
-        let err = serde_json::from_str::<Tally>(&one_row(good, Counts { numer: 9, ..counts(3) }))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("a stratum of `sex`: NUMER (9) exceeds"), "{err}");
         let err = serde_json::from_str::<Tally>(&one_row(
-            Counts { numer: 0, numex: 0, ..good },
+            good,
+            Counts {
+                numer: 9,
+                ..counts(3)
+            },
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("a stratum of `sex`: NUMER (9) exceeds"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<Tally>(&one_row(
+            Counts {
+                numer: 0,
+                numex: 0,
+                ..good
+            },
             counts(2),
         ))
         .unwrap_err()

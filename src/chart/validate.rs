@@ -26,8 +26,8 @@ use serde::Serialize;
 
 use super::schema::{BaseType, RecordSchema};
 use super::{Chart, Date, DiagnosisId, RegimenId};
-use crate::measure::value::{Record, Value};
 use crate::io::Limits;
+use crate::measure::value::{Record, Value};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

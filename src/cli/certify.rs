@@ -84,7 +84,7 @@ fn date(s: &str) -> io::Result<Date> {
     Date::parse(s).ok_or_else(|| invalid(format!("`{s}` is not a date YYYY-MM-DD")))
 }
 
-fn read(path: &PathBuf) -> io::Result<String> {
+fn read(path: &std::path::Path) -> io::Result<String> {
     Ok(crate::io::file::read_text(
         path,
         crate::io::file::MAX_DATA_BYTES,

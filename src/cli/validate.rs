@@ -70,10 +70,12 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
                     )),
                 },
                 // Read, but too long: a record error of the document.
-                Err(e @ file::FileError {
-                    problem: Problem::TooLarge { .. },
-                    ..
-                }) => Err(file_error(e, &limits)),
+                Err(
+                    e @ file::FileError {
+                        problem: Problem::TooLarge { .. },
+                        ..
+                    },
+                ) => Err(file_error(e, &limits)),
                 // Not read at all (missing, not a regular file, ...): the file's error.
                 Err(e) => {
                     summary.unreadable += 1;
@@ -145,7 +147,15 @@ fn tally(
             if !checked.warnings.is_empty() {
                 summary.with_warnings += 1;
             }
-            print(file, checked.line, None, &checked.warnings, args, summary, out)
+            print(
+                file,
+                checked.line,
+                None,
+                &checked.warnings,
+                args,
+                summary,
+                out,
+            )
         }
         Err(err) => {
             summary.invalid += 1;
@@ -162,7 +172,15 @@ fn report(
     summary: &mut Summary,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    print(file, err.line, err.column, &err.findings, args, summary, out)
+    print(
+        file,
+        err.line,
+        err.column,
+        &err.findings,
+        args,
+        summary,
+        out,
+    )
 }
 
 /// A file that could not be read, as the record error of its whole content (its place is

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 pub(crate) const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
 /// Largest data file read whole (tallies, certification logs and events, reports).
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) const MAX_DATA_BYTES: u64 = 1 << 30;
 
 /// Why a file was not read.
@@ -236,9 +237,10 @@ mod tests {
                 offset: 5
             }
         );
-        assert!(err.to_string().ends_with(
-            "bad.txt:2:3: invalid UTF-8 (first invalid byte at offset 5)"
-        ));
+        assert!(
+            err.to_string()
+                .ends_with("bad.txt:2:3: invalid UTF-8 (first invalid byte at offset 5)")
+        );
     }
 
     #[test]

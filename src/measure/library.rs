@@ -643,7 +643,13 @@ fn collect(
             });
         }
         Err(e) => {
-            refuse(unreadable, dir, Problem::Io(e.kind()), String::new(), Span::new(0, 0));
+            refuse(
+                unreadable,
+                dir,
+                Problem::Io(e.kind()),
+                String::new(),
+                Span::new(0, 0),
+            );
             return Ok(());
         }
     };
@@ -651,7 +657,13 @@ fn collect(
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                refuse(unreadable, dir, Problem::Io(e.kind()), String::new(), Span::new(0, 0));
+                refuse(
+                    unreadable,
+                    dir,
+                    Problem::Io(e.kind()),
+                    String::new(),
+                    Span::new(0, 0),
+                );
                 continue;
             }
         };
@@ -680,7 +692,13 @@ fn collect(
                     // Shown with each invalid sequence replaced; the caret is on the first.
                     let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
                     let width = char::REPLACEMENT_CHARACTER.len_utf8();
-                    refuse(unreadable, &path, problem, text, Span::new(offset, offset + width));
+                    refuse(
+                        unreadable,
+                        &path,
+                        problem,
+                        text,
+                        Span::new(offset, offset + width),
+                    );
                 }
             },
             Err(FileError { problem, .. }) => {
