@@ -385,6 +385,19 @@ fn a_record_with_very_many_errors_reports_a_bounded_number() {
         err.findings.last().unwrap().kind,
         FindingKind::MoreErrors { shown: 32 }
     );
+    // Keys that are hidden (not field names) all read `<key>`: reported once, and the
+    // search stays bounded however many there are.
+    let mut patient = serde_json::Map::new();
+    for i in 0..20_000 {
+        patient.insert(format!("{i}"), json!(0));
+    }
+    let v = json!({"id": "a", "practice": "p", "round": "2026-1", "patient": patient});
+    let start = std::time::Instant::now();
+    let err = parse_chart(&v.to_string(), &Limits::default()).unwrap_err();
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(err.findings.len(), 2, "{err}");
+    assert_eq!(err.findings[0].path, "patient.<key>");
+    assert_eq!(err.findings[1].kind, FindingKind::MoreErrors { shown: 1 });
 }
 
 #[test]

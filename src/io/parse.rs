@@ -161,6 +161,9 @@ fn with_suggestion(kind: FindingKind, path: &str) -> FindingKind {
 /// Most field errors reported for one record; past it, a last finding says there are more.
 const MAX_FIELD_ERRORS: usize = 32;
 
+/// Most repairs tried for one record (some repeat a finding already reported).
+const MAX_REPAIRS: usize = 2 * MAX_FIELD_ERRORS;
+
 /// Every field error of a record whose first one is `first`, so that an abstractor fixes
 /// a chart in one pass (a bad date no longer hides a bad enumeration value beside it).
 ///
@@ -175,9 +178,15 @@ fn every_field_error(text: &str, first: Finding) -> Vec<Finding> {
         return findings;
     };
     let mut seen: Vec<(Vec<Step>, FindingKind)> = Vec::new();
-    loop {
+    // Each round reads the whole tree: bounded, so a record of many errors (or of many
+    // hidden keys, which all read `<key>`) costs a fixed number of reads.
+    let mut complete = false;
+    for _ in 0..MAX_REPAIRS {
         let err = match serde_path_to_error::deserialize::<_, Chart>(&tree) {
-            Ok(_) => break,
+            Ok(_) => {
+                complete = true;
+                break;
+            }
             Err(e) => e,
         };
         let steps: Vec<Step> = err.path().iter().filter_map(Step::of).collect();
@@ -188,21 +197,25 @@ fn every_field_error(text: &str, first: Finding) -> Vec<Finding> {
         let finding = Finding::error(path, kind.clone());
         if seen.iter().any(|(s, k)| *s == steps && *k == kind) || !repair(&mut tree, &steps, &kind)
         {
+            // Cannot be repaired: what follows it cannot be told apart from its effects.
+            complete = true;
             break;
         }
         seen.push((steps, kind));
         if !findings.contains(&finding) {
             if findings.len() == MAX_FIELD_ERRORS {
-                findings.push(Finding::error(
-                    "",
-                    FindingKind::MoreErrors {
-                        shown: MAX_FIELD_ERRORS,
-                    },
-                ));
                 break;
             }
             findings.push(finding);
         }
+    }
+    if !complete {
+        findings.push(Finding::error(
+            "",
+            FindingKind::MoreErrors {
+                shown: findings.len(),
+            },
+        ));
     }
     findings
 }
