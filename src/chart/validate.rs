@@ -241,85 +241,107 @@ pub fn validate(chart: &Chart, limits: &Limits) -> Vec<Finding> {
 /// Every list of the chart, nested or not (`documents[2].sent_to`), within the limit: the
 /// lists are found through the schema, so a list added to the model is checked too.
 fn check_list_lengths(chart: &Chart, limits: &Limits, out: &mut Vec<Finding>) {
-    let mut path = Vec::new();
-    walk_lists(
-        chart,
-        super::schema().chart,
-        &mut path,
-        limits.max_list_len,
-        out,
-    );
+    static PLAN: std::sync::OnceLock<Vec<ListPlan>> = std::sync::OnceLock::new();
+    let plan = PLAN.get_or_init(|| ListPlan::of(super::schema().chart));
+    walk_lists(chart, plan, None, limits.max_list_len, out);
 }
 
-/// Whether a record of `schema` holds a list, directly or in a nested record.
-fn holds_lists(schema: &RecordSchema) -> bool {
-    schema.fields.iter().any(|f| {
-        f.ty.list || matches!(f.ty.base, BaseType::Record { schema } if holds_lists(schema))
-    })
+/// The fields of a record to look at for lists: its lists, and the records that hold
+/// lists (at any depth). Built once from the schema.
+struct ListPlan {
+    index: u16,
+    name: &'static str,
+    /// The same plan for the field's records (a list's entries or a single record).
+    nested: Vec<ListPlan>,
 }
 
-/// A field path kept as segments, rendered only for a finding (the walk allocates nothing
-/// for a chart within the limits).
-type PathSegments = Vec<(&'static str, Option<usize>)>;
-
-fn render(path: &PathSegments) -> String {
-    let mut out = String::new();
-    for (i, (name, index)) in path.iter().enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        out.push_str(name);
-        if let Some(index) = index {
-            out.push_str(&format!("[{index}]"));
-        }
+impl ListPlan {
+    fn of(schema: &'static RecordSchema) -> Vec<ListPlan> {
+        schema
+            .fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, field)| {
+                let nested = match field.ty.base {
+                    BaseType::Record { schema } => ListPlan::of(schema),
+                    _ => Vec::new(),
+                };
+                let index = u16::try_from(i).ok()?;
+                (field.ty.list || !nested.is_empty()).then_some(ListPlan {
+                    index,
+                    name: field.name,
+                    nested,
+                })
+            })
+            .collect()
     }
-    out
+}
+
+/// One step of a field path, linked to its parent on the stack: the walk allocates
+/// nothing for a chart within the limits, and a path is rendered only for a finding.
+struct Segment<'a> {
+    name: &'static str,
+    index: Option<usize>,
+    parent: Option<&'a Segment<'a>>,
+}
+
+impl Segment<'_> {
+    fn render(&self) -> String {
+        let mut steps = vec![self];
+        while let Some(parent) = steps.last().and_then(|s| s.parent) {
+            steps.push(parent);
+        }
+        let mut out = String::new();
+        for (i, step) in steps.iter().rev().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            out.push_str(step.name);
+            if let Some(index) = step.index {
+                out.push_str(&format!("[{index}]"));
+            }
+        }
+        out
+    }
 }
 
 fn walk_lists(
     record: &dyn Record,
-    schema: &'static RecordSchema,
-    path: &mut PathSegments,
+    plan: &[ListPlan],
+    parent: Option<&Segment<'_>>,
     max: usize,
     out: &mut Vec<Finding>,
 ) {
-    for (i, field) in schema.fields.iter().enumerate() {
-        let nested = match field.ty.base {
-            BaseType::Record { schema } if holds_lists(schema) => Some(schema),
-            _ => None,
+    for field in plan {
+        let here = Segment {
+            name: field.name,
+            index: None,
+            parent,
         };
-        if !field.ty.list && nested.is_none() {
-            continue;
-        }
-        let Ok(index) = u16::try_from(i) else { break };
-        path.push((field.name, None));
-        match record.field(index) {
+        match record.field(field.index) {
             Value::List(list) => {
                 if list.len() > max {
                     out.push(Finding::error(
-                        render(path),
+                        here.render(),
                         FindingKind::ListTooLong { limit: max },
                     ));
                 }
-                if let Some(child) = nested {
-                    for j in 0..list.len() {
-                        if let Value::Record(r) = list.get(j) {
-                            if let Some(last) = path.last_mut() {
-                                last.1 = Some(j);
-                            }
-                            walk_lists(r, child, path, max, out);
-                        }
+                if field.nested.is_empty() {
+                    continue;
+                }
+                for j in 0..list.len() {
+                    if let Value::Record(r) = list.get(j) {
+                        let entry = Segment {
+                            index: Some(j),
+                            ..here
+                        };
+                        walk_lists(r, &field.nested, Some(&entry), max, out);
                     }
                 }
             }
-            Value::Record(r) => {
-                if let Some(child) = nested {
-                    walk_lists(r, child, path, max, out);
-                }
-            }
+            Value::Record(r) => walk_lists(r, &field.nested, Some(&here), max, out),
             _ => {}
         }
-        path.pop();
     }
 }
 
