@@ -260,6 +260,8 @@ impl<'de> Deserialize<'de> for Date {
     }
 }
 
+impl super::validate::Lists for Date {}
+
 impl Describe for Date {
     const TYPE: FieldType = FieldType::of(BaseType::Scalar {
         scalar: Scalar::Date,
@@ -388,6 +390,8 @@ impl<'de> Deserialize<'de> for Number {
     }
 }
 
+impl super::validate::Lists for Number {}
+
 impl Describe for Number {
     const TYPE: FieldType = FieldType::of(BaseType::Scalar {
         scalar: Scalar::Number,
@@ -470,6 +474,8 @@ impl<'de> Deserialize<'de> for Code {
     }
 }
 
+impl super::validate::Lists for Code {}
+
 impl Describe for Code {
     const TYPE: FieldType = FieldType::of(BaseType::Scalar {
         scalar: Scalar::Code,
@@ -525,6 +531,7 @@ macro_rules! opaque_id {
         impl Describe for $name {
             const TYPE: FieldType = FieldType::of(BaseType::Scalar { scalar: Scalar::Id });
         }
+        impl super::validate::Lists for $name {}
         impl DebugShape for $name {}
         impl crate::measure::value::ToValue for $name {
             fn to_value(&self) -> crate::measure::value::Value<'_> {

@@ -24,10 +24,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::schema::{BaseType, RecordSchema};
 use super::{Chart, Date, DiagnosisId, RegimenId};
 use crate::io::Limits;
-use crate::measure::value::{Record, Value};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -238,51 +236,66 @@ pub fn validate(chart: &Chart, limits: &Limits) -> Vec<Finding> {
     out
 }
 
-/// Every list of the chart, nested or not (`documents[2].sent_to`), within the limit: the
-/// lists are found through the schema, so a list added to the model is checked too.
+/// Every list of the chart, nested or not (`documents[2].sent_to`), within the limit: each
+/// type of the model checks its own lists ([`Lists`], implemented beside its schema), so a
+/// list added to the model is checked too, at the cost of a length test per list.
 fn check_list_lengths(chart: &Chart, limits: &Limits, out: &mut Vec<Finding>) {
-    static PLAN: std::sync::OnceLock<Vec<ListPlan>> = std::sync::OnceLock::new();
-    let plan = PLAN.get_or_init(|| ListPlan::of(super::schema().chart));
-    walk_lists(chart, plan, None, limits.max_list_len, out);
+    chart.check_lists(None, limits.max_list_len, out);
 }
 
-/// The fields of a record to look at for lists: its lists, and the records that hold
-/// lists (at any depth). Built once from the schema.
-struct ListPlan {
-    index: u16,
-    name: &'static str,
-    /// The same plan for the field's records (a list's entries or a single record).
-    nested: Vec<ListPlan>,
+/// Checks the length of every list a value holds, at any depth.
+pub(crate) trait Lists {
+    /// Whether a value of the type can hold a list (directly or in a nested record).
+    const HOLDS_LISTS: bool = false;
+
+    /// Reports every list of `self` (which is at `at`) longer than `max`.
+    fn check_lists(&self, _at: Option<&Segment<'_>>, _max: usize, _out: &mut Vec<Finding>) {}
 }
 
-impl ListPlan {
-    fn of(schema: &'static RecordSchema) -> Vec<ListPlan> {
-        schema
-            .fields
-            .iter()
-            .enumerate()
-            .filter_map(|(i, field)| {
-                let nested = match field.ty.base {
-                    BaseType::Record { schema } => ListPlan::of(schema),
-                    _ => Vec::new(),
+impl<T: Lists> Lists for Option<T> {
+    const HOLDS_LISTS: bool = T::HOLDS_LISTS;
+    fn check_lists(&self, at: Option<&Segment<'_>>, max: usize, out: &mut Vec<Finding>) {
+        if T::HOLDS_LISTS
+            && let Some(v) = self
+        {
+            v.check_lists(at, max, out);
+        }
+    }
+}
+
+impl<T: Lists> Lists for Vec<T> {
+    const HOLDS_LISTS: bool = true;
+    fn check_lists(&self, at: Option<&Segment<'_>>, max: usize, out: &mut Vec<Finding>) {
+        if self.len() > max {
+            out.push(Finding::error(
+                at.map(Segment::render).unwrap_or_default(),
+                FindingKind::ListTooLong { limit: max },
+            ));
+        }
+        if T::HOLDS_LISTS
+            && let Some(at) = at
+        {
+            for (j, entry) in self.iter().enumerate() {
+                let here = Segment {
+                    index: Some(j),
+                    ..*at
                 };
-                let index = u16::try_from(i).ok()?;
-                (field.ty.list || !nested.is_empty()).then_some(ListPlan {
-                    index,
-                    name: field.name,
-                    nested,
-                })
-            })
-            .collect()
+                entry.check_lists(Some(&here), max, out);
+            }
+        }
     }
 }
 
 /// One step of a field path, linked to its parent on the stack: the walk allocates
 /// nothing for a chart within the limits, and a path is rendered only for a finding.
-struct Segment<'a> {
-    name: &'static str,
-    index: Option<usize>,
-    parent: Option<&'a Segment<'a>>,
+#[derive(Clone, Copy)]
+pub(crate) struct Segment<'a> {
+    /// The field's name as declared (a raw identifier keeps its `r#`).
+    pub(crate) name: &'static str,
+    /// The entry, for a list's entry.
+    pub(crate) index: Option<usize>,
+    /// The record holding the field (`None` at the chart).
+    pub(crate) parent: Option<&'a Segment<'a>>,
 }
 
 impl Segment<'_> {
@@ -296,52 +309,12 @@ impl Segment<'_> {
             if i > 0 {
                 out.push('.');
             }
-            out.push_str(step.name);
+            out.push_str(super::schema::unraw(step.name));
             if let Some(index) = step.index {
                 out.push_str(&format!("[{index}]"));
             }
         }
         out
-    }
-}
-
-fn walk_lists(
-    record: &dyn Record,
-    plan: &[ListPlan],
-    parent: Option<&Segment<'_>>,
-    max: usize,
-    out: &mut Vec<Finding>,
-) {
-    for field in plan {
-        let here = Segment {
-            name: field.name,
-            index: None,
-            parent,
-        };
-        match record.field(field.index) {
-            Value::List(list) => {
-                if list.len() > max {
-                    out.push(Finding::error(
-                        here.render(),
-                        FindingKind::ListTooLong { limit: max },
-                    ));
-                }
-                if field.nested.is_empty() {
-                    continue;
-                }
-                for j in 0..list.len() {
-                    if let Value::Record(r) = list.get(j) {
-                        let entry = Segment {
-                            index: Some(j),
-                            ..here
-                        };
-                        walk_lists(r, &field.nested, Some(&entry), max, out);
-                    }
-                }
-            }
-            Value::Record(r) => walk_lists(r, &field.nested, Some(&here), max, out),
-            _ => {}
-        }
     }
 }
 
