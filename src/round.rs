@@ -20,13 +20,22 @@ pub struct RoundId {
 }
 
 impl RoundId {
-    /// The round `year-half`; `None` unless `half` is 1 or 2 and `year` is 1000–9999.
+    /// The earliest year of a round.
+    pub const MIN_YEAR: u16 = 1000;
+    /// The latest year of a round: every date of a round's default schedule (its period,
+    /// its submission window two months into the next year, the report date after it) is
+    /// then a supported [`Date`] (at most 9999-12-31). Round `9999-2` would be reported on
+    /// 10000-01-01, a date `YYYY-MM-DD` cannot write.
+    pub const MAX_YEAR: u16 = 9998;
+
+    /// The round `year-half`; `None` unless `half` is 1 or 2 and `year` is
+    /// [`RoundId::MIN_YEAR`]–[`RoundId::MAX_YEAR`] (1000–9998).
     pub fn new(year: u16, half: u8) -> Option<RoundId> {
-        ((1000..=9999).contains(&year) && (half == 1 || half == 2))
+        ((RoundId::MIN_YEAR..=RoundId::MAX_YEAR).contains(&year) && (half == 1 || half == 2))
             .then_some(RoundId { year, half })
     }
 
-    /// A round the crate names itself; `year` must be 1000–9999 and `half` 1 or 2.
+    /// A round the crate names itself; `year` must be 1000–9998 and `half` 1 or 2.
     #[allow(dead_code)]
     pub(crate) const fn known(year: u16, half: u8) -> RoundId {
         RoundId { year, half }
@@ -68,7 +77,7 @@ impl RoundId {
         } else {
             ((7, 1), (12, 31))
         };
-        // Both dates exist in every year 1000–9999.
+        // Both dates exist in every year 1000–9998.
         Period {
             start: Date::from_ymd(y, start.0, start.1).unwrap_or(Date::MIN),
             end: Date::from_ymd(y, end.0, end.1).unwrap_or(Date::MIN),
@@ -218,7 +227,17 @@ pub enum CalendarError {
         /// The field missing.
         missing: &'static str,
     },
-    /// A round's submission window closes before it opens.
+    /// A round's default submission window would end after 9999-12-31, the last date
+    /// that can be written.
+    #[error(
+        "round `{round}`: its default submission window would end after 9999-12-31 (the last supported date); give `opens` and `closes`"
+    )]
+    #[non_exhaustive]
+    WindowPastSupportedDates {
+        /// The round.
+        round: RoundId,
+    },
+    /// The submission window closes before it opens.
     #[error("round `{round}` closes ({closes}) before it opens ({opens})")]
     #[non_exhaustive]
     ClosesBeforeOpens {
@@ -386,19 +405,28 @@ impl RoundSchedule {
     }
 
     /// The default submission window after the reporting period `period`: from the day after
-    /// it ends to the last day of the second month after it ends.
+    /// it ends to the last day of the second month after it ends. A period ending in the
+    /// last two months before [`Date::MAX`] has no such window (a rounds file must then give
+    /// `opens` and `closes`); its last day stands for it here.
     pub fn default_window(period: Period) -> Period {
+        RoundSchedule::window_after(period).unwrap_or_else(|| {
+            let end = period.end;
+            Period { start: end, end }
+        })
+    }
+
+    /// The default submission window after `period`, or `None` when it would end after
+    /// [`Date::MAX`].
+    fn window_after(period: Period) -> Option<Period> {
         let end = period.end;
-        let opens = end.add_days(1).unwrap_or(end);
-        // First of the end's month, plus three months, less a day.
-        let closes = Date::from_ymd(end.year(), end.month(), 1)
-            .and_then(|d| d.add_months(3))
-            .and_then(|d| d.add_days(-1))
-            .unwrap_or(opens);
-        Period {
+        let opens = end.add_days(1)?;
+        let closes = Date::from_ymd(end.year(), end.month(), 1)?
+            .add_months(3)?
+            .add_days(-1)?;
+        Some(Period {
             start: opens,
             end: closes.max(opens),
-        }
+        })
     }
 
     /// The submission window `opens..closes`.
@@ -598,6 +626,20 @@ impl RoundEntry {
         Ok(s)
     }
 
+    /// The entry merged with the defaults of `round`, checked: a schedule the program can
+    /// run, whose default submission window (when `opens` or `closes` is not given) ends
+    /// by [`Date::MAX`].
+    fn checked(&self, round: RoundId) -> Result<RoundSchedule, CalendarError> {
+        let s = self.merge(round)?;
+        if (self.opens.is_none() || self.closes.is_none())
+            && RoundSchedule::window_after(s.period).is_none()
+        {
+            return Err(CalendarError::WindowPastSupportedDates { round });
+        }
+        s.check()?;
+        Ok(s)
+    }
+
     /// The entry that states every field of `s`.
     fn of(s: &RoundSchedule) -> RoundEntry {
         RoundEntry {
@@ -668,7 +710,7 @@ impl RoundCalendar {
     pub fn set_schedule(&mut self, schedule: RoundSchedule) -> Result<(), CalendarError> {
         let mut e = RoundEntry::of(&schedule);
         e.normalize();
-        e.merge(schedule.round)?.check()?;
+        e.checked(schedule.round)?;
         self.entries.insert(schedule.round, e);
         Ok(())
     }
@@ -751,7 +793,7 @@ impl RoundCalendar {
         let mut entries = BTreeMap::new();
         for (round, mut entry) in raw {
             entry.normalize();
-            entry.merge(round)?.check()?;
+            entry.checked(round)?;
             entries.insert(round, entry);
         }
         Ok(RoundCalendar { entries })
@@ -767,6 +809,55 @@ impl RoundCalendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounds_past_9998_are_refused_so_every_date_of_a_round_is_written_and_read_back() {
+        for bad in ["9999-1", "9999-2", "0999-2"] {
+            assert_eq!(bad.parse::<RoundId>(), Err(InvalidRound), "{bad}");
+        }
+        assert_eq!(RoundId::new(9999, 2), None);
+        let last: RoundId = "9998-2".parse().unwrap();
+        assert_eq!(last.next(), None);
+        let s = RoundSchedule::default_for(last);
+        // The report of the last round is dated the day after its period (as `benchmark`
+        // does), at the latest.
+        let issued = s.period.end.add_days(1).unwrap();
+        for d in [s.period.start, s.period.end, s.opens, s.closes, issued] {
+            let json = serde_json::to_string(&d).unwrap();
+            assert_eq!(serde_json::from_str::<Date>(&json).unwrap(), d, "{json}");
+        }
+        assert_eq!(s.window().to_string(), "9999-01-01..9999-02-28");
+        let cal = RoundCalendar::new();
+        assert_eq!(
+            RoundCalendar::from_json(&cal.to_json())
+                .unwrap()
+                .schedule(last),
+            s
+        );
+    }
+
+    #[test]
+    fn a_rounds_file_whose_default_window_would_pass_9999_is_refused() {
+        let err =
+            RoundCalendar::from_json(r#"{"9998-2": {"start": "9999-07-01", "end": "9999-12-31"}}"#)
+                .unwrap_err();
+        assert_eq!(
+            err,
+            CalendarError::WindowPastSupportedDates {
+                round: "9998-2".parse().unwrap()
+            }
+        );
+        assert!(
+            err.to_string().contains("give `opens` and `closes`"),
+            "{err}"
+        );
+        let cal = RoundCalendar::from_json(
+            r#"{"9998-2": {"start": "9999-07-01", "end": "9999-11-30", "opens": "9999-12-01", "closes": "9999-12-31"}}"#,
+        )
+        .unwrap();
+        let r = "9998-2".parse().unwrap();
+        assert_eq!(cal.schedule(r).closes.to_string(), "9999-12-31");
+    }
 
     #[test]
     fn round_ids_parse_only_in_the_documented_form() {

@@ -210,3 +210,87 @@ fn at_least_a_third_of_generated_walks_reach_certified() {
         "only {reached} of {runs} walks reached certified"
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// The append-only store folds a log from a snapshot taken after any line: that fold,
+    /// continued over the lines after it, equals the full replay; and the snapshot matches
+    /// the log it was taken of, but not a log whose last line before it was edited.
+    #[test]
+    fn the_state_folded_from_a_snapshot_equals_the_full_replay(
+        choices in proptest::collection::vec(any::<u64>(), 1..64),
+        batches in proptest::collection::vec(1usize..4, 1..40),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        use oncoqual::certification::{LogSnapshot, events_line, fold_lines, header_line, read_log};
+        let s = Standards::bundled();
+        let (w, _) = run(&choices);
+        // The log in lines, some appends holding several events.
+        let mut text = header_line(&w.rules).into_bytes();
+        let header_len = text.len();
+        let mut ends = vec![text.len()];
+        let mut i = 0;
+        let mut b = batches.iter().cycle();
+        while i < w.log.len() {
+            let n = (*b.next().unwrap()).min(w.log.len() - i);
+            text.extend_from_slice(events_line(&w.log[i..i + n]).as_bytes());
+            ends.push(text.len());
+            i += n;
+        }
+        let full = read_log(&text, s).unwrap();
+        prop_assert_eq!(&full.workflow, &w);
+        // A snapshot after line `k`.
+        let k = ends[cut.index(ends.len())];
+        let prefix = read_log(&text[..k], s).unwrap();
+        let last = prefix.scanned.last_line.map_or(&[][..], |(a, b)| &text[a as usize..b as usize]);
+        let snap = LogSnapshot::new(
+            w.rules,
+            prefix.workflow.state(),
+            prefix.scanned,
+            &text[..header_len],
+            last,
+        );
+        let snap = LogSnapshot::from_json(snap.to_json().as_bytes()).unwrap();
+        prop_assert!(snap.matches(&w.rules, text.len() as u64, &text[..header_len], last));
+        if let Some((a, b)) = snap.last_line() {
+            let mut edited = last.to_vec();
+            edited[0] ^= 1;
+            prop_assert!(!snap.matches(&w.rules, text.len() as u64, &text[..header_len], &edited));
+            prop_assert!(b <= k as u64 && a < b);
+        }
+        let at = snap.scanned();
+        let mut state = snap.into_state();
+        let end = fold_lines(&text[k..], at, &mut state, &w.rules, s, |_| {}).unwrap();
+        prop_assert_eq!(&state, w.state());
+        prop_assert_eq!(end.events as usize, w.log.len());
+        prop_assert_eq!(end.end as usize, text.len());
+    }
+}
+
+#[test]
+fn a_certification_that_would_expire_after_9999_is_refused() {
+    // Certified in 9999 with a 36-month term would expire in 10002, a date no log can
+    // be read back with: the decision is refused, never recorded with an unreadable date.
+    let s = Standards::bundled();
+    let walk: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/certification/first-time-pass.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let text = walk["log"]
+        .to_string()
+        .replace("\"2028-01-15\"", "\"9999-12-31\"")
+        .replace("\"2027-", "\"9999-");
+    let log: Vec<Event> = serde_json::from_str(&text).unwrap();
+    let err = Workflow::replay(Rules::default(), log, s).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("would expire after 9999-12-31, past the supported range"),
+        "{err}"
+    );
+    assert_eq!(err.refused.event, "committee_reviewed");
+}

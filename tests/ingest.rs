@@ -24,7 +24,7 @@ fn a_corrupted_line_is_reported_and_the_others_stay_valid() {
     assert!(err.column.is_some());
     assert_eq!(
         err.to_string(),
-        "line 3, column 43: error at `round`: invalid value, expected a round id written YYYY-1 or YYYY-2"
+        "line 3, column 43: error at `round`: invalid value, expected a round id written YYYY-1 or YYYY-2, years 1000 to 9998"
     );
 }
 

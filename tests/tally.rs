@@ -52,7 +52,7 @@ fn a_tally_counts_every_chart_and_its_populations() {
     // Strata partition the charts with a stratum value.
     for (_, _, t) in all.rows() {
         if let Some(m) = t.measures.get("core.tobacco-use-status-documented") {
-            let by_sex: u64 = m.strata["sex"].values().map(|c| c.ipp).sum();
+            let by_sex: u64 = m.strata.get("sex").unwrap().values().map(|c| c.ipp).sum();
             assert!(by_sex <= m.total.ipp);
         }
     }

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::stats::{Interval, percentile_rank_sorted, quantile_type7, wilson, z_for_level};
-use super::tally::{Counts, Strata, Tally, merge_strata};
+use super::tally::{Counts, Strata, Tally};
 use crate::chart::PracticeId;
 use crate::measure::{Direction, Library};
 use crate::round::RoundId;
@@ -67,7 +67,7 @@ pub struct PracticeRate {
     /// is better performance); `None` when suppressed or without a rate.
     pub percentile_rank: Option<Decimal>,
     /// Population counts per stratifier and stratum value (measures with stratifiers).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Strata::is_empty")]
     pub strata: Strata,
 }
 
@@ -91,7 +91,8 @@ pub struct NationalMeasure {
     pub counts: Counts,
     /// Pooled rate Σ met / Σ eligible.
     pub pooled_rate: Option<Decimal>,
-    /// Mean of the practice rates in the distribution.
+    /// Mean of the practice rates in the distribution (`None` without any, or if their sum
+    /// passed `Decimal`'s range, which only forged counts can do).
     pub mean: Option<Decimal>,
     /// Median of the practice rates in the distribution (type 7 at 0.5).
     pub median: Option<Decimal>,
@@ -100,14 +101,13 @@ pub struct NationalMeasure {
     /// (fraction, value) per requested percentile.
     pub percentiles: Vec<(Decimal, Decimal)>,
     /// Pooled counts per stratifier and stratum value (measures with stratifiers).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Strata::is_empty")]
     pub strata: Strata,
 }
 
 fn rate_of(met: u64, eligible: u64) -> Option<Decimal> {
-    (eligible > 0)
-        .then(|| Decimal::from(met).checked_div(Decimal::from(eligible)))
-        .flatten()
+    // `None` when nothing is eligible; a ratio of two `u64` values never overflows.
+    Decimal::from(met).checked_div(Decimal::from(eligible))
 }
 
 /// Rates of every (round, practice, measure) in the tally and the national aggregate of
@@ -183,13 +183,12 @@ pub fn aggregate_scored(
         let mut strata = Strata::new();
         for r in &group {
             counts.merge(&r.counts);
-            merge_strata(&mut strata, &r.strata);
+            strata.merge(&r.strata);
         }
         let n = dist.len();
-        // Checked: rates read from tallies are within [0, 1], but a sum never panics.
         let mean = dist
             .iter()
-            .try_fold(Decimal::ZERO, |sum, r| sum.checked_add(*r))
+            .try_fold(Decimal::ZERO, |sum, &rate| sum.checked_add(rate))
             .and_then(|sum| sum.checked_div(Decimal::from(n)));
         national.push(NationalMeasure {
             round,

@@ -28,5 +28,6 @@ pub use stats::{
     two_proportion_test, wilson, z_for_level,
 };
 pub use tally::{
-    Counts, MeasureTally, PracticeTally, Strata, TALLY_FORMAT, Tally, TallyError, TallyStamp,
+    Counts, MeasureTally, PracticeTally, Strata, StrataError, TALLY_FORMAT, Tally, TallyError,
+    TallyStamp,
 };

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate_scored};
 use super::score::{Oqs, OqsMethod, Trend, overall_quality_scores, trends};
-use super::tally::{Tally, TallyBuilder, TallyError, TallyStamp};
+use super::tally::{
+    StrataError, Tally, TallyBuilder, TallyError, TallyStamp, check_measure_strata,
+};
 use crate::chart::{Chart, ChartKey, Date, PracticeId};
 use crate::measure::LibraryFingerprint;
 use crate::measure::{Library, Outcome};
@@ -232,6 +234,9 @@ pub enum ReportError {
         /// The report's.
         library: LibraryFingerprint,
     },
+    /// The tally holds strata no stratifier of the library can yield (forged or edited).
+    #[error(transparent)]
+    Strata(#[from] StrataError),
     /// The tally evaluated a round over another period than the round calendar's.
     #[error(
         "round {round} was tallied over {tally}, but the round calendar gives {calendar}: use the same rounds file (or --period)"
@@ -244,6 +249,21 @@ pub enum ReportError {
         /// The calendar's.
         calendar: Period,
     },
+}
+
+impl Report {
+    /// Refuses strata that no stratifier of `library` can yield, in the practice rates or
+    /// the national aggregate (a forged or hand-edited report). The error names the measure
+    /// and the stratifier, never the stratum value.
+    pub fn check_strata(&self, library: &Library) -> Result<(), StrataError> {
+        for r in &self.rates {
+            check_measure_strata(library, &r.measure, &r.strata)?;
+        }
+        for n in &self.national {
+            check_measure_strata(library, &n.measure, &n.strata)?;
+        }
+        Ok(())
+    }
 }
 
 /// The report format version.
@@ -492,7 +512,7 @@ fn check_library(tally: &Tally, library: &Library) -> Result<(), ReportError> {
             tally: s.library,
             library: library.fingerprint(),
         }),
-        _ => Ok(()),
+        _ => Ok(tally.check_strata(library)?),
     }
 }
 

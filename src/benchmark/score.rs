@@ -35,9 +35,10 @@ pub struct Oqs {
     pub track: String,
     /// The method.
     pub method: OqsMethod,
-    /// Σ met, with met turned round for lower-is-better measures (eligible − met).
+    /// Σ met, with met turned round for lower-is-better measures (eligible − met). Only a
+    /// forged tally can pass `u64::MAX`: the sum then stays there and the score is `None`.
     pub met: u64,
-    /// Σ eligible.
+    /// Σ eligible (at most `u64::MAX`, as for `met`).
     pub eligible: u64,
     /// Measures of the track with eligible charts.
     pub measures: u64,
@@ -84,7 +85,7 @@ pub fn overall_quality_scores(
         if !on_track(practice) {
             continue;
         }
-        let (mut met, mut eligible, mut n, mut rate_sum) = (0u64, 0u64, 0u64, Decimal::ZERO);
+        let mut sums = TrackSums::default();
         for (id, direction) in &measures {
             let Some(m) = row.measures.get(*id) else {
                 continue;
@@ -97,32 +98,71 @@ pub fn overall_quality_scores(
                 Direction::HigherIsBetter => m.total.met(),
                 Direction::LowerIsBetter => e.saturating_sub(m.total.met()),
             };
-            met += good;
-            eligible += e;
-            n += 1;
-            rate_sum += Decimal::from(good) / Decimal::from(e);
+            sums.add(good, e);
         }
-        let score = match method {
-            OqsMethod::Pooled => {
-                (eligible > 0).then(|| Decimal::from(met) / Decimal::from(eligible))
-            }
-            OqsMethod::MeanOfRates => (n > 0).then(|| rate_sum / Decimal::from(n)),
-        }
-        .filter(|_| missing.is_empty());
+        let score = sums.score(method).filter(|_| missing.is_empty());
         out.push(Oqs {
             round: *round,
             practice: practice.clone(),
             track: track.to_owned(),
             method,
-            met,
-            eligible,
-            measures: n,
+            met: sums.met,
+            eligible: sums.eligible,
+            measures: sums.measures,
             charts: row.charts,
             missing_measures: missing.clone(),
             score,
         });
     }
     out
+}
+
+/// The sums behind one practice's score in one round.
+#[derive(Debug, Default)]
+struct TrackSums {
+    /// Σ met (turned round for lower-is-better measures).
+    met: u64,
+    /// Σ eligible.
+    eligible: u64,
+    /// Measures with eligible charts.
+    measures: u64,
+    /// Σ of the measures' rates.
+    rate_sum: Decimal,
+    /// Whether a sum passed its type's range (only a forged tally gets there): the sums
+    /// then stay at their last value or `u64::MAX`, and no score is computed from them.
+    overflowed: bool,
+}
+
+impl TrackSums {
+    /// Adds one measure: `good` of `eligible` (not 0) charts.
+    fn add(&mut self, good: u64, eligible: u64) {
+        let rate = Decimal::from(good).checked_div(Decimal::from(eligible));
+        let sums = (
+            self.met.checked_add(good),
+            self.eligible.checked_add(eligible),
+            rate.and_then(|r| self.rate_sum.checked_add(r)),
+        );
+        if let (Some(met), Some(total), Some(rate_sum)) = sums {
+            (self.met, self.eligible, self.rate_sum) = (met, total, rate_sum);
+        } else {
+            self.overflowed = true;
+            self.met = self.met.saturating_add(good);
+            self.eligible = self.eligible.saturating_add(eligible);
+        }
+        // One per measure of the library: never near `u64::MAX`.
+        self.measures = self.measures.saturating_add(1);
+    }
+
+    /// The score by `method`; `None` without eligible charts or after an overflow.
+    fn score(&self, method: OqsMethod) -> Option<Decimal> {
+        if self.overflowed {
+            return None;
+        }
+        match method {
+            OqsMethod::Pooled => Decimal::from(self.met).checked_div(Decimal::from(self.eligible)),
+            OqsMethod::MeanOfRates => self.rate_sum.checked_div(Decimal::from(self.measures)),
+        }
+    }
 }
 
 /// Whether a change is better, worse or not significant.
@@ -186,7 +226,9 @@ pub fn trends(rates: &[PracticeRate], library: &Library, alpha: f64) -> Vec<Tren
     });
     let mut out = Vec::new();
     for pair in keyed.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
+        let &[a, b] = pair else {
+            continue;
+        };
         if a.practice != b.practice || a.measure != b.measure {
             continue;
         }
@@ -207,7 +249,11 @@ pub fn trends(rates: &[PracticeRate], library: &Library, alpha: f64) -> Vec<Tren
             r = x.next();
         }
         let test = two_proportion_test(b.met, b.eligible, a.met, a.eligible);
-        let change = rb - ra;
+        // Rates are ratios of `u64` counts, far inside `Decimal`'s range: the difference
+        // always exists.
+        let Some(change) = rb.checked_sub(ra) else {
+            continue;
+        };
         let significant = test.is_some_and(|(_, p)| p < alpha);
         let better = if higher {
             change > Decimal::ZERO
@@ -233,4 +279,43 @@ pub fn trends(rates: &[PracticeRate], library: &Library, alpha: f64) -> Vec<Tren
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_sums_past_u64_leave_the_score_unset_instead_of_wrapping() {
+        // Two measures whose counts add past `u64::MAX` (only a forged tally has them).
+        let mut sums = TrackSums::default();
+        sums.add(u64::MAX - 1, u64::MAX);
+        sums.add(3, 4);
+        assert!(sums.overflowed);
+        assert_eq!(
+            (sums.met, sums.eligible, sums.measures),
+            (u64::MAX, u64::MAX, 2)
+        );
+        assert_eq!(sums.score(OqsMethod::Pooled), None);
+        assert_eq!(sums.score(OqsMethod::MeanOfRates), None);
+    }
+
+    #[test]
+    fn score_sums_pool_counts_and_average_rates() {
+        let mut sums = TrackSums::default();
+        assert_eq!(sums.score(OqsMethod::Pooled), None);
+        assert_eq!(sums.score(OqsMethod::MeanOfRates), None);
+        sums.add(9, 12);
+        sums.add(2, 4);
+        assert!(!sums.overflowed);
+        assert_eq!((sums.met, sums.eligible, sums.measures), (11, 16, 2));
+        assert_eq!(
+            sums.score(OqsMethod::Pooled),
+            Some(Decimal::from(11) / Decimal::from(16))
+        );
+        assert_eq!(
+            sums.score(OqsMethod::MeanOfRates),
+            Some(Decimal::new(625, 3))
+        );
+    }
 }

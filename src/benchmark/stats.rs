@@ -175,22 +175,24 @@ pub fn wilson(met: u64, n: u64, z: f64) -> Option<Interval> {
 }
 
 /// The `p`-quantile (0 ≤ p ≤ 1) of sorted values by Hyndman–Fan type 7 (R's default):
-/// h = (n − 1)·p, q = x⌊h⌋ + (h − ⌊h⌋)(x⌊h⌋+1 − x⌊h⌋). `None` on no values.
+/// h = (n − 1)·p, q = x⌊h⌋ + (h − ⌊h⌋)(x⌊h⌋+1 − x⌊h⌋). `None` on no values, and when
+/// the interpolation passes `Decimal`'s range (two neighbours more than about 7.9 × 10^28
+/// apart: never for rates).
 pub fn quantile_type7(sorted: &[Decimal], p: Decimal) -> Option<Decimal> {
-    let n = sorted.len();
-    if n == 0 || p < Decimal::ZERO || p > Decimal::ONE {
+    if p < Decimal::ZERO || p > Decimal::ONE {
         return None;
     }
-    let h = Decimal::from(n - 1).checked_mul(p)?;
+    let last = sorted.len().checked_sub(1)?;
+    // At most `usize::MAX` times a fraction in [0, 1]: inside `Decimal`'s range.
+    let h = Decimal::from(last).checked_mul(p)?;
     let lo = h.floor();
     let i = lo.to_usize()?;
     let x = *sorted.get(i)?;
-    match sorted.get(i + 1) {
-        // Checked: values far apart (not rates) must give `None`, never a panic.
-        Some(&next) => next
-            .checked_sub(x)
-            .and_then(|gap| (h - lo).checked_mul(gap))
-            .and_then(|step| x.checked_add(step)),
+    match i.checked_add(1).and_then(|next| sorted.get(next)) {
+        Some(&next) => {
+            let step = next.checked_sub(x)?;
+            x.checked_add(h.checked_sub(lo)?.checked_mul(step)?)
+        }
         None => Some(x),
     }
 }
@@ -218,8 +220,17 @@ pub fn percentile_rank(
         })
         .count();
     let equal = values.iter().filter(|v| **v == value).count();
-    let n = Decimal::from(values.len());
-    Some(Decimal::ONE_HUNDRED * (Decimal::from(worse) + Decimal::from(equal) / Decimal::TWO) / n)
+    mean_rank(worse, equal, values.len())
+}
+
+/// 100 × (worse + equal / 2) / n. `worse + equal` is at most `n`, a `usize`: every step
+/// stays far inside `Decimal`'s range, and `n` is not 0 where it is called.
+fn mean_rank(worse: usize, equal: usize, n: usize) -> Option<Decimal> {
+    let ranked =
+        Decimal::from(worse).checked_add(Decimal::from(equal).checked_div(Decimal::TWO)?)?;
+    Decimal::ONE_HUNDRED
+        .checked_mul(ranked)?
+        .checked_div(Decimal::from(n))
 }
 
 /// As [`percentile_rank`], over values sorted ascending, in O(log n).
@@ -233,14 +244,14 @@ pub fn percentile_rank_sorted(
     }
     let below = sorted.partition_point(|v| *v < value);
     let not_above = sorted.partition_point(|v| *v <= value);
-    let equal = not_above - below;
+    // Partition points of a sorted slice: `below <= not_above <= len`.
+    let equal = not_above.checked_sub(below)?;
     let worse = if higher_is_better {
         below
     } else {
-        sorted.len() - not_above
+        sorted.len().checked_sub(not_above)?
     };
-    let n = Decimal::from(sorted.len());
-    Some(Decimal::ONE_HUNDRED * (Decimal::from(worse) + Decimal::from(equal) / Decimal::TWO) / n)
+    mean_rank(worse, equal, sorted.len())
 }
 
 /// A two-proportion z test (pooled standard error): the z statistic and the two-sided p
@@ -332,6 +343,24 @@ mod tests {
         );
         assert_eq!(quantile_type7(&[d("0.4")], d("0.9")), Some(d("0.4")));
         assert_eq!(quantile_type7(&[], d("0.5")), None);
+    }
+
+    #[test]
+    fn a_quantile_between_values_past_decimal_range_is_none_not_a_panic() {
+        // The gap between the neighbours (MAX − MIN) does not fit a `Decimal`.
+        assert_eq!(
+            quantile_type7(&[Decimal::MIN, Decimal::MAX], d("0.5")),
+            None
+        );
+        // Without a neighbour there is nothing to interpolate.
+        assert_eq!(
+            quantile_type7(&[Decimal::MAX], d("0.5")),
+            Some(Decimal::MAX)
+        );
+        assert_eq!(
+            quantile_type7(&[Decimal::MIN, Decimal::MAX], Decimal::ONE),
+            Some(Decimal::MAX)
+        );
     }
 
     #[test]

@@ -138,7 +138,7 @@ impl MeasureTally {
     /// strata together within the total (a chart has at most one stratum per stratifier).
     fn check(&self, charts: u64) -> Result<(), String> {
         self.total.check(charts)?;
-        for (name, values) in &self.strata {
+        for (name, values) in self.strata.iter() {
             let mut sums = [0u64; 6];
             for c in values.values() {
                 c.check(charts)
@@ -167,21 +167,142 @@ pub struct MeasureTally {
     /// All charts.
     pub total: Counts,
     /// Per stratifier, per stratum value.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Strata::is_empty")]
     pub strata: Strata,
 }
 
-/// Population counts per stratifier name, then per stratum value.
-pub type Strata = BTreeMap<String, BTreeMap<String, Counts>>;
+/// Population counts per stratifier name, then per stratum value (a category a stratifier
+/// of the measure library yields: an enumeration value, `true` / `false`, or a `band`
+/// label). Serialised as a JSON object of objects. Its `Debug` shows the stratifier names
+/// and how many strata each has, never a stratum value.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Strata(BTreeMap<String, BTreeMap<String, Counts>>);
 
-/// Adds every stratum of `from` into `into`.
-pub(crate) fn merge_strata(into: &mut Strata, from: &Strata) {
-    for (name, values) in from {
-        let mine = into.entry(name.clone()).or_default();
-        for (value, c) in values {
-            mine.entry(value.clone()).or_default().merge(c);
+impl Strata {
+    /// No strata.
+    pub fn new() -> Strata {
+        Strata::default()
+    }
+
+    /// Whether there is no stratum.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The counts per stratum value of stratifier `name`.
+    pub fn get(&self, name: &str) -> Option<&BTreeMap<String, Counts>> {
+        self.0.get(name)
+    }
+
+    /// Each stratifier with its counts per stratum value, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &BTreeMap<String, Counts>)> {
+        self.0.iter()
+    }
+
+    /// Adds a chart's populations to the stratum `value` of stratifier `name`.
+    pub fn add(&mut self, name: &str, value: &str, populations: Populations) {
+        let values = match self.0.get_mut(name) {
+            Some(v) => v,
+            None => self.0.entry(name.to_owned()).or_default(),
+        };
+        match values.get_mut(value) {
+            Some(c) => c.add(populations),
+            None => values.entry(value.to_owned()).or_default().add(populations),
         }
     }
+
+    /// Adds every stratum of `from`.
+    pub fn merge(&mut self, from: &Strata) {
+        for (name, values) in &from.0 {
+            let mine = self.0.entry(name.clone()).or_default();
+            for (value, c) in values {
+                mine.entry(value.clone()).or_default().merge(c);
+            }
+        }
+    }
+
+    /// Drops counts that are all zero, then stratifiers left without a stratum.
+    fn normalise(&mut self) {
+        for values in self.0.values_mut() {
+            values.retain(|_, c| !c.is_zero());
+        }
+        self.0.retain(|_, v| !v.is_empty());
+    }
+
+    /// Refuses a stratum value that the stratifiers of `info` (in `library`) cannot yield.
+    pub(crate) fn check(&self, library: &Library, info: &MeasureInfo) -> Result<(), StrataError> {
+        for (name, values) in &self.0 {
+            let Some(allowed) = library.stratum_values(&info.id, name) else {
+                return Err(StrataError::UnknownStratifier {
+                    measure: info.id.clone(),
+                });
+            };
+            if values.keys().any(|v| !allowed.iter().any(|a| a == v)) {
+                return Err(StrataError::UnknownValue {
+                    measure: info.id.clone(),
+                    stratifier: name.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Strata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(name, values)| (name, StrataCount(values.len()))),
+            )
+            .finish()
+    }
+}
+
+/// `<N strata>`, for [`Strata`]'s `Debug`.
+struct StrataCount(usize);
+
+impl fmt::Debug for StrataCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "<{} strat{}>",
+            self.0,
+            if self.0 == 1 { "um" } else { "a" }
+        )
+    }
+}
+
+/// Strata that no stratifier of the measure library can yield: a forged or hand-edited
+/// tally or report. The stratum value is never shown (it may be a patient value).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StrataError {
+    /// A stratum value the stratifier cannot yield.
+    #[error(
+        "measure `{measure}`: stratifier `{stratifier}` holds a stratum value it cannot yield (an edited or forged file)"
+    )]
+    UnknownValue {
+        /// The measure id.
+        measure: String,
+        /// The stratifier name.
+        stratifier: String,
+    },
+    /// Strata of a stratifier the measure does not declare.
+    #[error(
+        "measure `{measure}` holds strata of a stratifier it does not declare (an edited or forged file)"
+    )]
+    UnknownStratifier {
+        /// The measure id.
+        measure: String,
+    },
+    /// Strata of a measure that is not in the library.
+    #[error(
+        "strata of a measure that is not in the measure library (an edited or forged file, or other specs)"
+    )]
+    UnknownMeasure,
 }
 
 /// The outcomes that count in a tally (the chart is in the measure's initial population),
@@ -202,18 +323,13 @@ impl MeasureTally {
         self.total.add(o.populations);
         for (name, value) in info.stratifiers.iter().zip(&o.strata) {
             let Some(value) = value else { continue };
-            self.strata
-                .entry(name.clone())
-                .or_default()
-                .entry(value.clone())
-                .or_default()
-                .add(o.populations);
+            self.strata.add(name, value, o.populations);
         }
     }
 
     fn merge(&mut self, o: &MeasureTally) {
         self.total.merge(&o.total);
-        merge_strata(&mut self.strata, &o.strata);
+        self.strata.merge(&o.strata);
     }
 }
 
@@ -356,6 +472,9 @@ pub enum TallyError {
         /// The other's.
         theirs: Period,
     },
+    /// Strata no stratifier of the library can yield (a forged or edited tally).
+    #[error(transparent)]
+    Strata(#[from] StrataError),
     /// A keyed tally read from a file cannot digest new charts: its key is not in the file.
     #[error(
         "this tally was read from a file and its chart key ({key}) is not: tally the new charts into a tally made with that key, then merge"
@@ -614,6 +733,19 @@ impl Tally {
         self.stamp.as_ref()?.periods.get(&round).copied()
     }
 
+    /// Refuses strata that no stratifier of `library` can yield: a stratum value that is
+    /// not one of the stratifier's categories, a stratifier the measure does not declare,
+    /// or strata of a measure not in `library` (a forged or hand-edited tally file). The
+    /// error names the measure and the stratifier, never the stratum value.
+    pub fn check_strata(&self, library: &Library) -> Result<(), StrataError> {
+        for row in self.rows.values() {
+            for (id, m) in &row.measures {
+                check_measure_strata(library, id, &m.strata)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the tally holds no chart.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
@@ -637,15 +769,28 @@ impl Tally {
     fn normalise(&mut self) {
         for row in self.rows.values_mut() {
             for m in row.measures.values_mut() {
-                for values in m.strata.values_mut() {
-                    values.retain(|_, c| !c.is_zero());
-                }
-                m.strata.retain(|_, v| !v.is_empty());
+                m.strata.normalise();
             }
             row.measures
                 .retain(|_, m| !(m.total.is_zero() && m.strata.is_empty()));
         }
     }
+}
+
+/// Refuses `strata` of measure `id` that no stratifier of `library` can yield.
+pub(crate) fn check_measure_strata(
+    library: &Library,
+    id: &str,
+    strata: &Strata,
+) -> Result<(), StrataError> {
+    if strata.is_empty() {
+        return Ok(());
+    }
+    let info = library
+        .index_of(id)
+        .and_then(|i| library.measure(i))
+        .ok_or(StrataError::UnknownMeasure)?;
+    strata.check(library, info)
 }
 
 /// The stamp of charts evaluated now by `library` under key `key`.
@@ -1040,6 +1185,7 @@ mod tests {
         let m = row.measures.entry("core.x".into()).or_default();
         m.total = total;
         m.strata
+            .0
             .entry("sex".into())
             .or_default()
             .insert("female".into(), stratum);
@@ -1148,6 +1294,7 @@ mod tests {
         let m = row.measures.entry("core.x".into()).or_default();
         m.total = counts(3);
         m.strata
+            .0
             .entry("sex".into())
             .or_default()
             .insert("female".into(), counts(2));

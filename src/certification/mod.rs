@@ -2,6 +2,7 @@
 //! practice's facts) and the standards catalog the on-site survey checks.
 
 mod eligibility;
+mod log;
 mod standards;
 mod workflow;
 
@@ -9,8 +10,13 @@ pub use eligibility::{
     EligibilityRules, Eligible, Ineligible, PracticeFacts, Webinar, WebinarFormat, eligibility,
     eligibility_of_each, may_request_score_review, score_review_deadline, score_valid_until,
 };
+pub(crate) use log::header as log_header;
+pub use log::{
+    LOG_FORMAT, LogError, LogFormat, LogRead, LogSnapshot, Scanned, events_line, fold_lines,
+    header_line, read_log,
+};
 pub use standards::{Domain, Method, Standard, Standards, StandardsError};
 pub use workflow::{
-    Action, Event, Finding, Level, Phase, Refused, ReplayError, Rules, Standing, State, Status,
-    Step, Workflow, standard_level,
+    Action, Event, Finding, Level, Phase, Refused, ReplayError, Rules, RulesError, Standing, State,
+    Status, Step, Workflow, standard_level,
 };

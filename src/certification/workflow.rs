@@ -267,23 +267,129 @@ impl fmt::Display for Phase {
     }
 }
 
-/// The configurable durations of the program.
+/// The configurable durations of the program. Hand-edited rules are checked by
+/// [`Rules::validate`] whenever a log is read: each field has a documented range, and the
+/// renewal window must open before it closes and fit in the term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Rules {
     /// *Certification Pending* lapses this many months after documentation is submitted
-    /// without certification (12–14; default 12).
+    /// without certification (the program uses 12–14; accepted 1–36; default 12).
     pub pending_lapse_months: u32,
-    /// Certification term in months (default 36).
+    /// Certification term in months (accepted 1–120; default 36).
     pub term_months: u32,
-    /// Renewal may be applied for from this many months before expiry (default 12) ...
+    /// Renewal may be applied for from this many months before expiry (accepted 1–120 and
+    /// at most `term_months`, more than `renewal_closes_months_before`; default 12) ...
     pub renewal_opens_months_before: u32,
-    /// ... until this many months before expiry (default 9).
+    /// ... until this many months before expiry (accepted 0–119, less than
+    /// `renewal_opens_months_before`; default 9).
     pub renewal_closes_months_before: u32,
     /// Longest gap in QOPI participation while certified before the certification is at
-    /// risk (default 12 months).
+    /// risk (accepted 1–60; default 12 months).
     pub participation_months: u32,
+}
+
+/// Certification rules outside their documented ranges (see the fields of [`Rules`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RulesError {
+    /// A field's value is outside its range.
+    #[error("rules: `{field}` is {value}, outside its range {min}–{max}")]
+    OutOfRange {
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        value: u32,
+        /// The least accepted value.
+        min: u32,
+        /// The greatest accepted value.
+        max: u32,
+    },
+    /// The renewal window does not open before it closes.
+    #[error(
+        "rules: the renewal window is empty: `renewal_opens_months_before` ({opens}) must be greater than `renewal_closes_months_before` ({closes})"
+    )]
+    EmptyRenewalWindow {
+        /// `renewal_opens_months_before`.
+        opens: u32,
+        /// `renewal_closes_months_before`.
+        closes: u32,
+    },
+    /// The renewal window opens before the certification starts.
+    #[error(
+        "rules: `renewal_opens_months_before` ({opens}) is longer than the term `term_months` ({term}): the window would open before the certification"
+    )]
+    RenewalBeforeTerm {
+        /// `renewal_opens_months_before`.
+        opens: u32,
+        /// `term_months`.
+        term: u32,
+    },
+}
+
+impl Rules {
+    /// Accepted range of [`Rules::pending_lapse_months`].
+    pub const PENDING_LAPSE_MONTHS: (u32, u32) = (1, 36);
+    /// Accepted range of [`Rules::term_months`].
+    pub const TERM_MONTHS: (u32, u32) = (1, 120);
+    /// Accepted range of [`Rules::renewal_opens_months_before`].
+    pub const RENEWAL_OPENS_MONTHS_BEFORE: (u32, u32) = (1, 120);
+    /// Accepted range of [`Rules::renewal_closes_months_before`].
+    pub const RENEWAL_CLOSES_MONTHS_BEFORE: (u32, u32) = (0, 119);
+    /// Accepted range of [`Rules::participation_months`].
+    pub const PARTICIPATION_MONTHS: (u32, u32) = (1, 60);
+
+    /// Checks every field against its documented range and the renewal window against the
+    /// term; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), RulesError> {
+        let fields = [
+            (
+                "pending_lapse_months",
+                self.pending_lapse_months,
+                Self::PENDING_LAPSE_MONTHS,
+            ),
+            ("term_months", self.term_months, Self::TERM_MONTHS),
+            (
+                "renewal_opens_months_before",
+                self.renewal_opens_months_before,
+                Self::RENEWAL_OPENS_MONTHS_BEFORE,
+            ),
+            (
+                "renewal_closes_months_before",
+                self.renewal_closes_months_before,
+                Self::RENEWAL_CLOSES_MONTHS_BEFORE,
+            ),
+            (
+                "participation_months",
+                self.participation_months,
+                Self::PARTICIPATION_MONTHS,
+            ),
+        ];
+        for (field, value, (min, max)) in fields {
+            if !(min..=max).contains(&value) {
+                return Err(RulesError::OutOfRange {
+                    field,
+                    value,
+                    min,
+                    max,
+                });
+            }
+        }
+        if self.renewal_opens_months_before <= self.renewal_closes_months_before {
+            return Err(RulesError::EmptyRenewalWindow {
+                opens: self.renewal_opens_months_before,
+                closes: self.renewal_closes_months_before,
+            });
+        }
+        if self.renewal_opens_months_before > self.term_months {
+            return Err(RulesError::RenewalBeforeTerm {
+                opens: self.renewal_opens_months_before,
+                term: self.term_months,
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for Rules {
@@ -374,12 +480,20 @@ pub struct Refused {
     pub reason: String,
 }
 
-fn months(d: Date, n: u32) -> Date {
-    d.add_months(i64::from(n)).unwrap_or(d)
+/// The last date the model writes and reads back (`YYYY-MM-DD` has four year digits).
+fn last_date() -> Date {
+    Date::from_ymd(9999, 12, 31).unwrap_or(Date::MIN)
 }
 
-fn months_before(d: Date, n: u32) -> Date {
-    d.add_months(-i64::from(n)).unwrap_or(d)
+/// `d` plus `n` months, or `None` past 9999-12-31 (a date no log could be read back with).
+fn months(d: Date, n: u32) -> Option<Date> {
+    d.add_months(i64::from(n)).filter(|x| *x <= last_date())
+}
+
+/// `d` minus `n` months, or `None` before 0001-01-01.
+fn months_before(d: Date, n: u32) -> Option<Date> {
+    d.add_months(i64::from(n).checked_neg()?)
+        .filter(|x| *x >= Date::MIN)
 }
 
 /// A standard's level from its elements' findings: not applicable when every element is;
@@ -402,16 +516,41 @@ pub fn standard_level(levels: &[Level]) -> Level {
 
 impl State {
     /// The state after `event`, or why it is refused (the state is unchanged then).
+    ///
+    /// This returns a new state and so copies this one; [`State::apply_mut`] changes it in
+    /// place (what a replay uses).
     pub fn apply(
         &self,
         event: &Event,
         rules: &Rules,
         standards: &Standards,
     ) -> Result<State, Refused> {
-        let refuse = |reason: String| Refused {
-            phase: self.phase,
-            event: event.name(),
+        let mut s = self.clone();
+        s.apply_mut(event, rules, standards)?;
+        Ok(s)
+    }
+
+    /// Applies `event` in place, or refuses it and leaves the state untouched: every check
+    /// runs before the first change, so nothing has to be copied to be restored.
+    pub fn apply_mut(
+        &mut self,
+        event: &Event,
+        rules: &Rules,
+        standards: &Standards,
+    ) -> Result<(), Refused> {
+        let phase = self.phase;
+        let name = event.name();
+        let refuse = move |reason: String| Refused {
+            phase,
+            event: name,
             reason,
+        };
+        let need = move |phases: &[Phase], what: &str| -> Result<(), Refused> {
+            if phases.contains(&phase) {
+                Ok(())
+            } else {
+                Err(refuse(format!("needs {what}")))
+            }
         };
         let date = event.date();
         if let Some(last) = self.last_date
@@ -428,22 +567,24 @@ impl State {
             return Err(refuse(format!("the certification expired on {expires}")));
         }
         if let (Some(since), Phase::Pending) = (self.pending_since, self.phase) {
-            let lapse = months(since, rules.pending_lapse_months);
-            if date > lapse {
+            // A lapse past the supported range cannot be reached by any event's date.
+            if let Some(lapse) = months(since, rules.pending_lapse_months)
+                && date > lapse
+            {
                 return Err(refuse(format!(
                     "Certification Pending lapsed on {lapse} ({} months after documentation was submitted)",
                     rules.pending_lapse_months
                 )));
             }
         }
-        let mut s = self.clone();
-        s.last_date = Some(date);
-        let need = |phases: &[Phase], what: &str| -> Result<(), Refused> {
-            if phases.contains(&self.phase) {
-                Ok(())
-            } else {
-                Err(refuse(format!("needs {what}")))
-            }
+        // The expiry of a certification granted by this event, checked before any change.
+        let expiry = |from: Date| {
+            months(from, rules.term_months).ok_or_else(|| {
+                refuse(format!(
+                    "a certification of {} months from {from} would expire after 9999-12-31, past the supported range",
+                    rules.term_months
+                ))
+            })
         };
         match event {
             Event::ApplicationOpened {
@@ -457,9 +598,9 @@ impl State {
                         "the qualifying score was valid until {score_valid_until}"
                     )));
                 }
-                s.phase = Phase::Applying;
-                s.practice = Some(practice.clone());
-                s.score_valid_until = Some(*score_valid_until);
+                self.phase = Phase::Applying;
+                self.practice = Some(practice.clone());
+                self.score_valid_until = Some(*score_valid_until);
             }
             Event::StepCompleted {
                 step, survey_dates, ..
@@ -479,13 +620,13 @@ impl State {
                             "offered survey date {d} is not after {date}"
                         )));
                     }
-                    s.survey_dates = survey_dates.clone();
+                    self.survey_dates = survey_dates.clone();
                 } else if !survey_dates.is_empty() {
                     return Err(refuse("only the survey-dates step offers dates".into()));
                 }
-                s.steps.insert(*step);
-                if s.steps.len() == Step::ALL.len() {
-                    s.phase = Phase::ReadyForSurvey;
+                self.steps.insert(*step);
+                if self.steps.len() == Step::ALL.len() {
+                    self.phase = Phase::ReadyForSurvey;
                 }
             }
             Event::SurveyorAssigned { surveyor, .. } => {
@@ -507,9 +648,9 @@ impl State {
                         "the conflicted surveyor must be replaced by another".into(),
                     ));
                 }
-                s.phase = Phase::SurveyorAssigned;
-                s.surveyor = Some(surveyor.clone());
-                s.conflict = None;
+                self.phase = Phase::SurveyorAssigned;
+                self.surveyor = Some(surveyor.clone());
+                self.conflict = None;
             }
             Event::NoConflictConfirmed { .. } | Event::ConflictDeclared { .. } => {
                 need(&[Phase::SurveyorAssigned], "an assigned surveyor")?;
@@ -518,7 +659,7 @@ impl State {
                         "the conflict of interest was already answered for this surveyor".into(),
                     ));
                 }
-                s.conflict = Some(matches!(event, Event::ConflictDeclared { .. }));
+                self.conflict = Some(matches!(event, Event::ConflictDeclared { .. }));
             }
             Event::SurveyScheduled { survey_date, .. } => {
                 need(&[Phase::SurveyorAssigned], "an assigned surveyor")?;
@@ -549,8 +690,8 @@ impl State {
                         "the survey date {survey_date} is in the past"
                     )));
                 }
-                s.phase = Phase::SurveyScheduled;
-                s.survey_date = Some(*survey_date);
+                self.phase = Phase::SurveyScheduled;
+                self.survey_date = Some(*survey_date);
             }
             Event::FindingsRecorded { findings, .. } => {
                 need(&[Phase::SurveyScheduled], "a scheduled survey")?;
@@ -560,8 +701,8 @@ impl State {
                     return Err(refuse(format!("findings dated before the survey on {d}")));
                 }
                 check_findings(findings, standards).map_err(refuse)?;
-                s.phase = Phase::Surveyed;
-                s.findings = findings.clone();
+                self.phase = Phase::Surveyed;
+                self.findings = findings.clone();
             }
             Event::CommitteeReviewed { .. } => {
                 need(&[Phase::Surveyed], "recorded findings")?;
@@ -572,20 +713,25 @@ impl State {
                         .or_default()
                         .push(f.level);
                 }
-                s.ccr = by_standard
+                let ccr: BTreeMap<String, Level> = by_standard
                     .into_iter()
                     .map(|(k, v)| (k.to_owned(), standard_level(&v)))
                     .collect();
-                s.requirements = s
-                    .ccr
+                let requirements: BTreeSet<String> = ccr
                     .iter()
                     .filter(|(_, l)| matches!(l, Level::PartiallyMet | Level::NotMet))
                     .map(|(k, _)| k.clone())
                     .collect();
-                if s.requirements.is_empty() {
-                    s.certify(date, rules);
+                let expires = if requirements.is_empty() {
+                    Some(expiry(date)?)
                 } else {
-                    s.phase = Phase::RequirementsOpen;
+                    None
+                };
+                self.ccr = ccr;
+                self.requirements = requirements;
+                match expires {
+                    Some(expires) => self.certify(date, expires),
+                    None => self.phase = Phase::RequirementsOpen,
                 }
             }
             Event::ActionPlanSubmitted { actions, .. } => {
@@ -622,23 +768,29 @@ impl State {
                         uncovered.join(", ")
                     )));
                 }
-                s.phase = Phase::ActionPlanAccepted;
-                s.action_plan = actions.clone();
+                self.phase = Phase::ActionPlanAccepted;
+                self.action_plan = actions.clone();
             }
             Event::ResurveyOrdered { .. } => {
                 need(
                     &[Phase::ActionPlanAccepted, Phase::Pending],
                     "an accepted action plan",
                 )?;
-                s.phase = Phase::ResurveyOrdered;
-                s.surveyor = None;
-                s.conflict = None;
-                s.survey_date = None;
+                self.phase = Phase::ResurveyOrdered;
+                self.surveyor = None;
+                self.conflict = None;
+                self.survey_date = None;
             }
             Event::DocumentationSubmitted { .. } => {
                 need(&[Phase::ActionPlanAccepted], "an accepted action plan")?;
-                s.phase = Phase::Pending;
-                s.pending_since.get_or_insert(date);
+                let since = self.pending_since.unwrap_or(date);
+                if months(since, rules.pending_lapse_months).is_none() {
+                    return Err(refuse(format!(
+                        "Certification Pending from {since} would lapse after 9999-12-31, past the supported range"
+                    )));
+                }
+                self.phase = Phase::Pending;
+                self.pending_since = Some(since);
             }
             Event::DocumentationReviewed { now_met, .. } => {
                 need(&[Phase::Pending], "submitted documentation")?;
@@ -649,12 +801,14 @@ impl State {
                         )));
                     }
                 }
+                let all_met = self.requirements.iter().all(|r| now_met.contains(r));
+                let expires = if all_met { Some(expiry(date)?) } else { None };
                 for st in now_met {
-                    s.requirements.remove(st);
-                    s.ccr.insert(st.clone(), Level::Met);
+                    self.requirements.remove(st);
+                    self.ccr.insert(st.clone(), Level::Met);
                 }
-                if s.requirements.is_empty() {
-                    s.certify(date, rules);
+                if let Some(expires) = expires {
+                    self.certify(date, expires);
                 }
             }
             Event::ParticipationRecorded { .. } => {
@@ -662,36 +816,49 @@ impl State {
                     &[Phase::Certified, Phase::RenewalApplied],
                     "a certification",
                 )?;
-                s.participation.push(date);
+                self.participation.push(date);
             }
             Event::RenewalApplied { .. } => {
                 need(&[Phase::Certified], "a certification")?;
                 let expires = self.expires_on.unwrap_or(date);
                 let opens = months_before(expires, rules.renewal_opens_months_before);
                 let closes = months_before(expires, rules.renewal_closes_months_before);
-                if date < opens || date > closes {
+                let within = match (opens, closes) {
+                    (Some(o), Some(c)) => date >= o && date <= c,
+                    // A window opening before 0001-01-01 is open from the first date.
+                    (None, Some(c)) => date <= c,
+                    (_, None) => false,
+                };
+                if !within {
+                    let show = |d: Option<Date>| {
+                        d.map_or_else(|| Date::MIN.to_string(), |d| d.to_string())
+                    };
                     return Err(refuse(format!(
-                        "renewal is applied for between {opens} and {closes} ({}–{} months before expiry on {expires})",
-                        rules.renewal_opens_months_before, rules.renewal_closes_months_before
+                        "renewal is applied for between {} and {} ({}–{} months before expiry on {expires})",
+                        show(opens),
+                        show(closes),
+                        rules.renewal_opens_months_before,
+                        rules.renewal_closes_months_before
                     )));
                 }
-                s.phase = Phase::RenewalApplied;
+                self.phase = Phase::RenewalApplied;
             }
             Event::RenewalGranted { .. } => {
                 need(&[Phase::RenewalApplied], "a renewal application")?;
-                let expires = self.expires_on.unwrap_or(date);
-                s.expires_on = Some(months(expires, rules.term_months));
-                s.certified_on = Some(date);
-                s.phase = Phase::Certified;
+                let expires = expiry(self.expires_on.unwrap_or(date))?;
+                self.expires_on = Some(expires);
+                self.certified_on = Some(date);
+                self.phase = Phase::Certified;
             }
         }
-        Ok(s)
+        self.last_date = Some(date);
+        Ok(())
     }
 
-    fn certify(&mut self, date: Date, rules: &Rules) {
+    fn certify(&mut self, date: Date, expires: Date) {
         self.phase = Phase::Certified;
         self.certified_on = Some(date);
-        self.expires_on = Some(months(date, rules.term_months));
+        self.expires_on = Some(expires);
     }
 }
 
@@ -785,9 +952,8 @@ impl Workflow {
 
     /// Appends `event` if it is legal; otherwise refuses it and leaves the log unchanged.
     pub fn apply(&mut self, event: Event, standards: &Standards) -> Result<&State, Refused> {
-        let next = self.state.apply(&event, &self.rules, standards)?;
+        self.state.apply_mut(&event, &self.rules, standards)?;
         self.log.push(event);
-        self.state = next;
         Ok(&self.state)
     }
 
@@ -805,11 +971,26 @@ impl Workflow {
         Ok(w)
     }
 
-    /// Reads a workflow file (`{"rules": {...}, "log": [...]}`) and replays it.
+    /// Reads a workflow file (`{"rules": {...}, "log": [...]}`), checks its rules
+    /// ([`Rules::validate`]) and replays it. See [`read_log`](super::read_log) for the
+    /// append-only format, which reads this one too.
     pub fn from_json(text: &str, standards: &Standards) -> Result<Workflow, String> {
         let f: WorkflowFile = serde_json::from_str(text)
             .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))?;
+        f.rules.validate().map_err(|e| e.to_string())?;
         Workflow::replay(f.rules, f.log, standards).map_err(|e| e.to_string())
+    }
+
+    /// Reads the legacy single-object file without replaying it.
+    pub(crate) fn legacy_parts(text: &[u8]) -> Result<(Rules, Vec<Event>), serde_json::Error> {
+        let f: WorkflowFile = serde_json::from_slice(text)?;
+        Ok((f.rules, f.log))
+    }
+
+    /// A workflow from a state already folded (by a snapshot): its log holds only the
+    /// events given.
+    pub(crate) fn from_parts(rules: Rules, log: Vec<Event>, state: State) -> Workflow {
+        Workflow { rules, log, state }
     }
 
     /// The workflow as JSON (rules and log; the state is rebuilt by replaying).
@@ -828,14 +1009,12 @@ impl Workflow {
             Phase::Certified | Phase::RenewalApplied => {
                 let expires = s.expires_on.unwrap_or(on);
                 dates.insert("expires_on", expires);
-                dates.insert(
-                    "renewal_opens",
-                    months_before(expires, r.renewal_opens_months_before),
-                );
-                dates.insert(
-                    "renewal_closes",
-                    months_before(expires, r.renewal_closes_months_before),
-                );
+                if let Some(d) = months_before(expires, r.renewal_opens_months_before) {
+                    dates.insert("renewal_opens", d);
+                }
+                if let Some(d) = months_before(expires, r.renewal_closes_months_before) {
+                    dates.insert("renewal_closes", d);
+                }
                 let last = s
                     .participation
                     .iter()
@@ -843,7 +1022,7 @@ impl Workflow {
                     .max()
                     .max(s.certified_on)
                     .unwrap_or(on);
-                if on > months(last, r.participation_months) {
+                if months(last, r.participation_months).is_some_and(|due| on > due) {
                     risks.push(format!(
                         "no QOPI participation since {last}: at least one round a year is required while certified"
                     ));
@@ -857,8 +1036,10 @@ impl Workflow {
             Phase::Pending => {
                 let since = s.pending_since.unwrap_or(on);
                 let lapse = months(since, r.pending_lapse_months);
-                dates.insert("pending_lapses_on", lapse);
-                if on > lapse {
+                if let Some(lapse) = lapse {
+                    dates.insert("pending_lapses_on", lapse);
+                }
+                if lapse.is_some_and(|lapse| on > lapse) {
                     Standing::PendingLapsed
                 } else {
                     Standing::CertificationPending
@@ -923,6 +1104,37 @@ pub struct Status {
     pub risks: Vec<String>,
 }
 
+impl State {
+    /// A copy without the participation list (which can be long), for a snapshot that
+    /// keeps it in another form.
+    pub(crate) fn clone_without_participation(&self) -> State {
+        State {
+            phase: self.phase,
+            practice: self.practice.clone(),
+            score_valid_until: self.score_valid_until,
+            steps: self.steps.clone(),
+            survey_dates: self.survey_dates.clone(),
+            surveyor: self.surveyor.clone(),
+            conflict: self.conflict,
+            survey_date: self.survey_date,
+            findings: self.findings.clone(),
+            ccr: self.ccr.clone(),
+            requirements: self.requirements.clone(),
+            action_plan: self.action_plan.clone(),
+            pending_since: self.pending_since,
+            certified_on: self.certified_on,
+            expires_on: self.expires_on,
+            participation: Vec::new(),
+            last_date: self.last_date,
+        }
+    }
+
+    /// What comes next (or what blocks it), as `certify status` shows it.
+    pub fn next_step(&self) -> String {
+        next_step(self)
+    }
+}
+
 fn next_step(s: &State) -> String {
     match s.phase {
         Phase::NotStarted => "open an application (eligibility: a final report with a qualifying score, the webinar attended)".into(),
@@ -956,5 +1168,66 @@ fn next_step(s: &State) -> String {
             s.expires_on.map(|d| d.to_string()).unwrap_or_default()
         ),
         Phase::RenewalApplied => "await the renewal decision".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_rules_are_valid_and_each_field_out_of_range_is_refused_by_name() {
+        assert_eq!(Rules::default().validate(), Ok(()));
+        let with = |f: fn(&mut Rules)| {
+            let mut r = Rules::default();
+            f(&mut r);
+            r.validate().unwrap_err().to_string()
+        };
+        assert_eq!(
+            with(|r| r.term_months = 0),
+            "rules: `term_months` is 0, outside its range 1–120"
+        );
+        assert_eq!(
+            with(|r| r.term_months = u32::MAX),
+            "rules: `term_months` is 4294967295, outside its range 1–120"
+        );
+        assert_eq!(
+            with(|r| r.pending_lapse_months = 999),
+            "rules: `pending_lapse_months` is 999, outside its range 1–36"
+        );
+        assert_eq!(
+            with(|r| r.participation_months = 0),
+            "rules: `participation_months` is 0, outside its range 1–60"
+        );
+        assert!(
+            with(|r| r.renewal_opens_months_before = 9).contains("the renewal window is empty")
+        );
+        assert!(with(|r| r.renewal_closes_months_before = 200).contains("outside its range 0–119"));
+        assert!(
+            with(|r| {
+                r.term_months = 6;
+            })
+            .contains("longer than the term")
+        );
+    }
+
+    #[test]
+    fn a_refused_event_leaves_the_state_as_it_was() {
+        let standards = Standards::bundled();
+        let mut s = State::default();
+        let open: Event = serde_json::from_str(
+            r#"{"event":"application_opened","date":"2027-03-01","practice":"P1","score_valid_until":"2028-01-15"}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.apply_mut(&open, &Rules::default(), standards).is_ok());
+        let before = s.clone();
+        // Dated before the previous event, then a second application: both refused.
+        let early: Event = serde_json::from_str(
+            r#"{"event":"step_completed","date":"2027-01-01","step":"payment"}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.apply_mut(&early, &Rules::default(), standards).is_err());
+        assert!(s.apply_mut(&open, &Rules::default(), standards).is_err());
+        assert_eq!(s, before);
     }
 }

@@ -70,11 +70,7 @@ impl ChartKey {
     /// Digests keyed by a program-wide secret (at least 16 bytes; trailing white space, as a
     /// key file's final newline, is ignored).
     pub fn from_secret(secret: &[u8]) -> Result<ChartKey, ChartKeyError> {
-        let end = secret
-            .iter()
-            .rposition(|b| !b.is_ascii_whitespace())
-            .map_or(0, |i| i + 1);
-        let secret = &secret[..end];
+        let secret = secret.trim_ascii_end();
         if secret.len() < Self::MIN_SECRET_BYTES {
             return Err(ChartKeyError::TooShort {
                 len: secret.len(),
@@ -83,7 +79,9 @@ impl ChartKey {
         }
         let derived = blake3::derive_key(KEY_ID_CONTEXT, secret);
         let mut id = [0u8; 8];
-        id.copy_from_slice(&derived[..8]);
+        id.iter_mut()
+            .zip(derived)
+            .for_each(|(slot, byte)| *slot = byte);
         Ok(ChartKey {
             key: blake3::derive_key(KEY_CONTEXT, secret),
             id: KeyId(Some(id)),
@@ -201,12 +199,15 @@ impl fmt::Debug for ChartDigest {
 /// Parses exactly `2 * out.len()` lower- or upper-case hex digits into `out`.
 pub(crate) fn hex_into(s: &str, out: &mut [u8]) -> bool {
     let b = s.as_bytes();
-    if b.len() != out.len() * 2 {
+    if out.len().checked_mul(2) != Some(b.len()) {
         return false;
     }
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        match (hex_val(pair[0]), hex_val(pair[1])) {
-            (Some(h), Some(l)) => out[i] = (h << 4) | l,
+    for (slot, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        match pair {
+            &[h, l] => match (hex_val(h), hex_val(l)) {
+                (Some(h), Some(l)) => *slot = (h << 4) | l,
+                _ => return false,
+            },
             _ => return false,
         }
     }
@@ -214,12 +215,8 @@ pub(crate) fn hex_into(s: &str, out: &mut [u8]) -> bool {
 }
 
 pub(crate) fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    // Exactly `0-9`, `a-f` and `A-F`; a hex digit's value is below 16 and fits a `u8`.
+    char::from(c).to_digit(16).map(|d| d as u8)
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ pub(crate) mod msg {
     pub(crate) const NUMBER: &str = "expected a finite decimal number";
     pub(crate) const ID: &str = "expected a non-empty identifier of at most 128 characters";
     pub(crate) const CODE_PART: &str = "expected a non-empty code string of at most 128 characters";
-    pub(crate) const ROUND: &str = "expected a round id written YYYY-1 or YYYY-2";
+    pub(crate) const ROUND: &str =
+        "expected a round id written YYYY-1 or YYYY-2, years 1000 to 9998";
     pub(crate) const ENUM: &str = "unknown value";
     pub(crate) const ALL: &[&str] = &[DATE, NUMBER, ID, CODE_PART, ROUND];
 }
@@ -83,22 +84,44 @@ impl fmt::Display for Expecting<'_> {
 
 /// A calendar date (no time, no zone), written `YYYY-MM-DD` in JSON.
 ///
+/// The supported dates are [`Date::MIN`] (0001-01-01) to [`Date::MAX`] (9999-12-31): the
+/// dates `YYYY-MM-DD` can write, so every date written is read back. The constructors and
+/// the date arithmetic ([`Date::add_days`], [`Date::add_months`]) return `None` outside
+/// that range instead of a date no reader accepts.
+///
 /// Its own `Debug` shows the date (a reporting period is not patient data); inside a chart
 /// it is redacted like every other value.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(NaiveDate);
 
 impl Date {
-    /// The date `year-month-day`, if it is a real calendar date.
+    /// The date `year-month-day`, if it is a real calendar date in the supported range.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
-        NaiveDate::from_ymd_opt(year, month, day).map(Date)
+        NaiveDate::from_ymd_opt(year, month, day).and_then(Date::checked)
     }
 
-    /// The earliest date the model accepts (0001-01-01).
+    /// The earliest supported date (0001-01-01).
     pub const MIN: Date = match NaiveDate::from_ymd_opt(1, 1, 1) {
         Some(d) => Date(d),
         None => panic!("0001-01-01 is a date"),
     };
+
+    /// The latest supported date (9999-12-31): the last a four-digit year can write.
+    pub const MAX: Date = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+        Some(d) => Date(d),
+        None => panic!("9999-12-31 is a date"),
+    };
+
+    /// `d` as a date, if it is in the supported range.
+    fn checked(d: NaiveDate) -> Option<Date> {
+        (Date::MIN.0..=Date::MAX.0).contains(&d).then_some(Date(d))
+    }
+
+    /// Whether the date is in the supported range (only a date made with
+    /// `From<NaiveDate>` can be outside it; such a date is refused when written).
+    pub fn is_supported(self) -> bool {
+        (Date::MIN..=Date::MAX).contains(&self)
+    }
 
     /// The underlying `chrono` date.
     pub const fn naive(self) -> NaiveDate {
@@ -122,38 +145,39 @@ impl Date {
 
     /// Parses exactly `YYYY-MM-DD` (four-digit year 0001–9999) into a real calendar date.
     pub fn parse(s: &str) -> Option<Date> {
-        let b = s.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = s.as_bytes() else {
             return None;
-        }
-        let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-            b[r].iter().try_fold(0u32, |acc, &c| {
-                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        };
+        // At most four decimal digits: the value never passes 9999.
+        let digits = |ds: &[u8]| -> Option<u32> {
+            ds.iter().try_fold(0u32, |acc, &c| {
+                acc.checked_mul(10)?
+                    .checked_add(char::from(c).to_digit(10)?)
             })
         };
-        let year = digits(0..4)?;
-        let month = digits(5..7)?;
-        let day = digits(8..10)?;
+        let year = digits(&[y0, y1, y2, y3])?;
+        let month = digits(&[m0, m1])?;
+        let day = digits(&[d0, d1])?;
         if year == 0 {
             return None;
         }
         Date::from_ymd(i32::try_from(year).ok()?, month, day)
     }
 
-    /// Adds whole days (negative to go back); `None` past the calendar's range.
+    /// Adds whole days (negative to go back); `None` outside the supported range.
     pub fn add_days(self, days: i64) -> Option<Date> {
         self.0
             .checked_add_signed(chrono::TimeDelta::try_days(days)?)
-            .map(Date)
+            .and_then(Date::checked)
     }
 
     /// Days from `self` to `later` (negative when `later` is earlier).
     pub fn days_until(self, later: Date) -> i64 {
-        (later.0 - self.0).num_days()
+        later.0.signed_duration_since(self.0).num_days()
     }
 
     /// Adds calendar months (negative to go back), clamping to the month's last day
-    /// (31 January + 1 month = 28 or 29 February); `None` past the calendar's range.
+    /// (31 January + 1 month = 28 or 29 February); `None` outside the supported range.
     pub fn add_months(self, months: i64) -> Option<Date> {
         let n = u32::try_from(months.unsigned_abs()).ok()?;
         let m = chrono::Months::new(n);
@@ -162,18 +186,20 @@ impl Date {
         } else {
             self.0.checked_sub_months(m)
         }
-        .map(Date)
+        .and_then(Date::checked)
     }
 
     /// Whole years from `self` to `later` (an age): the birthday counts on its date, and a
     /// 29 February birthday is reached on 1 March in common years.
     pub fn whole_years_until(self, later: Date) -> i64 {
         let (a, b) = (self.0, later.0);
-        let mut years = i64::from(b.year() - a.year());
+        // Two `i32` years widened to `i64`: neither step can saturate.
+        let years = i64::from(b.year()).saturating_sub(i64::from(a.year()));
         if (b.month(), b.day()) < (a.month(), a.day()) {
-            years -= 1;
+            years.saturating_sub(1)
+        } else {
+            years
         }
-        years
     }
 }
 
@@ -215,26 +241,33 @@ impl FromStr for Date {
 
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0u8; 10];
         let (y, m, d) = (self.0.year(), self.0.month(), self.0.day());
         if !(1..=9999).contains(&y) {
-            return s.collect_str(self);
+            // No reader accepts it: refused rather than written.
+            return Err(serde::ser::Error::custom(
+                "a date outside 0001-01-01..9999-12-31 cannot be written",
+            ));
         }
         let y = y.unsigned_abs();
-        for (i, v) in [
-            (0, y / 1000),
-            (1, y / 100 % 10),
-            (2, y / 10 % 10),
-            (3, y % 10),
-        ] {
-            buf[i] = b'0' + v as u8;
-        }
-        buf[4] = b'-';
-        buf[5] = b'0' + (m / 10) as u8;
-        buf[6] = b'0' + (m % 10) as u8;
-        buf[7] = b'-';
-        buf[8] = b'0' + (d / 10) as u8;
-        buf[9] = b'0' + (d % 10) as u8;
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "`v % 10` is below 10: the sum is an ASCII digit"
+        )]
+        let digit = |v: u32| b'0' + (v % 10) as u8;
+        // The year is 1..=9999, the month 1..=12 and the day 1..=31: two digits each suffice
+        // for the month and day, four for the year.
+        let buf = [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(d / 10),
+            digit(d),
+        ];
         // The buffer holds ASCII digits and dashes only.
         match std::str::from_utf8(&buf) {
             Ok(text) => s.serialize_str(text),
@@ -557,6 +590,35 @@ opaque_id!(
     /// Identifier of a systemic therapy regimen within a chart.
     RegimenId
 );
+
+#[cfg(test)]
+mod date_range_tests {
+    use super::*;
+
+    #[test]
+    fn date_arithmetic_never_leaves_the_dates_yyyy_mm_dd_can_write() {
+        assert_eq!(Date::MAX.to_string(), "9999-12-31");
+        assert_eq!(Date::MAX.add_days(1), None);
+        assert_eq!(Date::MAX.add_months(1), None);
+        assert_eq!(Date::MIN.add_days(-1), None);
+        assert_eq!(Date::MIN.add_months(-1), None);
+        assert_eq!(Date::from_ymd(10000, 1, 1), None);
+        assert_eq!(Date::from_ymd(0, 12, 31), None);
+        assert_eq!(Date::from_ymd(-5, 1, 1), None);
+        let late = Date::from_ymd(9999, 11, 30).unwrap();
+        assert_eq!(late.add_months(1), Date::from_ymd(9999, 12, 30));
+        assert_eq!(late.add_months(2), None);
+        assert_eq!(late.add_days(i64::MAX), None);
+        assert_eq!(Date::parse("9999-12-31"), Some(Date::MAX));
+        assert_eq!(Date::parse("0001-01-01"), Some(Date::MIN));
+        // A date built from chrono past the range is refused when written, never written
+        // in a form no reader accepts.
+        let past = Date::from(NaiveDate::from_ymd_opt(10000, 1, 1).unwrap());
+        assert!(!past.is_supported());
+        assert!(serde_json::to_string(&past).is_err());
+        assert!(Date::MAX.is_supported() && Date::MIN.is_supported());
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -105,7 +105,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     } else {
         args.chart_key.as_ref().map(|_| "--chart-key")
     };
-    super::tally::merge_files(&mut tally, charts_name, &args.tallies, args.verbose)?;
+    super::tally::merge_files(&lib, &mut tally, charts_name, &args.tallies, args.verbose)?;
     // With --period, every round was evaluated over that period.
     let mut calendar: RoundCalendar = calendar;
     if let Some(p) = args.period {
@@ -120,11 +120,20 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
                 "--issued-on must be a date YYYY-MM-DD",
             )
         })?,
-        None => tally
-            .rounds()
-            .last()
-            .and_then(|r| calendar.period(*r).end.add_days(1))
-            .unwrap_or(Date::MIN),
+        // The day after the last round's period; a report without rounds is dated on
+        // the first supported day.
+        None => match tally.rounds().last() {
+            Some(r) => calendar.period(*r).end.add_days(1).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "round {r} ends on {}, the last supported date: give the report's date with --issued-on",
+                        calendar.period(*r).end
+                    ),
+                )
+            })?,
+            None => Date::MIN,
+        },
     };
     let mut options = ReportOptions::default();
     options.aggregate.min_denominator = args.min_denominator;
@@ -165,6 +174,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         .collect();
     inputs.extend(args.practices.as_deref());
     inputs.extend(args.rounds.as_deref());
+    inputs.extend(args.chart_key.as_deref());
     let mut out = super::output(args.output.as_deref(), &inputs)?;
     serde_json::to_writer_pretty(&mut out, &report)?;
     out.write_all(b"\n")?;

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::benchmark::Report;
-use crate::certification::{
-    EligibilityRules, Event, PracticeFacts, Rules, Standards, Workflow, eligibility,
-};
+use crate::certification::{EligibilityRules, Event, PracticeFacts, Rules, Standards, eligibility};
 use crate::{Date, PracticeId};
 
 /// Arguments of `oncoqual certify`.
@@ -45,7 +43,8 @@ enum Command {
     },
     /// The workflow's state, what is done, what is next and the dates that matter.
     Status {
-        /// The workflow log (JSON: `{"rules": {...}, "log": [...]}`).
+        /// The workflow log (append-only lines written by `certify apply`, or the older
+        /// single JSON object `{"rules": {...}, "log": [...]}`).
         #[arg(long)]
         log: PathBuf,
         /// The date to judge standing on (default: the last event's date).
@@ -157,8 +156,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             }
         }
         Command::Status { log, on } => {
-            let w = Workflow::from_json(&read(log)?, standards)
-                .map_err(|e| invalid(format!("{}: {e}", log.display())))?;
+            let w = super::logstore::read(log, standards)?;
             let on = match on {
                 Some(d) => date(d)?,
                 None => w.state().last_date.unwrap_or(Date::MIN),
@@ -193,26 +191,40 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             practice,
             rounds,
         } => {
-            // Anything at the path (even a dangling link or a FIFO) is read, and refused
-            // with its reason: only a path with nothing there starts a new log.
-            let mut w = if log.symlink_metadata().is_ok() {
-                Workflow::from_json(&read(log)?, standards)
-                    .map_err(|e| invalid(format!("{}: {e}", log.display())))?
-            } else {
-                Workflow::new(Rules::default())
-            };
-            let events: Vec<Event> = match (event, participation_from, practice) {
-                (Some(event), _, _) => vec![serde_json::from_str(&read(event)?).map_err(|e| {
+            // The log is read and written; every other file is only read, and may not be it.
+            let mut inputs: Vec<&std::path::Path> = Vec::new();
+            inputs.extend(event.as_deref());
+            inputs.extend(participation_from.as_deref());
+            inputs.extend(rounds.as_deref());
+            for input in &inputs {
+                if super::output::same_file(log, input) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!(
+                            "{}: refused: the log is also an input (`{}`)",
+                            log.display(),
+                            input.display()
+                        ),
+                    ));
+                }
+            }
+            // Read before the lock is taken: these do not depend on the log.
+            let event = match event {
+                Some(event) => Some(serde_json::from_str::<Event>(&read(event)?).map_err(|e| {
                     invalid(format!(
                         "{}: line {}, column {}: {e}",
                         event.display(),
                         e.line(),
                         e.column()
                     ))
-                })?],
+                })?),
+                None => None,
+            };
+            let participation = match (&event, participation_from, practice) {
+                (Some(_), _, _) => None,
                 (None, Some(path), Some(practice)) => {
                     let calendar = super::evaluate::calendar(rounds.as_deref())?;
-                    participation_events(&w, path, practice, &calendar)?
+                    Some(participation_dates(path, practice, &calendar)?)
                 }
                 _ => {
                     return Err(invalid(
@@ -220,42 +232,50 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
                     ));
                 }
             };
-            if events.is_empty() {
-                writeln!(
-                    out,
-                    "nothing to record: every participation of the report is already in the log"
-                )?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            // All or nothing: the log is written only when every event is accepted.
-            for e in events {
-                let name = e.name();
-                if let Err(refused) = w.apply(e, standards) {
+            let appended = super::logstore::append(log, Rules::default(), standards, |state| {
+                Ok(match (event, participation) {
+                    (Some(e), _) => vec![e],
+                    (None, Some(dates)) => dates
+                        .into_iter()
+                        .filter(|d| !state.participation.contains(d))
+                        .map(|date| Event::ParticipationRecorded { date })
+                        .collect(),
+                    (None, None) => Vec::new(),
+                })
+            })?;
+            match appended {
+                super::logstore::Appended::Nothing => {
+                    writeln!(
+                        out,
+                        "nothing to record: every participation of the report is already in the log"
+                    )?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                super::logstore::Appended::Refused(name, refused) => {
                     writeln!(io::stderr(), "refused: {name}: {refused}")?;
-                    return Ok(ExitCode::from(1));
+                    Ok(ExitCode::from(1))
+                }
+                super::logstore::Appended::Accepted(state) => {
+                    writeln!(
+                        out,
+                        "accepted; phase: {}; next: {}",
+                        state.phase,
+                        state.next_step()
+                    )?;
+                    Ok(ExitCode::SUCCESS)
                 }
             }
-            let phase = w.state().phase;
-            std::fs::write(log, w.to_json() + "\n").map_err(|e| super::with_path(e, log))?;
-            writeln!(
-                out,
-                "accepted; phase: {phase}; next: {}",
-                w.status(w.state().last_date.unwrap_or(Date::MIN)).next
-            )?;
-            Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-/// The `participation_recorded` events a report gives for `practice`: one per round whose
-/// charts of the practice count in the report, dated the round's closing day, leaving out
-/// dates the log already holds.
-fn participation_events(
-    w: &Workflow,
+/// The closing days of the rounds in which a report counts charts of `practice` (one
+/// `participation_recorded` event each, unless the log already holds the date).
+fn participation_dates(
     report: &std::path::Path,
     practice: &str,
     calendar: &crate::RoundCalendar,
-) -> io::Result<Vec<Event>> {
+) -> io::Result<Vec<Date>> {
     let text = crate::io::file::read_text(report, crate::io::file::MAX_DATA_BYTES)?;
     let report: Report = serde_json::from_str(&text).map_err(|e| {
         invalid(format!(
@@ -291,7 +311,5 @@ fn participation_events(
     Ok(rounds
         .into_iter()
         .map(|r| calendar.schedule(r).closes)
-        .filter(|d| !w.state().participation.contains(d))
-        .map(|date| Event::ParticipationRecorded { date })
         .collect())
 }

@@ -57,8 +57,10 @@ fn bar(len: u64, what: &'static str) -> ProgressBar {
     pb
 }
 
+/// Writes a whole file (temporary file and rename): the demo reads no file, so there is no
+/// input to refuse.
 fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    std::fs::write(path, bytes).map_err(|e| super::with_path(e, path))
+    super::write_file(path, &[], bytes)
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
@@ -170,15 +172,15 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         serde_json::to_string(&tally)?.as_bytes(),
     )?;
     pb.inc(1);
-    super::report::write_csv(&view, &args.out)?;
+    super::report::write_csv(&view, &args.out, &[])?;
     pb.inc(1);
     let html_dir = args.out.join("html");
-    let pages = super::report::write_html(&view, &html_dir)?;
+    let pages = super::report::write_html(&view, &html_dir, &[])?;
     pb.inc(2);
     let fhir_path = args.out.join("measure-reports.ndjson");
-    let fhir_file =
-        std::fs::File::create(&fhir_path).map_err(|e| super::with_path(e, &fhir_path))?;
-    let resources = super::report::write_fhir(&view, io::BufWriter::new(fhir_file))?;
+    let mut fhir_out = super::output(Some(&fhir_path), &[])?;
+    let resources = super::report::write_fhir(&view, &mut fhir_out)?;
+    fhir_out.finish()?;
     pb.inc(1);
     pb.finish_and_clear();
 

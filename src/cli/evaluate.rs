@@ -111,7 +111,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     };
     let calendar = calendar(args.rounds.as_deref())?;
     let selected = select(&lib, &args.measures)?;
-    let mut out = super::output(args.output.as_deref(), &[args.charts.as_path()])?;
+    let mut inputs = vec![args.charts.as_path()];
+    inputs.extend(args.rounds.as_deref());
+    let mut out = super::output(args.output.as_deref(), &inputs)?;
     let mut bad = 0usize;
     for record in charts(&args.charts)? {
         let checked = match record {

@@ -12,6 +12,7 @@ mod check;
 mod demo;
 mod evaluate;
 mod explain;
+mod logstore;
 mod output;
 mod render;
 mod report;
@@ -93,7 +94,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub(crate) use output::output;
+pub(crate) use output::{output, write_file};
 
 /// Adds the file name to an I/O error's message.
 pub(crate) fn with_path(e: io::Error, path: &std::path::Path) -> io::Error {

@@ -1,11 +1,13 @@
 //! Output files that are never half-written and never an input: bytes go to a temporary
-//! file beside the destination, which replaces it (rename) only when everything was
-//! written; an output path that names one of the command's inputs is refused before
-//! anything is opened.
+//! file beside the destination, synced, which replaces it (rename, then the folder synced)
+//! only when everything was written; an output that is one of the command's inputs (the
+//! same file by identity: a hard link or a symbolic link to an input is that input) is
+//! refused before anything is opened. Every file the command line writes goes through here.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Where a command writes: standard output, or a file committed by [`Output::finish`].
 pub(crate) enum Output {
@@ -17,37 +19,111 @@ pub(crate) enum Output {
     },
 }
 
-/// Opens `path` for writing (standard output for `None` / `-`), refusing a path that is one
-/// of `inputs`.
-pub(crate) fn output(path: Option<&Path>, inputs: &[&Path]) -> io::Result<Output> {
-    let Some(dest) = path.filter(|p| p.as_os_str() != "-") else {
-        return Ok(Output::Stdout(BufWriter::new(io::stdout().lock())));
-    };
-    if let Ok(d) = dest.canonicalize() {
-        for input in inputs {
-            if input.as_os_str() != "-" && input.canonicalize().is_ok_and(|i| i == d) {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!(
-                        "{}: refused: the output is also an input (`{}`); writing it would destroy what is being read",
-                        dest.display(),
-                        input.display()
-                    ),
-                ));
-            }
+/// Whether `a` and `b` are the same file: by (device, inode) on Unix, so a hard link or a
+/// symbolic link to a file is that file; by canonical path elsewhere. A path that does not
+/// exist is no file.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
         }
     }
+    #[cfg(not(unix))]
+    {
+        match (a.canonicalize(), b.canonicalize()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+    }
+}
+
+/// Refuses `dest` when it is one of `inputs` (`-`, standard input, is none).
+pub(crate) fn refuse_inputs(dest: &Path, inputs: &[&Path]) -> io::Result<()> {
+    for input in inputs {
+        if input.as_os_str() != "-" && same_file(dest, input) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{}: refused: the output is also an input (`{}`); writing it would destroy what is being read",
+                    dest.display(),
+                    input.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Temporary files of this process are told apart by a counter.
+static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A new temporary file beside `dest` (same folder, so the rename stays on one file
+/// system), never an existing file.
+pub(crate) fn temp_beside(dest: &Path) -> io::Result<(File, PathBuf)> {
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".to_owned());
-    let tmp = dest.with_file_name(format!(".{name}.oncoqual-{}.tmp", std::process::id()));
-    let file = File::create(&tmp).map_err(|e| super::with_path(e, &tmp))?;
+    // Bounded, so a long destination name still gives a valid temporary name.
+    let short: String = name.chars().take(64).collect();
+    loop {
+        let n = TMP_SEQ.fetch_add(1, Ordering::Relaxed);
+        let tmp = dest.with_file_name(format!(".{short}.oncoqual-{}-{n}.tmp", std::process::id()));
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => return Ok((f, tmp)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(super::with_path(e, &tmp)),
+        }
+    }
+}
+
+/// Makes a rename in `dest`'s folder durable: syncs the folder (Unix; elsewhere the rename
+/// is left to the file system).
+pub(crate) fn sync_parent(dest: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        File::open(parent)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| super::with_path(e, parent))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dest;
+    Ok(())
+}
+
+/// Opens `path` for writing (standard output for `None` / `-`), refusing a path that is one
+/// of `inputs`. A symbolic link is written through: its target is replaced and the link
+/// kept.
+pub(crate) fn output(path: Option<&Path>, inputs: &[&Path]) -> io::Result<Output> {
+    let Some(dest) = path.filter(|p| p.as_os_str() != "-") else {
+        return Ok(Output::Stdout(BufWriter::new(io::stdout().lock())));
+    };
+    refuse_inputs(dest, inputs)?;
+    let dest = match std::fs::symlink_metadata(dest) {
+        Ok(m) if m.file_type().is_symlink() => dest.canonicalize().unwrap_or(dest.to_path_buf()),
+        _ => dest.to_path_buf(),
+    };
+    let (file, tmp) = temp_beside(&dest)?;
     Ok(Output::File {
         w: BufWriter::new(file),
         tmp,
-        dest: dest.to_path_buf(),
+        dest,
     })
+}
+
+/// Writes `bytes` to `path` through [`output`]: whole or not at all, never over an input.
+pub(crate) fn write_file(path: &Path, inputs: &[&Path], bytes: &[u8]) -> io::Result<()> {
+    let mut out = output(Some(path), inputs)?;
+    out.write_all(bytes)
+        .map_err(|e| super::with_path(e, path))?;
+    out.finish()
 }
 
 impl Output {
@@ -64,7 +140,7 @@ impl Output {
                 std::fs::rename(&*tmp, &*dest).map_err(|e| super::with_path(e, dest))?;
                 // Renamed: nothing for `drop` to remove.
                 tmp.clear();
-                Ok(())
+                sync_parent(dest)
             }
         }
     }

@@ -94,24 +94,33 @@ pub(crate) fn with_eligibility<'a>(
     view
 }
 
-/// Writes the HTML site into `dir`; returns the number of pages.
-pub(crate) fn write_html(view: &ReportView<'_>, dir: &Path) -> io::Result<usize> {
-    html::write_site(view, dir).map_err(|e| super::with_path(e, dir))
+/// Writes the HTML site into `dir` (created if needed), each page whole (temporary file
+/// and rename) and the index last, none over one of `inputs`; returns the number of pages.
+pub(crate) fn write_html(view: &ReportView<'_>, dir: &Path, inputs: &[&Path]) -> io::Result<usize> {
+    std::fs::create_dir_all(dir).map_err(|e| super::with_path(e, dir))?;
+    html::render_site(view, |name, page| {
+        super::write_file(&dir.join(name), inputs, page.as_bytes())
+    })
 }
 
-/// Writes the CSV tables into `dir`.
-pub(crate) fn write_csv(view: &ReportView<'_>, dir: &Path) -> io::Result<()> {
+/// Writes the CSV tables into `dir` (created if needed), each whole, none over one of
+/// `inputs`.
+pub(crate) fn write_csv(view: &ReportView<'_>, dir: &Path, inputs: &[&Path]) -> io::Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| super::with_path(e, dir))?;
-    let file = |name: &str| -> io::Result<io::BufWriter<std::fs::File>> {
+    let table = |name: &str,
+                 write: &dyn Fn(&ReportView<'_>, &mut super::output::Output) -> io::Result<()>|
+     -> io::Result<()> {
         let p = dir.join(name);
-        Ok(io::BufWriter::new(
-            std::fs::File::create(&p).map_err(|e| super::with_path(e, &p))?,
-        ))
+        let mut out = super::output(Some(&p), inputs)?;
+        write(view, &mut out)?;
+        out.finish()
     };
-    csv::write_practice_rates(view, file("practice_rates.csv")?)?;
-    csv::write_national(view, file("national.csv")?)?;
+    table("practice_rates.csv", &|v, out| {
+        csv::write_practice_rates(v, out)
+    })?;
+    table("national.csv", &|v, out| csv::write_national(v, out))?;
     if view.eligibilities().next().is_some() {
-        csv::write_eligibility(view, file("eligibility.csv")?)?;
+        table("eligibility.csv", &|v, out| csv::write_eligibility(v, out))?;
     }
     Ok(())
 }
@@ -127,6 +136,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    report
+        .check_strata(&lib)
+        .map_err(|e| invalid(format!("{}: refused: {e}", args.report.display())))?;
     let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
     let mut view = ReportView::new(&report)
         .with_library(&lib)
@@ -145,26 +157,29 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             )
         })
     };
+    let mut inputs = vec![args.report.as_path()];
+    inputs.extend(args.facts.as_deref());
+    inputs.extend(args.rounds.as_deref());
     let mut err = io::stderr().lock();
     match args.format {
         Format::Html => {
             let dir = need_dir()?;
-            let n = write_html(&view, &dir)?;
+            let n = write_html(&view, &dir, &inputs)?;
             writeln!(err, "wrote {n} pages to {}", dir.display())?;
         }
         Format::Csv => {
             let dir = need_dir()?;
-            write_csv(&view, &dir)?;
+            write_csv(&view, &dir, &inputs)?;
             writeln!(err, "wrote the tables to {}", dir.display())?;
         }
         Format::Fhir => {
-            let mut out = super::output(args.output.as_deref(), &[args.report.as_path()])?;
+            let mut out = super::output(args.output.as_deref(), &inputs)?;
             let n = write_fhir(&view, &mut out)?;
             out.finish()?;
             writeln!(err, "wrote {n} MeasureReport resources")?;
         }
         Format::Json => {
-            let mut out = super::output(args.output.as_deref(), &[args.report.as_path()])?;
+            let mut out = super::output(args.output.as_deref(), &inputs)?;
             serde_json::to_writer_pretty(&mut out, &report)?;
             out.write_all(b"\n")?;
             out.finish()?;

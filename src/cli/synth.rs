@@ -48,9 +48,21 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     }
     let mut config = SynthConfig::new(args.charts, args.practices, args.rounds, args.seed);
     config.first_round = args.first_round;
+    // The two outputs must be two files (checked by name too, since neither may exist yet).
+    if let (Some(a), Some(b)) = (&args.practices_out, &args.output)
+        && (a == b || super::output::same_file(a, b))
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{}: refused: `--practices-out` and `-o` name the same file",
+                a.display()
+            ),
+        ));
+    }
     if let Some(path) = &args.practices_out {
         let text = crate::synth::practices(&config).to_json();
-        std::fs::write(path, text + "\n").map_err(|e| super::with_path(e, path))?;
+        super::write_file(path, &[], (text + "\n").as_bytes())?;
     }
     let mut out = super::output(args.output.as_deref(), &[])?;
     write_jsonl(&config, &mut out)?;

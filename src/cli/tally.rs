@@ -178,6 +178,7 @@ pub(crate) fn read_tally(path: &Path) -> io::Result<Tally> {
 /// order. A file that cannot be merged is refused naming it, the earlier input it
 /// conflicts with and why; with `verbose`, each input's stamp is printed on standard error.
 pub(crate) fn merge_files(
+    library: &crate::Library,
     into: &mut Tally,
     first_name: Option<&str>,
     files: &[PathBuf],
@@ -203,6 +204,8 @@ pub(crate) fn merge_files(
                 continue;
             }
         };
+        t.check_strata(library)
+            .map_err(|e| refused(&file.display().to_string(), &e.to_string()))?;
         if verbose {
             match t.stamp() {
                 Some(stamp) => writeln!(io::stderr(), "{}: {stamp}", file.display())?,
@@ -254,7 +257,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     if folded.duplicates > 0 {
         return Err(duplicates_refused(folded.duplicates, "tally"));
     }
-    let inputs: Vec<&Path> = args.charts.iter().map(PathBuf::as_path).collect();
+    let mut inputs: Vec<&Path> = args.charts.iter().map(PathBuf::as_path).collect();
+    inputs.extend(args.rounds.as_deref());
+    inputs.extend(args.chart_key.as_deref());
     let mut out = super::output(args.output.as_deref(), &inputs)?;
     serde_json::to_writer(&mut out, &folded.tally)?;
     out.write_all(b"\n")?;

@@ -100,13 +100,14 @@ fn excerpt(f: &mut fmt::Formatter<'_>, source: &Source, span: Span, label: &str)
     let width = line.to_string().len();
     writeln!(f, "{:width$} |", "")?;
     writeln!(f, "{line:width$} | {text}")?;
+    // Columns are 1-based and bounded by the line's length plus one: nothing saturates.
     let last = if end_line == line {
-        end_col.max(col + 1)
+        end_col.max(col.saturating_add(1))
     } else {
-        text.chars().count() + 1
+        text.chars().count().saturating_add(1)
     };
     let carets = "^".repeat(last.saturating_sub(col).max(1));
-    let pad = " ".repeat(col - 1);
+    let pad = " ".repeat(col.saturating_sub(1));
     if label.is_empty() {
         writeln!(f, "{:width$} | {pad}{carets}", "")
     } else {

@@ -125,7 +125,17 @@ fn is_ident_char(c: u8) -> bool {
 
 impl Lexer<'_> {
     fn peek(&self, k: usize) -> u8 {
-        self.bytes.get(self.pos + k).copied().unwrap_or(0)
+        self.pos
+            .checked_add(k)
+            .and_then(|i| self.bytes.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Moves past `n` bytes. The position never passes the text's length plus a few bytes,
+    /// and a text is at most `isize::MAX` bytes: the addition never saturates.
+    fn bump(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n);
     }
 
     fn push(&mut self, tok: Tok, start: usize) {
@@ -136,14 +146,13 @@ impl Lexer<'_> {
     }
 
     fn run(&mut self) {
-        while self.pos < self.bytes.len() {
+        while let Some(&c) = self.bytes.get(self.pos) {
             let start = self.pos;
-            let c = self.bytes[self.pos];
             match c {
-                b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
+                b' ' | b'\t' | b'\r' | b'\n' => self.bump(1),
                 b'#' => {
-                    while self.pos < self.bytes.len() && self.bytes[self.pos] != b'\n' {
-                        self.pos += 1;
+                    while self.bytes.get(self.pos).is_some_and(|&b| b != b'\n') {
+                        self.bump(1);
                     }
                 }
                 b'"' => self.string(),
@@ -162,11 +171,11 @@ impl Lexer<'_> {
 
     fn punct(&mut self, start: usize, c: u8) {
         let two = |lx: &mut Self, tok: Tok| {
-            lx.pos += 2;
+            lx.bump(2);
             lx.push(tok, start);
         };
         let one = |lx: &mut Self, tok: Tok| {
-            lx.pos += 1;
+            lx.bump(1);
             lx.push(tok, start);
         };
         match (c, self.peek(1)) {
@@ -193,7 +202,7 @@ impl Lexer<'_> {
             _ => {
                 // Skip the whole (possibly multi-byte) character.
                 let len = self.text[start..].chars().next().map_or(1, char::len_utf8);
-                self.pos += len;
+                self.bump(len);
                 self.push(Tok::Error, start);
                 let shown = &self.text[start..self.pos];
                 let mut d = Diagnostic::error(
@@ -215,17 +224,17 @@ impl Lexer<'_> {
 
     fn ident(&mut self) {
         let start = self.pos;
-        while self.pos < self.bytes.len() {
-            let c = self.bytes[self.pos];
+        let mut previous = None;
+        while let Some(&c) = self.bytes.get(self.pos) {
             // A hyphen joins two alphanumeric runs (kebab-case ids).
             let joining_hyphen = c == b'-'
-                && self.pos > start
-                && is_ident_char(self.bytes[self.pos - 1])
+                && previous.is_some_and(is_ident_char)
                 && self.peek(1).is_ascii_alphanumeric();
             if !(is_ident_char(c) || joining_hyphen) {
                 break;
             }
-            self.pos += 1;
+            previous = Some(c);
+            self.bump(1);
         }
         let text = self.text[start..self.pos].to_owned();
         self.push(Tok::Ident(text), start);
@@ -234,12 +243,12 @@ impl Lexer<'_> {
     fn number(&mut self) {
         let start = self.pos;
         while self.peek(0).is_ascii_digit() {
-            self.pos += 1;
+            self.bump(1);
         }
         if self.peek(0) == b'.' && self.peek(1).is_ascii_digit() {
-            self.pos += 1;
+            self.bump(1);
             while self.peek(0).is_ascii_digit() {
-                self.pos += 1;
+                self.bump(1);
             }
         }
         let text = self.text[start..self.pos].to_owned();
@@ -248,11 +257,12 @@ impl Lexer<'_> {
 
     fn date(&mut self) {
         let start = self.pos;
-        self.pos += 1;
+        self.bump(1);
+        let body = self.pos;
         while self.peek(0).is_ascii_digit() || self.peek(0) == b'-' {
-            self.pos += 1;
+            self.bump(1);
         }
-        let text = self.text[start + 1..self.pos].to_owned();
+        let text = self.text[body..self.pos].to_owned();
         if crate::chart::Date::parse(&text).is_none() {
             self.diags.push(
                 Diagnostic::error("E0002", Span::new(start, self.pos), "invalid date literal")
@@ -264,9 +274,10 @@ impl Lexer<'_> {
 
     fn string(&mut self) {
         let start = self.pos;
-        self.pos += 1;
+        self.bump(1);
         let mut out = String::new();
         loop {
+            let at = self.pos;
             let Some(c) = self.text[self.pos..].chars().next() else {
                 self.diags.push(
                     Diagnostic::error("E0003", Span::new(start, self.pos), "unterminated string")
@@ -274,33 +285,29 @@ impl Lexer<'_> {
                 );
                 break;
             };
-            self.pos += c.len_utf8();
+            self.bump(c.len_utf8());
             match c {
                 '"' => break,
                 '\n' => {
                     self.diags.push(
-                        Diagnostic::error(
-                            "E0003",
-                            Span::new(start, self.pos - 1),
-                            "unterminated string",
-                        )
-                        .with_help("strings end on the line they start; close it with `\"`"),
+                        Diagnostic::error("E0003", Span::new(start, at), "unterminated string")
+                            .with_help("strings end on the line they start; close it with `\"`"),
                     );
                     break;
                 }
                 '\\' => {
-                    let esc_start = self.pos - 1;
+                    let esc_start = at;
                     match self.text[self.pos..].chars().next() {
                         Some(e @ ('"' | '\\')) => {
                             out.push(e);
-                            self.pos += 1;
+                            self.bump(1);
                         }
                         Some('n') => {
                             out.push('\n');
-                            self.pos += 1;
+                            self.bump(1);
                         }
                         Some(other) => {
-                            self.pos += other.len_utf8();
+                            self.bump(other.len_utf8());
                             self.diags.push(
                                 Diagnostic::error(
                                     "E0004",

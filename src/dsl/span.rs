@@ -53,7 +53,8 @@ impl Source {
                 text.bytes()
                     .enumerate()
                     .filter(|&(_, b)| b == b'\n')
-                    .map(|(i, _)| i + 1),
+                    // `i` is below the text's length: the next line's start never saturates.
+                    .map(|(i, _)| i.saturating_add(1)),
             )
             .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
             .collect();
@@ -91,7 +92,8 @@ impl Source {
             .text
             .get(start..end)
             .map_or(end.saturating_sub(start), |s| s.chars().count());
-        (line + 1, col + 1)
+        // Both are below the text's length plus one: the 1-based numbers never saturate.
+        (line.saturating_add(1), col.saturating_add(1))
     }
 
     /// The text of 1-based line `line`, without its newline.

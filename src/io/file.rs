@@ -140,22 +140,7 @@ pub(crate) fn open_regular(path: &Path) -> Result<File, FileError> {
         path: path.to_path_buf(),
         problem,
     };
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            // A link that exists but leads nowhere is a different mistake from a typo.
-            let dangling = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
-            return Err(fail(if dangling {
-                Problem::DanglingLink
-            } else {
-                Problem::NotFound
-            }));
-        }
-        Err(e) => return Err(fail(Problem::Io(e.kind()))),
-    };
-    if let Some(problem) = special(&meta) {
-        return Err(fail(problem));
-    }
+    open_checks(path)?;
     let file = File::open(path).map_err(|e| fail(Problem::Io(e.kind())))?;
     // The path may have been replaced since it was looked at: check what was opened.
     let opened = file.metadata().map_err(|e| fail(Problem::Io(e.kind())))?;
@@ -163,6 +148,44 @@ pub(crate) fn open_regular(path: &Path) -> Result<File, FileError> {
         return Err(fail(problem));
     }
     Ok(file)
+}
+
+/// Whether a regular file is at `path` (`Ok(false)`: nothing there, not even a link); a
+/// dangling link, a directory, a FIFO or other special file is an error. Nothing is opened.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) fn regular_or_absent(path: &Path) -> Result<bool, FileError> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(FileError {
+            path: path.to_path_buf(),
+            problem: Problem::Io(e.kind()),
+        }),
+        Ok(_) => open_checks(path).map(|_| true),
+    }
+}
+
+/// The checks of [`open_regular`] without opening: the file's type, links followed.
+fn open_checks(path: &Path) -> Result<Metadata, FileError> {
+    let fail = |problem| FileError {
+        path: path.to_path_buf(),
+        problem,
+    };
+    match std::fs::metadata(path) {
+        Ok(m) => match special(&m) {
+            Some(problem) => Err(fail(problem)),
+            None => Ok(m),
+        },
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // A link that exists but leads nowhere is a different mistake from a typo.
+            let dangling = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
+            Err(fail(if dangling {
+                Problem::DanglingLink
+            } else {
+                Problem::NotFound
+            }))
+        }
+        Err(e) => Err(fail(Problem::Io(e.kind()))),
+    }
 }
 
 /// Reads the regular file at `path` whole, refusing one longer than `limit` bytes.

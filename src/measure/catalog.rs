@@ -249,28 +249,32 @@ impl Catalog {
     /// Refuses a composite that contains itself, directly or through other composites.
     fn check_no_cycle(&self) -> Result<(), CatalogError> {
         // 0 = unvisited, 1 = on the current path, 2 = done.
-        fn visit(c: &Catalog, i: usize, state: &mut [u8]) -> Option<usize> {
-            match state.get(i).copied() {
-                Some(1) => return Some(i),
-                Some(0) => {}
+        // Returns the entry found on its own path.
+        fn visit<'c>(c: &'c Catalog, i: usize, state: &mut [u8]) -> Option<&'c CatalogEntry> {
+            let entry = c.entries.get(i)?;
+            let slot = state.get_mut(i)?;
+            match *slot {
+                1 => return Some(entry),
+                0 => *slot = 1,
                 _ => return None,
             }
-            state[i] = 1;
-            for comp in c.entries[i].components.iter() {
+            for comp in entry.components.iter() {
                 if let Some(&j) = c.by_id.get(comp)
                     && let Some(found) = visit(c, j, state)
                 {
                     return Some(found);
                 }
             }
-            state[i] = 2;
+            if let Some(slot) = state.get_mut(i) {
+                *slot = 2;
+            }
             None
         }
         let mut state = vec![0u8; self.entries.len()];
         for i in 0..self.entries.len() {
-            if let Some(j) = visit(self, i, &mut state) {
+            if let Some(entry) = visit(self, i, &mut state) {
                 return Err(CatalogError::Invalid {
-                    id: self.entries[j].id.clone(),
+                    id: entry.id.clone(),
                     problem: "a composite that contains itself".to_owned(),
                 });
             }

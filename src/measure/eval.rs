@@ -1019,6 +1019,24 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 }
                 _ => Value::Missing,
             },
+            Builtin::Band => {
+                // `[x, c1..ck, label0..labelk]` (see `Builtin::Band`): 2k + 2 arguments.
+                let Some((value, rest)) = args.split_first() else {
+                    return Value::Missing;
+                };
+                let (cuts, labels) = rest.split_at(rest.len() / 2);
+                let Value::Num(x) = self.child(value) else {
+                    return Value::Missing;
+                };
+                let mut band = 0;
+                for cut in cuts {
+                    match self.child(cut) {
+                        Value::Num(c) if x >= c => band += 1,
+                        _ => break,
+                    }
+                }
+                labels.get(band).map_or(Value::Missing, |l| self.child(l))
+            }
             Builtin::StagePrefix => match args.first().map(|a| self.child(a)) {
                 Some(Value::Enum(schema, i)) => {
                     let s = schema.values.get(usize::from(i)).copied().unwrap_or("");

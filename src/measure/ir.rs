@@ -137,10 +137,14 @@ pub(crate) enum Builtin {
     StagePrefix,
     StartOfYear,
     Range,
+    /// `band(x, c1, ..., ck)`: the label of the band of cut points `x` falls in. Lowered
+    /// to `Call(Band, [x, c1..ck, label0..labelk])`, the cut points as number constants
+    /// and the `k + 1` labels as string constants (see [`band_labels`]).
+    Band,
 }
 
 impl Builtin {
-    pub(crate) const ALL: [(&'static str, Builtin); 10] = [
+    pub(crate) const ALL: [(&'static str, Builtin); 11] = [
         ("age_at", Builtin::AgeAt),
         ("days_between", Builtin::DaysBetween),
         ("period", Builtin::Period),
@@ -151,11 +155,41 @@ impl Builtin {
         ("stage_prefix", Builtin::StagePrefix),
         ("start_of_year", Builtin::StartOfYear),
         ("range", Builtin::Range),
+        ("band", Builtin::Band),
     ];
 
     pub(crate) fn from_name(name: &str) -> Option<Builtin> {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
     }
+}
+
+/// Most cut points of one `band`.
+pub(crate) const MAX_BAND_CUTS: usize = 16;
+/// Largest cut point of a `band`.
+pub(crate) const MAX_BAND_CUT: u32 = 100_000;
+
+/// The labels of the bands that the ascending whole cut points `cuts` make: `<c1`, then
+/// `ci-(ci+1 − 1)` for each pair (`ci` alone when the band holds one whole number), then
+/// `>=ck`. `[18, 65, 75]` gives `<18`, `18-64`, `65-74`, `>=75`.
+pub(crate) fn band_labels(cuts: &[u32]) -> Vec<String> {
+    let mut out = Vec::with_capacity(cuts.len() + 1);
+    if let Some(first) = cuts.first() {
+        out.push(format!("<{first}"));
+    }
+    for pair in cuts.windows(2) {
+        if let [lo, hi] = pair {
+            let last = hi.saturating_sub(1);
+            if last == *lo {
+                out.push(format!("{lo}"));
+            } else {
+                out.push(format!("{lo}-{last}"));
+            }
+        }
+    }
+    if let Some(last) = cuts.last() {
+        out.push(format!(">={last}"));
+    }
+    out
 }
 
 /// Where a parameter of the evaluation comes from.

@@ -183,6 +183,8 @@ pub(crate) struct MeasureDef {
     pub(crate) file: usize,
     pub(crate) criteria: [Option<Compiled>; 6],
     pub(crate) stratifiers: Vec<Compiled>,
+    /// Per stratifier, every value it can yield (sorted).
+    pub(crate) stratum_values: Vec<Vec<String>>,
     pub(crate) components: Vec<usize>,
 }
 
@@ -317,6 +319,15 @@ impl Library {
     /// The metadata of measure `index`.
     pub fn measure(&self, index: usize) -> Option<&MeasureInfo> {
         self.measures.get(index).map(|m| &m.info)
+    }
+
+    /// Every value stratifier `stratifier` of measure `measure` can yield (sorted): the
+    /// values of an enumeration, `false` and `true`, or the labels of a `band`. `None`
+    /// when the measure or the stratifier is unknown.
+    pub fn stratum_values(&self, measure: &str, stratifier: &str) -> Option<&[String]> {
+        let m = self.measures.get(self.index_of(measure)?)?;
+        let i = m.info.stratifiers.iter().position(|s| s == stratifier)?;
+        m.stratum_values.get(i).map(Vec::as_slice)
     }
 
     /// A measure id close to `id`, for "did you mean" messages.
@@ -593,6 +604,98 @@ pub(crate) fn composite(ipp: bool, components: impl Iterator<Item = Populations>
     }
     let denom = ipp && eligible;
     Populations::from_criteria(ipp, denom, false, false, denom && all_met, false)
+}
+
+/// Deepest walk through `if`, `coalesce` and defines when finding a stratifier's values.
+const MAX_CATEGORY_DEPTH: u32 = 64;
+
+/// Every value a stratifier compiled to `node`, of type `ty`, can yield (as
+/// [`stratum_text`] writes it) when they are a closed set of categories: an enumeration's
+/// values, `false` / `true`, the labels of a `band`, `stage_prefix`'s prefixes, string
+/// literals, and `if` / `coalesce` / defines over these. `None` for anything else (a date,
+/// an id, a code, a number, a string read from the chart): its values are patient values.
+fn category_values(
+    node: &Node,
+    ty: &Ty,
+    slots: &[SlotDef],
+    depth: u32,
+) -> Option<std::collections::BTreeSet<String>> {
+    use super::ir::{Builtin, Const, Op};
+    match ty {
+        Ty::Enum(e) => return Some(e.values.iter().map(|v| (*v).to_owned()).collect()),
+        Ty::Bool => return Some(["false", "true"].map(str::to_owned).into()),
+        Ty::Str | Ty::Any => {}
+        _ => return None,
+    }
+    if depth > MAX_CATEGORY_DEPTH {
+        return None;
+    }
+    let union = |nodes: &mut dyn Iterator<Item = &Node>| {
+        let mut all = std::collections::BTreeSet::new();
+        for n in nodes {
+            all.extend(category_values(n, ty, slots, depth + 1)?);
+        }
+        Some(all)
+    };
+    match &node.op {
+        Op::Const(Const::Str(s)) => Some([s.to_string()].into()),
+        Op::Const(Const::Missing) => Some(std::collections::BTreeSet::new()),
+        Op::Call(Builtin::Band, args) => Some(
+            args.iter()
+                .filter_map(|a| match &a.op {
+                    Op::Const(Const::Str(s)) => Some(s.to_string()),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        Op::Call(Builtin::StagePrefix, _) => {
+            Some(["0", "I", "II", "III", "IV"].map(str::to_owned).into())
+        }
+        Op::Call(Builtin::Coalesce, args) => union(&mut args.iter()),
+        Op::If(_, a, b) => union(&mut [a.as_ref(), b.as_ref()].into_iter()),
+        Op::Let { body, .. } => category_values(body, ty, slots, depth + 1),
+        Op::Slot(i) => {
+            let slot = slots.get(usize::try_from(*i).ok()?)?;
+            category_values(&slot.node, ty, slots, depth + 1)
+        }
+        _ => None,
+    }
+}
+
+/// The diagnostic of a stratifier whose values are not a closed set of categories.
+fn not_a_category(span: Span, ty: &Ty) -> Diagnostic {
+    let help = match ty {
+        Ty::Num => {
+            "band the number with explicit cut points: `band(age_at(reporting_period.start), 18, 65, 75)` yields `<18`, `18-64`, `65-74`, `>=75`"
+        }
+        Ty::Date => {
+            "stratify by an age band instead: `band(age_at(reporting_period.start), 18, 65, 75)`, or by a test (`date during reporting_period`)"
+        }
+        _ => {
+            "stratify by an enumeration field, a test (`x in [..]`, `code in valueset \"name\"`), a `band` of a number, or `if` over string literals"
+        }
+    };
+    Diagnostic::error(
+        "E0216",
+        span,
+        format!(
+            "a stratifier must yield a category (an enumeration, a boolean or a `band`), not {}: its values would be written into tallies and reports",
+            match ty {
+                Ty::Str => "a string read from the chart".to_owned(),
+                Ty::Any => "a value of no known type".to_owned(),
+                other => {
+                    let text = other.to_string();
+                    let article = if text.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    format!("{article} {text}")
+                }
+            }
+        ),
+    )
+    .with_help(help)
 }
 
 fn stratum_text(v: &Value<'_>) -> Option<String> {
@@ -1054,7 +1157,7 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
         usize,
         MeasureInfo,
         [Option<Compiled>; 6],
-        Vec<Compiled>,
+        Vec<(Compiled, Vec<String>)>,
         Vec<ast::Path>,
     );
     let mut measures: Vec<Pending> = Vec::new();
@@ -1138,15 +1241,27 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                         continue;
                     }
                     let (node, ty, locals) = compiler.top(fi, &s.expr);
-                    if matches!(ty, Ty::List(_) | Ty::Record(_) | Ty::Period) {
+                    let values = if matches!(ty, Ty::List(_) | Ty::Record(_) | Ty::Period) {
                         extra[fi].push(Diagnostic::error(
                             "E0202",
                             s.expr.span,
                             format!("a stratifier yields one value per chart, found {ty}"),
                         ));
-                    }
+                        Vec::new()
+                    } else if ty == Ty::Any && !compiler.diags[fi].is_empty() {
+                        // Already refused: no follow-on error.
+                        Vec::new()
+                    } else {
+                        match category_values(&node, &ty, &compiler.slots, 0) {
+                            Some(values) => values.into_iter().collect(),
+                            None => {
+                                extra[fi].push(not_a_category(s.expr.span, &ty));
+                                Vec::new()
+                            }
+                        }
+                    };
                     info.stratifiers.push(s.name.text.clone());
-                    strat.push(Compiled::new(node, locals));
+                    strat.push((Compiled::new(node, locals), values));
                 }
                 measures.push((fi, info, criteria, strat, meta.components));
             }
@@ -1225,15 +1340,17 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
     let measures: Vec<MeasureDef> = measures
         .into_iter()
         .zip(comp_idx)
-        .map(
-            |((file, info, criteria, stratifiers, _), components)| MeasureDef {
+        .map(|((file, info, criteria, stratifiers, _), components)| {
+            let (stratifiers, stratum_values) = stratifiers.into_iter().unzip();
+            MeasureDef {
                 info,
                 file,
                 criteria,
                 stratifiers,
+                stratum_values,
                 components,
-            },
-        )
+            }
+        })
         .collect();
     let by_id = measures
         .iter()

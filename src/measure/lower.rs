@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use super::ir::{Arith, Builtin, Cmp, Const, Node, Op, Param, Ty};
+use super::ir::{
+    Arith, Builtin, Cmp, Const, MAX_BAND_CUT, MAX_BAND_CUTS, Node, Op, Param, Ty, band_labels,
+};
 use crate::chart::Date;
 use crate::chart::schema::{BaseType, FieldType, RecordSchema, Scalar};
 use crate::dsl::ast::{BinOp, Define, Expr, ExprKind, Name, Unit};
@@ -1080,6 +1082,7 @@ impl Lowerer {
             | Builtin::StartOfYear => arity(1),
             Builtin::DaysBetween | Builtin::Period | Builtin::Range => arity(2),
             Builtin::Coalesce => (args.is_empty()).then_some(1),
+            Builtin::Band => (args.len() < 2).then_some(2),
         };
         if let Some(n) = wrong {
             c.error(
@@ -1186,8 +1189,80 @@ impl Lowerer {
                 nodes.push(n);
                 Ty::Str
             }
+            Builtin::Band => {
+                let Some((value, cut_args)) = args.split_first() else {
+                    return missing(span);
+                };
+                nodes.push(self.expect(c, value, &Ty::Num, "`band` bands a number"));
+                let Some(cuts) = self.band_cuts(c, cut_args, span) else {
+                    return missing(span);
+                };
+                for (cut, arg) in cuts.iter().zip(cut_args) {
+                    nodes.push(Node::new(
+                        Op::Const(Const::Num(Decimal::from(*cut))),
+                        arg.span,
+                    ));
+                }
+                for label in band_labels(&cuts) {
+                    nodes.push(Node::new(Op::Const(Const::Str(label.into())), span));
+                }
+                Ty::Str
+            }
         };
         (Node::new(Op::Call(b, nodes), span), ty)
+    }
+
+    /// The cut points of a `band`: whole-number literals 0–[`MAX_BAND_CUT`], strictly
+    /// ascending, at most [`MAX_BAND_CUTS`]; `None` (after reporting why) otherwise.
+    fn band_cuts(&self, c: &mut Compiler<'_>, args: &[Expr], span: Span) -> Option<Vec<u32>> {
+        if args.len() > MAX_BAND_CUTS {
+            c.error(
+                self.file,
+                Diagnostic::error(
+                    "E0205",
+                    span,
+                    format!(
+                        "`band` takes at most {MAX_BAND_CUTS} cut points, {} given",
+                        args.len()
+                    ),
+                ),
+            );
+            return None;
+        }
+        let mut cuts: Vec<u32> = Vec::with_capacity(args.len());
+        for a in args {
+            let cut = match &a.kind {
+                ExprKind::Number(text) => text
+                    .parse::<Decimal>()
+                    .ok()
+                    .filter(|d| d.fract().is_zero())
+                    .and_then(|d| u32::try_from(d.normalize().mantissa()).ok())
+                    .filter(|n| *n <= MAX_BAND_CUT),
+                _ => None,
+            };
+            let Some(cut) = cut else {
+                c.error(
+                    self.file,
+                    Diagnostic::error(
+                        "E0207",
+                        a.span,
+                        format!("a `band` cut point is a whole number written out, 0 to {MAX_BAND_CUT}"),
+                    )
+                    .with_help("write the cut points as literals: `band(age_at(reporting_period.start), 18, 65, 75)`"),
+                );
+                return None;
+            };
+            if cuts.last().is_some_and(|last| *last >= cut) {
+                c.error(
+                    self.file,
+                    Diagnostic::error("E0207", a.span, "`band` cut points must ascend")
+                        .with_help("each cut point starts a band: `band(x, 18, 65, 75)`"),
+                );
+                return None;
+            }
+            cuts.push(cut);
+        }
+        Some(cuts)
     }
 }
 

@@ -64,6 +64,7 @@ impl Recorder {
             return None;
         }
         self.open.push(chain);
+        let index = self.events.len();
         self.events.push(Event {
             depth: self.depth,
             file: self.file(),
@@ -71,8 +72,10 @@ impl Recorder {
             value: String::new(),
             define: None,
         });
-        self.depth += 1;
-        Some(self.events.len() - 1)
+        // Nesting counters saturate (as they unwind): a depth past `u32::MAX` would only
+        // shift a trace's indentation, and evaluation never nests that deep.
+        self.depth = self.depth.saturating_add(1);
+        Some(index)
     }
 
     pub(crate) fn leave(&mut self, at: Option<usize>, v: &Value<'_>) {
@@ -99,7 +102,7 @@ impl Recorder {
                 value: String::new(),
                 define: Some(name),
             });
-            self.depth += 1;
+            self.depth = self.depth.saturating_add(1);
             self.open.push(0);
         }
         self.files.push(file);
@@ -152,7 +155,7 @@ impl Recorder {
     }
 
     pub(crate) fn enter_loop(&mut self) {
-        self.loops += 1;
+        self.loops = self.loops.saturating_add(1);
     }
 
     pub(crate) fn leave_loop(&mut self) {

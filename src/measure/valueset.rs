@@ -95,21 +95,35 @@ impl ValueSet {
                 .any(|(s, c)| s == code.system.as_str() && c == code.code.as_str()),
             Compare::WithoutDots => {
                 let mut buf = [0u8; 64];
-                let mut n = 0;
-                for b in code.code.bytes().filter(|b| *b != b'.') {
-                    if n == buf.len() {
-                        return false;
-                    }
-                    buf[n] = b;
-                    n += 1;
-                }
-                let stripped = std::str::from_utf8(&buf[..n]).unwrap_or("");
+                let Some(stripped) = without_dots(&code.code, &mut buf) else {
+                    return false;
+                };
                 self.codes
                     .iter()
                     .any(|(s, c)| s == code.system.as_str() && c == stripped)
             }
         }
     }
+}
+
+/// `code` without its dots, written into `buf`; `None` when that is longer than `buf` (no
+/// code of a value set is).
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "`n` is below the buffer's length when it is incremented: `get_mut(n)` succeeded"
+)]
+fn without_dots<'b>(code: &str, buf: &'b mut [u8; 64]) -> Option<&'b str> {
+    let mut n = 0;
+    for b in code.bytes().filter(|b| *b != b'.') {
+        *buf.get_mut(n)? = b;
+        n += 1;
+    }
+    // Removing ASCII dots from UTF-8 text leaves UTF-8 text.
+    Some(
+        buf.get(..n)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or(""),
+    )
 }
 
 #[cfg(test)]

@@ -2,13 +2,30 @@
 //! round, the national figures beside), the national aggregate (one row per measure ×
 //! round) and certification eligibility (one row per assessed practice). Rates are
 //! fractions rounded to 4 places, percentile ranks to 1, half away from zero.
+//!
+//! Text cells are neutralised against formula injection as OWASP recommends: a text cell
+//! (a practice id, a measure id or title, a reason) that starts with `=`, `+`, `-`, `@`, a
+//! tab or a carriage return is written with a single quote `'` before it, so a spreadsheet
+//! shows it as text instead of running it. Numbers the report computes (counts, rates,
+//! scores) are written as they are, so a negative number stays a number.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use rust_decimal::Decimal;
 
 use super::format::opt_rounded;
 use super::view::ReportView;
+
+/// A text cell as written: with `'` before it when it starts with a character a spreadsheet
+/// reads as the start of a formula (`=`, `+`, `-`, `@`, tab, carriage return).
+pub fn text_cell(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
 
 /// Writes the practice table: `round, practice, measure, title, direction, ipp, denom,
 /// denex, denexcep, numer, numex, met, eligible, rate, ci_low, ci_high, suppressed,
@@ -42,9 +59,9 @@ pub fn write_practice_rates(view: &ReportView<'_>, out: impl Write) -> io::Resul
         let c = &r.counts;
         w.write_record([
             r.round.to_string(),
-            r.practice.as_str().to_owned(),
-            r.measure.clone(),
-            view.title(&r.measure).to_owned(),
+            text_cell(r.practice.as_str()).into_owned(),
+            text_cell(&r.measure).into_owned(),
+            text_cell(view.title(&r.measure)).into_owned(),
             view.direction(&r.measure).as_str().to_owned(),
             c.ipp.to_string(),
             c.denom.to_string(),
@@ -95,8 +112,8 @@ pub fn write_national(view: &ReportView<'_>, out: impl Write) -> io::Result<()> 
     for n in &report.national {
         let mut row = vec![
             n.round.to_string(),
-            n.measure.clone(),
-            view.title(&n.measure).to_owned(),
+            text_cell(&n.measure).into_owned(),
+            text_cell(view.title(&n.measure)).into_owned(),
             n.direction.as_str().to_owned(),
             n.practices.to_string(),
             n.practices_in_distribution.to_string(),
@@ -150,14 +167,36 @@ pub fn write_eligibility(view: &ReportView<'_>, out: impl Write) -> io::Result<(
             ),
         };
         w.write_record([
-            practice.as_str(),
+            text_cell(practice.as_str()).as_ref(),
             &status.on.to_string(),
             eligible,
             &round,
             &score,
             &until,
-            &reasons,
+            text_cell(&reasons).as_ref(),
         ])?;
     }
     w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_cells_that_start_a_formula_are_quoted_and_others_kept() {
+        for bad in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+1",
+            "-1+2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(text_cell(bad), format!("'{bad}"));
+        }
+        for ok in ["P001", "core.x", "a=b", "", " =x", "'x"] {
+            assert_eq!(text_cell(ok), ok);
+        }
+    }
 }

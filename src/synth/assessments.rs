@@ -46,7 +46,8 @@ pub(crate) fn record(ctx: &mut Ctx) {
     for v in &visits {
         at_visit(ctx, v, ordinal, &mut state);
         if v.counts {
-            ordinal += 1;
+            // At most `visits.len()`: never saturates.
+            ordinal = ordinal.saturating_add(1);
         }
     }
     ctx.visits = visits;
@@ -151,6 +152,7 @@ fn at_visit(ctx: &mut Ctx, v: &Visit, ordinal: usize, state: &mut State) {
     }
 }
 
+#[allow(clippy::arithmetic_side_effects, reason = "pain scores are 0..=10")]
 fn pain_assessment(ctx: &mut Ctx, date: Date, present: bool) -> Assessment {
     let g = &mut ctx.g;
     let score = if present {
@@ -201,6 +203,10 @@ fn pain_assessment(ctx: &mut Ctx, date: Date, present: bool) -> Assessment {
     }
 }
 
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "ECOG grades are 0..=4 and the worsening 0..=2"
+)]
 fn performance_status(ctx: &mut Ctx, date: Date, near_death: bool) -> Assessment {
     let g = &mut ctx.g;
     let worse = if near_death {

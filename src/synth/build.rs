@@ -27,7 +27,9 @@ pub(crate) fn chart(config: &SynthConfig, index: usize) -> Chart {
     let metastatic = draft.level == 4 && !is_heme(draft.profile.cancer);
     let anchor = timeline::anchor(&mut g, period, &facts, metastatic);
     facts.transferred = anchor.transferred;
-    let mut chart = Chart::new(chart_id(index as u64 + 1), practice.id.clone(), round);
+    // 1-based; the last `usize` index (past any real configuration) keeps the largest number.
+    let number = (index as u64).saturating_add(1);
+    let mut chart = Chart::new(chart_id(number), practice.id.clone(), round);
     // Typical sizes, so the lists rarely grow while the chart is written.
     chart.encounters.reserve(32);
     chart.assessments.reserve(64);

@@ -45,17 +45,19 @@ impl SynthConfig {
 
     /// The practice (0-based) of chart `index`.
     pub(crate) fn practice_of(&self, index: usize) -> usize {
-        index % self.practices.max(1)
+        // A `practices` of 0 is read as 1, and anything modulo 1 is 0.
+        index.checked_rem(self.practices).unwrap_or(0)
     }
 
     /// The round of chart `index`.
     pub(crate) fn round_of(&self, index: usize) -> RoundId {
         let rounds = self.rounds.max(1) as u128;
-        let offset = if self.charts == 0 {
-            0
-        } else {
-            (index as u128 * rounds / self.charts as u128).min(rounds - 1)
-        };
+        // `usize` values are below 2^64, so their product fits a `u128`; `charts` is not 0
+        // where it divides, and `rounds` is at least 1.
+        let offset = (index as u128)
+            .saturating_mul(rounds)
+            .checked_div(self.charts as u128)
+            .map_or(0, |offset| offset.min(rounds.saturating_sub(1)));
         nth_round(self.first_round, u64::try_from(offset).unwrap_or(u64::MAX))
     }
 }
@@ -71,14 +73,15 @@ fn default_round() -> RoundId {
     RoundId::known(2026, 1)
 }
 
-/// The round `k` rounds after `first`, or the last representable round (9999-2).
+/// The round `k` rounds after `first`, or the last supported round (9998-2).
 fn nth_round(first: RoundId, k: u64) -> RoundId {
-    let base = u64::from(first.year()) * 2 + u64::from(first.half().saturating_sub(1));
+    // A year (`u16`) times 2 plus 1 fits a `u64` with room to spare.
+    let base = (u64::from(first.year()) << 1) | u64::from(first.half().saturating_sub(1));
     let t = base.saturating_add(k);
-    u16::try_from(t / 2)
+    u16::try_from(t >> 1)
         .ok()
-        .and_then(|year| RoundId::new(year, (t % 2) as u8 + 1))
-        .or_else(|| RoundId::new(9999, 2))
+        .and_then(|year| RoundId::new(year, if t & 1 == 0 { 1 } else { 2 }))
+        .or_else(|| RoundId::new(RoundId::MAX_YEAR, 2))
         .unwrap_or(first)
 }
 
@@ -101,10 +104,10 @@ mod tests {
         let mut c = SynthConfig::new(0, 0, 0, 0);
         assert_eq!(c.practice_of(5), 0);
         assert_eq!(c.round_of(5).to_string(), "2026-1");
-        c.first_round = RoundId::new(9999, 2).unwrap();
+        c.first_round = RoundId::new(9998, 2).unwrap();
         c.charts = 4;
         c.rounds = 4;
-        assert_eq!(c.round_of(3).to_string(), "9999-2");
+        assert_eq!(c.round_of(3).to_string(), "9998-2");
         assert_eq!(
             nth_round(RoundId::new(2026, 2).unwrap(), 3).to_string(),
             "2028-1"

@@ -78,6 +78,10 @@ impl Ctx {
     }
 
     /// A body weight (tenths of a kilogram) near the patient's usual weight.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "the usual weight is 120..=1253 tenths of a kilogram (`patient::facts`)"
+    )]
     pub(crate) fn weight(&mut self) -> Number {
         let w = self.patient.weight;
         dec(w + self.g.int(-w / 30, w / 30), 1)

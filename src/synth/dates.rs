@@ -1,31 +1,25 @@
-//! Calendar arithmetic that never fails: results before the model's first date (0001-01-01)
-//! or outside the calendar keep the input date.
-
-use chrono::Months;
+//! Calendar arithmetic that never fails: results outside the supported dates
+//! (0001-01-01..9999-12-31) keep the input date.
 
 use super::rng::Gen;
 use crate::Date;
 
 /// `date` plus `n` days (negative to go back).
 pub(crate) fn days(date: Date, n: i64) -> Date {
-    date.add_days(n).filter(|&d| d >= Date::MIN).unwrap_or(date)
+    date.add_days(n).unwrap_or(date)
 }
 
 /// `date` plus `n` calendar months, clamped to the month's last day.
 pub(crate) fn months(date: Date, n: i32) -> Date {
-    let d = date.naive();
-    let moved = if n >= 0 {
-        d.checked_add_months(Months::new(n.unsigned_abs()))
-    } else {
-        d.checked_sub_months(Months::new(n.unsigned_abs()))
-    };
-    moved
-        .map(Date::from)
-        .filter(|&d| d >= Date::MIN)
-        .unwrap_or(date)
+    date.add_months(i64::from(n)).unwrap_or(date)
 }
 
 /// Whole years from `birth` to `on` (negative when `on` is before `birth`).
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "calendar years lie within ±262,143 (chrono's range): the difference and the \
+              decrement fit an `i32`"
+)]
 pub(crate) fn age_on(birth: Date, on: Date) -> i32 {
     let mut years = on.year() - birth.year();
     if (on.month(), on.day()) < (birth.month(), birth.day()) {
@@ -47,7 +41,7 @@ impl Gen {
 
     /// A uniform date `lo..=hi` days before `date`.
     pub(crate) fn before(&mut self, date: Date, lo: i64, hi: i64) -> Date {
-        days(date, -self.int(lo, hi))
+        days(date, self.int(lo, hi).saturating_neg())
     }
 }
 

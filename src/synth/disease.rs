@@ -634,14 +634,20 @@ fn pick_profile(g: &mut Gen, pediatric: bool) -> &'static Profile {
         }
     };
     let total: u32 = PROFILES.iter().map(weight).sum();
-    let mut r = g.int(0, i64::from(total) - 1);
+    // `r` stays within ±2^32 (weights are `u32`, their sum too): nothing saturates.
+    let mut r = g.int(0, i64::from(total).saturating_sub(1));
     for p in PROFILES {
-        r -= i64::from(weight(p));
+        r = r.saturating_sub(i64::from(weight(p)));
         if r < 0 {
             return p;
         }
     }
-    &PROFILES[0]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`PROFILES` is a non-empty constant table"
+    )]
+    let first = &PROFILES[0];
+    first
 }
 
 /// Chooses a cancer: type, histology, stage (and prostate risk group).
@@ -667,7 +673,11 @@ pub(crate) fn choose_profile(g: &mut Gen, profile: &'static Profile, pediatric: 
             } else {
                 g.weighted(&[(0u8, 35), (1, 55), (2, 10)]).unwrap_or(1)
             };
-            morphology = ["9861/3", "9823/3", "9811/3"][usize::from(subtype.min(2))];
+            morphology = match subtype {
+                0 => "9861/3",
+                1 => "9823/3",
+                _ => "9811/3",
+            };
         }
         C::OtherHeme => subtype = u8::from(morphology == "9950/3"),
         C::Prostate => {
@@ -953,7 +963,8 @@ fn icdo3(code: &'static str) -> Code {
 pub(crate) fn record(ctx: &mut Ctx, d: &Draft, date: Date, primary: bool) -> usize {
     let g = &mut ctx.g;
     let cancer = d.profile.cancer;
-    let num = ctx.dx.len() as u32 + 1;
+    // A chart holds a handful of cancers: the number never saturates.
+    let num = (ctx.dx.len() as u32).saturating_add(1);
     let oropharynx =
         cancer == C::HeadAndNeck && matches!(d.site, "C01.9" | "C09.9" | "C10.9" | "C02.4");
     let biology = biology(g, d, oropharynx);
@@ -1095,7 +1106,8 @@ pub(crate) fn record(ctx: &mut Ctx, d: &Draft, date: Date, primary: bool) -> usi
     }
     ctx.chart.diagnoses.push(dx);
     ctx.dx.push(facts);
-    ctx.dx.len() - 1
+    // Just pushed: the length is at least 1.
+    ctx.dx.len().saturating_sub(1)
 }
 
 /// Sometimes adds an earlier primary cancer (early stage, mostly resolved), with its surgery.
@@ -1147,7 +1159,7 @@ pub(crate) fn prior(ctx: &mut Ctx) {
             d.risk = Some(Risk::Low);
         }
     }
-    let date = days(main.date, -ctx.g.int(730, 5475));
+    let date = days(main.date, ctx.g.int(730, 5475).saturating_neg());
     if date < months(ctx.patient.birth, 12 * 20) {
         return;
     }

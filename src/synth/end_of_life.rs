@@ -68,8 +68,8 @@ pub(crate) fn plan(ctx: &mut Ctx) {
             28..=67 => ctx.g.int(8, 30),
             _ => ctx.g.int(31, 120),
         };
-        let longest = treat_stop.days_until(date) - 1;
-        Some(days(date, -stay.min(longest.max(0))))
+        let longest = treat_stop.days_until(date).saturating_sub(1);
+        Some(days(date, stay.min(longest.max(0)).saturating_neg()))
     } else {
         None
     };
@@ -119,13 +119,13 @@ pub(crate) fn record(ctx: &mut Ctx) {
 
     // Acute care in the last month.
     let died_in_hospital = matches!(place, Place::AcuteCareHospital | Place::Icu);
-    let admissions = if died_in_hospital {
+    let admissions: i32 = if died_in_hospital {
         ctx.g.weighted(&[(1, 75), (2, 25)]).unwrap_or(1)
     } else {
         ctx.g.weighted(&[(0, 62), (1, 28), (2, 10)]).unwrap_or(0)
     };
     for k in 0..admissions {
-        let last = k + 1 == admissions;
+        let last = k.checked_add(1) == Some(admissions);
         let date = ctx
             .g
             .before(death, if last && died_in_hospital { 0 } else { 5 }, 30);
@@ -152,11 +152,8 @@ pub(crate) fn record(ctx: &mut Ctx) {
             );
         }
     }
-    let ed_visits = if place == Place::EmergencyDepartment {
-        1
-    } else {
-        0
-    } + ctx.g.weighted(&[(0, 70), (1, 20), (2, 10)]).unwrap_or(0);
+    let more_ed_visits: i32 = ctx.g.weighted(&[(0, 70), (1, 20), (2, 10)]).unwrap_or(0);
+    let ed_visits = more_ed_visits.saturating_add(i32::from(place == Place::EmergencyDepartment));
     for _ in 0..ed_visits {
         let date = ctx.g.before(death, 0, 30);
         ctx.encounter(

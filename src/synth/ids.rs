@@ -35,7 +35,7 @@ impl IdText {
 
 impl std::fmt::Write for IdText {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
+        let end = self.len.checked_add(s.len()).ok_or(std::fmt::Error)?;
         let slot = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
         slot.copy_from_slice(s.as_bytes());
         self.len = end;

@@ -33,6 +33,10 @@ pub(crate) fn facts(
     period: Period,
 ) -> PatientFacts {
     let age = age(g, profile, pediatric);
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "ages are 3..=99 years and the offset 1..=364 days"
+    )]
     let birth = days(months(period.start, -12 * age), -g.int(1, 364));
     let female = g.chance(f64::from(profile.female_pct) / 100.0);
     let sex = match g.int(0, 999) {
@@ -71,6 +75,10 @@ pub(crate) fn facts(
         C::Breast | C::Ovary | C::Colon | C::Pancreas | C::Prostate => 0.3,
         _ => 0.15,
     };
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "ages are clamped to 3..=17 and the offset is -8..=8 cm"
+    )]
     let height = if pediatric {
         (80 + 6 * i64::from(age.clamp(3, 17) as u8)).min(180) + g.int(-8, 8)
     } else if female {
@@ -83,6 +91,10 @@ pub(crate) fn facts(
     } else {
         g.int(185, 340)
     };
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "BMIs are at most 340 tenths and heights at most 192 cm: the product is below 2^24"
+    )]
     let weight = (bmi * height * height / 10_000).max(120);
     PatientFacts {
         birth,

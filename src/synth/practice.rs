@@ -36,7 +36,8 @@ impl Practice {
         // Mean of three uniforms: bell-shaped on [0, 1], centred on 0.5.
         let quality = (draw(1) + draw(2) + draw(3)) / 3.0;
         Practice {
-            id: practice_id(index as u64 + 1),
+            // `index` is below the practice count, a `usize`: the number never saturates.
+            id: practice_id((index as u64).saturating_add(1)),
             care_odds: (4.0 * (quality - 0.5)).exp(),
             overuse_odds: (2.5 * (0.5 - quality) + 1.5 * (draw(4) - 0.5)).exp(),
             telehealth: 0.03 + 0.17 * draw(5),

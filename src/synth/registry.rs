@@ -129,7 +129,7 @@ pub(crate) fn invalid(index: usize) -> Option<Invalid> {
 /// Whether practice `index` of `practices` is left out of the file (the last, when there
 /// are at least 3).
 pub(crate) fn unregistered(practices: usize, index: usize) -> bool {
-    practices >= 3 && index + 1 == practices
+    practices >= 3 && index.checked_add(1) == Some(practices)
 }
 
 /// The practices of `config` (`P0001` ... one per practice), except the last one when there
@@ -156,7 +156,7 @@ fn practice(config: &SynthConfig, index: usize) -> Practice {
     let period = config.first_round.default_period();
     let early = period
         .start
-        .add_days(-g.int(30, 900))
+        .add_days(g.int(30, 900).saturating_neg())
         .unwrap_or(period.start);
     let registered_on = if bad == Some(Invalid::Late) {
         period.end.add_days(LATE_BY_DAYS).unwrap_or(period.end)
@@ -167,13 +167,15 @@ fn practice(config: &SynthConfig, index: usize) -> Practice {
     if g.chance(0.8) {
         tracks.push("qcp".to_owned());
     }
-    let own = index % MODULES.len();
+    let own = index.checked_rem(MODULES.len()).unwrap_or(0);
     for (k, m) in MODULES.iter().enumerate() {
         if g.chance(0.3) || k == own {
             tracks.push((*m).to_owned());
         }
     }
-    let mut p = Practice::new(practice_id(index as u64 + 1), name, registered_on, tracks);
+    // `index` is below the practice count, a `usize`, so the 1-based number never saturates.
+    let number = (index as u64).saturating_add(1);
+    let mut p = Practice::new(practice_id(number), name, registered_on, tracks);
     let mut used = BTreeSet::new();
 
     let membership = match bad {

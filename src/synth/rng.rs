@@ -44,6 +44,10 @@ impl Gen {
 
     /// A value in `0..n` from one 32-bit draw (multiply-shift; the bias, under n / 2^32, is
     /// far below anything the generator's rates resolve).
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "a product of two `u32` values is below 2^64 and cannot overflow a `u64`"
+    )]
     fn below(&mut self, n: u32) -> u32 {
         ((u64::from(self.0.next_u32()) * u64::from(n)) >> 32) as u32
     }
@@ -58,9 +62,11 @@ impl Gen {
         if hi <= lo {
             return lo;
         }
-        match u32::try_from(hi.abs_diff(lo) + 1) {
-            Ok(span) => lo + i64::from(self.below(span)),
-            Err(_) => self.0.random_range(lo..=hi),
+        let span = hi.abs_diff(lo).checked_add(1).map(u32::try_from);
+        match span {
+            // `below(span) <= hi - lo`, so the sum never passes `hi` and never saturates.
+            Some(Ok(span)) => lo.saturating_add(i64::from(self.below(span))),
+            _ => self.0.random_range(lo..=hi),
         }
     }
 
@@ -77,6 +83,10 @@ impl Gen {
     }
 
     /// One element of a non-empty array, uniformly.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`index(N)` is below `N`, and `N > 0` is checked when the call is compiled"
+    )]
     pub(crate) fn pick<T: Copy, const N: usize>(&mut self, items: &[T; N]) -> T {
         const { assert!(N > 0, "pick needs a non-empty array") };
         items[self.index(N)]
@@ -93,11 +103,10 @@ impl Gen {
             Err(_) => self.0.random_range(0..total),
         };
         for &(item, w) in table {
-            let w = u64::from(w);
-            if r < w {
-                return Some(item);
+            match r.checked_sub(u64::from(w)) {
+                Some(rest) => r = rest,
+                None => return Some(item),
             }
-            r -= w;
         }
         None
     }

@@ -59,6 +59,10 @@ impl RegimenSpec {
         start: Date,
         months: u16,
     ) -> Self {
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "a `u16` times 30 fits a `u32`, and the divisor is at least 1"
+        )]
         let cycles =
             (u32::from(months) * 30 / u32::from(def.cycle_days.max(1))).clamp(1, 400) as u16;
         RegimenSpec {
@@ -81,6 +85,10 @@ impl RegimenSpec {
 }
 
 /// Days from the first to the last fraction.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "fractions are a `u16`: every sum and product fits an `i64`"
+)]
 fn course_days(modality: RadiationModality, fractions: u16) -> i64 {
     let f = i64::from(fractions.max(1)) - 1;
     match modality {
@@ -128,7 +136,8 @@ impl Ctx {
             ..Surgery::default()
         });
         self.surgeries.push(SurgeryFacts { dx, intent, date });
-        Some(self.chart.surgeries.len() - 1)
+        // Just pushed: the length is at least 1.
+        Some(self.chart.surgeries.len().saturating_sub(1))
     }
 
     /// Records a radiation course of `fractions` fractions from `start`; returns the date the
@@ -186,10 +195,14 @@ impl Ctx {
         let def = spec.def;
         let step = i64::from(def.cycle_days);
         let tail = if def.continuous {
-            step - 1
+            step.saturating_sub(1)
         } else {
             i64::from(def.last_day())
         };
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "cycle counts and lengths are `u16`: the offset is below 2^33"
+        )]
         let planned_end = days(
             spec.start,
             (i64::from(spec.cycles.max(1)) - 1) * step + tail,
@@ -208,7 +221,7 @@ impl Ctx {
             && cycles >= 3
             && self.g.chance(if def.endocrine() { 0.12 } else { 0.07 })
         {
-            cycles = self.g.int(2, i64::from(cycles) - 1) as u16;
+            cycles = self.g.int(2, i64::from(cycles).saturating_sub(1)) as u16;
             status = if def.endocrine() && self.g.chance(0.5) {
                 CompletionStatus::StoppedPatientChoice
             } else {
@@ -229,7 +242,7 @@ impl Ctx {
             done = number;
             natural_end = days(date, tail);
             let delay = if self.g.chance(0.08) { 7 } else { 0 };
-            date = days(date, step + delay);
+            date = days(date, step.saturating_add(delay));
         }
         let cut = done < cycles || natural_end > stop;
         let (end, status) = if !cut {
@@ -248,7 +261,8 @@ impl Ctx {
         };
         let given_until = end.unwrap_or(stop).min(stop);
 
-        let num = self.chart.regimens.len() as u32 + 1;
+        // A chart holds far fewer than 2^32 regimens: the number never saturates.
+        let num = (self.chart.regimens.len() as u32).saturating_add(1);
         let id = regimen_id(num);
         let on_trial = spec.on_trial || (def.is_chemo() && self.g.chance(0.05));
         let diagnosis_id = self.cite(dx);
@@ -256,7 +270,8 @@ impl Ctx {
         self.chart.regimens.push(record);
         self.rx.push(RxFacts {
             id,
-            slot: self.chart.regimens.len() - 1,
+            // Just pushed: the length is at least 1.
+            slot: self.chart.regimens.len().saturating_sub(1),
             dx,
             def,
             start: spec.start,
@@ -264,7 +279,8 @@ impl Ctx {
             last_dose: spec.start,
             intent: spec.intent,
             first_cycle,
-            cycles: self.cycles.len() - first_cycle,
+            // `first_cycle` is the length before this regimen's cycles were pushed.
+            cycles: self.cycles.len().saturating_sub(first_cycle),
         });
         let last_dose = self.doses(rx, given_until);
         if let Some(r) = self.rx.get_mut(rx) {
@@ -339,7 +355,9 @@ impl Ctx {
             diagnosis_id,
             start_date: Some(spec.start),
             end_date: end,
-            order_date: g.chance(0.88).then(|| days(spec.start, -g.int(1, 14))),
+            order_date: g
+                .chance(0.88)
+                .then(|| days(spec.start, g.int(1, 14).saturating_neg())),
             intent,
             intent_documented_date: intent_date,
             setting: g.chance(0.95).then_some(spec.setting),
@@ -399,7 +417,7 @@ impl Ctx {
         };
         let floor = self.care_start.max(history_floor);
         let mut last = start;
-        for c in first..first + count {
+        for c in first..first.saturating_add(count) {
             let Some(&Cycle { number, date, .. }) = self.cycles.get(c) else {
                 break;
             };
@@ -448,7 +466,9 @@ impl Ctx {
     }
 
     fn order(&mut self, id: Option<crate::chart::RegimenId>, cycle: u16, date: Date, floor: Date) {
-        let signed = days(date, -self.g.int(0, 3)).max(floor).min(date);
+        let signed = days(date, self.g.int(0, 3).saturating_neg())
+            .max(floor)
+            .min(date);
         let mut missing = Vec::new();
         if self.bad(0.035) {
             for _ in 0..self.g.int(1, 2) {

@@ -50,7 +50,7 @@ pub(crate) fn anchor(
                 _ => (270.0, 2600.0, 1.3),
             };
             let back = lo + span * g.unit().powf(power);
-            let dx = days(ps, -(back as i64));
+            let dx = days(ps, (back as i64).saturating_neg());
             let fv = if transferred {
                 g.after(dx, 45, 150)
             } else {

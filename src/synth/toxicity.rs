@@ -22,8 +22,8 @@ pub(crate) fn record(ctx: &mut Ctx) {
             continue;
         }
         let cycle_date = |ctx: &mut Ctx| {
-            let k = first + ctx.g.index(count.min(6));
-            ctx.cycles.get(k).map_or(start, |c| c.date)
+            let k = first.checked_add(ctx.g.index(count.min(6)));
+            k.and_then(|k| ctx.cycles.get(k)).map_or(start, |c| c.date)
         };
         let fn_p = match def.fn_risk {
             FnRisk::High => 0.08,
@@ -46,10 +46,8 @@ pub(crate) fn record(ctx: &mut Ctx) {
             Cls::Oxaliplatin,
         ]);
         if reactive && ctx.g.chance(0.06) {
-            let onset = ctx
-                .cycles
-                .get(first + ctx.g.index(count.min(2)))
-                .map_or(start, |c| c.date);
+            let k = first.checked_add(ctx.g.index(count.min(2)));
+            let onset = k.and_then(|k| ctx.cycles.get(k)).map_or(start, |c| c.date);
             let kind = if ctx.g.chance(0.7) {
                 K::InfusionReaction
             } else {

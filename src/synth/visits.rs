@@ -33,7 +33,7 @@ pub(crate) fn schedule(ctx: &mut Ctx) {
     if fv > end {
         return;
     }
-    let mut planned: Vec<Date> = Vec::with_capacity(ctx.cycles.len() + 16);
+    let mut planned: Vec<Date> = Vec::with_capacity(ctx.cycles.len().saturating_add(16));
     for c in &ctx.cycles {
         let Some(rx) = ctx.rx.get(c.rx) else { continue };
         let step = rx.def.cycle_days;
@@ -42,12 +42,13 @@ pub(crate) fn schedule(ctx: &mut Ctx) {
         } else {
             1
         };
-        if (c.number - 1) % every != 0 || c.date < fv || c.date > end {
+        // Cycle numbers start at 1.
+        if !c.number.saturating_sub(1).is_multiple_of(every) || c.date < fv || c.date > end {
             continue;
         }
         match ctx.g.int(0, 99) {
             0..=77 => planned.push(c.date),
-            78..=91 => planned.push(days(c.date, -ctx.g.int(1, 3)).max(fv)),
+            78..=91 => planned.push(days(c.date, ctx.g.int(1, 3).saturating_neg()).max(fv)),
             _ => {}
         }
     }
@@ -82,7 +83,7 @@ pub(crate) fn schedule(ctx: &mut Ctx) {
     planned.sort_unstable();
     planned.dedup();
 
-    let mut dates = Vec::with_capacity(planned.len() + 24);
+    let mut dates = Vec::with_capacity(planned.len().saturating_add(24));
     dates.push(fv);
     let mut prev = fv;
     let sentinel = days(end, 1);

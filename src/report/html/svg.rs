@@ -38,8 +38,17 @@ fn coord(v: Decimal) -> String {
 
 /// The x coordinate of a fraction in [0, 1] (clamped).
 fn x_of(fraction: Decimal) -> String {
+    coord(x_at(fraction))
+}
+
+/// The x position of a fraction in [0, 1] (clamped).
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "the fraction is clamped to [0, 1]: LEFT + SPAN × f lies between LEFT and LEFT + SPAN"
+)]
+fn x_at(fraction: Decimal) -> Decimal {
     let f = fraction.clamp(Decimal::ZERO, Decimal::ONE);
-    coord(Decimal::from(LEFT) + Decimal::from(SPAN) * f)
+    Decimal::from(LEFT) + Decimal::from(SPAN) * f
 }
 
 /// The national distribution of a measure in a round (whiskers from the lowest to the
@@ -87,15 +96,13 @@ pub(crate) fn distribution(
                 .map(|(_, v)| *v)
         };
         if let (Some(q1), Some(q3)) = (find(25), find(75)) {
-            let x1 =
-                Decimal::from(LEFT) + Decimal::from(SPAN) * q1.clamp(Decimal::ZERO, Decimal::ONE);
-            let x3 =
-                Decimal::from(LEFT) + Decimal::from(SPAN) * q3.clamp(Decimal::ZERO, Decimal::ONE);
+            let (x1, x3) = (x_at(q1), x_at(q3));
             let _ = write!(
                 s,
                 r##"<rect class="iqr" x="{}" y="9" width="{}" height="16" fill="#d7e3f4" stroke="#5b7db1" stroke-width="1"/>"##,
                 coord(x1),
-                coord((x3 - x1).max(Decimal::ONE))
+                // Both lie within the plot: the difference never saturates.
+                coord(x3.saturating_sub(x1).max(Decimal::ONE))
             );
         }
         if let Some(m) = n.median {
@@ -143,6 +150,11 @@ pub(crate) fn trend(points: &[(Decimal, bool)], label: &str) -> String {
     );
     s.push_str(r##"<line x1="8" y1="6" x2="112" y2="6" stroke="#e5e7eb" stroke-width="1"/><line x1="8" y1="40" x2="112" y2="40" stroke="#8a8f98" stroke-width="1"/>"##);
     let n = points.len();
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`k` is below `n` (at least 2 where it divides) and `v` is clamped to [0, 1]: \
+                  the point lies in the 120 × 46 box"
+    )]
     let xy = |k: usize, v: Decimal| {
         let x = if n <= 1 {
             Decimal::from(60)
@@ -186,6 +198,12 @@ const HIST_H: u32 = 130;
 
 /// A histogram of scores (fractions) in ten bins of 10 points, with the threshold as a
 /// dashed line.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "scores and the threshold are clamped to [0, 1], bins are 0..10, ticks 0..=100 and \
+              a bar's height is a count over the largest count times 100: every coordinate \
+              lies in the 320 × 130 box"
+)]
 pub(crate) fn histogram(scores: &[Decimal], threshold: Decimal, label: &str) -> String {
     let mut bins = [0usize; 10];
     for v in scores {
@@ -195,7 +213,9 @@ pub(crate) fn histogram(scores: &[Decimal], threshold: Decimal, label: &str) -> 
             .parse::<usize>()
             .unwrap_or(0)
             .min(9);
-        bins[k] += 1;
+        if let Some(bin) = bins.get_mut(k) {
+            *bin += 1;
+        }
     }
     let top = bins.iter().copied().max().unwrap_or(0).max(1);
     let mut s = String::new();

@@ -108,6 +108,10 @@ pub(super) fn colorectal(ctx: &mut Ctx, dx: usize, f: &DxFacts) {
                     _ => (&CAPOX, 4),
                 };
                 // After neoadjuvant cycles, the rest of the course.
+                #[allow(
+                    clippy::arithmetic_side_effects,
+                    reason = "the course has 4, 8 or 12 cycles"
+                )]
                 let cycles = if neoadjuvant { cycles * 2 / 3 } else { cycles };
                 adjuvant(ctx, dx, def, start, cycles);
             }
