@@ -273,3 +273,60 @@ fn benchmark_reads_every_tally_file_and_lists_each_unreadable_one() {
     assert_eq!(code, 2, "{out}");
     insta::assert_snapshot!(err);
 }
+
+#[cfg(unix)]
+#[test]
+fn evaluate_tally_and_certify_refuse_special_and_missing_files_in_one_line_without_hanging() {
+    let dir = Dir::new("readers");
+    if !dir.fifo("fifo") {
+        return; // no FIFOs here
+    }
+    dir.dangling("dangling.json");
+    dir.write("good.jsonl", format!("{GOOD}\n").as_bytes());
+    // A single input that cannot be read: one located line, exit 2.
+    let (code, _, err) = oncoqual_in(&dir.0, &["evaluate", "--charts", "fifo"]);
+    assert_eq!(code, 2);
+    assert_eq!(err, "oncoqual: fifo: a FIFO, not a regular file\n");
+    let (code, _, err) = oncoqual_in(&dir.0, &["certify", "status", "--log", "fifo"]);
+    assert_eq!(code, 2);
+    assert_eq!(err, "oncoqual: fifo: a FIFO, not a regular file\n");
+    // An append never writes through a dangling link, nor opens a FIFO.
+    dir.write(
+        "event.json",
+        br#"{"event":"application_opened","date":"2027-03-01","practice":"P0001","score_valid_until":"2028-01-15"}"#,
+    );
+    for log in ["fifo", "dangling.json"] {
+        let (code, _, err) = oncoqual_in(
+            &dir.0,
+            &["certify", "apply", "--log", log, "--event", "event.json"],
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(err.starts_with(&format!("oncoqual: {log}: a ")), "{err}");
+    }
+    assert!(
+        std::fs::symlink_metadata(dir.0.join("dangling.json"))
+            .unwrap()
+            .is_symlink()
+    );
+    // Several chart files: the unreadable ones are reported and counted, the others
+    // tallied, and the exit code says so.
+    let (code, out, err) = oncoqual_in(
+        &dir.0,
+        &[
+            "tally",
+            "--charts",
+            "fifo",
+            "missing.jsonl",
+            "good.jsonl",
+            "-o",
+            "t.json",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(
+        err,
+        "fifo: a FIFO, not a regular file\nmissing.jsonl: no such file\n"
+    );
+    let tally = std::fs::read_to_string(dir.0.join("t.json")).unwrap();
+    assert!(tally.contains("\"charts\":1"), "{tally}");
+}

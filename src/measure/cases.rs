@@ -243,3 +243,28 @@ fn run_one(
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_case_file_that_is_a_fifo_is_an_invalid_case_and_is_never_opened() {
+        let dir = std::env::temp_dir().join(format!("oncoqual-cases-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("core.x")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.join("core.x/case.json"))
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no FIFOs here
+        }
+        let lib = Library::bundled().unwrap();
+        let report = run_cases(lib, &dir, &RoundCalendar::new()).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(report.failures.len(), 1);
+        let shown = report.failures[0].to_string();
+        assert!(shown.contains("a FIFO, not a regular file"), "{shown}");
+    }
+}
