@@ -143,6 +143,8 @@ impl<'de> Deserialize<'de> for RoundId {
     }
 }
 
+impl crate::chart::validate::Lists for RoundId {}
+
 impl Describe for RoundId {
     const TYPE: FieldType = FieldType::of(BaseType::Scalar {
         scalar: Scalar::Round,

@@ -111,8 +111,10 @@ fn tally_two_rounds() -> Tally {
                 )
             })
             .collect();
+        // Every count within the row's charts (a tally is checked for that on load).
+        let charts = counts.iter().map(|c| c.1).max().unwrap_or(0).max(30);
         format!(
-            r#"{{"round":"{round}","practice":"{p}","charts":30,"measures":{{{}}}}}"#,
+            r#"{{"round":"{round}","practice":"{p}","charts":{charts},"measures":{{{}}}}}"#,
             measures.join(",")
         )
     };

@@ -126,9 +126,18 @@ fn schema_lists_every_path_and_its_json_parses() {
 
 #[test]
 fn a_missing_file_is_a_clear_error() {
-    let (code, _, stderr) = oncoqual(&["validate", "tests/data/no-such-file.jsonl"], None);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("no-such-file.jsonl"), "{stderr}");
+    // Reported like a record error (one located line), counted, and the exit code says so;
+    // the summary is still printed.
+    let (code, stdout, stderr) = oncoqual(&["validate", "tests/data/no-such-file.jsonl"], None);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.starts_with("tests/data/no-such-file.jsonl: error: read error: no such file\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("1 of 1 files could not be read\n"),
+        "{stdout}"
+    );
 }
 
 #[test]

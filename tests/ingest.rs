@@ -295,23 +295,185 @@ fn a_single_document_error_gets_line_and_column_inside_it() {
 #[test]
 fn numbers_are_exact_decimals_and_round_trip() {
     let v = json!({"id": "a", "practice": "p", "round": "2026-1",
-                   "labs": [{"value": 0.1}, {"value": 4.25}, {"value": "12345678901234567890.123456789"}, {"value": 7}]});
+                   "labs": [{"value": 0.1}, {"value": 4.25}, {"value": 18446744073709551615u64}, {"value": 7}]});
     let c = parse_chart(&v.to_string(), &Limits::default())
         .unwrap()
         .chart;
     assert_eq!(c.labs[0].value.unwrap().value().to_string(), "0.1");
     assert_eq!(
         c.labs[2].value.unwrap().value().to_string(),
-        "12345678901234567890.123456789"
+        "18446744073709551615"
     );
     let out: serde_json::Value = serde_json::from_str(&c.to_json()).unwrap();
     assert_eq!(out["labs"][0]["value"], json!(0.1));
-    assert_eq!(
-        out["labs"][2]["value"],
-        json!("12345678901234567890.123456789")
-    );
+    assert_eq!(out["labs"][2]["value"], json!(18446744073709551615u64));
     assert_eq!(out["labs"][3]["value"], json!(7));
     assert_eq!(oncoqual::Chart::from_json(&c.to_json()).unwrap(), c);
+}
+
+#[test]
+fn numbers_written_as_strings_are_refused_as_the_wrong_type() {
+    for text in ["5", "5e3", "1_000", "+5", "12345678901234567890.123456789"] {
+        let v = json!({"id": "a", "practice": "p", "round": "2026-1",
+                       "labs": [{"value": text}]});
+        let err = parse_chart(&v.to_string(), &Limits::default()).unwrap_err();
+        assert_eq!(err.findings.len(), 1, "{text}: {err}");
+        assert_eq!(err.findings[0].path, "labs[0].value");
+        assert_eq!(
+            err.findings[0].kind,
+            FindingKind::InvalidType {
+                expected: "a number".into()
+            },
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_record_reports_every_field_error_not_only_the_first() {
+    // A bad date used to hide the bad enumeration value beside it.
+    let v = json!({"id": "a", "practice": "p", "round": "2026-1",
+        "patient": {"birth_date": "1960-02-30", "sex": "fmale", "sx": 1},
+        "diagnoses": [{"cancer_type": "brest", "diagnosis_date": 5, "biomarkers": "x"}],
+        "labs": [{"value": "5"}, {"value": 4, "date": "2026-13-01"}],
+        "documents": [{"sent_to": ["patient", "nobody"]}],
+        "regimens": [{"intent": "cure", "agents": [{"nme": "x"}]}]});
+    let err = parse_chart(&v.to_string(), &Limits::default()).unwrap_err();
+    let mut paths: Vec<&str> = err.findings.iter().map(|f| f.path.as_str()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "diagnoses[0].biomarkers",
+            "diagnoses[0].cancer_type",
+            "diagnoses[0].diagnosis_date",
+            "documents[0].sent_to[1]",
+            "labs[0].value",
+            "labs[1].date",
+            "patient.birth_date",
+            "patient.sex",
+            "patient.sx",
+            "regimens[0].agents[0].nme",
+            "regimens[0].intent",
+        ],
+        "{err}"
+    );
+    assert!(err.findings.iter().all(|f| f.is_error()));
+    // The first error keeps its place in the text.
+    assert_eq!(err.line, Some(1));
+    assert!(err.column.is_some());
+    // No finding quotes a value.
+    for word in [
+        "fmale",
+        "brest",
+        "nobody",
+        "cure",
+        "1960-02-30",
+        "2026-13-01",
+    ] {
+        assert!(!err.to_string().contains(word), "{word}: {err}");
+    }
+}
+
+#[test]
+fn a_record_with_very_many_errors_reports_a_bounded_number() {
+    let labs: Vec<_> = (0..500).map(|_| json!({"value": "x"})).collect();
+    let v = json!({"id": "a", "practice": "p", "round": "2026-1", "labs": labs});
+    let err = parse_chart(&v.to_string(), &Limits::default()).unwrap_err();
+    assert_eq!(err.findings.len(), 33);
+    assert_eq!(
+        err.findings.last().unwrap().kind,
+        FindingKind::MoreErrors { shown: 32 }
+    );
+    // Keys that are hidden (not field names) all read `<key>`: reported once, and the
+    // search stays bounded however many there are.
+    let mut patient = serde_json::Map::new();
+    for i in 0..20_000 {
+        patient.insert(format!("{i}"), json!(0));
+    }
+    let v = json!({"id": "a", "practice": "p", "round": "2026-1", "patient": patient});
+    let start = std::time::Instant::now();
+    let err = parse_chart(&v.to_string(), &Limits::default()).unwrap_err();
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(err.findings.len(), 2, "{err}");
+    assert_eq!(err.findings[0].path, "patient.<key>");
+    assert_eq!(err.findings[1].kind, FindingKind::MoreErrors { shown: 1 });
+}
+
+#[test]
+fn every_list_nested_or_not_obeys_the_list_limit() {
+    use oncoqual::chart::{BaseType, RecordSchema};
+    // Every list of the schema, at every depth, with one entry more than the limit.
+    fn fill(
+        rec: &RecordSchema,
+        prefix: &str,
+        n: usize,
+        value: &mut serde_json::Value,
+        paths: &mut Vec<String>,
+    ) {
+        for field in rec.fields {
+            if !field.ty.list {
+                continue;
+            }
+            let path = format!("{prefix}{}", field.name);
+            let entry = match field.ty.base {
+                BaseType::Record { schema } => {
+                    let mut e = json!({});
+                    fill(schema, "", n, &mut e, &mut Vec::new());
+                    // Nested lists of the first entry only are reported by path.
+                    let mut first = json!({});
+                    fill(schema, &format!("{path}[0]."), n, &mut first, paths);
+                    let mut list = vec![e; n];
+                    list[0] = first;
+                    value[field.name] = json!(list);
+                    paths.push(path);
+                    continue;
+                }
+                BaseType::Enum { schema } => json!(schema.values[0]),
+                BaseType::Scalar { scalar } => match scalar {
+                    oncoqual::chart::Scalar::Code => json!({"system": "s", "code": "c"}),
+                    oncoqual::chart::Scalar::Date => json!("2020-01-01"),
+                    oncoqual::chart::Scalar::Number => json!(1),
+                    oncoqual::chart::Scalar::Boolean => json!(true),
+                    _ => json!("x"),
+                },
+                _ => continue,
+            };
+            value[field.name] = json!(vec![entry; n]);
+            paths.push(path);
+        }
+    }
+    let mut v = json!({"id": "a", "practice": "p", "round": "2026-1"});
+    let mut paths = Vec::new();
+    fill(oncoqual::schema().chart, "", 3, &mut v, &mut paths);
+    assert!(
+        paths.contains(&"documents[0].sent_to".to_owned()),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"chemo_orders[0].missing_elements".to_owned()),
+        "{paths:?}"
+    );
+    let limits = Limits::default().with_max_list_len(2);
+    let err = parse_chart(&v.to_string(), &limits).unwrap_err();
+    for path in &paths {
+        assert!(
+            err.findings
+                .iter()
+                .any(|f| &f.path == path && f.kind == FindingKind::ListTooLong { limit: 2 }),
+            "{path}: {err}"
+        );
+    }
+    // Within the limit: accepted as far as the lists go.
+    let err = parse_chart(&v.to_string(), &Limits::default().with_max_list_len(3));
+    if let Err(e) = err {
+        assert!(
+            e.findings
+                .iter()
+                .all(|f| !matches!(f.kind, FindingKind::ListTooLong { .. })),
+            "{e}"
+        );
+    }
 }
 
 #[test]

@@ -78,6 +78,86 @@ impl Counts {
     fn is_zero(&self) -> bool {
         *self == Counts::default()
     }
+
+    /// Checks what one measure's counts over `charts` charts must satisfy, whatever the
+    /// measure (each chart is in at most one of DENEX, DENEXCEP and NUMER, all within
+    /// DENOM): IPP ≤ charts, DENOM ≤ IPP, DENEX ≤ DENOM, NUMER ≤ DENOM − DENEX,
+    /// DENEXCEP ≤ DENOM − DENEX − NUMER, NUMEX ≤ NUMER. The error names the first rule
+    /// broken, with both sides.
+    pub(crate) fn check(&self, charts: u64) -> Result<(), String> {
+        let rules = [
+            ("IPP", self.ipp, "charts", charts),
+            ("DENOM", self.denom, "IPP", self.ipp),
+            ("DENEX", self.denex, "DENOM", self.denom),
+        ];
+        for (name, value, bound_name, bound) in rules {
+            if value > bound {
+                return Err(format!("{name} ({value}) exceeds {bound_name} ({bound})"));
+            }
+        }
+        // Within DENOM by the rule above, so the subtractions cannot wrap.
+        let after_denex = self.denom - self.denex;
+        if self.numer > after_denex {
+            return Err(format!(
+                "NUMER ({}) exceeds DENOM − DENEX ({after_denex})",
+                self.numer
+            ));
+        }
+        let after_numer = after_denex - self.numer;
+        if self.denexcep > after_numer {
+            return Err(format!(
+                "DENEXCEP ({}) exceeds DENOM − DENEX − NUMER ({after_numer})",
+                self.denexcep
+            ));
+        }
+        if self.numex > self.numer {
+            return Err(format!(
+                "NUMEX ({}) exceeds NUMER ({})",
+                self.numex, self.numer
+            ));
+        }
+        Ok(())
+    }
+
+    /// The six counts, named as in a tally file.
+    fn named(&self) -> [(&'static str, u64); 6] {
+        [
+            ("IPP", self.ipp),
+            ("DENOM", self.denom),
+            ("DENEX", self.denex),
+            ("DENEXCEP", self.denexcep),
+            ("NUMER", self.numer),
+            ("NUMEX", self.numex),
+        ]
+    }
+}
+
+impl MeasureTally {
+    /// Checks a measure's counts read from a file over a row of `charts` charts: the
+    /// total (see [`Counts::check`]), each stratum the same way, and each stratifier's
+    /// strata together within the total (a chart has at most one stratum per stratifier).
+    fn check(&self, charts: u64) -> Result<(), String> {
+        self.total.check(charts)?;
+        for (name, values) in self.strata.iter() {
+            let mut sums = [0u64; 6];
+            for c in values.values() {
+                c.check(charts)
+                    .map_err(|e| format!("a stratum of `{name}`: {e}"))?;
+                for (sum, (_, v)) in sums.iter_mut().zip(c.named()) {
+                    // Each stratum is within `charts`, but their sum may not be.
+                    *sum = sum.checked_add(v).unwrap_or(u64::MAX);
+                }
+            }
+            for ((pop, total), sum) in self.total.named().into_iter().zip(sums) {
+                if sum > total {
+                    return Err(format!(
+                        "the strata of `{name}` hold {pop} {sum}, more than the total's {total}"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One measure's counts for one (round, practice): overall and per stratum.
@@ -1020,6 +1100,17 @@ impl<'de> Deserialize<'de> for Tally {
                     row.round
                 ))
             })?;
+            // Counts are checked as they are read, never clamped: a hand-edited or forged
+            // row (NUMER over DENOM, counts past the row's charts) is refused naming it.
+            for (measure, m) in &row.measures {
+                m.check(row.charts).map_err(|rule| {
+                    D::Error::custom(format!(
+                        "practice `{}` in round {}, measure `{measure}`: inconsistent counts: {rule}",
+                        row.practice.as_str(),
+                        row.round
+                    ))
+                })?;
+            }
             let key = (row.round, row.practice);
             if t.rows.contains_key(&key) {
                 return Err(D::Error::custom(format!(
@@ -1076,6 +1167,115 @@ mod tests {
         assert_eq!(c.met(), 4);
     }
 
+    /// A one-row tally (3 charts, measure `core.x`) as JSON, with `total` and one stratum.
+    fn one_row(total: Counts, stratum: Counts) -> String {
+        let mut t = Tally::default();
+        let practice = PracticeId::new("P1").unwrap();
+        let round = RoundId::new(2026, 1).unwrap();
+        t.stamp = Some(TallyStamp {
+            format: TALLY_FORMAT,
+            oncoqual_version: "0.1.0".into(),
+            library: LibraryFingerprint::parse("00112233445566778899aabbccddeeff").unwrap(),
+            chart_key: KeyId::UNKEYED,
+            periods: [(round, round.default_period())].into(),
+        });
+        let row = t.rows.entry((round, practice)).or_default();
+        row.charts = 3;
+        row.digests = Digests((1..=3).map(ChartDigest::from_u128).collect());
+        let m = row.measures.entry("core.x".into()).or_default();
+        m.total = total;
+        m.strata
+            .0
+            .entry("sex".into())
+            .or_default()
+            .insert("female".into(), stratum);
+        serde_json::to_string(&t).unwrap()
+    }
+
+    #[test]
+    fn a_forged_tally_is_refused_on_load_naming_the_row_and_the_rule() {
+        let good = Counts {
+            ipp: 3,
+            denom: 3,
+            denex: 1,
+            denexcep: 0,
+            numer: 2,
+            numex: 1,
+        };
+        assert!(serde_json::from_str::<Tally>(&one_row(good, counts(2))).is_ok());
+        let cases = [
+            (
+                Counts { numer: 3, ..good },
+                "NUMER (3) exceeds DENOM − DENEX (2)",
+            ),
+            (
+                Counts {
+                    numer: 6,
+                    denom: 3,
+                    denex: 0,
+                    ..good
+                },
+                "NUMER (6) exceeds DENOM − DENEX (3)",
+            ),
+            (
+                Counts {
+                    ipp: u64::MAX,
+                    ..good
+                },
+                "IPP (18446744073709551615) exceeds charts (3)",
+            ),
+            (Counts { ipp: 2, ..good }, "DENOM (3) exceeds IPP (2)"),
+            (Counts { denex: 4, ..good }, "DENEX (4) exceeds DENOM (3)"),
+            (
+                Counts {
+                    denexcep: 1,
+                    ..good
+                },
+                "DENEXCEP (1) exceeds DENOM − DENEX − NUMER (0)",
+            ),
+            (Counts { numex: 3, ..good }, "NUMEX (3) exceeds NUMER (2)"),
+        ];
+        for (total, rule) in cases {
+            let err = serde_json::from_str::<Tally>(&one_row(total, counts(2)))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(
+                    "practice `P1` in round 2026-1, measure `core.x`: inconsistent counts"
+                ) && err.contains(rule),
+                "{rule}: {err}"
+            );
+        }
+        // Strata: each consistent, and together within the total.
+        let err = serde_json::from_str::<Tally>(&one_row(
+            good,
+            Counts {
+                numer: 9,
+                ..counts(3)
+            },
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("a stratum of `sex`: NUMER (9) exceeds"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<Tally>(&one_row(
+            Counts {
+                numer: 0,
+                numex: 0,
+                ..good
+            },
+            counts(2),
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("the strata of `sex` hold NUMER 1, more than the total's 0"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn a_tally_round_trips_through_json_and_refuses_another_version() {
         let mut t = Tally::default();
@@ -1092,7 +1292,7 @@ mod tests {
         row.charts = 3;
         row.digests = Digests((1..=3).map(ChartDigest::from_u128).collect());
         let m = row.measures.entry("core.x".into()).or_default();
-        m.total = counts(4);
+        m.total = counts(3);
         m.strata
             .0
             .entry("sex".into())

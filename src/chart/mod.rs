@@ -166,6 +166,26 @@ macro_rules! chart_schema {
                 crate::measure::value::Value::Missing
             }
         }
+        impl validate::Lists for Chart {
+            const HOLDS_LISTS: bool = true;
+            fn check_lists(
+                &self,
+                at: Option<&validate::Segment<'_>>,
+                max: usize,
+                out: &mut Vec<Finding>,
+            ) {
+                $(
+                    if <$ty as validate::Lists>::HOLDS_LISTS {
+                        let here = validate::Segment {
+                            name: stringify!($field),
+                            index: None,
+                            parent: at,
+                        };
+                        validate::Lists::check_lists(&self.$field, Some(&here), max, out);
+                    }
+                )*
+            }
+        }
         /// Compile-time check that the schema lists exactly the struct's fields.
         #[allow(dead_code)]
         fn chart_fields_are_exhaustive(c: Chart) {

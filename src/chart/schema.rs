@@ -227,6 +227,8 @@ impl<T: Describe> Describe for Vec<T> {
     };
 }
 
+impl crate::chart::validate::Lists for bool {}
+
 impl Describe for bool {
     const TYPE: FieldType = FieldType::of(BaseType::Scalar {
         scalar: Scalar::Boolean,
@@ -309,6 +311,28 @@ macro_rules! record {
             const TYPE: $crate::chart::schema::FieldType = $crate::chart::schema::FieldType::of(
                 $crate::chart::schema::BaseType::Record { schema: &Self::SCHEMA },
             );
+        }
+
+        impl $crate::chart::validate::Lists for $name {
+            const HOLDS_LISTS: bool =
+                $(<$ty as $crate::chart::validate::Lists>::HOLDS_LISTS ||)* false;
+            fn check_lists(
+                &self,
+                at: Option<&$crate::chart::validate::Segment<'_>>,
+                max: usize,
+                out: &mut Vec<$crate::chart::Finding>,
+            ) {
+                $(
+                    if <$ty as $crate::chart::validate::Lists>::HOLDS_LISTS {
+                        let here = $crate::chart::validate::Segment {
+                            name: stringify!($field),
+                            index: None,
+                            parent: at,
+                        };
+                        $crate::chart::validate::Lists::check_lists(&self.$field, Some(&here), max, out);
+                    }
+                )*
+            }
         }
 
         impl std::fmt::Debug for $name {
@@ -439,6 +463,8 @@ macro_rules! enumeration {
                 $crate::chart::schema::BaseType::Enum { schema: &Self::SCHEMA },
             );
         }
+
+        impl $crate::chart::validate::Lists for $name {}
 
         impl $crate::chart::redact::DebugShape for $name {}
 

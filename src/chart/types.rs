@@ -293,6 +293,8 @@ impl<'de> Deserialize<'de> for Date {
     }
 }
 
+impl super::validate::Lists for Date {}
+
 impl Describe for Date {
     const TYPE: FieldType = FieldType::of(BaseType::Scalar {
         scalar: Scalar::Date,
@@ -305,9 +307,9 @@ impl DebugShape for Date {}
 
 /// An exact decimal number (scores, lab values, counts).
 ///
-/// JSON numbers are read through their shortest decimal text, so `4.25` is exactly 4.25.
-/// Written back as a JSON number when that round-trips exactly, else as a string, so a
-/// chart always survives `to_json → from_json` unchanged.
+/// JSON numbers are read through their shortest decimal text, so `4.25` is exactly 4.25;
+/// a number written as a string is refused. Written back as a JSON number, so a chart
+/// read from JSON survives `to_json → from_json` unchanged.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Number(Decimal);
 
@@ -367,20 +369,22 @@ fn parse_decimal(s: &str) -> Option<Decimal> {
 }
 
 impl Serialize for Number {
+    /// Always a JSON number (charts take numbers only as numbers): an integer exactly, else
+    /// the nearest `f64`, which is the number exactly for every number read from JSON.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let d = self.0.normalize();
-        if d.scale() == 0
-            && let Ok(i) = i64::try_from(d)
-        {
-            return s.serialize_i64(i);
+        if d.scale() == 0 {
+            if let Ok(i) = i64::try_from(d) {
+                return s.serialize_i64(i);
+            }
+            if let Ok(u) = u64::try_from(d) {
+                return s.serialize_u64(u);
+            }
         }
-        let text = d.to_string();
-        if let Ok(f) = text.parse::<f64>()
-            && parse_decimal(&f.to_string()) == Some(d)
-        {
-            return s.serialize_f64(f);
+        match d.to_string().parse::<f64>() {
+            Ok(f) if f.is_finite() => s.serialize_f64(f),
+            _ => Err(serde::ser::Error::custom(msg::NUMBER)),
         }
-        s.serialize_str(&text)
     }
 }
 
@@ -409,11 +413,8 @@ impl Visitor<'_> for NumberVisitor {
             .map(Number)
             .ok_or_else(|| E::custom(msg::NUMBER))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Number, E> {
-        parse_decimal(v)
-            .map(Number)
-            .ok_or_else(|| E::custom(msg::NUMBER))
-    }
+    // No `visit_str`: a number written as a string (`"5"`, `"5e3"`, `"1_000"`, `"+5"`) is
+    // refused as the wrong type; numbers must be JSON numbers.
 }
 
 impl<'de> Deserialize<'de> for Number {
@@ -421,6 +422,8 @@ impl<'de> Deserialize<'de> for Number {
         d.deserialize_any(NumberVisitor)
     }
 }
+
+impl super::validate::Lists for Number {}
 
 impl Describe for Number {
     const TYPE: FieldType = FieldType::of(BaseType::Scalar {
@@ -504,6 +507,8 @@ impl<'de> Deserialize<'de> for Code {
     }
 }
 
+impl super::validate::Lists for Code {}
+
 impl Describe for Code {
     const TYPE: FieldType = FieldType::of(BaseType::Scalar {
         scalar: Scalar::Code,
@@ -559,6 +564,7 @@ macro_rules! opaque_id {
         impl Describe for $name {
             const TYPE: FieldType = FieldType::of(BaseType::Scalar { scalar: Scalar::Id });
         }
+        impl super::validate::Lists for $name {}
         impl DebugShape for $name {}
         impl crate::measure::value::ToValue for $name {
             fn to_value(&self) -> crate::measure::value::Value<'_> {

@@ -88,6 +88,11 @@ pub enum FindingKind {
         /// The operating system's message.
         message: String,
     },
+    /// More field errors in this record than are reported.
+    MoreErrors {
+        /// How many are reported.
+        shown: usize,
+    },
     /// A chart already read: the same chart id, practice and round as an earlier record
     /// of this input or of an earlier input of the same run.
     DuplicateChartId {
@@ -145,6 +150,9 @@ impl fmt::Display for FindingKind {
                 write!(f, "list longer than the limit of {limit} entries")
             }
             FindingKind::Io { message } => write!(f, "read error: {message}"),
+            FindingKind::MoreErrors { shown } => {
+                write!(f, "more errors in this record; the first {shown} are shown")
+            }
             FindingKind::DuplicateChartId { first, first_in } => {
                 write!(
                     f,
@@ -228,54 +236,85 @@ pub fn validate(chart: &Chart, limits: &Limits) -> Vec<Finding> {
     out
 }
 
+/// Every list of the chart, nested or not (`documents[2].sent_to`), within the limit: each
+/// type of the model checks its own lists ([`Lists`], implemented beside its schema), so a
+/// list added to the model is checked too, at the cost of a length test per list.
 fn check_list_lengths(chart: &Chart, limits: &Limits, out: &mut Vec<Finding>) {
-    let max = limits.max_list_len;
-    let lens: [(&str, usize); 21] = [
-        ("diagnoses", chart.diagnoses.len()),
-        ("genetic_tests", chart.genetic_tests.len()),
-        ("encounters", chart.encounters.len()),
-        ("assessments", chart.assessments.len()),
-        ("regimens", chart.regimens.len()),
-        ("administrations", chart.administrations.len()),
-        ("chemo_orders", chart.chemo_orders.len()),
-        ("radiation_courses", chart.radiation_courses.len()),
-        ("surgeries", chart.surgeries.len()),
-        ("procedures", chart.procedures.len()),
-        ("labs", chart.labs.len()),
-        ("medications", chart.medications.len()),
-        ("referrals", chart.referrals.len()),
-        ("discussions", chart.discussions.len()),
-        ("documents", chart.documents.len()),
-        ("adverse_events", chart.adverse_events.len()),
-        ("recommendations", chart.recommendations.len()),
-        ("not_done_reasons", chart.not_done_reasons.len()),
-        ("conditions", chart.conditions.len()),
-        (
-            "diagnoses[].biomarkers",
-            chart
-                .diagnoses
-                .iter()
-                .map(|d| d.biomarkers.len())
-                .max()
-                .unwrap_or(0),
-        ),
-        (
-            "regimens[].agents",
-            chart
-                .regimens
-                .iter()
-                .map(|r| r.agents.len())
-                .max()
-                .unwrap_or(0),
-        ),
-    ];
-    for (path, len) in lens {
-        if len > max {
+    chart.check_lists(None, limits.max_list_len, out);
+}
+
+/// Checks the length of every list a value holds, at any depth.
+pub(crate) trait Lists {
+    /// Whether a value of the type can hold a list (directly or in a nested record).
+    const HOLDS_LISTS: bool = false;
+
+    /// Reports every list of `self` (which is at `at`) longer than `max`.
+    fn check_lists(&self, _at: Option<&Segment<'_>>, _max: usize, _out: &mut Vec<Finding>) {}
+}
+
+impl<T: Lists> Lists for Option<T> {
+    const HOLDS_LISTS: bool = T::HOLDS_LISTS;
+    fn check_lists(&self, at: Option<&Segment<'_>>, max: usize, out: &mut Vec<Finding>) {
+        if T::HOLDS_LISTS
+            && let Some(v) = self
+        {
+            v.check_lists(at, max, out);
+        }
+    }
+}
+
+impl<T: Lists> Lists for Vec<T> {
+    const HOLDS_LISTS: bool = true;
+    fn check_lists(&self, at: Option<&Segment<'_>>, max: usize, out: &mut Vec<Finding>) {
+        if self.len() > max {
             out.push(Finding::error(
-                path,
+                at.map(Segment::render).unwrap_or_default(),
                 FindingKind::ListTooLong { limit: max },
             ));
         }
+        if T::HOLDS_LISTS
+            && let Some(at) = at
+        {
+            for (j, entry) in self.iter().enumerate() {
+                let here = Segment {
+                    index: Some(j),
+                    ..*at
+                };
+                entry.check_lists(Some(&here), max, out);
+            }
+        }
+    }
+}
+
+/// One step of a field path, linked to its parent on the stack: the walk allocates
+/// nothing for a chart within the limits, and a path is rendered only for a finding.
+#[derive(Clone, Copy)]
+pub(crate) struct Segment<'a> {
+    /// The field's name as declared (a raw identifier keeps its `r#`).
+    pub(crate) name: &'static str,
+    /// The entry, for a list's entry.
+    pub(crate) index: Option<usize>,
+    /// The record holding the field (`None` at the chart).
+    pub(crate) parent: Option<&'a Segment<'a>>,
+}
+
+impl Segment<'_> {
+    fn render(&self) -> String {
+        let mut steps = vec![self];
+        while let Some(parent) = steps.last().and_then(|s| s.parent) {
+            steps.push(parent);
+        }
+        let mut out = String::new();
+        for (i, step) in steps.iter().rev().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            out.push_str(super::schema::unraw(step.name));
+            if let Some(index) = step.index {
+                out.push_str(&format!("[{index}]"));
+            }
+        }
+        out
     }
 }
 

@@ -144,7 +144,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     };
     let built = match &args.practices {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| super::with_path(e, path))?;
+            let text = crate::io::file::read_text(path, crate::io::file::MAX_CONFIG_BYTES)?;
             let practices = Practices::from_json(&text).map_err(|e| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,

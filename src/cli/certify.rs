@@ -83,8 +83,11 @@ fn date(s: &str) -> io::Result<Date> {
     Date::parse(s).ok_or_else(|| invalid(format!("`{s}` is not a date YYYY-MM-DD")))
 }
 
-fn read(path: &PathBuf) -> io::Result<String> {
-    std::fs::read_to_string(path).map_err(|e| super::with_path(e, path))
+fn read(path: &std::path::Path) -> io::Result<String> {
+    Ok(crate::io::file::read_text(
+        path,
+        crate::io::file::MAX_DATA_BYTES,
+    )?)
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
@@ -273,7 +276,7 @@ fn participation_dates(
     practice: &str,
     calendar: &crate::RoundCalendar,
 ) -> io::Result<Vec<Date>> {
-    let text = std::fs::read_to_string(report).map_err(|e| super::with_path(e, report))?;
+    let text = crate::io::file::read_text(report, crate::io::file::MAX_DATA_BYTES)?;
     let report: Report = serde_json::from_str(&text).map_err(|e| {
         invalid(format!(
             "{}: line {}, column {}: {e}",

@@ -1,7 +1,6 @@
 //! `oncoqual evaluate`: per-chart outcomes as JSONL; and the shared period options.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -48,7 +47,7 @@ pub(crate) fn calendar(path: Option<&Path>) -> io::Result<RoundCalendar> {
     match path {
         None => Ok(RoundCalendar::new()),
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| super::with_path(e, p))?;
+            let text = crate::io::file::read_text(p, crate::io::file::MAX_CONFIG_BYTES)?;
             RoundCalendar::from_json(&text).map_err(|e| {
                 io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", p.display()))
             })
@@ -84,7 +83,7 @@ pub(crate) fn charts(path: &Path) -> io::Result<JsonlReader<Box<dyn io::BufRead>
     } else {
         Box::new(BufReader::with_capacity(
             BUFFER,
-            File::open(path).map_err(|e| super::with_path(e, path))?,
+            crate::io::file::open_regular(path)?,
         ))
     };
     Ok(JsonlReader::new(reader))

@@ -61,7 +61,7 @@ fn lock(log: &Path, exclusive: bool) -> io::Result<Option<File>> {
 /// Reads the whole log (either format) under a shared lock and replays it.
 pub(crate) fn read(log: &Path, standards: &Standards) -> io::Result<Workflow> {
     let _lock = lock(log, false)?;
-    let bytes = std::fs::read(log).map_err(|e| super::with_path(e, log))?;
+    let bytes = crate::io::file::read_bytes(log, crate::io::file::MAX_DATA_BYTES)?;
     let r = read_log(&bytes, standards).map_err(|e| invalid(log, e))?;
     Ok(r.workflow)
 }
@@ -140,6 +140,9 @@ pub(crate) fn append(
     make: impl FnOnce(&State) -> io::Result<Vec<Event>>,
 ) -> io::Result<Appended> {
     let _lock = lock(log, true)?;
+    // Only a regular file (or nothing) is opened: a FIFO would block the append forever,
+    // and a dangling link must not be written through.
+    crate::io::file::regular_or_absent(log)?;
     let mut file = match OpenOptions::new().read(true).write(true).open(log) {
         Ok(f) => Some(f),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,

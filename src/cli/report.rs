@@ -59,7 +59,7 @@ fn invalid(msg: String) -> io::Error {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> io::Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| super::with_path(e, path))?;
+    let text = crate::io::file::read_text(path, crate::io::file::MAX_DATA_BYTES)?;
     serde_json::from_str(&text).map_err(|e| {
         invalid(format!(
             "{}:{}:{}: {}",

@@ -148,7 +148,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let practices = match &args.practices {
         None => None,
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| super::with_path(e, p))?;
+            let text = crate::io::file::read_text(p, crate::io::file::MAX_CONFIG_BYTES)?;
             Some(
                 Practices::from_json(&text)
                     .map_err(|e| invalid(format!("{}: {e}", p.display())))?,

@@ -43,7 +43,7 @@ pub(crate) fn chart_key(path: Option<&Path>) -> io::Result<ChartKey> {
     let Some(path) = path else {
         return Ok(ChartKey::unkeyed());
     };
-    let secret = std::fs::read(path).map_err(|e| super::with_path(e, path))?;
+    let secret = crate::io::file::read_bytes(path, crate::io::file::MAX_CONFIG_BYTES)?;
     ChartKey::from_secret(&secret).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidData,
@@ -81,7 +81,16 @@ pub(crate) fn fold_files(
     let mut ledger = ChartLedger::new(key);
     for file in files {
         let name = file.display().to_string();
-        let mut reader = super::evaluate::charts(file)?.sharing(ledger, &name);
+        // A file that cannot be opened is reported and counted like invalid records, and
+        // the other files are still read.
+        let mut reader = match super::evaluate::charts(file) {
+            Ok(r) => r.sharing(ledger, &name),
+            Err(e) => {
+                invalid += 1;
+                writeln!(io::stderr(), "{e}")?;
+                continue;
+            }
+        };
         let (mut failed, mut here) = (None, 0usize);
         let part = tally_jsonl(lib, &mut reader, per, |e| {
             let dup = e
@@ -151,7 +160,7 @@ pub(crate) fn duplicates_refused(n: usize, what: &str) -> io::Error {
 
 /// Reads a tally file.
 pub(crate) fn read_tally(path: &Path) -> io::Result<Tally> {
-    let text = std::fs::read_to_string(path).map_err(|e| super::with_path(e, path))?;
+    let text = crate::io::file::read_text(path, crate::io::file::MAX_DATA_BYTES)?;
     serde_json::from_str(&text).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidData,
@@ -183,8 +192,18 @@ pub(crate) fn merge_files(
     let seed = first_name
         .filter(|_| !files.is_empty())
         .map(|_| into.clone());
+    // Every file is read: each that cannot be is reported, and the merge is refused
+    // after the last one (a report without one of its tallies would be wrong).
+    let mut unreadable = 0usize;
     for (i, file) in files.iter().enumerate() {
-        let t = read_tally(file)?;
+        let t = match read_tally(file) {
+            Ok(t) => t,
+            Err(e) => {
+                unreadable += 1;
+                writeln!(io::stderr(), "{e}")?;
+                continue;
+            }
+        };
         t.check_strata(library)
             .map_err(|e| refused(&file.display().to_string(), &e.to_string()))?;
         if verbose {
@@ -214,6 +233,15 @@ pub(crate) fn merge_files(
             }
         }
         return Err(refused(&this, &format!("cannot be merged: {e}")));
+    }
+    if unreadable > 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "refused: {unreadable} of {} tally files could not be read (listed above)",
+                files.len()
+            ),
+        ));
     }
     Ok(())
 }

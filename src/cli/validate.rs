@@ -1,13 +1,14 @@
 //! `oncoqual validate`: check chart files and report every finding with its place.
 
-use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::io::{JsonlReader, Limits, Record, parse_chart};
+use crate::chart::{Finding, FindingKind};
+use crate::io::file::{self, Problem};
+use crate::io::{JsonlReader, Limits, Record, RecordError, parse_chart};
 
 /// Arguments of `oncoqual validate`.
 #[derive(Debug, clap::Args)]
@@ -32,6 +33,10 @@ pub(crate) struct Args {
 /// Counts over every input.
 #[derive(Debug, Default, Serialize)]
 struct Summary {
+    /// Input files given.
+    files: usize,
+    /// Files that could not be opened (missing, not a regular file, ...).
+    unreadable: usize,
     records: usize,
     valid: usize,
     invalid: usize,
@@ -46,28 +51,52 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         .with_max_list_len(args.max_list_len);
     let mut out = super::output(None, &[])?;
     let mut summary = Summary::default();
+    // Every file is read, whatever happened to the ones before it: a file that cannot be
+    // read is reported (located) and counted, and the batch goes on.
     for file in &args.files {
+        summary.files += 1;
         let name = file.display().to_string();
         let is_stdin = file.as_os_str() == "-";
         if !is_stdin && file.extension().is_some_and(|e| e == "json") {
-            let mut text = String::new();
-            File::open(file)
-                .and_then(|f| {
-                    f.take(limits.max_line_bytes as u64 + 1)
-                        .read_to_string(&mut text)
-                })
-                .map_err(|e| super::with_path(e, file))?;
-            let record = parse_chart(&text, &limits);
+            let record = match file::read_bytes(file, limits.max_line_bytes as u64) {
+                Ok(bytes) => match std::str::from_utf8(&bytes) {
+                    Ok(text) => parse_chart(text, &limits),
+                    Err(e) => Err(file_error(
+                        file::FileError {
+                            path: file.clone(),
+                            problem: file::not_utf8(&bytes, e.valid_up_to()),
+                        },
+                        &limits,
+                    )),
+                },
+                // Read, but too long: a record error of the document.
+                Err(
+                    e @ file::FileError {
+                        problem: Problem::TooLarge { .. },
+                        ..
+                    },
+                ) => Err(file_error(e, &limits)),
+                // Not read at all (missing, not a regular file, ...): the file's error.
+                Err(e) => {
+                    summary.unreadable += 1;
+                    report(&name, &file_error(e, &limits), args, &mut summary, &mut out)?;
+                    continue;
+                }
+            };
             tally(&name, record, args, &mut summary, &mut out)?;
             continue;
         }
         let reader: Box<dyn io::BufRead> = if is_stdin {
             Box::new(io::stdin().lock())
         } else {
-            Box::new(BufReader::with_capacity(
-                1 << 16,
-                File::open(file).map_err(|e| super::with_path(e, file))?,
-            ))
+            match file::open_regular(file) {
+                Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+                Err(e) => {
+                    summary.unreadable += 1;
+                    report(&name, &file_error(e, &limits), args, &mut summary, &mut out)?;
+                    continue;
+                }
+            }
         };
         for record in JsonlReader::with_limits(reader, limits) {
             tally(&name, record, args, &mut summary, &mut out)?;
@@ -88,9 +117,16 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             summary.errors,
             summary.warnings
         )?;
+        if summary.unreadable > 0 {
+            writeln!(
+                out,
+                "{} of {} files could not be read",
+                summary.unreadable, summary.files
+            )?;
+        }
     }
     out.finish()?;
-    Ok(if summary.invalid > 0 {
+    Ok(if summary.invalid > 0 || summary.unreadable > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -105,20 +141,80 @@ fn tally(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     summary.records += 1;
-    let (line, column, findings) = match &record {
+    match &record {
         Ok(checked) => {
             summary.valid += 1;
             if !checked.warnings.is_empty() {
                 summary.with_warnings += 1;
             }
-            (checked.line, None, &checked.warnings)
+            print(
+                file,
+                checked.line,
+                None,
+                &checked.warnings,
+                args,
+                summary,
+                out,
+            )
         }
         Err(err) => {
             summary.invalid += 1;
-            (err.line, err.column, &err.findings)
+            report(file, err, args, summary, out)
         }
+    }
+}
+
+/// Prints a rejected record's (or an unreadable file's) findings.
+fn report(
+    file: &str,
+    err: &RecordError,
+    args: &Args,
+    summary: &mut Summary,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    print(
+        file,
+        err.line,
+        err.column,
+        &err.findings,
+        args,
+        summary,
+        out,
+    )
+}
+
+/// A file that could not be read, as the record error of its whole content (its place is
+/// the file, or the line and column of its first invalid byte).
+fn file_error(e: file::FileError, limits: &Limits) -> RecordError {
+    let (line, column) = match e.position() {
+        Some((l, c)) => (Some(l), Some(c)),
+        None => (None, None),
     };
-    for f in findings {
+    let kind = match e.problem {
+        Problem::NotUtf8 { .. } => FindingKind::NotUtf8,
+        Problem::TooLarge { .. } => FindingKind::LineTooLong {
+            limit: limits.max_line_bytes,
+        },
+        other => FindingKind::Io {
+            message: other.to_string(),
+        },
+    };
+    RecordError::single(line, column, Finding::error("", kind))
+}
+
+fn print(
+    file: &str,
+    line: Option<usize>,
+    column: Option<usize>,
+    findings: &[Finding],
+    args: &Args,
+    summary: &mut Summary,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for (i, f) in findings.iter().enumerate() {
+        // The column is the first finding's (where the text parse stopped); the others of
+        // the record are placed by their field path.
+        let column = column.filter(|_| i == 0);
         if f.is_error() {
             summary.errors += 1;
         } else {

@@ -4,6 +4,7 @@
 //! rejected value: serde's own messages echo values, so they are mapped to
 //! (path, kind, expected) and the value dropped.
 
+pub(crate) mod file;
 mod jsonl;
 mod ledger;
 mod parse;

@@ -133,13 +133,239 @@ fn locate_parse_error(text: &str, line: Option<usize>) -> RecordError {
     let column = Some(err.column()).filter(|&c| c > 0);
     // For a single document, the line is the error's line inside it.
     let line = line.or(Some(err.line()).filter(|&l| l > 0));
-    let mut kind = finding_kind(&err);
-    if kind == FindingKind::UnknownField
-        && let Some(suggestion) = suggest_field(&path)
-    {
-        kind = FindingKind::UnknownFieldDidYouMean { suggestion };
+    let kind = with_suggestion(finding_kind(&err), &path);
+    let first = Finding::error(path, kind);
+    let findings = match err.classify() {
+        // A field error: the record is well-formed JSON, so the others can be found too.
+        serde_json::error::Category::Data => every_field_error(text, first),
+        _ => vec![first],
+    };
+    RecordError {
+        line,
+        column,
+        findings,
     }
-    RecordError::single(line, column, Finding::error(path, kind))
+}
+
+/// An unknown field's kind with the closest known field name, when one is close.
+fn with_suggestion(kind: FindingKind, path: &str) -> FindingKind {
+    match kind {
+        FindingKind::UnknownField => match suggest_field(path) {
+            Some(suggestion) => FindingKind::UnknownFieldDidYouMean { suggestion },
+            None => FindingKind::UnknownField,
+        },
+        other => other,
+    }
+}
+
+/// Most field errors reported for one record; past it, a last finding says there are more.
+const MAX_FIELD_ERRORS: usize = 32;
+
+/// Most repairs tried for one record (some repeat a finding already reported).
+const MAX_REPAIRS: usize = 2 * MAX_FIELD_ERRORS;
+
+/// Every field error of a record whose first one is `first`, so that an abstractor fixes
+/// a chart in one pass (a bad date no longer hides a bad enumeration value beside it).
+///
+/// Runs only for a record that failed (the fast path is untouched): the record is read as
+/// a JSON tree, and each error found is repaired in the tree with a neutral value of the
+/// field's type (or the unknown field removed, or the missing one added) before reading
+/// it again, until it reads or [`MAX_FIELD_ERRORS`] are found. The neutral values never
+/// reach a caller: the record is rejected either way.
+fn every_field_error(text: &str, first: Finding) -> Vec<Finding> {
+    let mut findings = vec![first];
+    let Ok(mut tree) = serde_json::from_str::<serde_json::Value>(text) else {
+        return findings;
+    };
+    let mut seen: Vec<(Vec<Step>, FindingKind)> = Vec::new();
+    // Each round reads the whole tree: bounded, so a record of many errors (or of many
+    // hidden keys, which all read `<key>`) costs a fixed number of reads.
+    let mut complete = false;
+    for _ in 0..MAX_REPAIRS {
+        let err = match serde_path_to_error::deserialize::<_, Chart>(&tree) {
+            Ok(_) => {
+                complete = true;
+                break;
+            }
+            Err(e) => e,
+        };
+        let steps: Vec<Step> = err.path().iter().filter_map(Step::of).collect();
+        let path = field_path(err.path(), looks_like_field_name);
+        let kind = with_suggestion(finding_kind(err.inner()), &path);
+        // The text parse found the first error already; the tree finds it again (maybe in
+        // another order), so a finding is added once.
+        let finding = Finding::error(path, kind.clone());
+        if seen.iter().any(|(s, k)| *s == steps && *k == kind) || !repair(&mut tree, &steps, &kind)
+        {
+            // Cannot be repaired: what follows it cannot be told apart from its effects.
+            complete = true;
+            break;
+        }
+        seen.push((steps, kind));
+        if !findings.contains(&finding) {
+            if findings.len() == MAX_FIELD_ERRORS {
+                break;
+            }
+            findings.push(finding);
+        }
+    }
+    if !complete {
+        findings.push(Finding::error(
+            "",
+            FindingKind::MoreErrors {
+                shown: findings.len(),
+            },
+        ));
+    }
+    findings
+}
+
+/// One step of a path into a JSON tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+impl Step {
+    fn of(seg: &serde_path_to_error::Segment) -> Option<Step> {
+        use serde_path_to_error::Segment;
+        match seg {
+            Segment::Seq { index } => Some(Step::Index(*index)),
+            Segment::Map { key } | Segment::Enum { variant: key } => Some(Step::Key(key.clone())),
+            Segment::Unknown => None,
+        }
+    }
+}
+
+/// What the schema knows of a place in a chart.
+#[derive(Clone, Copy)]
+enum Typed {
+    /// A field's value (a list or a single value).
+    Field(crate::chart::FieldType),
+    /// One entry of a list.
+    Entry(crate::chart::BaseType),
+}
+
+/// How deep the schema follows `steps` from the chart, and the type found there (`None`
+/// for the chart itself).
+fn resolve(steps: &[Step]) -> (usize, Option<Typed>) {
+    use crate::chart::BaseType;
+    let field_of = |base: BaseType, key: &str| match base {
+        BaseType::Record { schema } => schema.field(key).map(|f| Typed::Field(f.ty)),
+        _ => None,
+    };
+    let mut here: Option<Typed> = None;
+    for (depth, step) in steps.iter().enumerate() {
+        let next = match (here, step) {
+            (None, Step::Key(key)) => crate::chart::schema()
+                .chart
+                .field(key)
+                .map(|f| Typed::Field(f.ty)),
+            (Some(Typed::Field(ty)), Step::Index(_)) if ty.list => Some(Typed::Entry(ty.base)),
+            (Some(Typed::Field(ty)), Step::Key(key)) if !ty.list => field_of(ty.base, key),
+            (Some(Typed::Entry(base)), Step::Key(key)) => field_of(base, key),
+            _ => None,
+        };
+        match next {
+            Some(t) => here = Some(t),
+            None => return (depth, here),
+        }
+    }
+    (steps.len(), here)
+}
+
+/// A value every field of the type accepts (for a record: the empty object, as every
+/// field of a nested record is optional or a list).
+fn neutral(base: crate::chart::BaseType) -> serde_json::Value {
+    use crate::chart::{BaseType, Scalar};
+    use serde_json::json;
+    match base {
+        BaseType::Scalar { scalar } => match scalar {
+            Scalar::Date => json!("2000-01-01"),
+            Scalar::Number => json!(0),
+            Scalar::Boolean => json!(false),
+            Scalar::Code => json!({"system": "x", "code": "x"}),
+            Scalar::Round => json!("2000-1"),
+            _ => json!("x"),
+        },
+        BaseType::Enum { schema } => json!(schema.values.first().copied().unwrap_or("")),
+        BaseType::Record { .. } => json!({}),
+    }
+}
+
+fn neutral_at(typed: Typed) -> serde_json::Value {
+    match typed {
+        Typed::Field(ty) if ty.list => serde_json::Value::Array(Vec::new()),
+        Typed::Field(ty) if ty.optional => serde_json::Value::Null,
+        Typed::Field(ty) => neutral(ty.base),
+        Typed::Entry(base) => neutral(base),
+    }
+}
+
+fn at<'v>(tree: &'v mut serde_json::Value, steps: &[Step]) -> Option<&'v mut serde_json::Value> {
+    steps.iter().try_fold(tree, |v, step| match step {
+        Step::Key(k) => v.as_object_mut()?.get_mut(k),
+        Step::Index(i) => v.as_array_mut()?.get_mut(*i),
+    })
+}
+
+/// Repairs the error `kind` at `steps` in `tree`; `false` when it cannot (the search stops).
+fn repair(tree: &mut serde_json::Value, steps: &[Step], kind: &FindingKind) -> bool {
+    match kind {
+        FindingKind::UnknownField | FindingKind::UnknownFieldDidYouMean { .. } => {
+            let Some((Step::Key(key), parent)) = steps.split_last() else {
+                return false;
+            };
+            at(tree, parent)
+                .and_then(serde_json::Value::as_object_mut)
+                .and_then(|o| o.remove(key))
+                .is_some()
+        }
+        FindingKind::MissingField { field } => {
+            let (depth, typed) = resolve(steps);
+            let record = match typed {
+                None if depth == 0 => Some(crate::chart::schema().chart),
+                Some(Typed::Field(ty)) if !ty.list => match ty.base {
+                    crate::chart::BaseType::Record { schema } => Some(schema),
+                    _ => None,
+                },
+                Some(Typed::Entry(crate::chart::BaseType::Record { schema })) => Some(schema),
+                _ => None,
+            };
+            let (Some(record), true) = (record, depth == steps.len()) else {
+                return false;
+            };
+            let Some(f) = record.field(field) else {
+                return false;
+            };
+            match at(tree, steps).and_then(serde_json::Value::as_object_mut) {
+                Some(object) => {
+                    object.insert(f.name.to_owned(), neutral(f.ty.base));
+                    true
+                }
+                None => false,
+            }
+        }
+        _ => {
+            // The nearest place the schema knows, at or above the error: replaced whole.
+            let (depth, typed) = resolve(steps);
+            let (Some(typed), Some(place)) = (typed, steps.get(..depth)) else {
+                return false;
+            };
+            match at(tree, place) {
+                Some(v) => {
+                    let neutral = neutral_at(typed);
+                    if *v == neutral {
+                        return false;
+                    }
+                    *v = neutral;
+                    true
+                }
+                None => false,
+            }
+        }
+    }
 }
 
 /// Renders a serde path as `regimens[3].start_date`. A map key for which `show` is false

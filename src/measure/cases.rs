@@ -172,7 +172,7 @@ fn run_one(
     calendar: &RoundCalendar,
 ) -> Vec<CaseProblem> {
     let invalid = |e: String| vec![CaseProblem::Invalid(e)];
-    let text = match std::fs::read_to_string(file) {
+    let text = match crate::io::file::read_text(file, crate::io::file::MAX_CONFIG_BYTES) {
         Ok(t) => t,
         Err(e) => return invalid(e.to_string()),
     };
@@ -242,4 +242,29 @@ fn run_one(
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_case_file_that_is_a_fifo_is_an_invalid_case_and_is_never_opened() {
+        let dir = std::env::temp_dir().join(format!("oncoqual-cases-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("core.x")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.join("core.x/case.json"))
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no FIFOs here
+        }
+        let lib = Library::bundled().unwrap();
+        let report = run_cases(lib, &dir, &RoundCalendar::new()).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(report.failures.len(), 1);
+        let shown = report.failures[0].to_string();
+        assert!(shown.contains("a FIFO, not a regular file"), "{shown}");
+    }
 }

@@ -249,13 +249,27 @@ mod bundled_files {
 
 impl Library {
     /// Loads and compiles every `*.oqm` below `dir` and every `valuesets/*.json`.
+    ///
+    /// A file that cannot be read (not UTF-8, longer than 16 MiB, a dangling link, a FIFO
+    /// or other special file, which is never opened) is an `E0005` diagnostic located in
+    /// it, reported with every diagnostic of the other files.
     pub fn load(dir: &Path) -> Result<Library, LoadError> {
         let mut specs = Vec::new();
         let mut valuesets = Vec::new();
-        collect(dir, dir, &mut specs, &mut valuesets)?;
+        let mut unreadable = Vec::new();
+        collect(dir, dir, &mut specs, &mut valuesets, &mut unreadable)?;
         specs.sort_by(|a, b| a.name.cmp(&b.name));
         valuesets.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Library::from_files(specs, valuesets)?)
+        let built = Library::from_files(specs, valuesets);
+        if unreadable.is_empty() {
+            return Ok(built?);
+        }
+        // The files that could be read were still checked: every diagnostic is reported.
+        if let Err(e) = built {
+            unreadable.extend(e.files);
+        }
+        unreadable.sort_by(|a, b| a.0.name().cmp(b.0.name()));
+        Err(LoadError::Check(CheckErrors { files: unreadable }))
     }
 
     /// The library compiled from the crate's own `measure-specs/` (embedded at build time).
@@ -693,44 +707,106 @@ fn stratum_text(v: &Value<'_>) -> Option<String> {
     }
 }
 
+/// The spec and value-set files below `dir`, read; a file (or sub-folder) that cannot be
+/// read is an error diagnostic of its own in `unreadable`, and the others are still read.
 fn collect(
     root: &Path,
     dir: &Path,
     specs: &mut Vec<SpecFile>,
     valuesets: &mut Vec<SpecFile>,
+    unreadable: &mut Vec<(Source, Vec<Diagnostic>)>,
 ) -> Result<(), LoadError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| LoadError::Io { path, source }
+    use crate::io::file::{self, FileError, Problem};
+    let name_of = |path: &Path| {
+        path.strip_prefix(root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
     };
-    let entries = std::fs::read_dir(dir).map_err(io(dir))?;
+    let refuse = |unreadable: &mut Vec<(Source, Vec<Diagnostic>)>,
+                  path: &Path,
+                  problem: Problem,
+                  text: String,
+                  span: Span| {
+        let message = match problem {
+            Problem::NotUtf8 { .. } => format!("{problem}"),
+            _ => format!("cannot read this file: {problem}"),
+        };
+        unreadable.push((
+            Source::new(name_of(path), text),
+            vec![Diagnostic::error("E0005", span, message)],
+        ));
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(source) if dir == root => {
+            return Err(LoadError::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+        Err(e) => {
+            refuse(
+                unreadable,
+                dir,
+                Problem::Io(e.kind()),
+                String::new(),
+                Span::new(0, 0),
+            );
+            return Ok(());
+        }
+    };
     for entry in entries {
-        let entry = entry.map_err(io(dir))?;
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                refuse(
+                    unreadable,
+                    dir,
+                    Problem::Io(e.kind()),
+                    String::new(),
+                    Span::new(0, 0),
+                );
+                continue;
+            }
+        };
         let path = entry.path();
-        let kind = entry.file_type().map_err(io(&path))?;
-        if kind.is_dir() {
-            collect(root, &path, specs, valuesets)?;
+        // Not followed: a link to a folder is not walked (no cycles); a link to a file is
+        // read below, through the same checks as any file.
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir {
+            collect(root, &path, specs, valuesets, unreadable)?;
             continue;
         }
-        let name = path
-            .strip_prefix(root)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let name = name_of(&path);
         let ext = path.extension().and_then(|e| e.to_str());
         let in_valuesets = name.starts_with("valuesets/");
-        match ext {
-            Some("oqm") => specs.push(SpecFile::new(
-                name,
-                std::fs::read_to_string(&path).map_err(io(&path))?,
-            )),
-            Some("json") if in_valuesets => {
-                valuesets.push(SpecFile::new(
-                    name,
-                    std::fs::read_to_string(&path).map_err(io(&path))?,
-                ));
+        let into = match ext {
+            Some("oqm") => &mut *specs,
+            Some("json") if in_valuesets => &mut *valuesets,
+            _ => continue,
+        };
+        match file::read_bytes(&path, file::MAX_CONFIG_BYTES) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => into.push(SpecFile::new(name, text)),
+                Err(e) => {
+                    let offset = e.utf8_error().valid_up_to();
+                    let problem = file::not_utf8(e.as_bytes(), offset);
+                    // Shown with each invalid sequence replaced; the caret is on the first.
+                    let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                    let width = char::REPLACEMENT_CHARACTER.len_utf8();
+                    refuse(
+                        unreadable,
+                        &path,
+                        problem,
+                        text,
+                        Span::new(offset, offset + width),
+                    );
+                }
+            },
+            Err(FileError { problem, .. }) => {
+                refuse(unreadable, &path, problem, String::new(), Span::new(0, 0));
             }
-            _ => {}
         }
     }
     Ok(())
