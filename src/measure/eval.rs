@@ -76,6 +76,22 @@ struct KeyIndex<'a> {
     positions: HashMap<(Key<'a>, Key<'a>), Vec<u32>>,
 }
 
+/// Deepest recursion of the evaluator (nested operations and list walks). The checker
+/// refuses logic deeper than [`super::lower::MAX_EVAL_DEPTH`] operations through its
+/// defines, and each operation takes at most two levels here, so checked logic never
+/// reaches it: it is the guard, checked before recursing, that makes a stack overflow
+/// impossible even so.
+pub(crate) const MAX_RUNTIME_DEPTH: u32 = 2 * super::lower::MAX_EVAL_DEPTH + 32;
+
+/// Why the evaluation of a chart stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The chart's step budget ran out.
+    Budget(u64),
+    /// The evaluator's recursion reached [`MAX_RUNTIME_DEPTH`].
+    Depth,
+}
+
 /// The longest list `range` builds; a longer one is missing (unknown).
 const MAX_RANGE: i64 = 100_000;
 
@@ -126,6 +142,18 @@ pub(crate) struct Ctx<'a, const TRACE: bool> {
     /// Per-chart hash indexes of root lists by a field (`Op::KeyedWhere`).
     keyed: Vec<KeyIndex<'a>>,
     base: usize,
+    /// Steps taken on this chart: one per operation evaluated and per list element a query
+    /// visits.
+    steps: u64,
+    /// The step at which evaluation stops: the chart's budget, or 0 once it has stopped.
+    limit: u64,
+    /// The chart's step budget.
+    budget: u64,
+    /// The evaluator's recursion depth now.
+    depth: u32,
+    /// Why evaluation stopped, once it has: from then on every operation is missing at
+    /// once and every walk stops.
+    stopped: Option<Stop>,
     /// Trace recording (only used when `TRACE`).
     pub(crate) rec: Recorder,
 }
@@ -151,8 +179,49 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             indexes: Vec::new(),
             keyed: Vec::new(),
             base: 0,
+            steps: 0,
+            limit: u64::MAX,
+            budget: u64::MAX,
+            depth: 0,
+            stopped: None,
             rec: Recorder::default(),
         }
+    }
+
+    /// Limits this chart's evaluation to `budget` steps (unlimited by default).
+    pub(crate) fn with_budget(mut self, budget: u64) -> Self {
+        self.budget = budget;
+        self.limit = budget;
+        self
+    }
+
+    /// Why evaluation stopped, if it did.
+    pub(crate) fn stopped(&self) -> Option<Stop> {
+        self.stopped
+    }
+
+    /// Steps taken so far.
+    pub(crate) fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Counts a step and checks the budget and the depth: `false` when evaluation must
+    /// stop (and from then on always `false`).
+    #[inline(always)]
+    fn step(&mut self) -> bool {
+        self.steps += 1;
+        if self.steps > self.limit || self.depth >= MAX_RUNTIME_DEPTH {
+            if self.stopped.is_none() {
+                self.stopped = Some(if self.steps > self.limit {
+                    Stop::Budget(self.budget)
+                } else {
+                    Stop::Depth
+                });
+            }
+            self.limit = 0;
+            return false;
+        }
+        true
     }
 
     /// Evaluates a top-level expression that needs `locals` local variables.
@@ -311,7 +380,18 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         }
     }
 
+    /// Evaluates an operation, after counting the step and checking the depth.
     fn eval_op(&mut self, n: &'a Node) -> Value<'a> {
+        if !self.step() {
+            return Value::Missing;
+        }
+        self.depth += 1;
+        let v = self.dispatch(n);
+        self.depth -= 1;
+        v
+    }
+
+    fn dispatch(&mut self, n: &'a Node) -> Value<'a> {
         match &n.op {
             Op::Const(c) => match c {
                 Const::Missing => Value::Missing,
@@ -750,6 +830,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         v: Value<'a>,
         f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
+        if !self.step() {
+            return ControlFlow::Break(());
+        }
         self.set_local(local, v);
         if self.child(pred).truth() == Some(true) {
             f(self, v)
@@ -785,6 +868,21 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     /// Calls `f` on each element of the list `n` evaluates to, without building the list
     /// when `n` is a filter or a field projection.
     fn each(
+        &mut self,
+        n: &'a Node,
+        f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        if !self.step() {
+            return ControlFlow::Break(());
+        }
+        self.depth += 1;
+        let r = self.walk(n, f);
+        self.depth -= 1;
+        r
+    }
+
+    /// [`Ctx::each`] after its checks.
+    fn walk(
         &mut self,
         n: &'a Node,
         f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>,

@@ -69,26 +69,43 @@ fn reorder(mut n: Node) -> Node {
         Op::Or(..) => false,
         _ => return n,
     };
+    let span = n.span;
     let mut parts = Vec::new();
     flatten(n, and, &mut parts);
     let mut keyed: Vec<(u64, Node)> = parts.into_iter().map(|p| (cost(&p), p)).collect();
     keyed.sort_by_key(|(c, _)| *c);
-    let mut it = keyed.into_iter().map(|(_, p)| p);
-    let Some(mut acc) = it.next() else {
-        unreachable!("a chain has operands")
-    };
-    for p in it {
-        let span = acc.span;
-        acc = Node::new(
-            if and {
-                Op::And(acc.boxed(), p.boxed())
-            } else {
-                Op::Or(acc.boxed(), p.boxed())
-            },
-            span,
-        );
+    balanced(keyed.into_iter().map(|(_, p)| p).collect(), and, span)
+}
+
+/// `a and b and ...` (or `or`) over `parts` in the given order, as a balanced tree: the
+/// operands are evaluated in the same order, and stop at the same operand, as in a chain
+/// associated to the left, but the tree is only about log2(n) levels deep. (Flattening
+/// inlined defines can gather thousands of operands into one chain.)
+fn balanced(mut parts: Vec<Node>, and: bool, span: crate::dsl::Span) -> Node {
+    while parts.len() > 1 {
+        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
+        let mut it = parts.into_iter();
+        while let Some(a) = it.next() {
+            match it.next() {
+                Some(b) => {
+                    let span = a.span;
+                    next.push(Node::new(
+                        if and {
+                            Op::And(a.boxed(), b.boxed())
+                        } else {
+                            Op::Or(a.boxed(), b.boxed())
+                        },
+                        span,
+                    ));
+                }
+                None => next.push(a),
+            }
+        }
+        parts = next;
     }
-    acc
+    parts
+        .pop()
+        .unwrap_or_else(|| Node::new(Op::Const(Const::Bool(and)), span))
 }
 
 fn flatten(n: Node, and: bool, out: &mut Vec<Node>) {
@@ -302,16 +319,9 @@ fn enum_key(n: &Node, local: u32) -> Option<(u16, Box<[u16]>)> {
     }
 }
 
-/// `a and b and ...`, left-associated, in the given order.
+/// `a and b and ...` in the given order (a balanced tree, see [`balanced`]).
 fn rebuild_and(parts: Vec<Node>, span: crate::dsl::Span) -> Node {
-    let mut it = parts.into_iter();
-    let first = it
-        .next()
-        .unwrap_or_else(|| Node::new(Op::Const(Const::Bool(true)), span));
-    it.fold(first, |acc, p| {
-        let span = acc.span;
-        Node::new(Op::And(acc.boxed(), p.boxed()), span)
-    })
+    balanced(parts, true, span)
 }
 
 struct Optimizer {
