@@ -505,6 +505,19 @@ impl Library {
         out: &mut Vec<Outcome>,
     ) -> Result<(), EvalError> {
         self.selection_with(chart, period, selection, out, EVAL_BUDGET)
+            .map(|_| ())
+    }
+
+    /// The steps the evaluation of `selection` on `chart` takes (the unit of
+    /// [`EVAL_BUDGET`]): a deterministic measure of evaluation cost, for tests and for
+    /// sizing. Refused as [`Library::try_evaluate_selection_into`] is.
+    pub fn evaluation_steps(
+        &self,
+        chart: &Chart,
+        period: Period,
+        selection: &Selection,
+    ) -> Result<u64, EvalError> {
+        self.selection_with(chart, period, selection, &mut Vec::new(), EVAL_BUDGET)
     }
 
     fn selection_with(
@@ -514,11 +527,11 @@ impl Library {
         selection: &Selection,
         out: &mut Vec<Outcome>,
         budget: u64,
-    ) -> Result<(), EvalError> {
+    ) -> Result<u64, EvalError> {
         out.clear();
         let mut pops = vec![Populations::NONE; self.measures.len()];
         let mut strata: Vec<Vec<Option<String>>> = Vec::new();
-        with_arena(|arena| {
+        let steps = with_arena(|arena| {
             let mut ctx: Ctx<'_, false> =
                 Ctx::new(chart, self.program(), period.start, period.end, arena)
                     .with_budget(budget);
@@ -530,14 +543,14 @@ impl Library {
                 }
                 self.stopped(&ctx, i)?;
             }
-            Ok(())
+            Ok(ctx.steps())
         })?;
         out.extend(selection.report.iter().map(|&i| Outcome {
             measure: i,
             populations: pops[i],
             strata: strata.get(i).cloned().unwrap_or_default(),
         }));
-        Ok(())
+        Ok(steps)
     }
 
     /// Evaluates only the measures `indices` (and the components they need); one outcome
