@@ -135,10 +135,15 @@ fn a_chart_over_the_budget_is_reported_with_its_line_and_the_batch_goes_on() {
     let mut rejected = Vec::new();
     let limits = oncoqual::Limits::default().with_max_line_bytes(64 << 20);
     let mut reader = JsonlReader::with_limits(lines.as_bytes(), limits);
-    let tally = tally_jsonl(&lib, &mut reader, |c| calendar.period(c.round), |e| {
-        rejected.push((e.line, e.to_string()));
-        std::ops::ControlFlow::Continue(())
-    })
+    let tally = tally_jsonl(
+        &lib,
+        &mut reader,
+        |c| calendar.period(c.round),
+        |e| {
+            rejected.push((e.line, e.to_string()));
+            std::ops::ControlFlow::Continue(())
+        },
+    )
     .unwrap();
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert_eq!(rejected[0].0, Some(2));

@@ -59,7 +59,9 @@ fn a_fanned_out_parameterised_define_is_refused_naming_the_define() {
     body.push_str("initial_population = f14(count encounters)\nnumerator = true\n");
     let errors = check(&body).unwrap_err();
     assert!(
-        errors.iter().any(|(code, m)| code == "E0216" && m.contains("`f14`")),
+        errors
+            .iter()
+            .any(|(code, m)| code == "E0216" && m.contains("`f14`")),
         "{errors:?}"
     );
 }
@@ -96,7 +98,9 @@ fn long_flat_chains_are_a_diagnostic_not_a_crash() {
         // The refused criterion leaves the measure without an initial population (E0213).
         assert!(
             errors.iter().any(|(code, _)| code == "E0105")
-                && errors.iter().all(|(code, _)| code == "E0105" || code == "E0213"),
+                && errors
+                    .iter()
+                    .all(|(code, _)| code == "E0105" || code == "E0213"),
             "{op} x{n}: {errors:?}"
         );
     }
@@ -116,14 +120,14 @@ fn a_chain_within_the_limit_evaluates() {
 #[test]
 fn the_syntax_tree_of_a_huge_chain_is_dropped_without_recursion() {
     // The parser refuses it, but builds (and drops) the whole chain first.
-    let text = format!("{HEADER}initial_population = {}\n", chain("and", "true", 100_000));
+    let text = format!(
+        "{HEADER}initial_population = {}\n",
+        chain("and", "true", 100_000)
+    );
     let (file, diags) = oncoqual::dsl::parse(&text);
     assert!(diags.iter().any(|d| d.code == "E0105"), "{diags:?}");
     drop(file);
-    let (file, _) = oncoqual::dsl::parse(&format!(
-        "define a = {}\n",
-        chain("-", "1", 100_000)
-    ));
+    let (file, _) = oncoqual::dsl::parse(&format!("define a = {}\n", chain("-", "1", 100_000)));
     drop(file);
 }
 
@@ -178,7 +182,9 @@ fn defines_chained_through_each_other_stay_within_the_evaluation_depth() {
     match check(&body) {
         Ok(_) => {}
         Err(errors) => assert!(
-            errors.iter().all(|(code, _)| code == "E0215" || code == "E0105"),
+            errors
+                .iter()
+                .all(|(code, _)| code == "E0215" || code == "E0105"),
             "{errors:?}"
         ),
     }

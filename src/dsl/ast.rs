@@ -378,7 +378,9 @@ impl ExprKind {
                 predicate: b,
                 ..
             }
-            | ExprKind::SortedBy { list: a, key: b, .. }
+            | ExprKind::SortedBy {
+                list: a, key: b, ..
+            }
             | ExprKind::Take(a, b)
             | ExprKind::Quantified {
                 list: a,
@@ -425,7 +427,9 @@ impl ExprKind {
                 predicate: b,
                 ..
             }
-            | ExprKind::SortedBy { list: a, key: b, .. }
+            | ExprKind::SortedBy {
+                list: a, key: b, ..
+            }
             | ExprKind::Take(a, b)
             | ExprKind::Quantified {
                 list: a,

@@ -1089,6 +1089,20 @@ mod tests {
     }
 
     #[test]
+    fn a_long_flat_chain_is_an_error_not_a_crash() {
+        for op in ["and", "or", "+", "-", "*", "/"] {
+            let chain = vec!["1"; 100_000].join(&format!(" {op} "));
+            let (file, diags) = parse(&format!("define a = {chain}\ndefine b = 1\n"));
+            assert_eq!(diags.len(), 1, "{op}: {:?}", diags.first());
+            assert_eq!(diags[0].code, "E0105");
+            // The next item survives.
+            assert_eq!(file.defines.len(), 1);
+        }
+        let (_, diags) = parse(&format!("define a = {}\n", vec!["1"; 64].join(" and ")));
+        assert!(diags.is_empty(), "{diags:?}");
+    }
+
+    #[test]
     fn keywords_cannot_name_defines() {
         let (_, diags) = parse("define where = 1");
         assert_eq!(diags[0].code, "E0102");

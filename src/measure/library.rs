@@ -626,7 +626,10 @@ impl Library {
     /// exceeds [`EVAL_BUDGET`] steps (which [`Library::evaluate`] reports).
     pub fn explain(&self, chart: &Chart, period: Period, index: usize) -> Option<Explanation> {
         let m = self.measures.get(index)?;
-        let outcome = self.try_evaluate_selected(chart, period, &[index]).ok()?.pop()?;
+        let outcome = self
+            .try_evaluate_selected(chart, period, &[index])
+            .ok()?
+            .pop()?;
         let mut criteria = Vec::new();
         let mut all_missing: Vec<String> = Vec::new();
         for kind in PopulationKind::ALL {
@@ -663,7 +666,9 @@ impl Library {
             });
         }
         if m.info.scoring == Scoring::CompositeAllOrNone {
-            let parts = self.try_evaluate_selected(chart, period, &m.components).ok()?;
+            let parts = self
+                .try_evaluate_selected(chart, period, &m.components)
+                .ok()?;
             for (id, o) in m.info.components.iter().zip(parts) {
                 let pops: Vec<&str> = o.populations.iter().map(Population::code).collect();
                 let role = if !o.populations.in_net_denominator() {

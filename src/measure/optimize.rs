@@ -229,9 +229,7 @@ fn keyed_scan(
 fn range_scan(root: u16, local: u32, pred: Node, list: Box<Node>, span: crate::dsl::Span) -> Node {
     let mut parts = Vec::new();
     flatten(pred, true, &mut parts);
-    let found = parts
-        .iter()
-        .find_map(|p| range_key(p, local).map(|(field, range)| (field, range)));
+    let found = parts.iter().find_map(|p| range_key(p, local));
     let pred = rebuild_and(parts, span);
     match found {
         Some((field, range)) => Node::new(
@@ -283,7 +281,9 @@ fn range_key(n: &Node, local: u32) -> Option<(u16, Range)> {
             Range::Cmp(*cmp, Node::new(Op::Const(value.clone()), n.span)),
         )),
         Op::Cmp(cmp, a, b) if ordered(*cmp) => match (of_element(a), of_element(b)) {
-            (Some(f), None) if !reads_any(b, &[local]) => Some((f, Range::Cmp(*cmp, (**b).clone()))),
+            (Some(f), None) if !reads_any(b, &[local]) => {
+                Some((f, Range::Cmp(*cmp, (**b).clone())))
+            }
             (None, Some(f)) if !reads_any(a, &[local]) => {
                 Some((f, Range::Cmp(flip(*cmp), (**a).clone())))
             }
@@ -728,5 +728,55 @@ mod tests {
             "exists (assessments as a where painful(first assessments))",
         );
         assert!(any(&c.fast, &|op| matches!(op, Op::Let { .. })));
+    }
+
+    #[test]
+    fn a_window_relative_to_an_outer_element_reads_a_sorted_index() {
+        let c = numerator(
+            "exists (regimens as r where exists (regimens as s where \
+             s.start_date within 30 days before r.start_date))",
+        );
+        assert!(any(&c.fast, &|op| matches!(
+            op,
+            Op::RangeWhere { ordered: false, .. }
+        )));
+        // Where the order of the elements matters, they are put back in list order.
+        let c = numerator(
+            "exists (regimens as r where first (regimens as s where \
+             s.start_date > r.start_date).id = r.id)",
+        );
+        assert!(any(&c.fast, &|op| matches!(
+            op,
+            Op::RangeWhere { ordered: true, .. }
+        )));
+        // A bound that reads the element itself is no range.
+        let c = numerator("exists (regimens where start_date > end_date)");
+        assert!(!any(&c.fast, &|op| matches!(op, Op::RangeWhere { .. })));
+    }
+
+    #[test]
+    fn a_long_and_chain_is_rebuilt_balanced_in_the_same_order() {
+        let parts: Vec<Node> = (0..1000)
+            .map(|i| {
+                Node::new(
+                    Op::Const(Const::Bool(i % 2 == 0)),
+                    crate::dsl::Span::new(i, i + 1),
+                )
+            })
+            .collect();
+        let n = balanced(parts, true, crate::dsl::Span::new(0, 1));
+        fn leaves(n: &Node, out: &mut Vec<usize>) {
+            match &n.op {
+                Op::And(a, b) => {
+                    leaves(a, out);
+                    leaves(b, out);
+                }
+                _ => out.push(n.span.start as usize),
+            }
+        }
+        let mut order = Vec::new();
+        leaves(&n, &mut order);
+        assert_eq!(order, (0..1000).collect::<Vec<_>>());
+        assert!(n.depth(&[]) <= 11, "{}", n.depth(&[]));
     }
 }
