@@ -63,7 +63,9 @@ fn a_window_relative_to_each_regimen_reads_a_sorted_index() {
          numerator = all regimens as r satisfy (exists (regimens as s where \
          s.start_date < r.start_date) or r.start_date is present)\n\
          denominator = exists (regimens as r where count (regimens as s where \
-         s.start_date during period(r.start_date, r.start_date + 3 days)) >= 1)\n",
+         s.start_date during period(r.start_date, r.start_date + 3 days)) >= 1)\n\
+         stratifier lonely = count (regimens as r where not exists (regimens as s where \
+         s.start_date within 30 days after (r.start_date + 1 years))) > 5\n",
     );
     let (small, large) = (steps(&lib, 1_000), steps(&lib, 8_000));
     // n log n, not n squared (which would be 64x).
