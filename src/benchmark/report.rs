@@ -518,32 +518,40 @@ fn check_library(tally: &Tally, library: &Library) -> Result<(), ReportError> {
 
 /// Evaluates `charts` against `library` and folds them into a tally whose chart digests use
 /// `key`; `period(chart)` gives each chart's reporting period. Refused when a chart comes
-/// twice or a round gets two periods.
+/// twice, a round gets two periods, or a chart's evaluation exceeds the budget
+/// ([`TallyError::Evaluation`]; [`tally_jsonl`] reports such a chart and goes on).
 pub fn tally_charts<'c>(
     library: &Library,
     key: &ChartKey,
     charts: impl IntoIterator<Item = &'c Chart>,
     period: impl Fn(&Chart) -> Period,
 ) -> Result<Tally, TallyError> {
-    build(library, key, charts, period).finish(library, key)
+    build(library, key, charts, 0, period)?.finish(library, key)
 }
 
-/// [`tally_charts`] before its measures are named.
+/// [`tally_charts`] before its measures are named; `first` is the position of the first
+/// chart in the whole input.
 fn build<'c>(
     library: &Library,
     key: &ChartKey,
     charts: impl IntoIterator<Item = &'c Chart>,
+    first: usize,
     period: impl Fn(&Chart) -> Period,
-) -> TallyBuilder {
+) -> Result<TallyBuilder, TallyError> {
     let mut tally = TallyBuilder::new();
     let mut out: Vec<Outcome> = Vec::new();
-    for chart in charts {
+    for (k, chart) in charts.into_iter().enumerate() {
         let p = period(chart);
-        library.evaluate_into(chart, p, &mut out);
+        library
+            .try_evaluate_into(chart, p, &mut out)
+            .map_err(|source| TallyError::Evaluation {
+                chart: first + k,
+                source,
+            })?;
         let digest = key.digest(chart.round, &chart.practice, &chart.id);
         tally.add(library, chart, digest, p, &out);
     }
-    tally
+    Ok(tally)
 }
 
 /// As [`tally_charts`], over the charts of a slice in parallel (rayon). The result is the
@@ -556,13 +564,15 @@ pub fn tally_parallel(
     period: impl Fn(&Chart) -> Period + Sync,
 ) -> Result<Tally, TallyError> {
     use rayon::prelude::*;
+    const CHUNK: usize = 256;
     charts
-        .par_chunks(256)
-        .map(|chunk| build(library, key, chunk, &period))
-        .reduce(TallyBuilder::new, |mut a, b| {
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(k, chunk)| build(library, key, chunk, k * CHUNK, &period))
+        .try_reduce(TallyBuilder::new, |mut a, b| {
             a.merge(b);
-            a
-        })
+            Ok(a)
+        })?
         .finish(library, key)
 }
 
@@ -614,7 +624,12 @@ pub fn tally_jsonl<R: std::io::BufRead>(
             match record {
                 Ok(c) => {
                     let p = period(&c.chart);
-                    library.evaluate_into(&c.chart, p, &mut out);
+                    if let Err(e) = library.try_evaluate_into(&c.chart, p, &mut out) {
+                        if rejected(e.to_record_error(c.line)).is_break() {
+                            break;
+                        }
+                        continue;
+                    }
                     let digest = key.digest(c.chart.round, &c.chart.practice, &c.chart.id);
                     tally.add(library, &c.chart, digest, p, &out);
                 }
@@ -748,7 +763,11 @@ mod pipeline {
                                 let digest = key.digest(ch.round, &ch.practice, &ch.id);
                                 if skip.binary_search(&(k * CHUNK + j)).is_err() {
                                     let p = period(ch);
-                                    library.evaluate_into(ch, p, &mut out);
+                                    if let Err(e) = library.try_evaluate_into(ch, p, &mut out) {
+                                        // Not counted; reported against its line.
+                                        fates.push(Line::Rejected(e.to_record_error(c.line)));
+                                        continue;
+                                    }
                                     tally.add(library, ch, digest, p, &out);
                                 }
                                 fates.push(Line::Chart(digest, c.line.unwrap_or(0)));

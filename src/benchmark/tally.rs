@@ -442,6 +442,14 @@ pub enum TallyError {
         /// The other's.
         theirs: LibraryFingerprint,
     },
+    /// A chart's evaluation stopped (see [`crate::measure::EVAL_BUDGET`]).
+    #[error("chart {chart} of the input: {source}")]
+    Evaluation {
+        /// The chart's position in the input (0-based).
+        chart: usize,
+        /// Why.
+        source: crate::measure::EvalError,
+    },
     /// Tallies of two oncoqual versions.
     #[error("the tallies were computed by two oncoqual versions: {ours} and {theirs}")]
     VersionMismatch {

@@ -126,6 +126,14 @@ pub enum FindingKind {
         /// Path of the regimen.
         regimen: String,
     },
+    /// The chart's evaluation stopped before its end (it exceeded the evaluation budget):
+    /// the chart is not counted.
+    EvaluationStopped {
+        /// The measure being evaluated when it stopped.
+        measure: String,
+        /// Why, in words (no chart value).
+        reason: String,
+    },
 }
 
 impl fmt::Display for FindingKind {
@@ -173,6 +181,9 @@ impl fmt::Display for FindingKind {
             FindingKind::DateAfter { other } => write!(f, "date is after `{other}`"),
             FindingKind::OutsideRegimen { regimen } => {
                 write!(f, "date is outside the dates of its regimen `{regimen}`")
+            }
+            FindingKind::EvaluationStopped { reason, .. } => {
+                write!(f, "chart not evaluated: {reason}")
             }
         }
     }

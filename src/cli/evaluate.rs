@@ -126,7 +126,15 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         };
         let chart = &checked.chart;
         let period = args.period.unwrap_or_else(|| calendar.period(chart.round));
-        let outcomes = lib.evaluate_selected(chart, period, &selected);
+        let outcomes = match lib.try_evaluate_selected(chart, period, &selected) {
+            Ok(o) => o,
+            Err(e) => {
+                bad += 1;
+                let e = e.to_record_error(checked.line);
+                writeln!(io::stderr(), "{}: {e}", args.charts.display())?;
+                continue;
+            }
+        };
         if args.fhir {
             let reports = outcomes
                 .iter()

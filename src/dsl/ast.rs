@@ -334,3 +334,162 @@ pub enum ExprKind {
     /// A piece the parser could not read (a diagnostic was reported).
     Error,
 }
+
+impl ExprKind {
+    /// Whether this form has no sub-expressions by construction.
+    fn is_leaf(&self) -> bool {
+        matches!(
+            self,
+            ExprKind::Name(_)
+                | ExprKind::Bool(_)
+                | ExprKind::Number(_)
+                | ExprKind::Str(_)
+                | ExprKind::Date(_)
+                | ExprKind::Error
+        )
+    }
+
+    /// The direct sub-expressions, mutably, in the order written.
+    fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            ExprKind::Name(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Number(_)
+            | ExprKind::Str(_)
+            | ExprKind::Date(_)
+            | ExprKind::Error => Vec::new(),
+            ExprKind::Duration(a, _)
+            | ExprKind::Field(a, _)
+            | ExprKind::Not(a)
+            | ExprKind::Neg(a)
+            | ExprKind::InValueSet { value: a, .. }
+            | ExprKind::IsMissing(a, _)
+            | ExprKind::Exists(a)
+            | ExprKind::Count(a)
+            | ExprKind::First(a)
+            | ExprKind::Last(a) => vec![a],
+            ExprKind::Binary(_, a, b)
+            | ExprKind::In {
+                value: a, list: b, ..
+            }
+            | ExprKind::During(a, b)
+            | ExprKind::Where {
+                list: a,
+                predicate: b,
+                ..
+            }
+            | ExprKind::SortedBy {
+                list: a, key: b, ..
+            }
+            | ExprKind::Take(a, b)
+            | ExprKind::Quantified {
+                list: a,
+                predicate: b,
+                ..
+            } => vec![a, b],
+            ExprKind::Within {
+                value,
+                length,
+                anchor,
+                ..
+            } => vec![value, length, anchor],
+            ExprKind::If(a, b, c) => vec![a, b, c],
+            ExprKind::List(items) | ExprKind::Call(_, items) => items.iter_mut().collect(),
+        }
+    }
+
+    /// The direct sub-expressions, in the order written.
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            ExprKind::Name(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Number(_)
+            | ExprKind::Str(_)
+            | ExprKind::Date(_)
+            | ExprKind::Error => Vec::new(),
+            ExprKind::Duration(a, _)
+            | ExprKind::Field(a, _)
+            | ExprKind::Not(a)
+            | ExprKind::Neg(a)
+            | ExprKind::InValueSet { value: a, .. }
+            | ExprKind::IsMissing(a, _)
+            | ExprKind::Exists(a)
+            | ExprKind::Count(a)
+            | ExprKind::First(a)
+            | ExprKind::Last(a) => vec![a],
+            ExprKind::Binary(_, a, b)
+            | ExprKind::In {
+                value: a, list: b, ..
+            }
+            | ExprKind::During(a, b)
+            | ExprKind::Where {
+                list: a,
+                predicate: b,
+                ..
+            }
+            | ExprKind::SortedBy {
+                list: a, key: b, ..
+            }
+            | ExprKind::Take(a, b)
+            | ExprKind::Quantified {
+                list: a,
+                predicate: b,
+                ..
+            } => vec![a, b],
+            ExprKind::Within {
+                value,
+                length,
+                anchor,
+                ..
+            } => vec![value, length, anchor],
+            ExprKind::If(a, b, c) => vec![a, b, c],
+            ExprKind::List(items) | ExprKind::Call(_, items) => items.iter().collect(),
+        }
+    }
+}
+
+impl Expr {
+    /// Where the tree first gets deeper than `limit` levels (this node is level 1), or
+    /// `None` if it is not that deep. Walks an explicit stack, so any depth is safe.
+    pub fn deeper_than(&self, limit: usize) -> Option<Span> {
+        let mut stack: Vec<(&Expr, usize)> = vec![(self, 1)];
+        while let Some((e, depth)) = stack.pop() {
+            if depth > limit {
+                return Some(e.span);
+            }
+            stack.extend(e.kind.children().into_iter().rev().map(|c| (c, depth + 1)));
+        }
+        None
+    }
+}
+
+/// Dropped with an explicit stack: a chain of 100,000 `and`s is 100,000 boxes deep, and the
+/// compiler's recursive drop would overflow the stack on it.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut stack: Vec<Expr> = Vec::new();
+        let take = |e: &mut Expr| {
+            let span = e.span;
+            std::mem::replace(
+                e,
+                Expr {
+                    kind: ExprKind::Error,
+                    span,
+                },
+            )
+        };
+        for c in self.kind.children_mut() {
+            if !c.kind.is_leaf() {
+                stack.push(take(c));
+            }
+        }
+        while let Some(mut e) = stack.pop() {
+            for c in e.kind.children_mut() {
+                if !c.kind.is_leaf() {
+                    stack.push(take(c));
+                }
+            }
+            // `e` now holds only leaves: dropping it recurses one level at most.
+        }
+    }
+}

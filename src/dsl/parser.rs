@@ -33,6 +33,12 @@ use super::span::Span;
 /// Deepest expression nesting accepted.
 pub const MAX_DEPTH: usize = 64;
 
+/// Deepest syntax tree accepted for one item's expression, counting a level per operator
+/// of a chain (`a and b and c` is three levels deep: the operators associate to the left).
+/// Later stages walk the tree recursively, so the parser refuses a deeper one (a flat
+/// chain of thousands of `and`s) with a diagnostic rather than let them overflow the stack.
+pub const MAX_TREE_DEPTH: usize = 64;
+
 /// Words that cannot be used as names.
 pub(crate) const RESERVED: &[&str] = &[
     "measure",
@@ -298,7 +304,7 @@ impl Parser {
         if let Some(kind) = PopulationKind::from_keyword(&word) {
             self.bump();
             self.expect(&Tok::Eq, "`=`")?;
-            let criterion = self.expr()?;
+            let criterion = self.item_expr()?;
             file.populations.push(Population {
                 kind,
                 span: start,
@@ -341,14 +347,14 @@ impl Parser {
                         .0;
                 }
                 self.expect(&Tok::Eq, "`=`")?;
-                let body = self.expr()?;
+                let body = self.item_expr()?;
                 file.defines.push(Define { name, params, body });
             }
             "stratifier" => {
                 self.bump();
                 let name = self.name("a stratifier name")?;
                 self.expect(&Tok::Eq, "`=`")?;
-                let expr = self.expr()?;
+                let expr = self.item_expr()?;
                 file.stratifiers.push(Stratifier { name, expr });
             }
             _ => {
@@ -406,6 +412,23 @@ impl Parser {
             );
         }
         Ok(())
+    }
+
+    /// The expression of an item (a define's body, a population criterion, a stratifier),
+    /// refused when its tree is deeper than [`MAX_TREE_DEPTH`].
+    fn item_expr(&mut self) -> PResult<Expr> {
+        let e = self.expr()?;
+        if let Some(span) = e.deeper_than(MAX_TREE_DEPTH) {
+            return self.error(
+                Diagnostic::error("E0105", span, "expression nested too deeply").with_help(
+                    format!(
+                        "each operator of a chain counts a level; split it into defines \
+                         (the limit is {MAX_TREE_DEPTH} levels)"
+                    ),
+                ),
+            );
+        }
+        Ok(e)
     }
 
     /// A full expression.
@@ -1063,6 +1086,20 @@ mod tests {
             assert_eq!(diags.len(), 1, "{:?}", diags.first());
             assert_eq!(diags[0].code, "E0105");
         }
+    }
+
+    #[test]
+    fn a_long_flat_chain_is_an_error_not_a_crash() {
+        for op in ["and", "or", "+", "-", "*", "/"] {
+            let chain = vec!["1"; 100_000].join(&format!(" {op} "));
+            let (file, diags) = parse(&format!("define a = {chain}\ndefine b = 1\n"));
+            assert_eq!(diags.len(), 1, "{op}: {:?}", diags.first());
+            assert_eq!(diags[0].code, "E0105");
+            // The next item survives.
+            assert_eq!(file.defines.len(), 1);
+        }
+        let (_, diags) = parse(&format!("define a = {}\n", vec!["1"; 64].join(" and ")));
+        assert!(diags.is_empty(), "{diags:?}");
     }
 
     #[test]

@@ -209,7 +209,11 @@ fn run_one(
             }
         }
     }
-    let Some(outcome) = library.evaluate_selected(&chart, period, &[index]).pop() else {
+    let outcome = match library.try_evaluate_selected(&chart, period, &[index]) {
+        Ok(mut o) => o.pop(),
+        Err(e) => return invalid(e.to_string()),
+    };
+    let Some(outcome) = outcome else {
         return invalid("evaluation produced no outcome".to_owned());
     };
     let mut problems = Vec::new();

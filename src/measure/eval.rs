@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::HashMap;
 
-use super::ir::{Arith, Builtin, Cmp, Const, Node, Op, Param};
+use super::ir::{Arith, Builtin, Cmp, Const, Node, Op, Param, Range};
 use super::lower::SlotDef;
 use super::trace::Recorder;
 use super::value::{List, Record, Value};
@@ -68,12 +68,56 @@ impl<'a> Key<'a> {
     }
 }
 
+/// A value a [`RangeIndex`] sorts by.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey {
+    Num(Decimal),
+    Date(Date),
+}
+
+impl SortKey {
+    fn of(v: &Value<'_>) -> Option<SortKey> {
+        match v {
+            Value::Num(d) => Some(SortKey::Num(*d)),
+            Value::Date(d) => Some(SortKey::Date(*d)),
+            _ => None,
+        }
+    }
+}
+
+/// A chart root list sorted by a date or number field of its elements (`Op::RangeWhere`).
+struct RangeIndex {
+    /// The root list and the field.
+    key: (u16, u16),
+    /// The elements whose field is a date or a number, by that value, then list position.
+    entries: Vec<(SortKey, u32)>,
+}
+
+/// The bounds of a range (inclusive or not); `None`: unbounded on that side.
+type Bounds = (Option<(SortKey, bool)>, Option<(SortKey, bool)>);
+
 /// A chart root list indexed by the values of one or two fields of its elements.
 struct KeyIndex<'a> {
     /// The root list and the fields.
     key: (u16, u16, Option<u16>),
     /// Element positions per value, in list order.
     positions: HashMap<(Key<'a>, Key<'a>), Vec<u32>>,
+}
+
+/// Deepest recursion of the evaluator (nested operations and list walks). The checker
+/// refuses logic deeper than [`super::lower::MAX_EVAL_DEPTH`] operations through its
+/// defines, and each operation takes at most two levels here, so checked logic never
+/// reaches it: it is the guard, checked before recursing, that makes a stack overflow
+/// impossible even so.
+pub(crate) const MAX_RUNTIME_DEPTH: u32 = 2 * super::lower::MAX_EVAL_DEPTH + 32;
+
+/// Why the evaluation of a chart stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The chart's step budget ran out.
+    Budget(u64),
+    /// The evaluator's recursion reached [`MAX_RUNTIME_DEPTH`].
+    Depth,
 }
 
 /// The longest list `range` builds; a longer one is missing (unknown).
@@ -125,7 +169,21 @@ pub(crate) struct Ctx<'a, const TRACE: bool> {
     indexes: Vec<EnumIndex>,
     /// Per-chart hash indexes of root lists by a field (`Op::KeyedWhere`).
     keyed: Vec<KeyIndex<'a>>,
+    /// Per-chart sorted indexes of root lists by a field (`Op::RangeWhere`).
+    ranges: Vec<RangeIndex>,
     base: usize,
+    /// Steps taken on this chart: one per operation evaluated and per list element a query
+    /// visits.
+    steps: u64,
+    /// The step at which evaluation stops: the chart's budget, or 0 once it has stopped.
+    limit: u64,
+    /// The chart's step budget.
+    budget: u64,
+    /// The evaluator's recursion depth now.
+    depth: u32,
+    /// Why evaluation stopped, once it has: from then on every operation is missing at
+    /// once and every walk stops.
+    stopped: Option<Stop>,
     /// Trace recording (only used when `TRACE`).
     pub(crate) rec: Recorder,
 }
@@ -150,9 +208,51 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             cached: ArenaVec::with_capacity_in(32, arena),
             indexes: Vec::new(),
             keyed: Vec::new(),
+            ranges: Vec::new(),
             base: 0,
+            steps: 0,
+            limit: u64::MAX,
+            budget: u64::MAX,
+            depth: 0,
+            stopped: None,
             rec: Recorder::default(),
         }
+    }
+
+    /// Limits this chart's evaluation to `budget` steps (unlimited by default).
+    pub(crate) fn with_budget(mut self, budget: u64) -> Self {
+        self.budget = budget;
+        self.limit = budget;
+        self
+    }
+
+    /// Why evaluation stopped, if it did.
+    pub(crate) fn stopped(&self) -> Option<Stop> {
+        self.stopped
+    }
+
+    /// Steps taken so far.
+    pub(crate) fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Counts a step and checks the budget and the depth: `false` when evaluation must
+    /// stop (and from then on always `false`).
+    #[inline(always)]
+    fn step(&mut self) -> bool {
+        self.steps += 1;
+        if self.steps > self.limit || self.depth >= MAX_RUNTIME_DEPTH {
+            if self.stopped.is_none() {
+                self.stopped = Some(if self.steps > self.limit {
+                    Stop::Budget(self.budget)
+                } else {
+                    Stop::Depth
+                });
+            }
+            self.limit = 0;
+            return false;
+        }
+        true
     }
 
     /// Evaluates a top-level expression that needs `locals` local variables.
@@ -311,7 +411,18 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         }
     }
 
+    /// Evaluates an operation, after counting the step and checking the depth.
     fn eval_op(&mut self, n: &'a Node) -> Value<'a> {
+        if !self.step() {
+            return Value::Missing;
+        }
+        self.depth += 1;
+        let v = self.dispatch(n);
+        self.depth -= 1;
+        v
+    }
+
+    fn dispatch(&mut self, n: &'a Node) -> Value<'a> {
         match &n.op {
             Op::Const(c) => match c {
                 Const::Missing => Value::Missing,
@@ -350,7 +461,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             Op::MapField(..)
             | Op::Where { .. }
             | Op::IndexedWhere { .. }
-            | Op::KeyedWhere { .. } => {
+            | Op::KeyedWhere { .. }
+            | Op::RangeWhere { .. } => {
                 let mut out = ArenaVec::new_in(self.arena);
                 let _ = self.each(n, &mut |_, v| {
                     out.push(v);
@@ -732,6 +844,86 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         self.keyed.len() - 1
     }
 
+    /// The bounds of a range test, evaluated: `None` when the test is unknown for every
+    /// element (a missing bound), `Some(None)` when the bounds are not dates or numbers
+    /// (not indexed: the caller scans).
+    fn bounds(&mut self, range: &'a Range) -> Option<Option<Bounds>> {
+        let key = |v: Value<'a>| -> Option<Option<SortKey>> {
+            if v.is_missing() {
+                None
+            } else {
+                Some(SortKey::of(&v))
+            }
+        };
+        Some(match range {
+            Range::Cmp(cmp, k) => {
+                let v = self.child(k);
+                key(v)?.map(|k| match cmp {
+                    Cmp::Lt => (None, Some((k, false))),
+                    Cmp::Le => (None, Some((k, true))),
+                    Cmp::Gt => (Some((k, false)), None),
+                    _ => (Some((k, true)), None),
+                })
+            }
+            Range::During(p) => match self.child(p) {
+                Value::Period(a, b) => Some((
+                    Some((SortKey::Date(a), true)),
+                    Some((SortKey::Date(b), true)),
+                )),
+                _ => return None,
+            },
+            Range::Within {
+                length,
+                direction,
+                anchor,
+            } => {
+                let len = self.child(length);
+                let x = self.child(anchor);
+                let (Value::Duration(k, u), Value::Date(x)) = (len, x) else {
+                    return None;
+                };
+                // As `Op::Within` computes its window.
+                let lo = match direction {
+                    Direction::After => Some(x),
+                    _ => shift(x, -k, u),
+                };
+                let hi = match direction {
+                    Direction::Before => Some(x),
+                    _ => shift(x, k, u),
+                };
+                let (Some(lo), Some(hi)) = (lo, hi) else {
+                    return None;
+                };
+                Some((
+                    Some((SortKey::Date(lo), true)),
+                    Some((SortKey::Date(hi), true)),
+                ))
+            }
+        })
+    }
+
+    /// The position in `ranges` of the sorted index of root list `root` by field `field`,
+    /// built on first use.
+    fn range_index(&mut self, root: u16, field: u16, list: &List<'a>) -> usize {
+        if let Some(at) = self.ranges.iter().position(|x| x.key == (root, field)) {
+            return at;
+        }
+        let mut entries: Vec<(SortKey, u32)> = Vec::new();
+        for j in 0..list.len() {
+            if let Value::Record(r) = list.get(j)
+                && let Some(k) = SortKey::of(&r.field(field))
+            {
+                entries.push((k, u32::try_from(j).unwrap_or(u32::MAX)));
+            }
+        }
+        entries.sort_unstable();
+        self.ranges.push(RangeIndex {
+            key: (root, field),
+            entries,
+        });
+        self.ranges.len() - 1
+    }
+
     /// The chart's root list `root` (`None` if that root is not a list).
     fn root_list(&self, root: u16) -> Option<List<'a>> {
         let chart: &'a Chart = self.chart;
@@ -750,6 +942,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         v: Value<'a>,
         f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
+        if !self.step() {
+            return ControlFlow::Break(());
+        }
         self.set_local(local, v);
         if self.child(pred).truth() == Some(true) {
             f(self, v)
@@ -789,6 +984,21 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         n: &'a Node,
         f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
+        if !self.step() {
+            return ControlFlow::Break(());
+        }
+        self.depth += 1;
+        let r = self.walk(n, f);
+        self.depth -= 1;
+        r
+    }
+
+    /// [`Ctx::each`] after its checks.
+    fn walk(
+        &mut self,
+        n: &'a Node,
+        f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         match &n.op {
             Op::Where { list, local, pred } => {
                 if !TRACE && matches!(list.op, Op::Root(..) | Op::Slot(_) | Op::Local(_)) {
@@ -816,6 +1026,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 match r.field(*i) {
                     Value::List(l) => {
                         for j in 0..l.len() {
+                            if !ctx.step() {
+                                return ControlFlow::Break(());
+                            }
                             f(ctx, l.get(j))?;
                         }
                         ControlFlow::Continue(())
@@ -875,6 +1088,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     }
                     _ => {
                         for j in 0..list.len() {
+                            if !self.step() {
+                                return ControlFlow::Break(());
+                            }
                             let v = list.get(j);
                             let hit = match &v {
                                 Value::Record(r) => fields
@@ -887,6 +1103,59 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                                 self.keep_if(*local, pred, v, f)?;
                             }
                         }
+                    }
+                }
+                ControlFlow::Continue(())
+            }
+            Op::RangeWhere {
+                root,
+                field,
+                range,
+                local,
+                pred,
+                ordered,
+            } => {
+                let Some(list) = self.root_list(*root) else {
+                    return ControlFlow::Continue(());
+                };
+                let bounds = match self.bounds(range) {
+                    // The test is unknown for every element: none is kept.
+                    None => return ControlFlow::Continue(()),
+                    Some(b) => b,
+                };
+                let Some(bounds) = bounds.filter(|_| list.len() >= KEYED_MIN_LEN) else {
+                    // Bounds of a kind not indexed, or a short list: a scan.
+                    for j in 0..list.len() {
+                        self.keep_if(*local, pred, list.get(j), f)?;
+                    }
+                    return ControlFlow::Continue(());
+                };
+                let at = self.range_index(*root, *field, &list);
+                let entries = &self.ranges[at].entries;
+                let from = match bounds.0 {
+                    None => 0,
+                    Some((lo, true)) => entries.partition_point(|(k, _)| *k < lo),
+                    Some((lo, false)) => entries.partition_point(|(k, _)| *k <= lo),
+                };
+                let to = match bounds.1 {
+                    None => entries.len(),
+                    Some((hi, true)) => entries.partition_point(|(k, _)| *k <= hi),
+                    Some((hi, false)) => entries.partition_point(|(k, _)| *k < hi),
+                };
+                if from >= to {
+                    return ControlFlow::Continue(());
+                }
+                if *ordered {
+                    let mut hits = ArenaVec::with_capacity_in(to - from, self.arena);
+                    hits.extend(self.ranges[at].entries[from..to].iter().map(|(_, j)| *j));
+                    hits.sort_unstable();
+                    for j in hits {
+                        self.keep_if(*local, pred, list.get(j as usize), f)?;
+                    }
+                } else {
+                    for k in from..to {
+                        let j = self.ranges[at].entries[k].1;
+                        self.keep_if(*local, pred, list.get(j as usize), f)?;
                     }
                 }
                 ControlFlow::Continue(())
@@ -932,6 +1201,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 let v = self.child(n);
                 if let Value::List(l) = v {
                     for j in 0..l.len() {
+                        if !self.step() {
+                            return ControlFlow::Break(());
+                        }
                         f(self, l.get(j))?;
                     }
                 }
@@ -987,9 +1259,30 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 let Some(list) = args.first() else {
                     return Value::Missing;
                 };
+                // Values usable as hash keys are deduplicated through a set (equal keys
+                // are exactly the values `equal` finds equal); the others (codes,
+                // durations, periods, records) by comparison with the kept ones of their
+                // kind. Missing values are all kept, as `equal` never finds them equal.
                 let mut out = ArenaVec::new_in(self.arena);
-                let _ = self.each(list, &mut |_, v| {
-                    if !out.iter().any(|o| equal(o, &v) == Some(true)) {
+                let mut seen: std::collections::HashSet<Key<'a>> = std::collections::HashSet::new();
+                let mut others: Vec<Value<'a>> = Vec::new();
+                let _ = self.each(list, &mut |ctx, v| {
+                    let new = match Key::of(&v) {
+                        Some(k) => seen.insert(k),
+                        None if v.is_missing() => true,
+                        None => {
+                            let fresh = !others.iter().any(|o| {
+                                // Each comparison is a step: this part is quadratic.
+                                ctx.steps += 1;
+                                equal(o, &v) == Some(true)
+                            });
+                            if fresh {
+                                others.push(v);
+                            }
+                            fresh
+                        }
+                    };
+                    if new {
                         out.push(v);
                     }
                     ControlFlow::Continue(())

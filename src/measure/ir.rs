@@ -328,6 +328,52 @@ pub(crate) enum Op {
         local: u32,
         pred: Box<Node>,
     },
+    /// `root where <range test of field> and ...` over a chart root list, the range's
+    /// bounds not reading the element (evaluation copy only, see `optimize`): the bounds
+    /// are evaluated once and the candidates found by binary search in a per-chart index of
+    /// the list sorted by that field. `pred` is the whole predicate, the range test
+    /// included, and decides for each candidate: the candidates need only include every
+    /// element the test keeps. `ordered`: the elements must come in list order (false
+    /// under `exists` and `count`, which do not depend on it).
+    RangeWhere {
+        root: u16,
+        field: u16,
+        range: Box<Range>,
+        local: u32,
+        pred: Box<Node>,
+        ordered: bool,
+    },
+}
+
+/// The range test of an [`Op::RangeWhere`], the element's field on the left.
+#[derive(Debug, Clone)]
+pub(crate) enum Range {
+    /// `field <cmp> key`, `cmp` one of `<`, `<=`, `>`, `>=`.
+    Cmp(Cmp, Node),
+    /// `field within length direction anchor`.
+    Within {
+        length: Node,
+        direction: Direction,
+        anchor: Node,
+    },
+    /// `field during period`.
+    During(Node),
+}
+
+impl Range {
+    fn nodes_mut(&mut self) -> Vec<&mut Node> {
+        match self {
+            Range::Cmp(_, k) | Range::During(k) => vec![k],
+            Range::Within { length, anchor, .. } => vec![length, anchor],
+        }
+    }
+
+    fn nodes(&self) -> Vec<&Node> {
+        match self {
+            Range::Cmp(_, k) | Range::During(k) => vec![k],
+            Range::Within { length, anchor, .. } => vec![length, anchor],
+        }
+    }
 }
 
 impl Node {
@@ -469,6 +515,11 @@ impl Node {
             Op::If(a, b, c) => vec![a, b, c],
             Op::MakeList(items) | Op::Call(_, items) => items.iter_mut().collect(),
             Op::KeyedWhere { keys, pred, .. } => keys.iter_mut().chain([pred.as_mut()]).collect(),
+            Op::RangeWhere { range, pred, .. } => {
+                let mut v = range.nodes_mut();
+                v.push(pred);
+                v
+            }
         }
     }
 
@@ -526,6 +577,11 @@ impl Node {
             Op::If(a, b, c) => vec![a, b, c],
             Op::MakeList(items) | Op::Call(_, items) => items.iter().collect(),
             Op::KeyedWhere { keys, pred, .. } => keys.iter().chain([pred.as_ref()]).collect(),
+            Op::RangeWhere { range, pred, .. } => {
+                let mut v = range.nodes();
+                v.push(pred);
+                v
+            }
         }
     }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use bumpalo::Bump;
 use serde::{Deserialize, Serialize};
 
-use super::eval::{Ctx, Program, with_arena};
+use super::eval::{Ctx, Program, Stop, with_arena};
 use super::ir::{Node, Ty};
 use super::lower::{Compiler, SlotDef, Unit0};
 use super::outcome::{CriterionTrace, Explanation, Outcome, Population, Populations, Step};
@@ -146,6 +146,61 @@ pub enum LoadError {
     /// The specs do not check.
     #[error("{0}")]
     Check(#[from] CheckErrors),
+}
+
+/// Steps one chart's evaluation may take, by the whole library: one step per operation
+/// evaluated and per list element a query visits. The bundled library takes a few
+/// thousand steps on a typical chart and well under a million on a chart with 10,000
+/// entries in each of its lists, so no real chart comes near; a chart whose evaluation
+/// would take minutes of CPU (a spec that compares every entry of a long list with every
+/// other, unindexed) stops at this bound with [`EvalError::BudgetExceeded`] instead, and the
+/// rest of a batch goes on.
+pub const EVAL_BUDGET: u64 = 50_000_000;
+
+/// Why the evaluation of a chart stopped. The chart gets no outcomes; a batch reports it
+/// against the chart's line and goes on. Messages name the measure, never a chart value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvalError {
+    /// The chart's step budget ([`EVAL_BUDGET`]) ran out while evaluating this measure.
+    #[error("evaluating measure `{measure}` on this chart took more than {limit} steps")]
+    BudgetExceeded {
+        /// The measure being evaluated.
+        measure: String,
+        /// The budget.
+        limit: u64,
+    },
+    /// The evaluator's recursion reached its bound while evaluating this measure (checked
+    /// logic never does; this is the guard against a stack overflow).
+    #[error("evaluating measure `{measure}` nested too deeply")]
+    TooDeep {
+        /// The measure being evaluated.
+        measure: String,
+    },
+}
+
+impl EvalError {
+    /// The measure being evaluated when it stopped.
+    pub fn measure(&self) -> &str {
+        match self {
+            EvalError::BudgetExceeded { measure, .. } | EvalError::TooDeep { measure } => measure,
+        }
+    }
+
+    /// This error as the record error of the chart on `line` (a batch's per-chart error).
+    pub fn to_record_error(&self, line: Option<usize>) -> crate::io::RecordError {
+        crate::io::RecordError {
+            line,
+            column: None,
+            findings: vec![crate::chart::Finding::error(
+                "",
+                crate::chart::FindingKind::EvaluationStopped {
+                    measure: self.measure().to_owned(),
+                    reason: self.to_string(),
+                },
+            )],
+        }
+    }
 }
 
 pub(crate) struct Compiled {
@@ -343,7 +398,8 @@ impl Library {
     }
 
     /// Evaluates every measure on `chart` for `period`; one outcome per measure, in
-    /// [`Library::measures`] order.
+    /// [`Library::measures`] order. Without a step budget: for charts from an untrusted
+    /// source use [`Library::try_evaluate`].
     pub fn evaluate(&self, chart: &Chart, period: Period) -> Vec<Outcome> {
         let mut out = Vec::with_capacity(self.measures.len());
         self.evaluate_into(chart, period, &mut out);
@@ -353,22 +409,77 @@ impl Library {
     /// As [`Library::evaluate`], into a caller's buffer (cleared first) to reuse its
     /// allocation across charts.
     pub fn evaluate_into(&self, chart: &Chart, period: Period, out: &mut Vec<Outcome>) {
+        // Without a budget only the depth guard can stop it, and checked logic never
+        // reaches that: the outcomes are complete.
+        let _ = self.evaluate_into_with(chart, period, out, u64::MAX);
+    }
+
+    /// Evaluates every measure on `chart` for `period` within [`EVAL_BUDGET`] steps; one
+    /// outcome per measure, in [`Library::measures`] order. The batch pipelines
+    /// ([`crate::benchmark::tally_jsonl`], the CLI) evaluate this way and report a chart
+    /// that exceeds the budget against its line.
+    pub fn try_evaluate(&self, chart: &Chart, period: Period) -> Result<Vec<Outcome>, EvalError> {
+        let mut out = Vec::with_capacity(self.measures.len());
+        self.try_evaluate_into(chart, period, &mut out)?;
+        Ok(out)
+    }
+
+    /// As [`Library::try_evaluate`], into a caller's buffer (cleared first, and left empty
+    /// on an error) to reuse its allocation across charts.
+    pub fn try_evaluate_into(
+        &self,
+        chart: &Chart,
+        period: Period,
+        out: &mut Vec<Outcome>,
+    ) -> Result<(), EvalError> {
+        self.evaluate_into_with(chart, period, out, EVAL_BUDGET)
+            .map(|_| ())
+    }
+
+    /// [`Library::evaluate_into`] with a budget of `budget` steps; the steps taken.
+    pub(crate) fn evaluate_into_with(
+        &self,
+        chart: &Chart,
+        period: Period,
+        out: &mut Vec<Outcome>,
+        budget: u64,
+    ) -> Result<u64, EvalError> {
         out.clear();
         out.extend((0..self.measures.len()).map(|i| Outcome {
             measure: i,
             populations: Populations::NONE,
             strata: Vec::new(),
         }));
-        with_arena(|arena| {
+        let r = with_arena(|arena| {
             let mut ctx: Ctx<'_, false> =
-                Ctx::new(chart, self.program(), period.start, period.end, arena);
+                Ctx::new(chart, self.program(), period.start, period.end, arena)
+                    .with_budget(budget);
             let mut pops = vec![Populations::NONE; self.measures.len()];
             for &i in &self.order {
                 pops[i] = self.populations(&mut ctx, i, &pops);
                 out[i].populations = pops[i];
                 out[i].strata = self.strata(&mut ctx, i);
+                self.stopped(&ctx, i)?;
             }
+            Ok(ctx.steps())
         });
+        if r.is_err() {
+            out.clear();
+        }
+        r
+    }
+
+    /// The error for a stopped evaluation, while evaluating measure `i`.
+    fn stopped<const T: bool>(&self, ctx: &Ctx<'_, T>, i: usize) -> Result<(), EvalError> {
+        let measure = || self.measures[i].info.id.clone();
+        match ctx.stopped() {
+            None => Ok(()),
+            Some(Stop::Budget(limit)) => Err(EvalError::BudgetExceeded {
+                measure: measure(),
+                limit,
+            }),
+            Some(Stop::Depth) => Err(EvalError::TooDeep { measure: measure() }),
+        }
     }
 
     /// A selection of measures (with the components they need) to evaluate repeatedly.
@@ -397,7 +508,8 @@ impl Library {
     }
 
     /// Evaluates a selection: one outcome per selected index, in the selection's order,
-    /// into `out` (cleared first).
+    /// into `out` (cleared first). Without a step budget (see
+    /// [`Library::try_evaluate_selection_into`]).
     pub fn evaluate_selection_into(
         &self,
         chart: &Chart,
@@ -405,29 +517,70 @@ impl Library {
         selection: &Selection,
         out: &mut Vec<Outcome>,
     ) {
+        let _ = self.selection_with(chart, period, selection, out, u64::MAX);
+    }
+
+    /// As [`Library::evaluate_selection_into`] within [`EVAL_BUDGET`] steps (`out` is
+    /// left empty on an error).
+    pub fn try_evaluate_selection_into(
+        &self,
+        chart: &Chart,
+        period: Period,
+        selection: &Selection,
+        out: &mut Vec<Outcome>,
+    ) -> Result<(), EvalError> {
+        self.selection_with(chart, period, selection, out, EVAL_BUDGET)
+            .map(|_| ())
+    }
+
+    /// The steps the evaluation of `selection` on `chart` takes (the unit of
+    /// [`EVAL_BUDGET`]): a deterministic measure of evaluation cost, for tests and for
+    /// sizing. Refused as [`Library::try_evaluate_selection_into`] is.
+    pub fn evaluation_steps(
+        &self,
+        chart: &Chart,
+        period: Period,
+        selection: &Selection,
+    ) -> Result<u64, EvalError> {
+        self.selection_with(chart, period, selection, &mut Vec::new(), EVAL_BUDGET)
+    }
+
+    fn selection_with(
+        &self,
+        chart: &Chart,
+        period: Period,
+        selection: &Selection,
+        out: &mut Vec<Outcome>,
+        budget: u64,
+    ) -> Result<u64, EvalError> {
         out.clear();
         let mut pops = vec![Populations::NONE; self.measures.len()];
         let mut strata: Vec<Vec<Option<String>>> = Vec::new();
-        with_arena(|arena| {
+        let steps = with_arena(|arena| {
             let mut ctx: Ctx<'_, false> =
-                Ctx::new(chart, self.program(), period.start, period.end, arena);
+                Ctx::new(chart, self.program(), period.start, period.end, arena)
+                    .with_budget(budget);
             for &i in &selection.order {
                 pops[i] = self.populations(&mut ctx, i, &pops);
                 if !self.measures[i].stratifiers.is_empty() {
                     strata.resize(self.measures.len(), Vec::new());
                     strata[i] = self.strata(&mut ctx, i);
                 }
+                self.stopped(&ctx, i)?;
             }
-        });
+            Ok(ctx.steps())
+        })?;
         out.extend(selection.report.iter().map(|&i| Outcome {
             measure: i,
             populations: pops[i],
             strata: strata.get(i).cloned().unwrap_or_default(),
         }));
+        Ok(steps)
     }
 
     /// Evaluates only the measures `indices` (and the components they need); one outcome
-    /// per requested index, in the order given. Unknown indices are skipped.
+    /// per requested index, in the order given. Unknown indices are skipped. Without a
+    /// step budget (see [`Library::try_evaluate_selected`]).
     pub fn evaluate_selected(
         &self,
         chart: &Chart,
@@ -437,6 +590,18 @@ impl Library {
         let mut out = Vec::with_capacity(indices.len());
         self.evaluate_selection_into(chart, period, &self.select(indices), &mut out);
         out
+    }
+
+    /// As [`Library::evaluate_selected`] within [`EVAL_BUDGET`] steps.
+    pub fn try_evaluate_selected(
+        &self,
+        chart: &Chart,
+        period: Period,
+        indices: &[usize],
+    ) -> Result<Vec<Outcome>, EvalError> {
+        let mut out = Vec::with_capacity(indices.len());
+        self.try_evaluate_selection_into(chart, period, &self.select(indices), &mut out)?;
+        Ok(out)
     }
 
     fn populations<'a, const T: bool>(
@@ -482,10 +647,14 @@ impl Library {
     /// Explains why `chart` is or is not in each population of measure `index`: the value
     /// of every expression and define that decided each criterion, with source locations,
     /// and the missing fields met on the way. This shows patient values: asking for it is
-    /// the explicit opt-in. `None` for an unknown index.
+    /// the explicit opt-in. `None` for an unknown index, or a chart whose evaluation
+    /// exceeds [`EVAL_BUDGET`] steps (which [`Library::evaluate`] reports).
     pub fn explain(&self, chart: &Chart, period: Period, index: usize) -> Option<Explanation> {
         let m = self.measures.get(index)?;
-        let outcome = self.evaluate_selected(chart, period, &[index]).pop()?;
+        let outcome = self
+            .try_evaluate_selected(chart, period, &[index])
+            .ok()?
+            .pop()?;
         let mut criteria = Vec::new();
         let mut all_missing: Vec<String> = Vec::new();
         for kind in PopulationKind::ALL {
@@ -495,7 +664,8 @@ impl Library {
             // A fresh evaluation per criterion, so each shows its own define evaluations.
             let arena = Bump::new();
             let mut ctx: Ctx<'_, true> =
-                Ctx::new(chart, self.program(), period.start, period.end, &arena);
+                Ctx::new(chart, self.program(), period.start, period.end, &arena)
+                    .with_budget(EVAL_BUDGET);
             ctx.rec.slot_info = self
                 .slots
                 .iter()
@@ -503,6 +673,9 @@ impl Library {
                 .collect();
             ctx.rec.start(m.file);
             let v = ctx.top(&c.node, c.locals);
+            if ctx.stopped().is_some() {
+                return None;
+            }
             let steps = ctx.rec.events.iter().map(|e| self.step(e)).collect();
             let missing: Vec<String> = ctx.rec.missing.iter().map(|s| s.to_string()).collect();
             for f in &missing {
@@ -518,7 +691,9 @@ impl Library {
             });
         }
         if m.info.scoring == Scoring::CompositeAllOrNone {
-            let parts = self.evaluate_selected(chart, period, &m.components);
+            let parts = self
+                .try_evaluate_selected(chart, period, &m.components)
+                .ok()?;
             for (id, o) in m.info.components.iter().zip(parts) {
                 let pops: Vec<&str> = o.populations.iter().map(Population::code).collect();
                 let role = if !o.populations.in_net_denominator() {

@@ -41,12 +41,19 @@ pub(crate) struct SlotDef {
     pub(crate) fast_locals: u32,
 }
 
-/// Deepest evaluation recursion a top-level expression may need, through its defines.
-pub(crate) const MAX_EVAL_DEPTH: u32 = 256;
+/// Deepest evaluation recursion a top-level expression may need, through its defines. The
+/// bundled library needs at most 48; every stage after the parser recurses on the tree, and
+/// this bound keeps that recursion within a 2 MiB thread stack even in a debug build.
+pub(crate) const MAX_EVAL_DEPTH: u32 = 96;
 /// Deepest chain of defines using defines.
 const MAX_DEFINE_NESTING: u32 = 24;
 /// Deepest chain of parameterised defines inlined into one another.
 const MAX_INLINE_NESTING: usize = 16;
+/// Most operations the bodies of parameterised defines may add to one top-level expression
+/// when inlined. A define is copied at each call, so a define calling another twice, that
+/// one calling a third twice, and so on, doubles per level: without a bound fourteen short
+/// lines expand to tens of thousands of operations (and twenty to millions).
+pub(crate) const MAX_INLINED_OPS: u32 = 20_000;
 
 /// Library-wide compilation state: every file, the shared slots, value sets.
 pub(crate) struct Compiler<'f> {
@@ -95,8 +102,14 @@ impl<'f> Compiler<'f> {
             next_local: 0,
             max_local: 0,
             inlining: Vec::new(),
+            depth: 0,
+            inlined_ops: 0,
+            refused: false,
         };
         let (node, ty) = l.expr(self, expr, None);
+        if l.refused {
+            return (Node::new(Op::Const(Const::Missing), expr.span), Ty::Any, 0);
+        }
         let node = node.fuse();
         let depth = node.depth(&self.slot_depth);
         if depth > MAX_EVAL_DEPTH {
@@ -242,6 +255,13 @@ struct Lowerer {
     max_local: u32,
     /// Parameterised defines being inlined (to refuse recursion).
     inlining: Vec<(usize, String)>,
+    /// How deep `expr` is recursing now (through inlined bodies too).
+    depth: u32,
+    /// Operations lowered inside inlined bodies so far ([`MAX_INLINED_OPS`]).
+    inlined_ops: u32,
+    /// The expression was refused as too deep or too large (reported once): lowering
+    /// stops descending.
+    refused: bool,
 }
 
 fn missing(span: Span) -> (Node, Ty) {
@@ -303,6 +323,46 @@ impl Lowerer {
     /// Lowers `e`; `hint` is the type the context expects (used to resolve enumeration
     /// values written as bare names or strings).
     pub(crate) fn expr<'f>(
+        &mut self,
+        c: &mut Compiler<'f>,
+        e: &'f Expr,
+        hint: Option<&Ty>,
+    ) -> (Node, Ty) {
+        if self.refused {
+            return missing(e.span);
+        }
+        if self.depth >= MAX_EVAL_DEPTH {
+            // Checked before recursing: the compiled logic could not be evaluated anyway.
+            self.refused = true;
+            c.error(
+                self.file,
+                Diagnostic::error(
+                    "E0215",
+                    e.span,
+                    format!(
+                        "this logic nests more than {MAX_EVAL_DEPTH} levels deep, counting the \
+                         bodies of parameterised defines"
+                    ),
+                )
+                .with_help("flatten the chain of defines"),
+            );
+            return missing(e.span);
+        }
+        if !self.inlining.is_empty() {
+            self.inlined_ops += 1;
+            if self.inlined_ops > MAX_INLINED_OPS {
+                // Reported by the outermost call when it returns, naming its define.
+                self.refused = true;
+                return missing(e.span);
+            }
+        }
+        self.depth += 1;
+        let r = self.expr_inner(c, e, hint);
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner<'f>(
         &mut self,
         c: &mut Compiler<'f>,
         e: &'f Expr,
@@ -1047,6 +1107,25 @@ impl Lowerer {
         let (body, ty) = self.expr(c, &def.body, None);
         self.inlining.pop();
         self.file = saved_file;
+        if self.inlining.is_empty() && self.inlined_ops > MAX_INLINED_OPS {
+            c.error(
+                self.file,
+                Diagnostic::error(
+                    "E0217",
+                    name.span,
+                    format!(
+                        "`{}` expands to more than {MAX_INLINED_OPS} operations here",
+                        name.text
+                    ),
+                )
+                .with_label(def.name.span, "defined here")
+                .with_help(
+                    "a parameterised define is copied at every call, and the defines it calls \
+                     are copied inside it; compute a shared part once in a define without \
+                     parameters, or call fewer defines from each",
+                ),
+            );
+        }
         self.scopes = saved_scopes;
         self.next_local = saved_next;
         let mut out = body;

@@ -34,6 +34,7 @@ pub use catalog::{
 };
 pub use fingerprint::LibraryFingerprint;
 pub use library::{
-    CheckErrors, Direction, Library, LoadError, MeasureInfo, Scoring, Selection, SpecFile,
+    CheckErrors, Direction, EVAL_BUDGET, EvalError, Library, LoadError, MeasureInfo, Scoring,
+    Selection, SpecFile,
 };
 pub use outcome::{CriterionTrace, Explanation, Outcome, Population, Populations, Step};

@@ -18,8 +18,13 @@
 //!    Define parameters bound to a chart root or to another local are substituted first
 //!    (`cycle_day1_date(administrations, a)`, `is_breast(dx)`), so the tests written in a
 //!    define's body take part in the ordering and the indexing.
+//! 4. **Range scans.** A query over a chart root list whose predicate compares a date or
+//!    number field of the element with bounds that do not read the element (`<`, `<=`, `>`,
+//!    `>=`, `within ... of`, `during`) finds its candidates by binary search in a per-chart
+//!    copy of the list sorted by that field. Inside a query over another list (a window
+//!    relative to each element) this turns a quadratic scan into n log n.
 
-use super::ir::{Const, Node, Op};
+use super::ir::{Cmp, Const, Node, Op, Range};
 
 /// The rewritten node and the frame size it needs (cache cells are fresh locals above
 /// `locals`).
@@ -29,6 +34,7 @@ pub(crate) fn optimize(node: &Node, locals: u32) -> (Node, u32) {
     let n = reorder(n);
     let n = propagate_roots(n);
     let n = index_scans(n);
+    let n = unordered(n);
     let n = o.hoist_in(n);
     (n, o.next)
 }
@@ -45,6 +51,13 @@ fn cost(n: &Node) -> u64 {
             return 2 + cost(list).saturating_add(LOOP.saturating_mul(cost(pred)));
         }
         Op::IndexedWhere { pred, .. } => return 2 + (LOOP / 2).saturating_mul(cost(pred)),
+        Op::RangeWhere { range, pred, .. } => {
+            return match range.as_ref() {
+                Range::Cmp(_, k) | Range::During(k) => cost(k),
+                Range::Within { length, anchor, .. } => cost(length).saturating_add(cost(anchor)),
+            }
+            .saturating_add(3 + (LOOP / 2).saturating_mul(cost(pred)));
+        }
         Op::KeyedWhere { keys, pred, .. } => {
             return keys
                 .iter()
@@ -69,26 +82,43 @@ fn reorder(mut n: Node) -> Node {
         Op::Or(..) => false,
         _ => return n,
     };
+    let span = n.span;
     let mut parts = Vec::new();
     flatten(n, and, &mut parts);
     let mut keyed: Vec<(u64, Node)> = parts.into_iter().map(|p| (cost(&p), p)).collect();
     keyed.sort_by_key(|(c, _)| *c);
-    let mut it = keyed.into_iter().map(|(_, p)| p);
-    let Some(mut acc) = it.next() else {
-        unreachable!("a chain has operands")
-    };
-    for p in it {
-        let span = acc.span;
-        acc = Node::new(
-            if and {
-                Op::And(acc.boxed(), p.boxed())
-            } else {
-                Op::Or(acc.boxed(), p.boxed())
-            },
-            span,
-        );
+    balanced(keyed.into_iter().map(|(_, p)| p).collect(), and, span)
+}
+
+/// `a and b and ...` (or `or`) over `parts` in the given order, as a balanced tree: the
+/// operands are evaluated in the same order, and stop at the same operand, as in a chain
+/// associated to the left, but the tree is only about log2(n) levels deep. (Flattening
+/// inlined defines can gather thousands of operands into one chain.)
+fn balanced(mut parts: Vec<Node>, and: bool, span: crate::dsl::Span) -> Node {
+    while parts.len() > 1 {
+        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
+        let mut it = parts.into_iter();
+        while let Some(a) = it.next() {
+            match it.next() {
+                Some(b) => {
+                    let span = a.span;
+                    next.push(Node::new(
+                        if and {
+                            Op::And(a.boxed(), b.boxed())
+                        } else {
+                            Op::Or(a.boxed(), b.boxed())
+                        },
+                        span,
+                    ));
+                }
+                None => next.push(a),
+            }
+        }
+        parts = next;
     }
-    acc
+    parts
+        .pop()
+        .unwrap_or_else(|| Node::new(Op::Const(Const::Bool(and)), span))
 }
 
 fn flatten(n: Node, and: bool, out: &mut Vec<Node>) {
@@ -180,14 +210,7 @@ fn keyed_scan(
         rebuild_and(rest, span)
     };
     if fields.is_empty() {
-        return Node::new(
-            Op::Where {
-                list,
-                local,
-                pred: pred.boxed(),
-            },
-            span,
-        );
+        return range_scan(root, local, pred, list, span);
     }
     Node::new(
         Op::KeyedWhere {
@@ -199,6 +222,110 @@ fn keyed_scan(
         },
         span,
     )
+}
+
+/// `root where local.field <range> and ...` with bounds that do not read the element: a
+/// binary search in a sorted index of the root list. Otherwise the query as it was.
+fn range_scan(root: u16, local: u32, pred: Node, list: Box<Node>, span: crate::dsl::Span) -> Node {
+    let mut parts = Vec::new();
+    flatten(pred, true, &mut parts);
+    let found = parts.iter().find_map(|p| range_key(p, local));
+    let pred = rebuild_and(parts, span);
+    match found {
+        Some((field, range)) => Node::new(
+            Op::RangeWhere {
+                root,
+                field,
+                range: Box::new(range),
+                local,
+                pred: pred.boxed(),
+                ordered: true,
+            },
+            span,
+        ),
+        None => Node::new(
+            Op::Where {
+                list,
+                local,
+                pred: pred.boxed(),
+            },
+            span,
+        ),
+    }
+}
+
+/// `local.field <cmp> bound`, `local.field within ... anchor` or `local.field during p`
+/// (bounds not reading `local`): the field and the range, the field on the left.
+fn range_key(n: &Node, local: u32) -> Option<(u16, Range)> {
+    let of_element = |x: &Node| match &x.op {
+        Op::Field(base, field, _) if matches!(base.op, Op::Local(l) if l == local) => Some(*field),
+        _ => None,
+    };
+    let ordered = |c: Cmp| matches!(c, Cmp::Lt | Cmp::Le | Cmp::Gt | Cmp::Ge);
+    let flip = |c: Cmp| match c {
+        Cmp::Lt => Cmp::Gt,
+        Cmp::Le => Cmp::Ge,
+        Cmp::Gt => Cmp::Lt,
+        Cmp::Ge => Cmp::Le,
+        other => other,
+    };
+    match &n.op {
+        Op::FieldCmpConst {
+            local: l,
+            field,
+            cmp,
+            value: value @ (Const::Date(_) | Const::Num(_)),
+            ..
+        } if *l == local && ordered(*cmp) => Some((
+            *field,
+            Range::Cmp(*cmp, Node::new(Op::Const(value.clone()), n.span)),
+        )),
+        Op::Cmp(cmp, a, b) if ordered(*cmp) => match (of_element(a), of_element(b)) {
+            (Some(f), None) if !reads_any(b, &[local]) => {
+                Some((f, Range::Cmp(*cmp, (**b).clone())))
+            }
+            (None, Some(f)) if !reads_any(a, &[local]) => {
+                Some((f, Range::Cmp(flip(*cmp), (**a).clone())))
+            }
+            _ => None,
+        },
+        Op::Within {
+            value,
+            length,
+            direction,
+            anchor,
+        } => {
+            let f = of_element(value)?;
+            (!reads_any(length, &[local]) && !reads_any(anchor, &[local])).then(|| {
+                (
+                    f,
+                    Range::Within {
+                        length: (**length).clone(),
+                        direction: *direction,
+                        anchor: (**anchor).clone(),
+                    },
+                )
+            })
+        }
+        Op::During(value, period) => {
+            let f = of_element(value)?;
+            (!reads_any(period, &[local])).then(|| (f, Range::During((**period).clone())))
+        }
+        _ => None,
+    }
+}
+
+/// Marks the range scans whose order does not matter (directly under `exists` or
+/// `count`): their candidates are then visited in index order, without sorting them back
+/// into list order.
+fn unordered(mut n: Node) -> Node {
+    n.map_children(&mut unordered);
+    if let Op::Exists(inner) | Op::Count(inner) = &mut n.op
+        && let Op::RangeWhere { ordered, .. } = &mut inner.op
+    {
+        *ordered = false;
+    }
+    n
 }
 
 /// `local.field = key` (either way round) where `key` does not read `local`.
@@ -302,16 +429,9 @@ fn enum_key(n: &Node, local: u32) -> Option<(u16, Box<[u16]>)> {
     }
 }
 
-/// `a and b and ...`, left-associated, in the given order.
+/// `a and b and ...` in the given order (a balanced tree, see [`balanced`]).
 fn rebuild_and(parts: Vec<Node>, span: crate::dsl::Span) -> Node {
-    let mut it = parts.into_iter();
-    let first = it
-        .next()
-        .unwrap_or_else(|| Node::new(Op::Const(Const::Bool(true)), span));
-    it.fold(first, |acc, p| {
-        let span = acc.span;
-        Node::new(Op::And(acc.boxed(), p.boxed()), span)
-    })
+    balanced(parts, true, span)
 }
 
 struct Optimizer {
@@ -346,6 +466,15 @@ fn binder(n: &mut Node) -> Option<Binder<'_>> {
         Op::KeyedWhere {
             keys, local, pred, ..
         } => (keys.iter_mut().collect(), *local, pred.as_mut(), true),
+        Op::RangeWhere {
+            range, local, pred, ..
+        } => {
+            let outside = match range.as_mut() {
+                Range::Cmp(_, k) | Range::During(k) => vec![k],
+                Range::Within { length, anchor, .. } => vec![length, anchor],
+            };
+            (outside, *local, pred.as_mut(), true)
+        }
         Op::Let {
             local, value, body, ..
         } => (vec![value.as_mut()], *local, body.as_mut(), false),
@@ -437,6 +566,7 @@ fn worth_caching(n: &Node) -> bool {
         Op::Where { .. }
         | Op::IndexedWhere { .. }
         | Op::KeyedWhere { .. }
+        | Op::RangeWhere { .. }
         | Op::Sorted { .. }
         | Op::Quantified { .. }
         | Op::MapField(..)
@@ -470,6 +600,7 @@ fn reads_any(n: &Node, locals: &[u32]) -> bool {
         | Op::Quantified { local, .. }
         | Op::IndexedWhere { local, .. }
         | Op::KeyedWhere { local, .. }
+        | Op::RangeWhere { local, .. }
         | Op::Let { local, .. } => *local,
         _ => return n.children().iter().any(|c| reads_any(c, locals)),
     };
@@ -597,5 +728,55 @@ mod tests {
             "exists (assessments as a where painful(first assessments))",
         );
         assert!(any(&c.fast, &|op| matches!(op, Op::Let { .. })));
+    }
+
+    #[test]
+    fn a_window_relative_to_an_outer_element_reads_a_sorted_index() {
+        let c = numerator(
+            "exists (regimens as r where exists (regimens as s where \
+             s.start_date within 30 days before r.start_date))",
+        );
+        assert!(any(&c.fast, &|op| matches!(
+            op,
+            Op::RangeWhere { ordered: false, .. }
+        )));
+        // Where the order of the elements matters, they are put back in list order.
+        let c = numerator(
+            "exists (regimens as r where first (regimens as s where \
+             s.start_date > r.start_date).id = r.id)",
+        );
+        assert!(any(&c.fast, &|op| matches!(
+            op,
+            Op::RangeWhere { ordered: true, .. }
+        )));
+        // A bound that reads the element itself is no range.
+        let c = numerator("exists (regimens where start_date > end_date)");
+        assert!(!any(&c.fast, &|op| matches!(op, Op::RangeWhere { .. })));
+    }
+
+    #[test]
+    fn a_long_and_chain_is_rebuilt_balanced_in_the_same_order() {
+        let parts: Vec<Node> = (0..1000)
+            .map(|i| {
+                Node::new(
+                    Op::Const(Const::Bool(i % 2 == 0)),
+                    crate::dsl::Span::new(i, i + 1),
+                )
+            })
+            .collect();
+        let n = balanced(parts, true, crate::dsl::Span::new(0, 1));
+        fn leaves(n: &Node, out: &mut Vec<usize>) {
+            match &n.op {
+                Op::And(a, b) => {
+                    leaves(a, out);
+                    leaves(b, out);
+                }
+                _ => out.push(n.span.start as usize),
+            }
+        }
+        let mut order = Vec::new();
+        leaves(&n, &mut order);
+        assert_eq!(order, (0..1000).collect::<Vec<_>>());
+        assert!(n.depth(&[]) <= 11, "{}", n.depth(&[]));
     }
 }
