@@ -684,9 +684,8 @@ mod pipeline {
             // In input order: rejected records, then duplicate ids (first one wins).
             let mut stop = false;
             let mut duplicates: Vec<usize> = Vec::new();
-            let mut at = 0usize;
             {
-                for line in batch.lines {
+                for (at, line) in batch.lines.into_iter().enumerate() {
                     let problem = match line {
                         Line::Chart(digest, n) => reader.check_id(digest, n).err().inspect(|_| {
                             duplicates.push(at);
@@ -699,7 +698,6 @@ mod pipeline {
                     if let Some(e) = problem {
                         stop = stop || rejected(e).is_break();
                     }
-                    at += 1;
                 }
             }
             if duplicates.is_empty() {
@@ -746,7 +744,9 @@ mod pipeline {
                             Ok(c) => {
                                 let ch = &c.chart;
                                 let digest = key.digest(ch.round, &ch.practice, &ch.id);
-                                if skip.binary_search(&(k * CHUNK + j)).is_err() {
+                                // A position in `lines`, below its length: never saturates.
+                                let at = k.saturating_mul(CHUNK).saturating_add(j);
+                                if skip.binary_search(&at).is_err() {
                                     let p = period(ch);
                                     library.evaluate_into(ch, p, &mut out);
                                     tally.add(library, ch, digest, p, &out);
