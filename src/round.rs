@@ -105,14 +105,18 @@ pub struct InvalidRound;
 impl FromStr for RoundId {
     type Err = InvalidRound;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let b = s.as_bytes();
-        if b.len() != 6 || b[4] != b'-' || !b[..4].iter().all(u8::is_ascii_digit) {
+        let &[y0, y1, y2, y3, b'-', h] = s.as_bytes() else {
             return Err(InvalidRound);
-        }
-        let year = b[..4]
+        };
+        // Four decimal digits: the value never passes 9999.
+        let year = [y0, y1, y2, y3]
             .iter()
-            .fold(0u16, |acc, &c| acc * 10 + u16::from(c - b'0'));
-        let half = match b[5] {
+            .try_fold(0u16, |acc, &c| {
+                let d = u16::try_from(char::from(c).to_digit(10)?).ok()?;
+                acc.checked_mul(10)?.checked_add(d)
+            })
+            .ok_or(InvalidRound)?;
+        let half = match h {
             b'1' => 1,
             b'2' => 2,
             _ => return Err(InvalidRound),
@@ -496,7 +500,9 @@ impl RoundSchedule {
             });
         }
         for &days in &self.reminder_days {
-            if self.closes.add_days(-i64::from(days)) == Some(date) {
+            // A `u32` negated as an `i64` never overflows.
+            let before = i64::from(days).checked_neg();
+            if before.and_then(|d| self.closes.add_days(d)) == Some(date) {
                 let unit = if days == 1 { "day" } else { "days" };
                 out.push(DueNotice {
                     round,

@@ -270,3 +270,47 @@ fn forged_strata_in_a_tally_or_report_file_are_refused_naming_the_measure_not_th
         assert!(!err.contains(SENTINEL), "{format}: {err}");
     }
 }
+
+/// Every leaf under a `percentiles` key of `v` set to `to`.
+fn set_percentiles(v: &mut serde_json::Value, to: &str, inside: bool) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                set_percentiles(x, to, inside || k == "percentiles");
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for x in a {
+                set_percentiles(x, to, inside);
+            }
+        }
+        leaf if inside => *leaf = serde_json::Value::String(to.to_owned()),
+        _ => {}
+    }
+}
+
+#[test]
+fn report_with_percentiles_past_decimal_range_renders_without_a_panic() {
+    let dir = Dir::new("percent");
+    let report = report_of(&dir, &["\"P1\"".to_owned(), "\"P2\"".to_owned()]);
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    // `Decimal::MAX`: a percentile label or value × 100 passes `Decimal`'s range (a panic
+    // before).
+    let max = "79228162514264337593543950335";
+    set_percentiles(&mut json, max, false);
+    let text = serde_json::to_string(&json).unwrap();
+    assert!(text.matches(max).count() >= 2, "{text}");
+    std::fs::write(&report, text).unwrap();
+    for format in ["csv", "html"] {
+        let out = dir.file(format);
+        let (code, _, err) = oncoqual(&[
+            "report", "--report", &report, "--format", format, "-o", &out,
+        ]);
+        assert_eq!(code, 0, "{format}: {err}");
+        assert!(!err.contains("panicked"), "{format}: {err}");
+    }
+    let national =
+        std::fs::read_to_string(Path::new(&dir.file("csv")).join("national.csv")).unwrap();
+    assert!(national.contains(&format!("p{max}00")), "{national}");
+}

@@ -10,6 +10,7 @@ mod aggregate;
 mod report;
 mod score;
 mod stats;
+pub(crate) use stats::Hundredfold;
 mod tally;
 
 pub use aggregate::{

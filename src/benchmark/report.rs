@@ -545,7 +545,8 @@ fn build<'c>(
         library
             .try_evaluate_into(chart, p, &mut out)
             .map_err(|source| TallyError::Evaluation {
-                chart: first + k,
+                // A position in a slice held in memory: far below `usize::MAX`.
+                chart: first.saturating_add(k),
                 source,
             })?;
         let digest = key.digest(chart.round, &chart.practice, &chart.id);
@@ -568,7 +569,7 @@ pub fn tally_parallel(
     charts
         .par_chunks(CHUNK)
         .enumerate()
-        .map(|(k, chunk)| build(library, key, chunk, k * CHUNK, &period))
+        .map(|(k, chunk)| build(library, key, chunk, k.saturating_mul(CHUNK), &period))
         .try_reduce(TallyBuilder::new, |mut a, b| {
             a.merge(b);
             Ok(a)
@@ -699,9 +700,8 @@ mod pipeline {
             // In input order: rejected records, then duplicate ids (first one wins).
             let mut stop = false;
             let mut duplicates: Vec<usize> = Vec::new();
-            let mut at = 0usize;
             {
-                for line in batch.lines {
+                for (at, line) in batch.lines.into_iter().enumerate() {
                     let problem = match line {
                         Line::Chart(digest, n) => reader.check_id(digest, n).err().inspect(|_| {
                             duplicates.push(at);
@@ -714,7 +714,6 @@ mod pipeline {
                     if let Some(e) = problem {
                         stop = stop || rejected(e).is_break();
                     }
-                    at += 1;
                 }
             }
             if duplicates.is_empty() {
@@ -761,7 +760,9 @@ mod pipeline {
                             Ok(c) => {
                                 let ch = &c.chart;
                                 let digest = key.digest(ch.round, &ch.practice, &ch.id);
-                                if skip.binary_search(&(k * CHUNK + j)).is_err() {
+                                // A position in `lines`, below its length: never saturates.
+                                let at = k.saturating_mul(CHUNK).saturating_add(j);
+                                if skip.binary_search(&at).is_err() {
                                     let p = period(ch);
                                     if let Err(e) = library.try_evaluate_into(ch, p, &mut out) {
                                         // Not counted; reported against its line.

@@ -5,6 +5,52 @@
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
+/// A fraction shown as a percentage (× 100, exact), for messages and labels: it takes the
+/// formatter's precision like a `Decimal`. Past `Decimal`'s range (a fraction of about
+/// 7.9e26 or more, which a `Decimal` holds with at most one decimal) the product is a whole
+/// number: it is written as the fraction's digits followed by zeros, never a panic.
+#[derive(Clone, Copy)]
+pub(crate) struct Hundredfold {
+    fraction: Decimal,
+    normalize: bool,
+}
+
+impl Hundredfold {
+    /// `fraction` × 100, written as `Decimal` writes it.
+    pub(crate) fn new(fraction: Decimal) -> Hundredfold {
+        Hundredfold {
+            fraction,
+            normalize: false,
+        }
+    }
+
+    /// `fraction` × 100 without trailing zeros after the point (`0.250` → `25`).
+    #[cfg(any(test, feature = "report"))]
+    pub(crate) fn normalized(fraction: Decimal) -> Hundredfold {
+        Hundredfold {
+            fraction,
+            normalize: true,
+        }
+    }
+}
+
+impl std::fmt::Display for Hundredfold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.fraction.checked_mul(Decimal::ONE_HUNDRED) {
+            Some(p) if self.normalize => std::fmt::Display::fmt(&p.normalize(), f),
+            Some(p) => std::fmt::Display::fmt(&p, f),
+            None => {
+                let zeros = 2u32.saturating_sub(self.fraction.scale()) as usize;
+                write!(f, "{}{:0<zeros$}", self.fraction.mantissa(), "")?;
+                match f.precision().filter(|n| *n > 0 && !self.normalize) {
+                    Some(n) => write!(f, ".{:0<n$}", ""),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
 /// The standard normal quantile Φ⁻¹(p) for 0 < p < 1, by Wichura's algorithm AS 241
 /// (PPND16, Applied Statistics 37, 1988), accurate to about 1e-16; `None` outside (0, 1).
 // The coefficients are transcribed from the published algorithm, digit for digit.
@@ -389,5 +435,30 @@ mod tests {
         assert!((z - 2.1240).abs() < 1e-3, "{z}");
         assert!((p - 0.0337).abs() < 1e-3, "{p}");
         assert_eq!(two_proportion_test(0, 10, 0, 10), None);
+    }
+
+    #[test]
+    fn a_hundredfold_past_decimal_range_is_written_exactly_not_a_panic() {
+        assert_eq!(
+            format!("{:.1}", Hundredfold::new(Decimal::new(8125, 4))),
+            format!("{:.1}", Decimal::new(8125, 2))
+        );
+        assert_eq!(
+            Hundredfold::normalized(Decimal::new(250, 3)).to_string(),
+            "25"
+        );
+        assert_eq!(
+            Hundredfold::new(Decimal::MAX).to_string(),
+            format!("{}00", Decimal::MAX)
+        );
+        assert_eq!(
+            format!("{:.1}", Hundredfold::new(Decimal::MIN)),
+            format!("{}00.0", Decimal::MIN)
+        );
+        let tenth = Decimal::from_i128_with_scale(Decimal::MAX.mantissa(), 1);
+        assert_eq!(
+            Hundredfold::normalized(tenth).to_string(),
+            format!("{}0", Decimal::MAX)
+        );
     }
 }

@@ -43,14 +43,23 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Adds one chart's populations.
+    /// Adds one chart's populations (saturating, as [`Counts::merge`]: a count never
+    /// wraps). A tally's counts never reach the bound: each is at most the charts of its
+    /// row, and every chart counted is a digest the tally holds in memory.
     pub fn add(&mut self, p: Populations) {
-        self.ipp += u64::from(p.contains(Population::InitialPopulation));
-        self.denom += u64::from(p.contains(Population::Denominator));
-        self.denex += u64::from(p.contains(Population::DenominatorExclusion));
-        self.denexcep += u64::from(p.contains(Population::DenominatorException));
-        self.numer += u64::from(p.contains(Population::Numerator));
-        self.numex += u64::from(p.contains(Population::NumeratorExclusion));
+        let one = |pop| u64::from(p.contains(pop));
+        self.ipp = self.ipp.saturating_add(one(Population::InitialPopulation));
+        self.denom = self.denom.saturating_add(one(Population::Denominator));
+        self.denex = self
+            .denex
+            .saturating_add(one(Population::DenominatorExclusion));
+        self.denexcep = self
+            .denexcep
+            .saturating_add(one(Population::DenominatorException));
+        self.numer = self.numer.saturating_add(one(Population::Numerator));
+        self.numex = self
+            .numex
+            .saturating_add(one(Population::NumeratorExclusion));
     }
 
     /// Adds another count (saturating: a count never wraps).
@@ -88,22 +97,24 @@ impl Counts {
         let rules = [
             ("IPP", self.ipp, "charts", charts),
             ("DENOM", self.denom, "IPP", self.ipp),
-            ("DENEX", self.denex, "DENOM", self.denom),
         ];
         for (name, value, bound_name, bound) in rules {
             if value > bound {
                 return Err(format!("{name} ({value}) exceeds {bound_name} ({bound})"));
             }
         }
-        // Within DENOM by the rule above, so the subtractions cannot wrap.
-        let after_denex = self.denom - self.denex;
-        if self.numer > after_denex {
+        let Some(after_denex) = self.denom.checked_sub(self.denex) else {
+            return Err(format!(
+                "DENEX ({}) exceeds DENOM ({})",
+                self.denex, self.denom
+            ));
+        };
+        let Some(after_numer) = after_denex.checked_sub(self.numer) else {
             return Err(format!(
                 "NUMER ({}) exceeds DENOM − DENEX ({after_denex})",
                 self.numer
             ));
-        }
-        let after_numer = after_denex - self.numer;
+        };
         if self.denexcep > after_numer {
             return Err(format!(
                 "DENEXCEP ({}) exceeds DENOM − DENEX − NUMER ({after_numer})",
@@ -642,7 +653,7 @@ impl Tally {
         }
         let row = self.rows.entry(row_key).or_default();
         row.digests.0.insert(digest);
-        row.charts += 1;
+        row.charts = row.digests.0.len() as u64;
         for (info, o) in counted(library, outcomes) {
             let m = match row.measures.get_mut(info.id.as_str()) {
                 Some(m) => m,
@@ -685,8 +696,9 @@ impl Tally {
             if let Some(mine) = self.rows.get(k) {
                 let n = mine.shared(t);
                 if n > 0 {
-                    charts += n;
-                    rows += 1;
+                    // Bounded by the charts and rows held in memory: never saturates.
+                    charts = charts.saturating_add(n);
+                    rows = rows.saturating_add(1);
                     first.get_or_insert_with(|| k.clone());
                 }
             }
@@ -941,7 +953,11 @@ impl TallyBuilder {
         tally.stamp = Some(fresh_stamp(library, key.id(), self.periods));
         for ((round, practice), mut row) in self.rows {
             row.digests.sort_unstable();
-            if row.digests.windows(2).any(|w| w[0] == w[1]) {
+            if row
+                .digests
+                .windows(2)
+                .any(|w| matches!(w, [a, b] if a == b))
+            {
                 return Err(TallyError::DuplicateChart { round, practice });
             }
             let mut measures = BTreeMap::new();
@@ -1065,7 +1081,7 @@ fn parse_digests(hex: &str, charts: u64) -> Result<BTreeSet<ChartDigest>, String
         }
         out.push(ChartDigest::from_u128(v));
     }
-    if out.windows(2).any(|w| w[0] >= w[1]) {
+    if out.windows(2).any(|w| matches!(w, [a, b] if a >= b)) {
         return Err(
             "`chart_digests` is not strictly ascending (a chart twice, or edited)".to_owned(),
         );

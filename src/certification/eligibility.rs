@@ -203,8 +203,8 @@ impl fmt::Display for Ineligible {
             Ineligible::ScoreBelowThreshold { score, threshold } => write!(
                 f,
                 "Overall Quality Score {:.1}% is below the {:.1}% threshold",
-                score * Decimal::ONE_HUNDRED,
-                threshold * Decimal::ONE_HUNDRED
+                crate::benchmark::Hundredfold::new(*score),
+                crate::benchmark::Hundredfold::new(*threshold)
             ),
             Ineligible::TooFewCharts { charts, minimum } => {
                 write!(
@@ -439,6 +439,22 @@ fn verdict(
 #[cfg(test)]
 mod code_tests {
     use super::*;
+
+    #[test]
+    fn a_score_or_threshold_past_decimal_range_is_written_not_a_panic() {
+        let text = Ineligible::ScoreBelowThreshold {
+            score: Decimal::MAX,
+            threshold: Decimal::new(75, 2),
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            format!(
+                "Overall Quality Score {}00.0% is below the 75.0% threshold",
+                Decimal::MAX
+            )
+        );
+    }
 
     #[test]
     fn reason_codes_are_the_json_reason_field() {

@@ -161,7 +161,8 @@ macro_rules! chart_schema {
                     if index == i {
                         return crate::measure::value::ToValue::to_value(&self.$field);
                     }
-                    i += 1;
+                    // One step per field of the struct: far below `u16::MAX`.
+                    i = i.saturating_add(1);
                 )*
                 crate::measure::value::Value::Missing
             }

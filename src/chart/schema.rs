@@ -365,7 +365,8 @@ macro_rules! record {
                     if index == i {
                         return $crate::measure::value::ToValue::to_value(&self.$field);
                     }
-                    i += 1;
+                    // One step per field of the struct: far below `u16::MAX`.
+                    i = i.saturating_add(1);
                 )*
                 $crate::measure::value::Value::Missing
             }

@@ -332,8 +332,10 @@ impl Segment<'_> {
 fn check_ids_and_references(chart: &Chart, out: &mut Vec<Finding>) {
     for (i, d) in chart.diagnoses.iter().enumerate() {
         if let Some(id) = &d.id
-            && let Some(j) = chart.diagnoses[..i]
+            && let Some(j) = chart
+                .diagnoses
                 .iter()
+                .take(i)
                 .position(|e| e.id.as_ref() == Some(id))
         {
             out.push(Finding::error(
@@ -346,8 +348,10 @@ fn check_ids_and_references(chart: &Chart, out: &mut Vec<Finding>) {
     }
     for (i, r) in chart.regimens.iter().enumerate() {
         if let Some(id) = &r.id
-            && let Some(j) = chart.regimens[..i]
+            && let Some(j) = chart
+                .regimens
                 .iter()
+                .take(i)
                 .position(|e| e.id.as_ref() == Some(id))
         {
             out.push(Finding::error(

@@ -98,7 +98,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             ));
         }
         tally = folded.tally;
-        bad += folded.invalid;
+        bad = folded.invalid;
     }
     let charts_name = if !args.charts.is_empty() {
         Some("the charts of --charts")
@@ -208,8 +208,14 @@ pub(crate) fn summarise_registration(report: &Report, err: &mut impl Write) -> i
                 other => other.to_string(),
             };
             let e = by_reason.entry(key).or_default();
-            e.0 += 1;
-            e.1 += x.charts;
+            // One per exclusion listed: bounded by the report's length.
+            e.0 = e.0.saturating_add(1);
+            e.1 = e.1.checked_add(x.charts).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the charts excluded for one reason pass the largest count (an edited or forged report)",
+                )
+            })?;
         }
     }
     let verb = match report.registration.policy {

@@ -142,14 +142,16 @@ fn write_table(out: &mut dyn Write, rows: &[Row<'_>]) -> io::Result<()> {
     let header = HEADER.map(str::to_owned);
     for row in std::iter::once(&header).chain(&cells) {
         let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(cell);
-                line.extend(std::iter::repeat_n(' ', w - cell.chars().count() + 2));
-            }
+        let Some((last, padded)) = row.split_last() else {
+            continue;
+        };
+        for (cell, w) in padded.iter().zip(widths) {
+            line.push_str(cell);
+            // `w` is the widest cell of the column: two spaces at least between columns.
+            let pad = w.saturating_sub(cell.chars().count()).saturating_add(2);
+            line.extend(std::iter::repeat_n(' ', pad));
         }
+        line.push_str(last);
         writeln!(out, "{line}")?;
     }
     Ok(())

@@ -138,7 +138,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
                     writeln!(
                         out,
                         "eligible: Overall Quality Score {:.1}% in round {} ({} charts); the score qualifies an application until {}; report {}",
-                        e.score * rust_decimal::Decimal::ONE_HUNDRED,
+                        crate::benchmark::Hundredfold::new(e.score),
                         e.round,
                         e.charts,
                         e.valid_until,

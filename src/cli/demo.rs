@@ -87,17 +87,24 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let pb = bar(args.charts as u64, "evaluating");
     let mut tally = Tally::new();
     let mut batch: Vec<Chart> = Vec::with_capacity(BATCH);
+    let mut flush = |batch: &mut Vec<Chart>| -> io::Result<()> {
+        let part = tally_parallel(lib, &ChartKey::unkeyed(), batch, |c| {
+            calendar.period(c.round)
+        })
+        .and_then(|t| tally.merge(&t));
+        part.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        pb.inc(batch.len() as u64);
+        batch.clear();
+        Ok(())
+    };
     for i in 0..args.charts {
         batch.push(synth::chart(&config, i));
-        if batch.len() == BATCH || i + 1 == args.charts {
-            let part = tally_parallel(lib, &ChartKey::unkeyed(), &batch, |c| {
-                calendar.period(c.round)
-            })
-            .and_then(|t| tally.merge(&t));
-            part.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-            pb.inc(batch.len() as u64);
-            batch.clear();
+        if batch.len() == BATCH {
+            flush(&mut batch)?;
         }
+    }
+    if !batch.is_empty() {
+        flush(&mut batch)?;
     }
     pb.finish_and_clear();
 
@@ -195,7 +202,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     scores.sort();
     let pct = |p: i64| {
         quantile_type7(&scores, Decimal::new(p, 2))
-            .map(|q| format!("{:.1}%", q * Decimal::ONE_HUNDRED))
+            .map(|q| format!("{:.1}%", crate::benchmark::Hundredfold::new(q)))
             .unwrap_or_else(|| "-".into())
     };
     writeln!(
@@ -237,7 +244,8 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         out,
         "reports in {dir}: html/index.html and {} practice pages, measure-reports.ndjson ({resources} FHIR MeasureReports), \
          practice_rates.csv, national.csv, eligibility.csv, report.json, facts.json, practices.json, tally.json ({:.1} s)",
-        pages - 1,
+        // The index is one of the pages written.
+        pages.saturating_sub(1),
         started.elapsed().as_secs_f64(),
         dir = args.out.display(),
     )?;

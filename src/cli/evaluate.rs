@@ -119,7 +119,8 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         let checked = match record {
             Ok(c) => c,
             Err(e) => {
-                bad += 1;
+                // A count of records read: it cannot reach `usize::MAX`.
+                bad = bad.saturating_add(1);
                 writeln!(io::stderr(), "{}: {e}", args.charts.display())?;
                 continue;
             }
@@ -129,7 +130,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         let outcomes = match lib.try_evaluate_selected(chart, period, &selected) {
             Ok(o) => o,
             Err(e) => {
-                bad += 1;
+                bad = bad.saturating_add(1);
                 let e = e.to_record_error(checked.line);
                 writeln!(io::stderr(), "{}: {e}", args.charts.display())?;
                 continue;

@@ -38,7 +38,13 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
-    let index = super::evaluate::select(&lib, std::slice::from_ref(&args.measure))?[0];
+    let selected = super::evaluate::select(&lib, std::slice::from_ref(&args.measure))?;
+    let Some(&index) = selected.first() else {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("no measure `{}`", args.measure),
+        ));
+    };
     for record in super::evaluate::charts(&args.charts)? {
         let Ok(checked) = record else { continue };
         if checked.chart.id.as_str() != args.chart {

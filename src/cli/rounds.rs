@@ -133,8 +133,8 @@ fn some_ids<'a>(ids: impl ExactSizeIterator<Item = &'a String>) -> String {
         .map(String::as_str)
         .collect::<Vec<_>>()
         .join(", ");
-    if n > IDS_SHOWN {
-        text.push_str(&format!(", and {} more", n - IDS_SHOWN));
+    if let Some(more) = n.checked_sub(IDS_SHOWN).filter(|m| *m > 0) {
+        text.push_str(&format!(", and {more} more"));
     }
     text
 }
@@ -253,7 +253,8 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             writeln!(
                 out,
                 "not notified: {}{reason}",
-                plural(problems + later, "practice", "practices")
+                // Two list lengths: far below `usize::MAX`.
+                plural(problems.saturating_add(later), "practice", "practices")
             )?;
         }
     }

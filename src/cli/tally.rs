@@ -86,7 +86,9 @@ pub(crate) fn fold_files(
         let mut reader = match super::evaluate::charts(file) {
             Ok(r) => r.sharing(ledger, &name),
             Err(e) => {
-                invalid += 1;
+                // Counts of files and records read (here and below): they cannot reach
+                // `usize::MAX`.
+                invalid = invalid.saturating_add(1);
                 writeln!(io::stderr(), "{e}")?;
                 continue;
             }
@@ -98,13 +100,13 @@ pub(crate) fn fold_files(
                 .iter()
                 .any(|f| matches!(f.kind, FindingKind::DuplicateChartId { .. }));
             if dup {
-                duplicates += 1;
-                here += 1;
+                duplicates = duplicates.saturating_add(1);
+                here = here.saturating_add(1);
                 if here > SHOWN_DUPLICATES {
                     return ControlFlow::Continue(());
                 }
             } else {
-                invalid += 1;
+                invalid = invalid.saturating_add(1);
             }
             match writeln!(io::stderr(), "{name}: {e}") {
                 Ok(()) => ControlFlow::Continue(()),
@@ -117,11 +119,10 @@ pub(crate) fn fold_files(
         if let Some(err) = failed {
             return Err(err);
         }
-        if here > SHOWN_DUPLICATES {
+        if let Some(more) = here.checked_sub(SHOWN_DUPLICATES).filter(|m| *m > 0) {
             writeln!(
                 io::stderr(),
-                "{name}: … and {} more records repeating a chart already read",
-                here - SHOWN_DUPLICATES
+                "{name}: … and {more} more records repeating a chart already read"
             )?;
         }
         let part = part.map_err(|e| refused(&name, &e.to_string()))?;
@@ -199,7 +200,8 @@ pub(crate) fn merge_files(
         let t = match read_tally(file) {
             Ok(t) => t,
             Err(e) => {
-                unreadable += 1;
+                // A count of files: it cannot reach `usize::MAX`.
+                unreadable = unreadable.saturating_add(1);
                 writeln!(io::stderr(), "{e}")?;
                 continue;
             }
@@ -224,7 +226,7 @@ pub(crate) fn merge_files(
                 &format!("cannot be merged with `{name}`: {pair}"),
             ));
         }
-        for earlier in &files[..i] {
+        for earlier in files.iter().take(i) {
             if let Err(pair) = read_tally(earlier)?.merged(&t) {
                 return Err(refused(
                     &this,

@@ -32,7 +32,8 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     for f in &report.failures {
         write!(out, "{f}")?;
     }
-    let total = report.passed + report.failures.len();
+    // Two counts of cases read from files: far below `usize::MAX`.
+    let total = report.passed.saturating_add(report.failures.len());
     writeln!(
         out,
         "{} of {total} cases passed over {} measures; {} failed",

@@ -32,6 +32,8 @@ pub(crate) struct Args {
 
 /// Counts over every input.
 #[derive(Debug, Default, Serialize)]
+/// Counts of files, records and findings read: none can reach `usize::MAX`, so they are
+/// bumped with [`bump`] (saturating, never a panic).
 struct Summary {
     /// Input files given.
     files: usize,
@@ -54,7 +56,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     // Every file is read, whatever happened to the ones before it: a file that cannot be
     // read is reported (located) and counted, and the batch goes on.
     for file in &args.files {
-        summary.files += 1;
+        bump(&mut summary.files);
         let name = file.display().to_string();
         let is_stdin = file.as_os_str() == "-";
         if !is_stdin && file.extension().is_some_and(|e| e == "json") {
@@ -78,7 +80,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
                 ) => Err(file_error(e, &limits)),
                 // Not read at all (missing, not a regular file, ...): the file's error.
                 Err(e) => {
-                    summary.unreadable += 1;
+                    bump(&mut summary.unreadable);
                     report(&name, &file_error(e, &limits), args, &mut summary, &mut out)?;
                     continue;
                 }
@@ -92,7 +94,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             match file::open_regular(file) {
                 Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
                 Err(e) => {
-                    summary.unreadable += 1;
+                    bump(&mut summary.unreadable);
                     report(&name, &file_error(e, &limits), args, &mut summary, &mut out)?;
                     continue;
                 }
@@ -133,6 +135,11 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     })
 }
 
+/// One more of a count of the summary.
+fn bump(n: &mut usize) {
+    *n = n.saturating_add(1);
+}
+
 fn tally(
     file: &str,
     record: Record,
@@ -140,12 +147,12 @@ fn tally(
     summary: &mut Summary,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    summary.records += 1;
+    bump(&mut summary.records);
     match &record {
         Ok(checked) => {
-            summary.valid += 1;
+            bump(&mut summary.valid);
             if !checked.warnings.is_empty() {
-                summary.with_warnings += 1;
+                bump(&mut summary.with_warnings);
             }
             print(
                 file,
@@ -158,7 +165,7 @@ fn tally(
             )
         }
         Err(err) => {
-            summary.invalid += 1;
+            bump(&mut summary.invalid);
             report(file, err, args, summary, out)
         }
     }
@@ -216,9 +223,9 @@ fn print(
         // the record are placed by their field path.
         let column = column.filter(|_| i == 0);
         if f.is_error() {
-            summary.errors += 1;
+            bump(&mut summary.errors);
         } else {
-            summary.warnings += 1;
+            bump(&mut summary.warnings);
         }
         if args.quiet {
             continue;

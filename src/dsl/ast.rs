@@ -457,7 +457,9 @@ impl Expr {
             if depth > limit {
                 return Some(e.span);
             }
-            stack.extend(e.kind.children().into_iter().rev().map(|c| (c, depth + 1)));
+            // `depth` is at most `limit + 1` here (deeper returned above).
+            let next = depth.saturating_add(1);
+            stack.extend(e.kind.children().into_iter().rev().map(|c| (c, next)));
         }
         None
     }

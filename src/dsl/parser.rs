@@ -24,6 +24,11 @@
 //! Recovery: an error inside an item (a define, a population, ...) is reported once and the
 //! parser skips to the next item keyword, so every broken item of a file is reported. Nesting
 //! deeper than [`MAX_DEPTH`] is an error, never a stack overflow.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "being made panic-free in issue 19, part 3"
+)]
 
 use super::ast::*;
 use super::diagnostic::Diagnostic;

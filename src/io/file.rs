@@ -223,11 +223,13 @@ pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, FileError> {
 /// The location of the invalid byte at `offset` of `bytes`.
 pub(crate) fn not_utf8(bytes: &[u8], offset: usize) -> Problem {
     let before = bytes.get(..offset).unwrap_or(bytes);
-    let line = memchr::memchr_iter(b'\n', before).count() + 1;
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    // Positions within `bytes`, in memory: the additions cannot overflow, and the line's
+    // start is at most `offset` (it is in `before`, which ends at `offset` or earlier).
+    let line = memchr::memchr_iter(b'\n', before).count().saturating_add(1);
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i.saturating_add(1));
     Problem::NotUtf8 {
         line,
-        column: offset - line_start + 1,
+        column: offset.saturating_sub(line_start).saturating_add(1),
         offset,
     }
 }

@@ -112,18 +112,23 @@ impl<R: BufRead> JsonlReader<R> {
                 };
             }
             any = true;
-            let (take, end) = match memchr::memchr(b'\n', chunk) {
-                Some(i) => (i, Some(i + 1)),
-                None => (chunk.len(), None),
+            // The line's bytes in this chunk, and what to consume: the newline too, when
+            // the chunk holds one.
+            let (piece, end) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (chunk.split_at_checked(i).map_or(chunk, |(p, _)| p), Some(i)),
+                None => (chunk, None),
             };
+            let take = piece.len();
             if !too_long {
-                if self.buf.len() + take > self.limits.max_line_bytes {
+                if self.buf.len().saturating_add(take) > self.limits.max_line_bytes {
                     too_long = true;
                     self.buf.clear();
                 } else {
-                    self.buf.extend_from_slice(&chunk[..take]);
+                    self.buf.extend_from_slice(piece);
                 }
             }
+            // `i < chunk.len()`: the newline's end cannot overflow.
+            let end = end.map(|i| i.saturating_add(1));
             let consumed = end.unwrap_or(take);
             self.input.consume(consumed);
             if end.is_some() {
@@ -157,7 +162,8 @@ impl<R: BufRead> JsonlReader<R> {
                 return None;
             }
             let read = self.next_line();
-            self.line += 1;
+            // A line counter: it cannot reach `usize::MAX`.
+            self.line = self.line.saturating_add(1);
             let line = Some(self.line);
             match read {
                 Ok(false) => {
@@ -176,28 +182,31 @@ impl<R: BufRead> JsonlReader<R> {
                 }
                 Ok(true) => {}
             }
-            let end = self.buf.len() - usize::from(self.buf.last() == Some(&b'\r'));
-            if self.buf[..end].iter().all(u8::is_ascii_whitespace) {
+            let line_bytes = self.buf.strip_suffix(b"\r").unwrap_or(&self.buf);
+            if line_bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            let end = line_bytes.len();
             let text = match reuse {
                 // The line's bytes are handed over as they are and the spare buffer takes
                 // their place, so the text is not copied again. Only a spare of about the
                 // right size: kept buffers must not creep up to the longest line ever read.
-                Some(spare) if spare.capacity() <= 2 * end.max(4096) => {
+                Some(spare) if spare.capacity() <= end.max(4096).saturating_mul(2) => {
                     let mut spare = spare.into_bytes();
                     spare.clear();
                     let mut bytes = std::mem::replace(&mut self.buf, spare);
                     bytes.truncate(end);
                     String::from_utf8(bytes).map_err(|e| e.utf8_error())
                 }
-                _ => std::str::from_utf8(&self.buf[..end]).map(str::to_owned),
+                _ => std::str::from_utf8(self.buf.strip_suffix(b"\r").unwrap_or(&self.buf))
+                    .map(str::to_owned),
             };
             return Some(match text {
                 Ok(t) => Ok((t, self.line)),
                 Err(e) => Err(RecordError::single(
                     line,
-                    Some(e.valid_up_to() + 1),
+                    // A column within the line: below `usize::MAX`.
+                    Some(e.valid_up_to().saturating_add(1)),
                     Finding::error("", FindingKind::NotUtf8),
                 )),
             });

@@ -69,8 +69,9 @@ impl ChartLedger {
 
     /// Starts an input named `name` (as errors will show it); returns its number.
     pub(crate) fn open(&mut self, name: &str) -> u32 {
+        let number = self.sources.len();
         self.sources.push(Arc::from(name));
-        u32::try_from(self.sources.len() - 1).unwrap_or(u32::MAX)
+        u32::try_from(number).unwrap_or(u32::MAX)
     }
 
     /// Records the chart `digest` read on `line` of input `source`; an error naming the

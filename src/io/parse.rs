@@ -411,11 +411,13 @@ fn suggest_field(path: &str) -> Option<&'static str> {
     }
     let parent: String = {
         let mut out = String::with_capacity(parent.len());
-        let mut depth = 0;
+        // Bracket depth: bounded by the path's length, far inside `i32` (saturating only to
+        // stay panic-free).
+        let mut depth: i32 = 0;
         for c in parent.chars() {
             match c {
-                '[' => depth += 1,
-                ']' => depth -= 1,
+                '[' => depth = depth.saturating_add(1),
+                ']' => depth = depth.saturating_sub(1),
                 _ if depth == 0 => out.push(c),
                 _ => {}
             }

@@ -297,7 +297,7 @@ impl fmt::Display for Explanation {
                 writeln!(f, "\n{} = {}  ({verdict})", c.criterion, c.value)?;
             }
             for s in &c.steps {
-                let indent = "  ".repeat(s.depth as usize + 1);
+                let indent = "  ".repeat((s.depth as usize).saturating_add(1));
                 if s.location.is_empty() {
                     writeln!(f, "{indent}{}", s.code)?;
                 } else {

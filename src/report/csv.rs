@@ -106,7 +106,7 @@ pub fn write_national(view: &ReportView<'_>, out: impl Write) -> io::Result<()> 
     let pcts: &[Decimal] = &report.options.percentiles;
     header.extend(
         pcts.iter()
-            .map(|p| format!("p{}", (p * Decimal::ONE_HUNDRED).normalize())),
+            .map(|p| format!("p{}", crate::benchmark::Hundredfold::normalized(*p))),
     );
     w.write_record(&header)?;
     for n in &report.national {

@@ -228,7 +228,7 @@ fn score(met: u64, eligible: u64) -> Option<Quantity> {
     if eligible == 0 {
         return None;
     }
-    let r = rounded(Decimal::from(met) / Decimal::from(eligible), 6);
+    let r = rounded(Decimal::from(met).checked_div(Decimal::from(eligible))?, 6);
     r.to_string()
         .parse::<f64>()
         .ok()
@@ -406,11 +406,12 @@ pub fn write_ndjson(
     resources: impl IntoIterator<Item = MeasureReport>,
     mut out: impl Write,
 ) -> io::Result<usize> {
-    let mut n = 0;
+    let mut n: usize = 0;
     for r in resources {
         serde_json::to_writer(&mut out, &r)?;
         out.write_all(b"\n")?;
-        n += 1;
+        // A count of resources written: it cannot reach `usize::MAX`.
+        n = n.saturating_add(1);
     }
     out.flush()?;
     Ok(n)

@@ -10,8 +10,12 @@ pub fn rounded(value: Decimal, dp: u32) -> Decimal {
 /// A fraction as a percentage with `dp` decimals, half away from zero: `0.8125` at 1 →
 /// `81.3%`.
 pub fn percent(fraction: Decimal, dp: u32) -> String {
-    let p = rounded(fraction * Decimal::ONE_HUNDRED, dp);
-    format!("{p:.prec$}%", prec = dp as usize)
+    let prec = dp as usize;
+    match fraction.checked_mul(Decimal::ONE_HUNDRED) {
+        Some(p) => format!("{:.prec$}%", rounded(p, dp)),
+        // Past `Decimal`'s range the percentage is a whole number: nothing to round.
+        None => format!("{:.prec$}%", crate::benchmark::Hundredfold::new(fraction)),
+    }
 }
 
 /// An optional value rounded to `dp` places, empty when absent (for tables).
@@ -38,6 +42,12 @@ mod tests {
         assert_eq!(percent(Decimal::ONE, 1), "100.0%");
         assert_eq!(percent(Decimal::ZERO, 0), "0%");
         assert_eq!(percent(Decimal::new(5, 4), 1), "0.1%");
+    }
+
+    #[test]
+    fn percent_of_a_fraction_past_decimal_range_is_exact_not_a_panic() {
+        assert_eq!(percent(Decimal::MAX, 1), format!("{}00.0%", Decimal::MAX));
+        assert_eq!(percent(Decimal::MIN, 0), format!("{}00%", Decimal::MIN));
     }
 
     #[test]

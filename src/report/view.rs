@@ -83,7 +83,7 @@ impl<'a> ReportView<'a> {
             let slot = latest_trend
                 .entry((&t.practice, t.measure.as_str()))
                 .or_insert(i);
-            if report.trends[*slot].to < t.to {
+            if report.trends.get(*slot).is_some_and(|s| s.to < t.to) {
                 *slot = i;
             }
         }
@@ -178,13 +178,15 @@ impl<'a> ReportView<'a> {
     /// `no_webinar`), reasons sorted by code.
     pub fn eligibility_summary(&self) -> (usize, usize, BTreeMap<String, usize>) {
         let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-        let mut eligible = 0;
+        // Counts of the practices assessed: bounded by the map's length.
+        let mut eligible: usize = 0;
         for status in self.eligibility.values() {
             match &status.result {
-                Ok(_) => eligible += 1,
+                Ok(_) => eligible = eligible.saturating_add(1),
                 Err(why) => {
                     for w in why {
-                        *reasons.entry(w.code().to_owned()).or_default() += 1;
+                        let n = reasons.entry(w.code().to_owned()).or_default();
+                        *n = n.saturating_add(1);
                     }
                 }
             }
@@ -217,7 +219,7 @@ impl<'a> ReportView<'a> {
     pub fn national(&self, round: RoundId, measure: &str) -> Option<&'a NationalMeasure> {
         self.national
             .get(&(round, measure))
-            .map(|&i| &self.report.national[i])
+            .and_then(|&i| self.report.national.get(i))
     }
 
     /// A measure's direction: the library's, else the report's national entry's.
@@ -241,7 +243,7 @@ impl<'a> ReportView<'a> {
             .get(practice)
             .into_iter()
             .flatten()
-            .map(|&i| &self.report.rates[i])
+            .filter_map(|&i| self.report.rates.get(i))
     }
 
     /// A practice's measures, sorted by id, each with its rounds and latest trend.
@@ -257,7 +259,7 @@ impl<'a> ReportView<'a> {
                 let trend = self
                     .latest_trend
                     .get(&(practice, measure))
-                    .map(|&i| &self.report.trends[i]);
+                    .and_then(|&i| self.report.trends.get(i));
                 MeasureRow {
                     measure,
                     title: self.title(measure),

@@ -77,7 +77,7 @@ fn percentile_summary(n: &NationalMeasure) -> String {
         .map(|(q, v)| {
             format!(
                 "p{} {}",
-                (q * Decimal::ONE_HUNDRED).normalize(),
+                crate::benchmark::Hundredfold::normalized(*q),
                 percent(*v, 1)
             )
         })
