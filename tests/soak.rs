@@ -187,10 +187,14 @@ struct Corpus {
     pathological: usize,
 }
 
-/// Copies `clean` to `dirty`, damaging one line in a hundred.
-fn corrupt(clean: &Path, dirty: &Path) -> Corpus {
+/// Copies `clean` into `shards` (`per` lines each, in order), damaging one line in a
+/// hundred.
+fn corrupt(clean: &Path, shards: &[PathBuf], per: usize) -> Corpus {
     let reader = BufReader::with_capacity(1 << 20, File::open(clean).unwrap());
-    let mut out = BufWriter::with_capacity(1 << 20, File::create(dirty).unwrap());
+    let mut outs: Vec<BufWriter<File>> = shards
+        .iter()
+        .map(|p| BufWriter::with_capacity(1 << 20, File::create(p).unwrap()))
+        .collect();
     let mut corpus = Corpus {
         bad: BTreeMap::new(),
         good: BTreeMap::new(),
@@ -239,11 +243,14 @@ fn corrupt(clean: &Path, dirty: &Path) -> Corpus {
             let practice = string_field(&line, "practice").unwrap().1.to_owned();
             *corpus.good.entry((round, practice)).or_default() += 1;
         }
+        let out = &mut outs[i / per];
         out.write_all(written.as_deref().unwrap_or(&line).as_bytes())
             .unwrap();
         out.write_all(b"\n").unwrap();
     }
-    out.flush().unwrap();
+    for mut out in outs {
+        out.flush().unwrap();
+    }
     corpus
 }
 
@@ -292,7 +299,7 @@ fn a_million_charts_with_one_percent_damaged_lines_are_counted_exactly_in_bounde
         .map(|v| v.parse().expect("ONCOQUAL_SOAK_CHARTS is a number"))
         .unwrap_or(1_000_000);
     let dir = Dir::new();
-    let (clean, dirty) = (dir.file("clean.jsonl"), dir.file("charts.jsonl"));
+    let clean = dir.file("clean.jsonl");
     let n = charts.to_string();
 
     let t = Instant::now();
@@ -311,9 +318,18 @@ fn a_million_charts_with_one_percent_damaged_lines_are_counted_exactly_in_bounde
         None,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let corpus = corrupt(&clean, &dirty);
+    // Four shards written directly (the whole file is assembled from them later, so the
+    // disk holds one copy of the charts at a time).
+    let per = charts.div_ceil(4).max(1);
+    let shards: Vec<PathBuf> = (0..4)
+        .map(|k| dir.file(&format!("shard-{k}.jsonl")))
+        .collect();
+    let corpus = corrupt(&clean, &shards, per);
     std::fs::remove_file(&clean).unwrap();
-    let size = std::fs::metadata(&dirty).unwrap().len();
+    let size: u64 = shards
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
     eprintln!(
         "soak: {} lines ({:.1} GB), {} damaged, {} good with 9,000+ encounters; written in {:.0} s",
         corpus.lines,
@@ -328,6 +344,31 @@ fn a_million_charts_with_one_percent_damaged_lines_are_counted_exactly_in_bounde
     }
     eprintln!("soak: damage {by_kind:?}");
     let bad: BTreeSet<usize> = corpus.bad.keys().copied().collect();
+
+    // Shards tallied apart: each reports its own bad lines.
+    let mut tallies = Vec::new();
+    for (k, shard) in shards.iter().enumerate() {
+        let out = dir.file(&format!("tally-{k}.json"));
+        let r = run(&["tally", "--charts", s(shard), "-o", s(&out)], None);
+        assert_eq!(r.code, 1, "{}", r.stderr.lines().last().unwrap_or(""));
+        let reported: BTreeSet<usize> = reported_lines(&r.stderr, shard)
+            .into_iter()
+            .map(|l| l + k * per)
+            .collect();
+        let expected: BTreeSet<usize> = bad.range(k * per + 1..=((k + 1) * per)).copied().collect();
+        assert_eq!(reported, expected, "shard {k}: bad lines reported");
+        tallies.push(out);
+    }
+    // The whole file: the shards in order, each removed once copied.
+    let dirty = dir.file("charts.jsonl");
+    {
+        let mut whole = BufWriter::with_capacity(1 << 20, File::create(&dirty).unwrap());
+        for shard in &shards {
+            std::io::copy(&mut File::open(shard).unwrap(), &mut whole).unwrap();
+            std::fs::remove_file(shard).unwrap();
+        }
+        whole.flush().unwrap();
+    }
 
     // One file, 1, 2 and 8 threads: every bad line reported, every good chart counted,
     // bounded memory, one report.
@@ -368,37 +409,7 @@ fn a_million_charts_with_one_percent_damaged_lines_are_counted_exactly_in_bounde
         "same report for 1, 2 and 8 threads"
     );
 
-    // Shards tallied apart and merged in two orders: the same report.
-    let text = BufReader::with_capacity(1 << 20, File::open(&dirty).unwrap());
-    let shards: Vec<PathBuf> = (0..4)
-        .map(|k| dir.file(&format!("shard-{k}.jsonl")))
-        .collect();
-    let mut writers: Vec<BufWriter<File>> = shards
-        .iter()
-        .map(|p| BufWriter::new(File::create(p).unwrap()))
-        .collect();
-    let per = corpus.lines.div_ceil(4);
-    for (i, line) in text.lines().enumerate() {
-        let w = &mut writers[i / per];
-        w.write_all(line.unwrap().as_bytes()).unwrap();
-        w.write_all(b"\n").unwrap();
-    }
-    drop(writers);
-    std::fs::remove_file(&dirty).unwrap();
-    let mut tallies = Vec::new();
-    for (k, shard) in shards.iter().enumerate() {
-        let out = dir.file(&format!("tally-{k}.json"));
-        let r = run(&["tally", "--charts", s(shard), "-o", s(&out)], None);
-        assert_eq!(r.code, 1, "{}", r.stderr.lines().last().unwrap_or(""));
-        let reported: BTreeSet<usize> = reported_lines(&r.stderr, shard)
-            .into_iter()
-            .map(|l| l + k * per)
-            .collect();
-        let expected: BTreeSet<usize> = bad.range(k * per + 1..=((k + 1) * per)).copied().collect();
-        assert_eq!(reported, expected, "shard {k}: bad lines reported");
-        std::fs::remove_file(shard).unwrap();
-        tallies.push(out);
-    }
+    // The shards' tallies merged in two orders: the same report.
     for order in [[2, 0, 3, 1], [3, 2, 1, 0]] {
         let out = dir.file("report-shards.json");
         let mut args = vec!["benchmark", "--tallies"];
