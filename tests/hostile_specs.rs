@@ -189,3 +189,19 @@ fn defines_chained_through_each_other_stay_within_the_evaluation_depth() {
         ),
     }
 }
+
+#[test]
+fn a_window_of_the_most_negative_length_is_unknown_not_a_panic() {
+    // The window's other end negates the length: `-(-2^63)` overflowed (a panic in debug
+    // builds). Over a root list the window's bounds are computed once (a range scan);
+    // with an anchor read from each element they are computed per element.
+    for direction in ["before", "around"] {
+        for anchor in ["reporting_period.end", "date"] {
+            let body = format!(
+                "initial_population = exists (encounters where date within \
+                 (0 - 9223372036854775808) days {direction} {anchor})\nnumerator = true\n"
+            );
+            assert_eq!(check(&body), Ok(0), "{body}");
+        }
+    }
+}

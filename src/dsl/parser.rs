@@ -24,12 +24,6 @@
 //! Recovery: an error inside an item (a define, a population, ...) is reported once and the
 //! parser skips to the next item keyword, so every broken item of a file is reported. Nesting
 //! deeper than [`MAX_DEPTH`] is an error, never a stack overflow.
-#![allow(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    reason = "being made panic-free in issue 19, part 3"
-)]
-
 use super::ast::*;
 use super::diagnostic::Diagnostic;
 use super::lexer::{Tok, Token, lex};
@@ -136,27 +130,43 @@ fn unit_of(word: &str) -> Option<Unit> {
     })
 }
 
+/// What [`Parser::at`] falls back on for an empty token list, which the lexer never returns.
+static NO_TOKEN: Token = Token {
+    tok: Tok::Eof,
+    span: Span { start: 0, end: 0 },
+};
+
 impl Parser {
+    /// The token at `i`, or past the end the last one (the lexer ends every list with
+    /// `Eof`).
+    fn at(&self, i: usize) -> &Token {
+        match self.tokens.get(i) {
+            Some(t) => t,
+            None => self.tokens.last().unwrap_or(&NO_TOKEN),
+        }
+    }
+
     fn tok(&self) -> &Tok {
-        &self.tokens[self.pos.min(self.tokens.len() - 1)].tok
+        &self.at(self.pos).tok
     }
 
     fn span(&self) -> Span {
-        self.tokens[self.pos.min(self.tokens.len() - 1)].span
+        self.at(self.pos).span
     }
 
     fn prev_span(&self) -> Span {
-        self.tokens[self.pos.saturating_sub(1)].span
+        self.at(self.pos.saturating_sub(1)).span
     }
 
     fn nth(&self, k: usize) -> &Tok {
-        &self.tokens[(self.pos + k).min(self.tokens.len() - 1)].tok
+        &self.at(self.pos.saturating_add(k)).tok
     }
 
     fn bump(&mut self) -> Token {
-        let t = self.tokens[self.pos.min(self.tokens.len() - 1)].clone();
-        if self.pos < self.tokens.len() - 1 {
-            self.pos += 1;
+        let t = self.at(self.pos).clone();
+        // The position stops on the last token (`Eof`).
+        if self.pos.saturating_add(1) < self.tokens.len() {
+            self.pos = self.pos.saturating_add(1);
         }
         t
     }
@@ -407,7 +417,8 @@ impl Parser {
     // ----- expressions -------------------------------------------------------------------
 
     fn enter(&mut self) -> PResult<()> {
-        self.depth += 1;
+        // Bounded by `MAX_DEPTH` just below; each `enter` is paired with a decrement.
+        self.depth = self.depth.saturating_add(1);
         if self.depth > MAX_DEPTH {
             let span = self.span();
             return self.error(
@@ -440,7 +451,7 @@ impl Parser {
     pub(crate) fn expr(&mut self) -> PResult<Expr> {
         self.enter()?;
         let e = self.conditional();
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         e
     }
 
@@ -514,7 +525,7 @@ impl Parser {
             let start = self.bump().span;
             self.enter()?;
             let inner = self.not();
-            self.depth -= 1;
+            self.depth = self.depth.saturating_sub(1);
             let inner = inner?;
             let span = start.to(inner.span);
             return Ok(Expr {
@@ -676,7 +687,7 @@ impl Parser {
     fn prefix(&mut self) -> PResult<Expr> {
         self.enter()?;
         let e = self.prefix_inner();
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         e
     }
 

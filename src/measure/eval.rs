@@ -2,12 +2,6 @@
 //! decimals and calendar arithmetic. Shared defines are evaluated at most once per chart.
 //! With `TRACE = true` it also records what it saw (see `trace`); with `false` the recording
 //! code is compiled out.
-#![allow(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    reason = "being made panic-free in issue 19, part 3"
-)]
-
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::ops::ControlFlow;
@@ -245,7 +239,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     /// stop (and from then on always `false`).
     #[inline(always)]
     fn step(&mut self) -> bool {
-        self.steps += 1;
+        // Saturating: a budget counter, stopped at `limit` long before `u64::MAX`.
+        self.steps = self.steps.saturating_add(1);
         if self.steps > self.limit || self.depth >= MAX_RUNTIME_DEPTH {
             if self.stopped.is_none() {
                 self.stopped = Some(if self.steps > self.limit {
@@ -265,7 +260,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         let saved = self.base;
         self.base = self.locals.len();
         self.locals
-            .resize(self.base + locals as usize, Value::Missing);
+            .resize(self.base.saturating_add(locals as usize), Value::Missing);
         self.cached.resize(self.locals.len(), false);
         let v = self.eval(node);
         self.locals.truncate(self.base);
@@ -280,7 +275,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     }
 
     fn set_local(&mut self, local: u32, v: Value<'a>) {
-        let i = self.base + local as usize;
+        let i = self.base.saturating_add(local as usize);
         if let Some(slot) = self.locals.get_mut(i) {
             *slot = v;
         }
@@ -299,8 +294,13 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             Some(SlotState::Busy) | None => return Value::Missing,
             Some(SlotState::NotYet) => {}
         }
-        self.slots[idx] = SlotState::Busy;
-        let def = &self.program.slots[idx];
+        // `slots` has one state per slot of the program (see `new`).
+        let Some(def) = self.program.slots.get(idx) else {
+            return Value::Missing;
+        };
+        if let Some(state) = self.slots.get_mut(idx) {
+            *state = SlotState::Busy;
+        }
         if TRACE {
             self.rec.enter_slot(i);
         }
@@ -312,7 +312,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         if TRACE {
             self.rec.leave_slot(i, &v);
         }
-        self.slots[idx] = SlotState::Done(v);
+        if let Some(state) = self.slots.get_mut(idx) {
+            *state = SlotState::Done(v);
+        }
         v
     }
 
@@ -332,7 +334,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     #[inline]
     fn local(&self, i: u32) -> Value<'a> {
         self.locals
-            .get(self.base + i as usize)
+            .get(self.base.saturating_add(i as usize))
             .copied()
             .unwrap_or(Value::Missing)
     }
@@ -354,7 +356,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     /// `local.field`, noting a missing field in traces.
     #[inline]
     fn local_field(&mut self, local: u32, field: u16, path: &str) -> Value<'a> {
-        let v = match self.locals.get(self.base + local as usize) {
+        let v = match self.locals.get(self.base.saturating_add(local as usize)) {
             Some(Value::Record(r)) => r.field(field),
             _ => Value::Missing,
         };
@@ -421,9 +423,10 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         if !self.step() {
             return Value::Missing;
         }
-        self.depth += 1;
+        // `step` stopped at `MAX_RUNTIME_DEPTH`: the depth cannot overflow.
+        self.depth = self.depth.saturating_add(1);
         let v = self.dispatch(n);
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         v
     }
 
@@ -484,7 +487,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 _ => Value::Missing,
             },
             Op::Neg(x) => match self.child(x) {
-                Value::Num(d) => Value::Num(-d),
+                Value::Num(d) => Value::Num(negate(d)),
                 _ => Value::Missing,
             },
             Op::And(a, b) => match self.child(a).truth() {
@@ -559,7 +562,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 };
                 let lo = match direction {
                     Direction::After => Some(x),
-                    _ => shift(x, -k, u),
+                    _ => k.checked_neg().and_then(|k| shift(x, k, u)),
                 };
                 let hi = match direction {
                     Direction::Before => Some(x),
@@ -636,7 +639,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             Op::Count(list) => {
                 let mut n: u64 = 0;
                 let _ = self.each(list, &mut |_, _| {
-                    n += 1;
+                    // Saturating: each element is a step, so the budget stops the walk
+                    // long before `u64::MAX`.
+                    n = n.saturating_add(1);
                     ControlFlow::Continue(())
                 });
                 Value::Num(Decimal::from(n))
@@ -751,7 +756,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 Value::Bool(found != *negated)
             }
             Op::Cached { local, value } => {
-                let i = self.base + *local as usize;
+                let i = self.base.saturating_add(*local as usize);
                 if self.cached.get(i) == Some(&true) {
                     return self.locals.get(i).copied().unwrap_or(Value::Missing);
                 }
@@ -797,18 +802,21 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             if let Value::Record(r) = list.get(j)
                 && let Value::Enum(_, v) = r.field(field)
             {
-                let v = v as usize;
+                let v = usize::from(v);
                 if buckets.len() <= v {
-                    buckets.resize_with(v + 1, Vec::new);
+                    buckets.resize_with(v.saturating_add(1), Vec::new);
                 }
-                buckets[v].push(u32::try_from(j).unwrap_or(u32::MAX));
+                if let Some(bucket) = buckets.get_mut(v) {
+                    bucket.push(u32::try_from(j).unwrap_or(u32::MAX));
+                }
             }
         }
+        let at = self.indexes.len();
         self.indexes.push(EnumIndex {
             key: (root, field),
             buckets,
         });
-        self.indexes.len() - 1
+        at
     }
 
     /// The position in `keyed` of the hash index of root list `root` by field `first` (and
@@ -845,8 +853,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 .or_default()
                 .push(u32::try_from(j).unwrap_or(u32::MAX));
         }
+        let at = self.keyed.len();
         self.keyed.push(KeyIndex { key, positions });
-        self.keyed.len() - 1
+        at
     }
 
     /// The bounds of a range test, evaluated: `None` when the test is unknown for every
@@ -890,7 +899,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 // As `Op::Within` computes its window.
                 let lo = match direction {
                     Direction::After => Some(x),
-                    _ => shift(x, -k, u),
+                    _ => k.checked_neg().and_then(|k| shift(x, k, u)),
                 };
                 let hi = match direction {
                     Direction::Before => Some(x),
@@ -922,11 +931,12 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             }
         }
         entries.sort_unstable();
+        let at = self.ranges.len();
         self.ranges.push(RangeIndex {
             key: (root, field),
             entries,
         });
-        self.ranges.len() - 1
+        at
     }
 
     /// The chart's root list `root` (`None` if that root is not a list).
@@ -976,7 +986,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     /// Empties loop-invariant cache cells on entry into their loop.
     fn fresh(&mut self, cells: &[u32]) {
         for c in cells {
-            if let Some(done) = self.cached.get_mut(self.base + *c as usize) {
+            if let Some(done) = self.cached.get_mut(self.base.saturating_add(*c as usize)) {
                 *done = false;
             }
         }
@@ -992,9 +1002,10 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         if !self.step() {
             return ControlFlow::Break(());
         }
-        self.depth += 1;
+        // `step` stopped at `MAX_RUNTIME_DEPTH`: the depth cannot overflow.
+        self.depth = self.depth.saturating_add(1);
         let r = self.walk(n, f);
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         r
     }
 
@@ -1085,10 +1096,18 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 match (hash, fields.first()) {
                     (Some(hash), Some(&first)) if list.len() >= KEYED_MIN_LEN => {
                         let at = self.keyed_index(*root, first, second, &list);
-                        let n = self.keyed[at].positions.get(&hash).map_or(0, Vec::len);
-                        for i in 0..n {
-                            let j = self.keyed[at].positions[&hash][i];
+                        // Positions read one at a time: `keep_if` needs `self` mutably.
+                        let position = |ctx: &Self, i: usize| {
+                            ctx.keyed
+                                .get(at)
+                                .and_then(|x| x.positions.get(&hash))
+                                .and_then(|p| p.get(i))
+                                .copied()
+                        };
+                        let mut i = 0_usize;
+                        while let Some(j) = position(self, i) {
                             self.keep_if(*local, pred, list.get(j as usize), f)?;
+                            i = i.saturating_add(1);
                         }
                     }
                     _ => {
@@ -1136,7 +1155,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     return ControlFlow::Continue(());
                 };
                 let at = self.range_index(*root, *field, &list);
-                let entries = &self.ranges[at].entries;
+                let entries: &[(SortKey, u32)] =
+                    self.ranges.get(at).map_or(&[], |r| r.entries.as_slice());
                 let from = match bounds.0 {
                     None => 0,
                     Some((lo, true)) => entries.partition_point(|(k, _)| *k < lo),
@@ -1147,19 +1167,28 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     Some((hi, true)) => entries.partition_point(|(k, _)| *k <= hi),
                     Some((hi, false)) => entries.partition_point(|(k, _)| *k < hi),
                 };
-                if from >= to {
+                let Some(found) = entries.get(from..to).filter(|e| !e.is_empty()) else {
                     return ControlFlow::Continue(());
-                }
+                };
                 if *ordered {
-                    let mut hits = ArenaVec::with_capacity_in(to - from, self.arena);
-                    hits.extend(self.ranges[at].entries[from..to].iter().map(|(_, j)| *j));
+                    let mut hits = ArenaVec::with_capacity_in(found.len(), self.arena);
+                    hits.extend(found.iter().map(|(_, j)| *j));
                     hits.sort_unstable();
                     for j in hits {
                         self.keep_if(*local, pred, list.get(j as usize), f)?;
                     }
                 } else {
+                    // Entries read one at a time: `keep_if` needs `self` mutably.
+                    let entry = |ctx: &Self, k: usize| {
+                        ctx.ranges
+                            .get(at)
+                            .and_then(|r| r.entries.get(k))
+                            .map(|(_, j)| *j)
+                    };
                     for k in from..to {
-                        let j = self.ranges[at].entries[k].1;
+                        let Some(j) = entry(self, k) else {
+                            break;
+                        };
                         self.keep_if(*local, pred, list.get(j as usize), f)?;
                     }
                 }
@@ -1177,13 +1206,18 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 };
                 let at = self.index(*root, *field, &list);
                 if let [one] = values.as_ref() {
-                    let n = self.indexes[at]
-                        .buckets
-                        .get(*one as usize)
-                        .map_or(0, Vec::len);
-                    for k in 0..n {
-                        let j = self.indexes[at].buckets[*one as usize][k];
+                    // Positions read one at a time: `keep_if` needs `self` mutably.
+                    let position = |ctx: &Self, k: usize| {
+                        ctx.indexes
+                            .get(at)
+                            .and_then(|x| x.buckets.get(usize::from(*one)))
+                            .and_then(|b| b.get(k))
+                            .copied()
+                    };
+                    let mut k = 0_usize;
+                    while let Some(j) = position(self, k) {
                         self.keep_if(*local, pred, list.get(j as usize), f)?;
+                        k = k.saturating_add(1);
                     }
                 } else {
                     // Several values: their positions merged back into list order.
@@ -1191,7 +1225,11 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     hits.extend(
                         values
                             .iter()
-                            .filter_map(|v| self.indexes[at].buckets.get(*v as usize))
+                            .filter_map(|v| {
+                                self.indexes
+                                    .get(at)
+                                    .and_then(|x| x.buckets.get(usize::from(*v)))
+                            })
                             .flatten()
                             .copied(),
                     );
@@ -1278,7 +1316,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                         None => {
                             let fresh = !others.iter().any(|o| {
                                 // Each comparison is a step: this part is quadratic.
-                                ctx.steps += 1;
+                                ctx.steps = ctx.steps.saturating_add(1);
                                 equal(o, &v) == Some(true)
                             });
                             if fresh {
@@ -1326,10 +1364,11 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 let Value::Num(x) = self.child(value) else {
                     return Value::Missing;
                 };
-                let mut band = 0;
+                let mut band: usize = 0;
                 for cut in cuts {
                     match self.child(cut) {
-                        Value::Num(c) if x >= c => band += 1,
+                        // At most `MAX_BAND_CUTS` cut points.
+                        Value::Num(c) if x >= c => band = band.saturating_add(1),
                         _ => break,
                     }
                 }
@@ -1366,6 +1405,15 @@ pub(crate) fn stage_prefix(s: &str) -> Option<&'static str> {
     ["IV", "III", "II", "I"]
         .into_iter()
         .find(|p| s.starts_with(p))
+}
+
+/// `-d`: a decimal's negation flips its sign and cannot overflow.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "a decimal's negation flips its sign bit and cannot overflow"
+)]
+fn negate(d: Decimal) -> Decimal {
+    -d
 }
 
 fn shift(d: Date, k: i64, u: Unit) -> Option<Date> {

@@ -1,10 +1,5 @@
 //! The compiled form of measure logic: names resolved to slots, locals and field indices,
 //! types checked. Evaluation walks this tree; nothing in it is looked up by name.
-#![allow(
-    clippy::arithmetic_side_effects,
-    reason = "being made panic-free in issue 19, part 3"
-)]
-
 use std::fmt;
 
 use rust_decimal::Decimal;
@@ -176,7 +171,7 @@ pub(crate) const MAX_BAND_CUT: u32 = 100_000;
 /// `ci-(ci+1 − 1)` for each pair (`ci` alone when the band holds one whole number), then
 /// `>=ck`. `[18, 65, 75]` gives `<18`, `18-64`, `65-74`, `>=75`.
 pub(crate) fn band_labels(cuts: &[u32]) -> Vec<String> {
-    let mut out = Vec::with_capacity(cuts.len() + 1);
+    let mut out = Vec::with_capacity(cuts.len().saturating_add(1));
     if let Some(first) = cuts.first() {
         out.push(format!("<{first}"));
     }
@@ -596,13 +591,14 @@ impl Node {
             Op::Slot(i) => slot_depth.get(i as usize).copied().unwrap_or(0),
             _ => 0,
         };
-        1 + self
-            .children()
+        // Saturating: a depth past `u32::MAX` is over every limit anyway.
+        self.children()
             .iter()
             .map(|c| c.depth(slot_depth))
             .max()
             .unwrap_or(0)
             .max(own)
+            .saturating_add(1)
     }
 
     pub(crate) fn boxed(self) -> Box<Node> {

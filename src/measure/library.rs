@@ -1,11 +1,5 @@
 //! A compiled measure library: every `.oqm` file of a directory (measures and `lib`
 //! modules) and its value sets, checked together and compiled once. Immutable, `Send + Sync`.
-#![allow(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    reason = "being made panic-free in issue 19, part 3"
-)]
-
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -460,10 +454,17 @@ impl Library {
                 Ctx::new(chart, self.program(), period.start, period.end, arena)
                     .with_budget(budget);
             let mut pops = vec![Populations::NONE; self.measures.len()];
+            // `order` holds each measure's index once (see `build`).
             for &i in &self.order {
-                pops[i] = self.populations(&mut ctx, i, &pops);
-                out[i].populations = pops[i];
-                out[i].strata = self.strata(&mut ctx, i);
+                let p = self.populations(&mut ctx, i, &pops);
+                if let Some(slot) = pops.get_mut(i) {
+                    *slot = p;
+                }
+                let strata = self.strata(&mut ctx, i);
+                if let Some(o) = out.get_mut(i) {
+                    o.populations = p;
+                    o.strata = strata;
+                }
                 self.stopped(&ctx, i)?;
             }
             Ok(ctx.steps())
@@ -476,7 +477,12 @@ impl Library {
 
     /// The error for a stopped evaluation, while evaluating measure `i`.
     fn stopped<const T: bool>(&self, ctx: &Ctx<'_, T>, i: usize) -> Result<(), EvalError> {
-        let measure = || self.measures[i].info.id.clone();
+        let measure = || {
+            self.measures
+                .get(i)
+                .map(|m| m.info.id.clone())
+                .unwrap_or_default()
+        };
         match ctx.stopped() {
             None => Ok(()),
             Some(Stop::Budget(limit)) => Err(EvalError::BudgetExceeded {
@@ -497,13 +503,22 @@ impl Library {
             .filter(|i| *i < need.len())
             .collect();
         while let Some(i) = stack.pop() {
-            if !need[i] {
-                need[i] = true;
-                stack.extend(self.measures[i].components.iter().copied());
+            if let Some(needed) = need.get_mut(i)
+                && !*needed
+            {
+                *needed = true;
+                if let Some(m) = self.measures.get(i) {
+                    stack.extend(m.components.iter().copied());
+                }
             }
         }
         Selection {
-            order: self.order.iter().copied().filter(|&i| need[i]).collect(),
+            order: self
+                .order
+                .iter()
+                .copied()
+                .filter(|&i| need.get(i) == Some(&true))
+                .collect(),
             report: indices
                 .iter()
                 .copied()
@@ -565,11 +580,22 @@ impl Library {
             let mut ctx: Ctx<'_, false> =
                 Ctx::new(chart, self.program(), period.start, period.end, arena)
                     .with_budget(budget);
+            // A selection's indices are the library's (see `select`).
             for &i in &selection.order {
-                pops[i] = self.populations(&mut ctx, i, &pops);
-                if !self.measures[i].stratifiers.is_empty() {
+                let p = self.populations(&mut ctx, i, &pops);
+                if let Some(slot) = pops.get_mut(i) {
+                    *slot = p;
+                }
+                if self
+                    .measures
+                    .get(i)
+                    .is_some_and(|m| !m.stratifiers.is_empty())
+                {
                     strata.resize(self.measures.len(), Vec::new());
-                    strata[i] = self.strata(&mut ctx, i);
+                    let s = self.strata(&mut ctx, i);
+                    if let Some(slot) = strata.get_mut(i) {
+                        *slot = s;
+                    }
                 }
                 self.stopped(&ctx, i)?;
             }
@@ -577,7 +603,7 @@ impl Library {
         })?;
         out.extend(selection.report.iter().map(|&i| Outcome {
             measure: i,
-            populations: pops[i],
+            populations: pops.get(i).copied().unwrap_or(Populations::NONE),
             strata: strata.get(i).cloned().unwrap_or_default(),
         }));
         Ok(steps)
@@ -615,9 +641,11 @@ impl Library {
         i: usize,
         done: &[Populations],
     ) -> Populations {
-        let m = &self.measures[i];
+        let Some(m) = self.measures.get(i) else {
+            return Populations::NONE;
+        };
         let mut met = |p: PopulationKind| -> Option<bool> {
-            m.criteria[p as usize].as_ref().map(|c| {
+            m.criteria.get(p as usize)?.as_ref().map(|c| {
                 let (node, locals) = c.pick::<T>();
                 ctx.criterion(node, locals)
             })
@@ -627,7 +655,13 @@ impl Library {
             return Populations::NONE;
         }
         if m.info.scoring == Scoring::CompositeAllOrNone {
-            return composite(ipp, m.components.iter().map(|&c| done[c]));
+            // Components come first in `order`: their populations are known.
+            return composite(
+                ipp,
+                m.components
+                    .iter()
+                    .map(|&c| done.get(c).copied().unwrap_or(Populations::NONE)),
+            );
         }
         let denom = met(PopulationKind::Denominator).unwrap_or(true);
         let denex = denom && met(PopulationKind::DenominatorExclusion).unwrap_or(false);
@@ -639,8 +673,10 @@ impl Library {
     }
 
     fn strata<'a, const T: bool>(&'a self, ctx: &mut Ctx<'a, T>, i: usize) -> Vec<Option<String>> {
-        self.measures[i]
-            .stratifiers
+        let Some(m) = self.measures.get(i) else {
+            return Vec::new();
+        };
+        m.stratifiers
             .iter()
             .map(|s| {
                 let (node, locals) = s.pick::<T>();
@@ -663,7 +699,7 @@ impl Library {
         let mut criteria = Vec::new();
         let mut all_missing: Vec<String> = Vec::new();
         for kind in PopulationKind::ALL {
-            let Some(c) = &m.criteria[kind as usize] else {
+            let Some(Some(c)) = m.criteria.get(kind as usize) else {
                 continue;
             };
             // A fresh evaluation per criterion, so each shows its own define evaluations.
@@ -681,7 +717,7 @@ impl Library {
             if ctx.stopped().is_some() {
                 return None;
             }
-            let steps = ctx.rec.events.iter().map(|e| self.step(e)).collect();
+            let steps = ctx.rec.events.iter().filter_map(|e| self.step(e)).collect();
             let missing: Vec<String> = ctx.rec.missing.iter().map(|s| s.to_string()).collect();
             for f in &missing {
                 if !all_missing.contains(f) {
@@ -741,9 +777,11 @@ impl Library {
         })
     }
 
-    fn step(&self, e: &Event) -> Step {
-        let source = &self.sources[e.file];
-        match &e.define {
+    /// An explanation step; `None` for an event in no file of the library (the recorder is
+    /// only given the library's files).
+    fn step(&self, e: &Event) -> Option<Step> {
+        let source = self.sources.get(e.file)?;
+        Some(match &e.define {
             Some(name) => Step {
                 depth: e.depth,
                 location: source.name().to_owned(),
@@ -766,7 +804,7 @@ impl Library {
                     value: e.value.clone(),
                 }
             }
-        }
+        })
     }
 }
 
@@ -813,7 +851,7 @@ fn category_values(
     let union = |nodes: &mut dyn Iterator<Item = &Node>| {
         let mut all = std::collections::BTreeSet::new();
         for n in nodes {
-            all.extend(category_values(n, ty, slots, depth + 1)?);
+            all.extend(category_values(n, ty, slots, depth.saturating_add(1))?);
         }
         Some(all)
     };
@@ -833,10 +871,10 @@ fn category_values(
         }
         Op::Call(Builtin::Coalesce, args) => union(&mut args.iter()),
         Op::If(_, a, b) => union(&mut [a.as_ref(), b.as_ref()].into_iter()),
-        Op::Let { body, .. } => category_values(body, ty, slots, depth + 1),
+        Op::Let { body, .. } => category_values(body, ty, slots, depth.saturating_add(1)),
         Op::Slot(i) => {
             let slot = slots.get(usize::try_from(*i).ok()?)?;
-            category_values(&slot.node, ty, slots, depth + 1)
+            category_values(&slot.node, ty, slots, depth.saturating_add(1))
         }
         _ => None,
     }
@@ -980,7 +1018,7 @@ fn collect(
                         &path,
                         problem,
                         text,
-                        Span::new(offset, offset + width),
+                        Span::new(offset, offset.saturating_add(width)),
                     );
                 }
             },
@@ -1197,10 +1235,10 @@ fn check_metadata(
             "a composite measure lists its `components [...]`",
         ));
     }
-    if !composite && seen.contains_key("components") {
+    if !composite && let Some(&span) = seen.get("components") {
         diags.push(Diagnostic::error(
             "E0212",
-            seen["components"],
+            span,
             "only `composite_all_or_none` measures have components",
         ));
     }
@@ -1273,7 +1311,7 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
     // Headers: library ids and measure ids, unique across the library.
     let mut libs: HashMap<String, usize> = HashMap::new();
     let mut measure_ids: HashMap<String, usize> = HashMap::new();
-    for (i, p) in parsed.iter().enumerate() {
+    for (i, (p, ex)) in parsed.iter().zip(extra.iter_mut()).enumerate() {
         let (id, is_lib) = match &p.ast.header {
             Some(Header::Library { id }) => (id, true),
             Some(Header::Measure { id, .. }) => (id, false),
@@ -1282,8 +1320,8 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
         let text = id.dotted();
         let map = if is_lib { &mut libs } else { &mut measure_ids };
         if let Some(&other) = map.get(&text) {
-            let other_name = parsed[other].source.name().to_owned();
-            extra[i].push(
+            let other_name = parsed.get(other).map_or("", |o| o.source.name());
+            ex.push(
                 Diagnostic::error(
                     "E0209",
                     id.span,
@@ -1298,11 +1336,11 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
 
     // Per-file name tables and `use` resolution.
     let mut units = Vec::with_capacity(parsed.len());
-    for (i, p) in parsed.iter().enumerate() {
+    for (p, ex) in parsed.iter().zip(extra.iter_mut()) {
         let mut defines: HashMap<&str, &ast::Define> = HashMap::new();
         for d in &p.ast.defines {
             if let Some(prev) = defines.insert(d.name.text.as_str(), d) {
-                extra[i].push(
+                ex.push(
                     Diagnostic::error(
                         "E0209",
                         d.name.span,
@@ -1326,7 +1364,7 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                             "libraries are `library lib.NAME` files, e.g. in `measure-specs/lib/`",
                         ),
                     };
-                    extra[i].push(d);
+                    ex.push(d);
                 }
             }
         }
@@ -1341,26 +1379,26 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
         Vec<ast::Path>,
     );
     let mut measures: Vec<Pending> = Vec::new();
-    for (fi, p) in parsed.iter().enumerate() {
+    for (fi, (p, ex)) in parsed.iter().zip(extra.iter_mut()).enumerate() {
         compiler.check_all_defines(fi, &p.ast.defines);
         match &p.ast.header {
             Some(Header::Library { .. }) | None => {
                 for pop in &p.ast.populations {
-                    extra[fi].push(Diagnostic::error(
+                    ex.push(Diagnostic::error(
                         "E0214",
                         pop.span,
                         "a library holds defines only",
                     ));
                 }
                 for s in &p.ast.stratifiers {
-                    extra[fi].push(Diagnostic::error(
+                    ex.push(Diagnostic::error(
                         "E0214",
                         s.name.span,
                         "a library holds defines only",
                     ));
                 }
                 if p.ast.header.is_none() && p.diags.is_empty() {
-                    extra[fi].push(Diagnostic::error(
+                    ex.push(Diagnostic::error(
                         "E0213",
                         Span::new(0, 0),
                         "a file starts with `measure ID { ... }` or `library lib.NAME`",
@@ -1368,13 +1406,16 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                 }
             }
             Some(Header::Measure { id, metadata }) => {
-                let meta = check_metadata(id, metadata, p.source.name(), &mut extra[fi]);
+                let meta = check_metadata(id, metadata, p.source.name(), ex);
                 let composite = meta.info.scoring == Scoring::CompositeAllOrNone;
                 let mut criteria: [Option<Compiled>; 6] = Default::default();
                 for pop in &p.ast.populations {
-                    let slot = pop.kind as usize;
-                    if criteria[slot].is_some() {
-                        extra[fi].push(Diagnostic::error(
+                    // One entry per population kind.
+                    let Some(entry) = criteria.get_mut(pop.kind as usize) else {
+                        continue;
+                    };
+                    if entry.is_some() {
+                        ex.push(Diagnostic::error(
                             "E0209",
                             pop.span,
                             format!("`{}` is given twice", pop.kind.keyword()),
@@ -1382,7 +1423,7 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                         continue;
                     }
                     if composite && pop.kind != PopulationKind::InitialPopulation {
-                        extra[fi].push(
+                        ex.push(
                             Diagnostic::error(
                                 "E0212",
                                 pop.span,
@@ -1394,16 +1435,19 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                     }
                     let (node, ty, locals) = compiler.top(fi, &pop.criterion);
                     if ty != Ty::Bool && ty != Ty::Any {
-                        extra[fi].push(Diagnostic::error(
+                        ex.push(Diagnostic::error(
                             "E0202",
                             pop.criterion.span,
                             format!("a population criterion must be boolean, found {ty}"),
                         ));
                     }
-                    criteria[slot] = Some(Compiled::new(node, locals));
+                    *entry = Some(Compiled::new(node, locals));
                 }
-                if criteria[PopulationKind::InitialPopulation as usize].is_none() {
-                    extra[fi].push(Diagnostic::error(
+                if !matches!(
+                    criteria.get(PopulationKind::InitialPopulation as usize),
+                    Some(Some(_))
+                ) {
+                    ex.push(Diagnostic::error(
                         "E0213",
                         id.span,
                         "the measure has no `initial_population`",
@@ -1413,7 +1457,7 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                 let mut info = meta.info;
                 for s in &p.ast.stratifiers {
                     if info.stratifiers.contains(&s.name.text) {
-                        extra[fi].push(Diagnostic::error(
+                        ex.push(Diagnostic::error(
                             "E0209",
                             s.name.span,
                             format!("stratifier `{}` is given twice", s.name.text),
@@ -1422,20 +1466,21 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                     }
                     let (node, ty, locals) = compiler.top(fi, &s.expr);
                     let values = if matches!(ty, Ty::List(_) | Ty::Record(_) | Ty::Period) {
-                        extra[fi].push(Diagnostic::error(
+                        ex.push(Diagnostic::error(
                             "E0202",
                             s.expr.span,
                             format!("a stratifier yields one value per chart, found {ty}"),
                         ));
                         Vec::new()
-                    } else if ty == Ty::Any && !compiler.diags[fi].is_empty() {
+                    } else if ty == Ty::Any && compiler.diags.get(fi).is_some_and(|d| !d.is_empty())
+                    {
                         // Already refused: no follow-on error.
                         Vec::new()
                     } else {
                         match category_values(&node, &ty, &compiler.slots, 0) {
                             Some(values) => values.into_iter().collect(),
                             None => {
-                                extra[fi].push(not_a_category(s.expr.span, &ty));
+                                ex.push(not_a_category(s.expr.span, &ty));
                                 Vec::new()
                             }
                         }
@@ -1455,11 +1500,11 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
         .map(|(i, m)| (m.1.id.clone(), i))
         .collect();
     let mut comp_idx: Vec<Vec<usize>> = vec![Vec::new(); measures.len()];
-    for (mi, m) in measures.iter().enumerate() {
+    for (m, components) in measures.iter().zip(comp_idx.iter_mut()) {
         for c in &m.4 {
             let id = c.dotted();
             match index.get(&id) {
-                Some(&ci) => comp_idx[mi].push(ci),
+                Some(&ci) => components.push(ci),
                 None => {
                     let mut d = Diagnostic::error(
                         "E0212",
@@ -1469,7 +1514,9 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
                     if let Some(s) = did_you_mean(&id, index.keys().map(String::as_str)) {
                         d = d.with_help(format!("did you mean `{s}`?"));
                     }
-                    extra[m.0].push(d);
+                    if let Some(ex) = extra.get_mut(m.0) {
+                        ex.push(d);
+                    }
                 }
             }
         }
@@ -1477,11 +1524,17 @@ fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, Check
     let order = match topo_order(&comp_idx) {
         Ok(o) => o,
         Err(cycle) => {
-            for &mi in &cycle {
-                let m = &measures[mi];
-                let names: Vec<&str> = cycle.iter().map(|&i| measures[i].1.id.as_str()).collect();
+            let names: Vec<&str> = cycle
+                .iter()
+                .filter_map(|&i| measures.get(i))
+                .map(|m| m.1.id.as_str())
+                .collect();
+            for m in cycle.iter().filter_map(|&mi| measures.get(mi)) {
                 let span = m.4.first().map_or(Span::new(0, 0), |c| c.span);
-                extra[m.0].push(
+                let Some(ex) = extra.get_mut(m.0) else {
+                    continue;
+                };
+                ex.push(
                     Diagnostic::error(
                         "E0212",
                         span,
@@ -1568,23 +1621,32 @@ fn topo_order(deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
         out: &mut Vec<usize>,
         stack: &mut Vec<usize>,
     ) -> Result<(), Vec<usize>> {
-        match marks[i] {
+        // `i` is an index of `deps` (and of `marks`, one mark per entry).
+        let (Some(mark), Some(next)) = (marks.get(i).copied(), deps.get(i)) else {
+            return Ok(());
+        };
+        match mark {
             Mark::Done => return Ok(()),
             Mark::Active => {
                 let from = stack.iter().position(|&s| s == i).unwrap_or(0);
-                let mut cycle = stack[from..].to_vec();
+                let mut cycle = stack.get(from..).unwrap_or_default().to_vec();
                 cycle.push(i);
                 return Err(cycle);
             }
             Mark::New => {}
         }
-        marks[i] = Mark::Active;
+        let set = |marks: &mut [Mark], m: Mark| {
+            if let Some(at) = marks.get_mut(i) {
+                *at = m;
+            }
+        };
+        set(marks, Mark::Active);
         stack.push(i);
-        for &d in &deps[i] {
+        for &d in next {
             visit(d, deps, marks, out, stack)?;
         }
         stack.pop();
-        marks[i] = Mark::Done;
+        set(marks, Mark::Done);
         out.push(i);
         Ok(())
     }

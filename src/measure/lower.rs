@@ -1,12 +1,6 @@
 //! The checker and compiler of expressions: resolves every name (element fields, aliases,
 //! parameters, defines, chart roots, `reporting_period`, enumeration values), types every
 //! expression and lowers it to the IR in one pass, reporting every error it finds.
-#![allow(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    reason = "being made panic-free in issue 19, part 3"
-)]
-
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
@@ -89,7 +83,10 @@ impl<'f> Compiler<'f> {
     }
 
     pub(crate) fn error(&mut self, file: usize, d: Diagnostic) {
-        let list = &mut self.diags[file];
+        // `file` is an index of `units`, and `diags` holds one list per unit (see `new`).
+        let Some(list) = self.diags.get_mut(file) else {
+            return;
+        };
         if !list
             .iter()
             .any(|e| e.span == d.span && e.message == d.message)
@@ -167,9 +164,10 @@ impl<'f> Compiler<'f> {
             return None;
         }
         self.states.insert(key, DefState::InProgress);
-        self.define_nesting += 1;
+        // Bounded by `MAX_DEFINE_NESTING` just above.
+        self.define_nesting = self.define_nesting.saturating_add(1);
         let (node, ty, locals) = self.top(file, &def.body);
-        self.define_nesting -= 1;
+        self.define_nesting = self.define_nesting.saturating_sub(1);
         if matches!(self.states.get(&key), Some(DefState::Failed)) {
             return None;
         }
@@ -199,13 +197,16 @@ impl<'f> Compiler<'f> {
 
     /// A define visible from `file`: its own first, then those of the libraries it uses.
     fn find_define(&self, file: usize, name: &str) -> Option<(usize, &'f Define)> {
-        let unit = &self.units[file];
+        let unit = self.units.get(file)?;
         if let Some(d) = unit.defines.get(name) {
             return Some((file, d));
         }
-        unit.uses
-            .iter()
-            .find_map(|&u| self.units[u].defines.get(name).map(|d| (u, *d)))
+        unit.uses.iter().find_map(|&u| {
+            self.units
+                .get(u)
+                .and_then(|used| used.defines.get(name))
+                .map(|d| (u, *d))
+        })
     }
 
     /// The dictionary path of `field` of `record` (`diagnoses.stage_group`), for traces.
@@ -224,7 +225,7 @@ impl<'f> Compiler<'f> {
                     } else {
                         format!("{prefix}.{}", f.name)
                     };
-                    walk(schema, target, &p, depth + 1)
+                    walk(schema, target, &p, depth.saturating_add(1))
                 }
                 _ => None,
             })
@@ -236,10 +237,12 @@ impl<'f> Compiler<'f> {
     }
 
     fn visible_define_names(&self, file: usize) -> Vec<&'f str> {
-        let unit = &self.units[file];
+        let Some(unit) = self.units.get(file) else {
+            return Vec::new();
+        };
         let mut names: Vec<&str> = unit.defines.keys().copied().collect();
-        for &u in &unit.uses {
-            names.extend(self.units[u].defines.keys().copied());
+        for used in unit.uses.iter().filter_map(|&u| self.units.get(u)) {
+            names.extend(used.defines.keys().copied());
         }
         names
     }
@@ -300,7 +303,9 @@ fn mismatch(span: Span, what: &str, expected: &str, found: &Ty) -> Diagnostic {
 impl Lowerer {
     fn alloc(&mut self) -> u32 {
         let l = self.next_local;
-        self.next_local += 1;
+        // Saturating: one local per binder written or inlined, so a frame is bounded by the
+        // spec's size (inlining by `MAX_INLINED_OPS`), far below `u32::MAX`.
+        self.next_local = self.next_local.saturating_add(1);
         self.max_local = self.max_local.max(self.next_local);
         l
     }
@@ -354,16 +359,18 @@ impl Lowerer {
             return missing(e.span);
         }
         if !self.inlining.is_empty() {
-            self.inlined_ops += 1;
+            // Saturating: refused once past `MAX_INLINED_OPS`, far below `u32::MAX`.
+            self.inlined_ops = self.inlined_ops.saturating_add(1);
             if self.inlined_ops > MAX_INLINED_OPS {
                 // Reported by the outermost call when it returns, naming its define.
                 self.refused = true;
                 return missing(e.span);
             }
         }
-        self.depth += 1;
+        // Bounded by `MAX_EVAL_DEPTH` just above; saturating keeps the pair panic-free.
+        self.depth = self.depth.saturating_add(1);
         let r = self.expr_inner(c, e, hint);
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         r
     }
 
@@ -651,7 +658,8 @@ impl Lowerer {
         });
         let out = f(self, c);
         self.scopes.pop();
-        self.next_local -= 1;
+        // The local taken by `alloc` above is given back (never below zero).
+        self.next_local = self.next_local.saturating_sub(1);
         (local, out)
     }
 
@@ -700,9 +708,8 @@ impl Lowerer {
             }
             if scope.implicit
                 && let Ty::Record(r) = &scope.ty
-                && let Some(i) = r.fields.iter().position(|f| f.name == name)
+                && let Some((i, f)) = r.fields.iter().enumerate().find(|(_, f)| f.name == name)
             {
-                let f = &r.fields[i];
                 let Some(ty) = field_ty(&f.ty) else {
                     return self.unreadable(c, name, span);
                 };
@@ -731,8 +738,13 @@ impl Lowerer {
                 None => missing(span),
             };
         }
-        if let Some(i) = c.chart.fields.iter().position(|f| f.name == name) {
-            let f = &c.chart.fields[i];
+        if let Some((i, f)) = c
+            .chart
+            .fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name == name)
+        {
             let Some(ty) = field_ty(&f.ty) else {
                 return self.unreadable(c, name, span);
             };
@@ -861,7 +873,12 @@ impl Lowerer {
                 return missing(span);
             }
         };
-        let Some(i) = record.fields.iter().position(|f| f.name == fname) else {
+        let Some((i, f)) = record
+            .fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name == fname)
+        else {
             let mut d = Diagnostic::error(
                 "E0203",
                 field.span,
@@ -876,7 +893,6 @@ impl Lowerer {
             c.error(self.file, d);
             return missing(span);
         };
-        let f = &record.fields[i];
         let Some(ty) = field_ty(&f.ty) else {
             return self.unreadable(c, fname, field.span);
         };
@@ -1183,14 +1199,18 @@ impl Lowerer {
             );
             return missing(span);
         }
+        // Every builtin takes at least one argument (the arity was checked just above).
+        let Some(first) = args.first() else {
+            return missing(span);
+        };
         let mut nodes = Vec::with_capacity(args.len());
         let ty = match b {
             Builtin::AgeAt => {
-                nodes.push(self.expect(c, &args[0], &Ty::Date, "`age_at` needs a date"));
+                nodes.push(self.expect(c, first, &Ty::Date, "`age_at` needs a date"));
                 Ty::Num
             }
             Builtin::StartOfYear => {
-                nodes.push(self.expect(c, &args[0], &Ty::Date, "`start_of_year` needs a date"));
+                nodes.push(self.expect(c, first, &Ty::Date, "`start_of_year` needs a date"));
                 Ty::Date
             }
             Builtin::DaysBetween | Builtin::Period => {
@@ -1210,12 +1230,12 @@ impl Lowerer {
                 Ty::list_of(Ty::Num)
             }
             Builtin::Min | Builtin::Max => {
-                let (n, el) = self.expect_list(c, &args[0], "`min`/`max` needs a list");
+                let (n, el) = self.expect_list(c, first, "`min`/`max` needs a list");
                 if !matches!(el, Ty::Num | Ty::Date | Ty::Any) {
                     c.error(
                         self.file,
                         mismatch(
-                            args[0].span,
+                            first.span,
                             "`min`/`max` needs numbers or dates",
                             "a list of numbers or dates",
                             &Ty::list_of(el.clone()),
@@ -1226,12 +1246,12 @@ impl Lowerer {
                 el
             }
             Builtin::Distinct => {
-                let (n, el) = self.expect_list(c, &args[0], "`distinct` needs a list");
+                let (n, el) = self.expect_list(c, first, "`distinct` needs a list");
                 if matches!(el, Ty::Record(_)) {
                     c.error(
                         self.file,
                         mismatch(
-                            args[0].span,
+                            first.span,
                             "`distinct` needs a list of values",
                             "a list of values",
                             &Ty::list_of(el.clone()),
@@ -1258,12 +1278,12 @@ impl Lowerer {
                 ty
             }
             Builtin::StagePrefix => {
-                let (n, t) = self.expr(c, &args[0], None);
+                let (n, t) = self.expr(c, first, None);
                 if !matches!(t, Ty::Enum(e) if e.name == "StageGroup") && t != Ty::Any {
                     c.error(
                         self.file,
                         mismatch(
-                            args[0].span,
+                            first.span,
                             "`stage_prefix` reads a stage group",
                             "enum StageGroup",
                             &t,

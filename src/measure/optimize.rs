@@ -24,12 +24,6 @@
 //!    copy of the list sorted by that field. Inside a query over another list (a window
 //!    relative to each element) this turns a quadratic scan into n log n.
 
-#![allow(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    reason = "being made panic-free in issue 19, part 3"
-)]
-
 use super::ir::{Cmp, Const, Node, Op, Range};
 
 /// The rewritten node and the frame size it needs (cache cells are fresh locals above
@@ -54,20 +48,25 @@ fn cost(n: &Node) -> u64 {
             list, key: pred, ..
         }
         | Op::Quantified { list, pred, .. } => {
-            return 2 + cost(list).saturating_add(LOOP.saturating_mul(cost(pred)));
+            return cost(list)
+                .saturating_add(LOOP.saturating_mul(cost(pred)))
+                .saturating_add(2);
         }
-        Op::IndexedWhere { pred, .. } => return 2 + (LOOP / 2).saturating_mul(cost(pred)),
+        Op::IndexedWhere { pred, .. } => {
+            return (LOOP / 2).saturating_mul(cost(pred)).saturating_add(2);
+        }
         Op::RangeWhere { range, pred, .. } => {
             return match range.as_ref() {
                 Range::Cmp(_, k) | Range::During(k) => cost(k),
                 Range::Within { length, anchor, .. } => cost(length).saturating_add(cost(anchor)),
             }
-            .saturating_add(3 + (LOOP / 2).saturating_mul(cost(pred)));
+            .saturating_add((LOOP / 2).saturating_mul(cost(pred)))
+            .saturating_add(3);
         }
         Op::KeyedWhere { keys, pred, .. } => {
-            return keys
-                .iter()
-                .fold(3 + cost(pred), |acc, k| acc.saturating_add(cost(k)));
+            return keys.iter().fold(cost(pred).saturating_add(3), |acc, k| {
+                acc.saturating_add(cost(k))
+            });
         }
         // A list projection or a query over a list-valued expression walks it.
         Op::MapField(..) | Op::Exists(_) | Op::Count(_) | Op::First(_) | Op::Last(_) => 4,
@@ -153,13 +152,14 @@ fn index_scans(mut n: Node) -> Node {
     };
     let mut parts = Vec::new();
     flatten(*pred, true, &mut parts);
-    let key = parts.iter().position(|p| enum_key(p, local).is_some());
-    let Some((field, values)) = key.and_then(|k| enum_key(&parts[k], local)) else {
+    let Some((k, (field, values))) = parts
+        .iter()
+        .enumerate()
+        .find_map(|(k, p)| enum_key(p, local).map(|key| (k, key)))
+    else {
         return keyed_scan(root, local, parts, list, n.span);
     };
-    if let Some(k) = key {
-        parts.remove(k);
-    }
+    parts.remove(k);
     let pred = if parts.is_empty() {
         Node::new(Op::Const(Const::Bool(true)), n.span)
     } else {
@@ -525,9 +525,13 @@ impl Optimizer {
     /// Replaces the largest sub-expressions of `n` that read none of `bound` (the locals
     /// bound between the loop and here) by cache cells, recorded in `cells`.
     fn extract(&mut self, mut n: Node, bound: &mut Vec<u32>, cells: &mut Vec<u32>) -> Node {
-        if worth_caching(&n) && !reads_any(&n, bound) {
+        // A frame with no cell left (past `u32::MAX` locals) leaves the value uncached.
+        if worth_caching(&n)
+            && !reads_any(&n, bound)
+            && let Some(after) = self.next.checked_add(1)
+        {
             let cell = self.next;
-            self.next += 1;
+            self.next = after;
             cells.push(cell);
             let span = n.span;
             return Node::new(
