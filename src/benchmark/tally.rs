@@ -915,6 +915,7 @@ impl TallyBuilder {
     }
 
     /// Adds another builder (of the same library) into this one.
+    #[cfg(feature = "parallel")]
     pub(crate) fn merge(&mut self, other: TallyBuilder) {
         for (round, p) in other.periods {
             self.period(round, p);

@@ -10,6 +10,7 @@ pub use eligibility::{
     EligibilityRules, Eligible, Ineligible, PracticeFacts, Webinar, WebinarFormat, eligibility,
     eligibility_of_each, may_request_score_review, score_review_deadline, score_valid_until,
 };
+#[cfg(feature = "cli")]
 pub(crate) use log::header as log_header;
 pub use log::{
     LOG_FORMAT, LogError, LogFormat, LogRead, LogSnapshot, Scanned, events_line, fold_lines,

@@ -206,7 +206,7 @@ impl Schema {
 
 /// Types that can describe themselves as a chart field type.
 ///
-/// Implemented by the scalar types, by every [`record!`] and [`enumeration!`] type, and lifted
+/// Implemented by the scalar types, by every `record!` and `enumeration!` type, and lifted
 /// through `Option<T>` (optional) and `Vec<T>` (list).
 pub trait Describe {
     /// The field type of a value of `Self`.
