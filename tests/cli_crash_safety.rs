@@ -602,8 +602,13 @@ fn one_append_to_a_300000_event_log() {
         took
     };
     time("first append (legacy log converted)");
-    let _ = time("second append");
-    let third = time("third append");
-    assert!(third < Duration::from_secs(2), "{third:?}");
-    let _ = Path::new(&log);
+    time("second append");
+    time("third append");
+    // A measurement (figures in the README), not a timed assertion: the log must still
+    // hold every event.
+    assert_eq!(
+        status_events(&log),
+        Ok(certified_events().len() + 300_000 + 3),
+        "every event kept"
+    );
 }
