@@ -560,17 +560,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 let (Value::Date(d), Value::Duration(k, u), Value::Date(x)) = (d, len, x) else {
                     return Value::Missing;
                 };
-                let lo = match direction {
-                    Direction::After => Some(x),
-                    _ => k.checked_neg().and_then(|k| shift(x, k, u)),
-                };
-                let hi = match direction {
-                    Direction::Before => Some(x),
-                    _ => shift(x, k, u),
-                };
-                match (lo, hi) {
-                    (Some(lo), Some(hi)) => Value::Bool(lo <= d && d <= hi),
-                    _ => Value::Missing,
+                match window(*direction, x, k, u) {
+                    Some((lo, hi)) => Value::Bool(lo <= d && d <= hi),
+                    None => Value::Missing,
                 }
             }
             Op::Duration(amount, unit) => match self.child(amount) {
@@ -896,18 +888,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 let (Value::Duration(k, u), Value::Date(x)) = (len, x) else {
                     return None;
                 };
-                // As `Op::Within` computes its window.
-                let lo = match direction {
-                    Direction::After => Some(x),
-                    _ => k.checked_neg().and_then(|k| shift(x, k, u)),
-                };
-                let hi = match direction {
-                    Direction::Before => Some(x),
-                    _ => shift(x, k, u),
-                };
-                let (Some(lo), Some(hi)) = (lo, hi) else {
-                    return None;
-                };
+                // The window `Op::Within` tests.
+                let (lo, hi) = window(*direction, x, k, u)?;
                 Some((
                     Some((SortKey::Date(lo), true)),
                     Some((SortKey::Date(hi), true)),
@@ -1414,6 +1396,20 @@ pub(crate) fn stage_prefix(s: &str) -> Option<&'static str> {
 )]
 fn negate(d: Decimal) -> Decimal {
     -d
+}
+
+/// The dates `within k u (before | after | around) x` covers, both ends included; `None`
+/// when an end is past the supported dates or `k` cannot be negated.
+fn window(direction: Direction, x: Date, k: i64, u: Unit) -> Option<(Date, Date)> {
+    let lo = match direction {
+        Direction::After => x,
+        _ => shift(x, k.checked_neg()?, u)?,
+    };
+    let hi = match direction {
+        Direction::Before => x,
+        _ => shift(x, k, u)?,
+    };
+    Some((lo, hi))
 }
 
 fn shift(d: Date, k: i64, u: Unit) -> Option<Date> {
