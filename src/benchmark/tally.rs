@@ -1192,8 +1192,9 @@ mod tests {
         assert_eq!(c.met(), 4);
     }
 
-    /// A one-row tally (3 charts, measure `core.x`) as JSON, with `total` and one stratum.
-    fn one_row(total: Counts, stratum: Counts) -> String {
+    /// A stamped tally of one row (round 2026-1, practice `P1`, 3 charts) whose measure
+    /// `core.x` has empty counts.
+    fn stamped_three_charts() -> Tally {
         let mut t = Tally::default();
         let practice = PracticeId::new("P1").unwrap();
         let round = RoundId::new(2026, 1).unwrap();
@@ -1207,7 +1208,19 @@ mod tests {
         let row = t.rows.entry((round, practice)).or_default();
         row.charts = 3;
         row.digests = Digests((1..=3).map(ChartDigest::from_u128).collect());
-        let m = row.measures.entry("core.x".into()).or_default();
+        row.measures.entry("core.x".into()).or_default();
+        t
+    }
+
+    /// A one-row tally (3 charts, measure `core.x`) as JSON, with `total` and one stratum.
+    fn one_row(total: Counts, stratum: Counts) -> String {
+        let mut t = stamped_three_charts();
+        let m = t
+            .rows
+            .values_mut()
+            .flat_map(|r| r.measures.get_mut("core.x"))
+            .next()
+            .unwrap();
         m.total = total;
         m.strata
             .0
@@ -1303,20 +1316,13 @@ mod tests {
 
     #[test]
     fn a_tally_round_trips_through_json_and_refuses_another_version() {
-        let mut t = Tally::default();
-        let practice = PracticeId::new("P1").unwrap();
-        let round = RoundId::new(2026, 1).unwrap();
-        t.stamp = Some(TallyStamp {
-            format: TALLY_FORMAT,
-            oncoqual_version: "0.1.0".into(),
-            library: LibraryFingerprint::parse("00112233445566778899aabbccddeeff").unwrap(),
-            chart_key: KeyId::UNKEYED,
-            periods: [(round, round.default_period())].into(),
-        });
-        let row = t.rows.entry((round, practice)).or_default();
-        row.charts = 3;
-        row.digests = Digests((1..=3).map(ChartDigest::from_u128).collect());
-        let m = row.measures.entry("core.x".into()).or_default();
+        let mut t = stamped_three_charts();
+        let m = t
+            .rows
+            .values_mut()
+            .flat_map(|r| r.measures.get_mut("core.x"))
+            .next()
+            .unwrap();
         m.total = counts(3);
         m.strata
             .0
