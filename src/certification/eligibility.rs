@@ -241,8 +241,14 @@ impl fmt::Display for Ineligible {
     }
 }
 
-/// A practice that may apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A practice that may apply: the eligibility *verdict* an application opens from. The
+/// certification workflow records it in its `application_opened` event, so the log shows
+/// what the application rests on (the report's fingerprint, the score, the rules it was
+/// judged by, the webinar) and refuses a verdict that is for another practice, expired, or
+/// not from a final report. Built only by [`eligibility`]; a log's copy is read back with
+/// serde.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Eligible {
     /// The practice.
@@ -259,6 +265,17 @@ pub struct Eligible {
     pub valid_until: Date,
     /// The fingerprint of the report the verdict was computed from ([`Report::fingerprint`]).
     pub report_fingerprint: String,
+    /// Whether that report was the round's final report (always `true` for a verdict
+    /// [`eligibility`] returns; a log holding `false` is refused).
+    pub final_report: bool,
+    /// The application date the verdict was computed for.
+    pub computed_on: Date,
+    /// The Overall Quality Score threshold it was judged against.
+    pub threshold: Decimal,
+    /// The minimum of unique charts it was judged against.
+    pub min_unique_charts: u64,
+    /// The webinar attendance it rests on.
+    pub webinar: Webinar,
 }
 
 /// The last day a score issued on `issued_on` is valid: `score_valid_months` calendar
@@ -422,8 +439,8 @@ fn verdict(
         }),
         Some(_) => {}
     }
-    match (why.is_empty(), round, score) {
-        (true, Some(round), Some(score)) => Ok(Eligible {
+    match (why.is_empty(), round, score, facts.webinar) {
+        (true, Some(round), Some(score), Some(webinar)) => Ok(Eligible {
             practice: facts.practice.clone(),
             round,
             score,
@@ -431,6 +448,11 @@ fn verdict(
             issued_on: report.issued_on,
             valid_until,
             report_fingerprint: fingerprint.to_owned(),
+            final_report: report.final_report,
+            computed_on: applying_on,
+            threshold: rules.oqs_threshold,
+            min_unique_charts: rules.min_unique_charts,
+            webinar,
         }),
         _ => Err(why),
     }

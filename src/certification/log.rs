@@ -427,12 +427,14 @@ mod tests {
         let standards = Standards::bundled();
         let mut text = header_line(&Rules::default());
         text += &events_line(&[ev(
-            r#"{"event":"application_opened","date":"2027-03-01","practice":"P1","score_valid_until":"2028-01-15"}"#,
+            r#"{"event":"application_opened","date":"2027-03-01","verdict":{"practice":"P1","round":"2026-2","score":"0.8125","charts":60,"issued_on":"2027-01-15","valid_until":"2028-01-15","report_fingerprint":"r1","final_report":true,"computed_on":"2027-03-01","threshold":"0.75","min_unique_charts":30,"webinar":{"date":"2027-02-01","format":"live"}}}"#,
         )]);
         let whole = text.len();
         text += &events_line(&[
-            ev(r#"{"event":"step_completed","date":"2027-03-02","step":"eligibility"}"#),
-            ev(r#"{"event":"step_completed","date":"2027-03-03","step":"agreements"}"#),
+            ev(
+                r#"{"event":"step_completed","date":"2027-03-02","step":"agreements","signed_by":"Dr A"}"#,
+            ),
+            ev(r#"{"event":"step_completed","date":"2027-03-03","step":"practice_questionnaire"}"#),
         ]);
         let full = read_log(text.as_bytes(), standards).unwrap();
         assert_eq!(full.workflow.log.len(), 3);

@@ -18,6 +18,7 @@ pub use log::{
 };
 pub use standards::{Domain, Method, Standard, Standards, StandardsError};
 pub use workflow::{
-    Action, Event, Finding, Level, Phase, Refused, ReplayError, Rules, RulesError, Standing, State,
-    Status, Step, Workflow, standard_level,
+    Action, Amendment, CycleEnd, Decided, Disagreement, Event, Finding, Level, Outcome, PastCycle,
+    Phase, Refused, ReplayError, Rules, RulesError, Standing, State, Status, Step, SummaryRule,
+    Workflow, disagreements, reviewed_levels, standard_level,
 };

@@ -20,6 +20,28 @@ pub enum Method {
     Observation,
 }
 
+impl Method {
+    /// The method's name as logs and the catalog spell it (`policy_review`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::PolicyReview => "policy_review",
+            Method::RecordsReview => "records_review",
+            Method::StaffInterview => "staff_interview",
+            Method::Observation => "observation",
+        }
+    }
+
+    /// The method in words (`policy review`, ...).
+    pub fn words(self) -> &'static str {
+        match self {
+            Method::PolicyReview => "policy review",
+            Method::RecordsReview => "records review",
+            Method::StaffInterview => "staff interview",
+            Method::Observation => "observation",
+        }
+    }
+}
+
 /// A domain of standards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
