@@ -1,11 +1,16 @@
 //! QOPI Certification: eligibility to apply (from a final benchmark report and the
 //! practice's facts) and the standards catalog the on-site survey checks.
 
+mod documents;
 mod eligibility;
 mod log;
 mod standards;
 mod workflow;
 
+pub use documents::{
+    Certificate, ComplianceReport, DuplicatePractice, ElementReport, Listed, MethodFinding,
+    Requirement, StandardReport, listing,
+};
 pub use eligibility::{
     EligibilityRules, Eligible, Ineligible, PracticeFacts, Webinar, WebinarFormat, eligibility,
     eligibility_of_each, may_request_score_review, score_review_deadline, score_valid_until,

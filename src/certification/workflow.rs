@@ -1893,6 +1893,18 @@ impl Workflow {
         Ok(())
     }
 
+    /// The workflow as it stood at the end of `on`: its events dated on or before `on`
+    /// (events are in date order, so this is a prefix of the log and replays).
+    pub fn as_of(&self, on: Date, standards: &Standards) -> Workflow {
+        let mut w = Workflow::new(self.rules);
+        for e in self.log.iter().take_while(|e| e.date() <= on) {
+            if w.apply(e.clone(), standards).is_err() {
+                break;
+            }
+        }
+        w
+    }
+
     /// The workflow as JSON (rules and log; the state is rebuilt by replaying).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
@@ -2011,7 +2023,21 @@ impl Workflow {
             done: self
                 .log
                 .iter()
-                .map(|e| format!("{} {}", e.date(), e.name()))
+                .map(|e| match e {
+                    Event::StepCompleted { step, .. } => {
+                        format!("{} {} {step}", e.date(), e.name())
+                    }
+                    Event::Decision { outcome, .. } => format!(
+                        "{} {} {}",
+                        e.date(),
+                        e.name(),
+                        match outcome {
+                            Outcome::Award => "award",
+                            Outcome::Deny => "deny",
+                        }
+                    ),
+                    _ => format!("{} {}", e.date(), e.name()),
+                })
                 .collect(),
             next: next_step(s),
             dates,

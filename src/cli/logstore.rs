@@ -33,15 +33,16 @@ fn invalid(log: &Path, e: impl std::fmt::Display) -> io::Error {
     )
 }
 
-/// Takes the log's lock: exclusive for an append, shared for a read. A reader that cannot
-/// create the lock file (a read-only folder) reads without it: a cut last line is ignored
-/// anyway.
+/// Takes the log's lock: exclusive for an append, shared for a read. Only an appender
+/// creates the lock file; a reader that finds none (no append ever ran, or a read-only
+/// folder) reads without it: a cut last line is ignored anyway, and a converted log is
+/// renamed into place whole. So reading a log leaves nothing beside it.
 fn lock(log: &Path, exclusive: bool) -> io::Result<Option<File>> {
     let path = beside(log, ".lock");
     let file = match OpenOptions::new()
         .read(true)
-        .write(true)
-        .create(true)
+        .write(exclusive)
+        .create(exclusive)
         .truncate(false)
         .open(&path)
     {

@@ -13,6 +13,8 @@
 //! precision each format states.
 
 #[cfg(feature = "report")]
+pub mod certification;
+#[cfg(feature = "report")]
 pub mod csv;
 #[cfg(feature = "fhir")]
 pub mod fhir;
