@@ -1,12 +1,16 @@
 //! Property tests of the certification workflow: a generator that mostly proposes legal next
-//! events (and sometimes illegal ones). No sequence panics; every accepted log replays to the
-//! same state; nothing reaches *certified* without an application and every standard met;
-//! and a stated share of runs does reach *certified*, so the properties are not vacuous.
+//! events (and sometimes illegal ones) over whole cycles: applications opened from verdicts,
+//! steps in portal order, findings by several methods (some disagreeing), committee
+//! reviewers with conflicts, amendments, action plans, re-surveys, decisions both ways and
+//! new cycles after a denial, an expiry or a lapse. No sequence panics; every accepted log
+//! replays to the same state; nothing reaches *certified* without a verdict from a final
+//! report, every standard met and the committee's award; and a stated share of runs does
+//! reach *certified* (and of denied), so the properties are not vacuous.
 
 use oncoqual::Date;
-use oncoqual::PracticeId;
 use oncoqual::certification::{
-    Action, Event, Finding, Level, Phase, Rules, Standards, State, Step, Workflow,
+    Action, Amendment, Event, Finding, Level, Method, Outcome, Phase, Rules, Standards, State,
+    Step, Workflow,
 };
 use proptest::prelude::*;
 
@@ -14,25 +18,93 @@ fn day(base: Date, n: i64) -> Date {
     base.add_days(n).unwrap()
 }
 
+fn level(pick: &mut impl FnMut(u64) -> u64) -> Level {
+    match pick(20) {
+        0 => Level::NotMet,
+        1 => Level::PartiallyMet,
+        2 => Level::NotApplicable,
+        _ => Level::Met,
+    }
+}
+
+/// A finding for every element by the standard's first method; where a standard is also
+/// surveyed by observation, sometimes an observation finding too (which may disagree).
 fn findings(s: &Standards, pick: &mut impl FnMut(u64) -> u64) -> Vec<Finding> {
     let mut out = Vec::new();
     for st in &s.standards {
         for e in 1..=st.elements.len() {
-            let level = match pick(20) {
-                0 => Level::NotMet,
-                1 => Level::PartiallyMet,
-                2 => Level::NotApplicable,
-                _ => Level::Met,
-            };
             out.push(Finding {
                 standard: st.id.clone(),
                 element: e,
                 method: st.methods[0],
-                level,
+                level: level(pick),
+                evidence: String::new(),
             });
+            if st.methods[0] != Method::Observation
+                && st.methods.contains(&Method::Observation)
+                && pick(3) == 0
+            {
+                out.push(Finding {
+                    standard: st.id.clone(),
+                    element: e,
+                    method: Method::Observation,
+                    level: level(pick),
+                    evidence: "observed".into(),
+                });
+            }
         }
     }
     out
+}
+
+/// An `application_opened` event for practice `P1` (sometimes another practice), with a
+/// verdict as the library records it: read back through serde, as a log is.
+fn opened(date: Date, pick: &mut impl FnMut(u64) -> u64) -> Event {
+    let practice = if pick(10) == 0 { "P2" } else { "P1" };
+    let json = serde_json::json!({
+        "event": "application_opened",
+        "date": date.to_string(),
+        "verdict": {
+            "practice": practice,
+            "round": "2026-2",
+            "score": "0.81",
+            "charts": 60,
+            "issued_on": day(date, -30).to_string(),
+            "valid_until": day(date, 300).to_string(),
+            "report_fingerprint": "props",
+            "final_report": pick(20) != 0,
+            "computed_on": date.to_string(),
+            "threshold": "0.75",
+            "min_unique_charts": 30,
+            "webinar": {"date": day(date, -10).to_string(), "format": "recorded"}
+        }
+    });
+    serde_json::from_value(json).unwrap()
+}
+
+fn step_event(date: Date, step: Step) -> Event {
+    let json = match step {
+        Step::Agreements => {
+            serde_json::json!({"step": "agreements", "signed_by": "Dr A, medical director"})
+        }
+        Step::Payment => serde_json::json!({"step": "payment", "reference": "INV-1"}),
+        Step::PolicyUpload => {
+            serde_json::json!({"step": "policy_upload", "policies": ["Chemotherapy ordering"]})
+        }
+        Step::SurveyDates => serde_json::json!({
+            "step": "survey_dates",
+            "survey_dates": [day(date, 30).to_string(), day(date, 40).to_string()]
+        }),
+        other => serde_json::json!({"step": serde_json::to_value(other).unwrap()}),
+    };
+    let mut json = json;
+    json["event"] = "step_completed".into();
+    json["date"] = date.to_string().into();
+    serde_json::from_value(json).unwrap()
+}
+
+fn reviewer(state: &State) -> String {
+    state.reviewer.clone().unwrap_or_else(|| "R0".into())
 }
 
 /// A proposed next event: legal for the state most of the time.
@@ -40,45 +112,36 @@ fn propose(state: &State, s: &Standards, pick: &mut impl FnMut(u64) -> u64) -> E
     let last = state
         .last_date
         .unwrap_or(Date::parse("2027-01-01").unwrap());
-    let date = day(last, pick(20) as i64);
+    // Mostly days apart; sometimes a long gap, so certifications expire and pending lapses.
+    let gap = if pick(15) == 0 { 400 } else { pick(20) as i64 };
+    let date = day(last, gap);
     if pick(12) == 0 {
         // An arbitrary (often illegal) event.
-        return match pick(5) {
-            0 => Event::CommitteeReviewed { date },
+        return match pick(7) {
+            0 => Event::CommitteeReviewed {
+                date,
+                reviewer: format!("R{}", pick(3)),
+                amendments: vec![],
+            },
             1 => Event::DocumentationSubmitted { date },
             2 => Event::SurveyScheduled {
                 date,
                 survey_date: day(date, 3),
             },
             3 => Event::RenewalApplied { date },
-            _ => Event::StepCompleted {
-                date,
-                step: Step::Payment,
-                survey_dates: vec![],
-            },
+            4 => Event::ResurveyOrdered { date },
+            5 => opened(date, pick),
+            _ => step_event(date, Step::ALL[pick(6) as usize]),
         };
     }
     match state.phase {
-        Phase::NotStarted => Event::ApplicationOpened {
-            date,
-            practice: PracticeId::new("P1").unwrap(),
-            score_valid_until: day(date, 200),
-        },
+        Phase::NotStarted | Phase::Denied => opened(date, pick),
         Phase::Applying => {
             let step = *Step::ALL
                 .iter()
                 .find(|st| !state.steps.contains(st))
                 .unwrap();
-            let survey_dates = if step == Step::SurveyDates {
-                vec![day(date, 30), day(date, 40)]
-            } else {
-                vec![]
-            };
-            Event::StepCompleted {
-                date,
-                step,
-                survey_dates,
-            }
+            step_event(date, step)
         }
         Phase::ReadyForSurvey | Phase::ResurveyOrdered => Event::SurveyorAssigned {
             date,
@@ -89,7 +152,7 @@ fn propose(state: &State, s: &Standards, pick: &mut impl FnMut(u64) -> u64) -> E
             None => Event::NoConflictConfirmed { date },
             Some(true) => Event::SurveyorAssigned {
                 date,
-                surveyor: format!("R{}", pick(100)),
+                surveyor: format!("T{}", pick(100)),
             },
             Some(false) => Event::SurveyScheduled {
                 date,
@@ -105,7 +168,50 @@ fn propose(state: &State, s: &Standards, pick: &mut impl FnMut(u64) -> u64) -> E
             date: state.survey_date.unwrap_or(date).max(date),
             findings: findings(s, pick),
         },
-        Phase::Surveyed => Event::CommitteeReviewed { date },
+        Phase::Surveyed => match (&state.reviewer, state.reviewer_conflict) {
+            (None, _) | (Some(_), Some(true)) => Event::ReviewerAssigned {
+                date,
+                // Sometimes the surveyor (refused), sometimes a committee member.
+                reviewer: if pick(8) == 0 {
+                    state.surveyor.clone().unwrap_or_default()
+                } else {
+                    format!("R{}", pick(4))
+                },
+            },
+            (Some(_), None) if pick(6) == 0 => Event::ConflictDeclared { date },
+            (Some(_), None) => Event::NoConflictConfirmed { date },
+            (Some(r), Some(false)) => {
+                // Sometimes amend one element to the other side of met.
+                let amendments = if pick(4) == 0 {
+                    let f = &state.findings[pick(state.findings.len() as u64) as usize];
+                    let to = if f.level == Level::Met {
+                        Level::PartiallyMet
+                    } else {
+                        Level::Met
+                    };
+                    vec![Amendment {
+                        standard: f.standard.clone(),
+                        element: f.element,
+                        level: to,
+                        reason: "the committee's reading of the evidence".into(),
+                    }]
+                } else {
+                    vec![]
+                };
+                Event::CommitteeReviewed {
+                    date,
+                    reviewer: r.clone(),
+                    amendments,
+                }
+            }
+        },
+        Phase::RequirementsOpen if pick(8) == 0 => Event::Decision {
+            date,
+            reviewer: reviewer(state),
+            outcome: Outcome::Deny,
+            reasons: vec!["the practice cannot meet the standard".into()],
+            cannot_meet: state.requirements.iter().take(1).cloned().collect(),
+        },
         Phase::RequirementsOpen => Event::ActionPlanSubmitted {
             date,
             actions: state
@@ -119,10 +225,28 @@ fn propose(state: &State, s: &Standards, pick: &mut impl FnMut(u64) -> u64) -> E
                 })
                 .collect(),
         },
-        Phase::ActionPlanAccepted if pick(5) == 0 => Event::ResurveyOrdered { date },
+        Phase::ActionPlanAccepted if pick(3) == 0 => Event::ResurveyOrdered { date },
         Phase::ActionPlanAccepted => Event::DocumentationSubmitted { date },
+        Phase::Pending
+            if state
+                .pending_lapses_on(&Rules::default())
+                .is_some_and(|l| date > l) =>
+        {
+            if pick(2) == 0 {
+                opened(date, pick)
+            } else {
+                Event::Decision {
+                    date,
+                    reviewer: reviewer(state),
+                    outcome: Outcome::Deny,
+                    reasons: vec!["requirements open past the lapse".into()],
+                    cannot_meet: vec![],
+                }
+            }
+        }
         Phase::Pending => Event::DocumentationReviewed {
             date,
+            reviewer: reviewer(state),
             now_met: state
                 .requirements
                 .iter()
@@ -130,6 +254,15 @@ fn propose(state: &State, s: &Standards, pick: &mut impl FnMut(u64) -> u64) -> E
                 .cloned()
                 .collect(),
         },
+        Phase::AwaitingDecision => Event::Decision {
+            date,
+            reviewer: reviewer(state),
+            outcome: Outcome::Award,
+            reasons: vec!["every standard is met".into()],
+            cannot_meet: vec![],
+        },
+        Phase::Certified if state.expires_on.is_some_and(|e| date > e) => opened(date, pick),
+        Phase::Certified if pick(4) == 0 => Event::RenewalApplied { date },
         Phase::Certified => Event::ParticipationRecorded { date },
         Phase::RenewalApplied => Event::RenewalGranted { date },
     }
@@ -153,7 +286,17 @@ fn run(choices: &[u64]) -> (Workflow, bool) {
             Ok(state) => {
                 if state.phase == Phase::Certified {
                     certified = true;
-                    assert!(state.practice.is_some(), "certified without an application");
+                    let verdict = state.verdict.as_ref().expect("certified without a verdict");
+                    assert!(
+                        verdict.final_report,
+                        "certified on a verdict not from a final report"
+                    );
+                    assert_eq!(state.practice.as_ref(), Some(&verdict.practice));
+                    let d = state
+                        .decision
+                        .as_ref()
+                        .expect("certified without a decision");
+                    assert_eq!(d.outcome, Outcome::Award);
                     assert!(
                         state
                             .ccr
@@ -187,8 +330,10 @@ proptest! {
 }
 
 #[test]
-fn at_least_a_third_of_generated_walks_reach_certified() {
+fn at_least_a_third_of_generated_walks_reach_certified_and_some_are_denied_or_reapply() {
     let mut reached = 0;
+    let mut denied = 0;
+    let mut new_cycles = 0;
     let runs = 300u64;
     for seed in 0..runs {
         // A simple deterministic stream per seed (splitmix64).
@@ -202,9 +347,25 @@ fn at_least_a_third_of_generated_walks_reach_certified() {
                 z ^ (z >> 31)
             })
             .collect();
-        reached += usize::from(run(&choices).1);
+        let (w, certified) = run(&choices);
+        reached += usize::from(certified);
+        let st = w.state();
+        denied += usize::from(
+            st.phase == Phase::Denied
+                || st
+                    .past_cycles
+                    .iter()
+                    .any(|c| c.end == oncoqual::certification::CycleEnd::Denied),
+        );
+        new_cycles += usize::from(st.cycle > 1);
     }
-    eprintln!("{reached} of {runs} generated walks reached certified");
+    eprintln!(
+        "{reached} of {runs} generated walks reached certified, {denied} were denied, {new_cycles} opened a second cycle"
+    );
+    assert!(
+        denied > 0 && new_cycles > 0,
+        "{denied} denied, {new_cycles} new cycles"
+    );
     assert!(
         reached * 3 >= runs as usize,
         "only {reached} of {runs} walks reached certified"
@@ -270,7 +431,7 @@ proptest! {
 
 #[test]
 fn a_certification_that_would_expire_after_9999_is_refused() {
-    // Certified in 9999 with a 36-month term would expire in 10002, a date no log can
+    // Awarded in 9999 with a 36-month term would expire in 10002, a date no log can
     // be read back with: the decision is refused, never recorded with an unreadable date.
     let s = Standards::bundled();
     let walk: serde_json::Value = serde_json::from_str(
@@ -292,5 +453,5 @@ fn a_certification_that_would_expire_after_9999_is_refused() {
             .contains("would expire after 9999-12-31, past the supported range"),
         "{err}"
     );
-    assert_eq!(err.refused.event, "committee_reviewed");
+    assert_eq!(err.refused.event, "decision");
 }
