@@ -544,3 +544,19 @@ fn every_illegal_step_is_refused_with_its_reason_and_the_log_unchanged() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
+
+#[test]
+fn the_fuzz_seeds_are_the_walks_in_the_lines_format() {
+    // `fuzz/seeds-cert/NAME.log` starts the `cert_log` fuzzer from every walk: each reads
+    // (header and one event per line) to the very workflow of its walk.
+    let s = Standards::bundled();
+    for (name, walk, _) in walks() {
+        let path = format!("{}/fuzz/seeds-cert/{name}.log", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let read =
+            oncoqual::certification::read_log(&bytes, s).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let log: Vec<Event> = serde_json::from_value(walk["log"].clone()).unwrap();
+        let w = Workflow::replay(rules_of(&walk), log, s).unwrap();
+        assert_eq!(read.workflow, w, "{name}");
+    }
+}

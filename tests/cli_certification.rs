@@ -199,21 +199,26 @@ fn every_walk_passes_from_the_cli_with_applications_opened_from_real_final_repor
             };
             assert_eq!(code, 0, "{stem}: event {i}: {out}{err}");
         }
-        let on = expect["on"].as_str().unwrap();
-        let (code, out, err) = oncoqual(&["certify", "status", "--log", &log, "--on", on]);
-        assert_eq!(code, 0, "{stem}: {err}");
-        let phase = expect["phase"].as_str().unwrap();
-        let standing = expect["standing"].as_str().unwrap();
-        assert!(
-            out.starts_with(&format!("phase: {phase}\n")),
-            "{stem}: {out}"
-        );
-        assert!(
-            out.contains(&format!("standing on {on}: {standing}\n")),
-            "{stem}: {out}"
-        );
+        let empty = walk["log"].as_array().unwrap().is_empty();
+        if !empty {
+            let on = expect["on"].as_str().unwrap();
+            let (code, out, err) = oncoqual(&["certify", "status", "--log", &log, "--on", on]);
+            assert_eq!(code, 0, "{stem}: {err}");
+            let phase = expect["phase"].as_str().unwrap();
+            let standing = expect["standing"].as_str().unwrap();
+            assert!(
+                out.starts_with(&format!("phase: {phase}\n")),
+                "{stem}: {out}"
+            );
+            assert!(
+                out.contains(&format!("standing on {on}: {standing}\n")),
+                "{stem}: {out}"
+            );
+            assert!(out.contains("\nnext: "), "{stem}: {out}");
+        }
         if let Some(event) = expect.get("refused") {
-            let before = std::fs::read(&log).unwrap();
+            // A walk with no events has no log yet: the refusal must not create one.
+            let before = std::fs::read(&log).ok();
             let (code, _, err) = if event["event"] == "application_opened" {
                 open_from(&mut fx, &log, event)
             } else {
@@ -227,15 +232,11 @@ fn every_walk_passes_from_the_cli_with_applications_opened_from_real_final_repor
                     "{stem}: {err}"
                 );
             }
-            assert_eq!(
-                std::fs::read(&log).unwrap(),
-                before,
-                "{stem}: log untouched"
-            );
+            assert_eq!(std::fs::read(&log).ok(), before, "{stem}: log untouched");
         }
         names.push(stem.to_owned());
     }
-    assert!(names.len() >= 8, "{names:?}");
+    assert!(names.len() >= 14, "{names:?}");
 }
 
 /// A log opened from P0001's verdict on the report issued 2027-01-15.

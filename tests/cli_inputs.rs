@@ -293,7 +293,7 @@ fn evaluate_tally_and_certify_refuse_special_and_missing_files_in_one_line_witho
     // An append never writes through a dangling link, nor opens a FIFO.
     dir.write(
         "event.json",
-        br#"{"event":"application_opened","date":"2027-03-01","practice":"P0001","score_valid_until":"2028-01-15"}"#,
+        br#"{"event":"participation_recorded","date":"2027-07-01"}"#,
     );
     for log in ["fifo", "dangling.json"] {
         let (code, _, err) = oncoqual_in(
