@@ -543,3 +543,20 @@ fn eligibility_below_the_threshold_shows_the_last_day_to_request_a_score_review(
         "{out}"
     );
 }
+
+#[test]
+fn status_on_a_date_before_the_last_event_shows_the_log_as_it_stood_that_day() {
+    let walk = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/certification/disagreement-resurvey.json"
+    );
+    let (code, out, err) = oncoqual(&["certify", "status", "--log", walk, "--on", "2027-08-01"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("phase: survey_scheduled\n"), "{out}");
+    assert!(!out.contains("decision"), "{out}");
+    assert!(!out.contains("expires_on"), "{out}");
+    // Without a date: the whole log.
+    let (code, out, _) = oncoqual(&["certify", "status", "--log", walk]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("phase: certified\n"), "{out}");
+}

@@ -335,6 +335,12 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
                 Some(d) => date(d)?,
                 None => w.state().last_date.unwrap_or(Date::MIN),
             };
+            // On a date before the last event, the log as it stood at the end of that day.
+            let w = if w.state().last_date.is_some_and(|last| on < last) {
+                w.as_of(on, standards)
+            } else {
+                w
+            };
             let st = w.status(on);
             let ccr = ComplianceReport::of(&w, standards).ok();
             let mut out = io::stdout().lock();
