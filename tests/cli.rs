@@ -750,16 +750,27 @@ fn demo_writes_every_report_and_summarises_the_round() {
         "facts.json",
         "tally.json",
         "measure-reports.ndjson",
-        "html/index.html",
+        "oqs.csv",
+        "trends.csv",
+        "strata.csv",
+        "html/national/index.html",
     ] {
         assert!(out_dir.join(f).exists(), "{f} missing");
     }
+    let first = oncoqual::report::html::practice_folder_name("P0001");
+    assert!(out_dir.join("html").join(first).join("index.html").exists());
+    // The demo is the operator's run: it asks for the national index and says where it is.
+    assert!(
+        out.contains("national index (names every practice")
+            && out.contains(&format!("html{}national", std::path::MAIN_SEPARATOR)),
+        "{out}"
+    );
     let national = std::fs::read_to_string(out_dir.join("national.csv")).unwrap();
     assert!(national.starts_with("round,measure,title,direction,practices,practices_in_distribution,charts,pooled_rate,mean,median,p10,p25,p50,p75,p90\n"), "{national}");
     let pages = std::fs::read_dir(out_dir.join("html")).unwrap().count();
     assert_eq!(
         pages, 20,
-        "an index and one page per practice whose charts count (the last is not registered)"
+        "national/ and one folder per practice whose charts count (the last is not registered)"
     );
     assert!(
         out.contains("excluded: 1 practice-round") || out.contains("excluded: 2 practice-rounds"),
@@ -827,7 +838,8 @@ fn report_renders_a_saved_report_as_html_csv_fhir_and_json_without_re_evaluating
     let rates = saved["rates"].as_array().unwrap().len();
     let r = report.to_str().unwrap();
 
-    // HTML: an index and one page per practice, the hostile name escaped everywhere.
+    // HTML: one folder per practice, the hostile name escaped; no national index unless
+    // asked for.
     let html = dir.path().join("html");
     let (code, _, err) = oncoqual(
         &[
@@ -843,21 +855,81 @@ fn report_renders_a_saved_report_as_html_csv_fhir_and_json_without_re_evaluating
     );
     assert_eq!(code, 0, "{err}");
     // The last practice is not in the practices file: its charts do not count, so it has
-    // no page.
-    assert!(err.contains("wrote 8 pages"), "{err}");
+    // no folder.
+    assert!(err.contains("wrote 7 practice folders"), "{err}");
+    assert!(!err.contains("national index"), "{err}");
+    assert!(
+        !html.join("national").exists(),
+        "a national index not asked for"
+    );
     let mut saw_name = 0;
-    for page in std::fs::read_dir(&html).unwrap() {
-        let text = std::fs::read_to_string(page.unwrap().path()).unwrap();
+    for folder in std::fs::read_dir(&html).unwrap() {
+        let folder = folder.unwrap().path();
+        let files: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(files, ["index.html"], "{}", folder.display());
+        let text = std::fs::read_to_string(folder.join("index.html")).unwrap();
         assert!(!text.contains("<script"), "a script in the report");
         assert!(!text.contains("http://") || text.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(
+            !text.contains("href=\"..") && !text.contains("<a "),
+            "a link out of the folder"
+        );
         if text.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;") {
             saw_name += 1;
         }
     }
-    assert!(
-        saw_name >= 2,
-        "the name shows, escaped, on the index and its page"
+    assert_eq!(saw_name, 1, "the name shows, escaped, on its own page only");
+
+    // With --national-index, the operator's index names every practice.
+    let (code, _, err) = oncoqual(
+        &[
+            "report",
+            "--report",
+            r,
+            "--format",
+            "html",
+            "--national-index",
+            "-o",
+            html.to_str().unwrap(),
+        ],
+        None,
     );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("wrote the national index"), "{err}");
+    let index = std::fs::read_to_string(html.join("national/index.html")).unwrap();
+    assert!(index.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;"));
+    // Rendering again without the flag refuses to leave the index beside the folders.
+    let (code, _, err) = oncoqual(
+        &[
+            "report",
+            "--report",
+            r,
+            "--format",
+            "html",
+            "-o",
+            html.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("--national-index"), "{err}");
+    // The flag belongs to the HTML format.
+    let (code, _, err) = oncoqual(
+        &[
+            "report",
+            "--report",
+            r,
+            "--format",
+            "json",
+            "--national-index",
+        ],
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("--national-index"), "{err}");
 
     // CSV: one row per practice × measure × round.
     let csv = dir.path().join("csv");
@@ -881,6 +953,29 @@ fn report_renders_a_saved_report_as_html_csv_fhir_and_json_without_re_evaluating
         "a header and a row per rate"
     );
     assert!(csv.join("national.csv").exists());
+    let oqs = std::fs::read_to_string(csv.join("oqs.csv")).unwrap();
+    assert!(
+        oqs.starts_with("round,practice,track,method,met,eligible,measures,charts,missing_measures,score,percentile_rank,national_practices,national_p10,national_p25,national_p50,national_p75,national_p90\n"),
+        "{oqs}"
+    );
+    assert_eq!(
+        oqs.lines().count(),
+        saved["overall_quality_scores"].as_array().unwrap().len() + 1
+    );
+    let trends = std::fs::read_to_string(csv.join("trends.csv")).unwrap();
+    assert!(
+        trends.starts_with("practice,measure,title,direction,from,to,skipped,from_rate,to_rate,change,z,p_value,verdict\n"),
+        "{trends}"
+    );
+    assert_eq!(
+        trends.lines().count(),
+        saved["trends"].as_array().unwrap().len() + 1
+    );
+    let strata = std::fs::read_to_string(csv.join("strata.csv")).unwrap();
+    assert!(
+        strata.starts_with("round,level,practice,measure,stratifier,stratum,ipp,denom,denex,denexcep,numer,numex,met,eligible,rate\n"),
+        "{strata}"
+    );
 
     // FHIR: a summary MeasureReport per rate.
     let (code, out, err) = oncoqual(&["report", "--report", r, "--format", "fhir"], None);

@@ -278,10 +278,19 @@ fn html_and_csv_outputs_leave_no_temporary_file() {
             "report", "--report", &report, "--format", format, "-o", &out,
         ]);
         assert_eq!(code, 0, "{err}");
-        let names: Vec<String> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        // Every file, in the practice folders too.
+        let mut names: Vec<String> = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(&out)];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() {
+                    dirs.push(e.path());
+                } else {
+                    names.push(e.file_name().to_string_lossy().into_owned());
+                }
+            }
+        }
         assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
         assert!(names.len() >= 2, "{names:?}");
     }

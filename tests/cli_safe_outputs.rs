@@ -72,14 +72,25 @@ fn report_html_with_long_or_hostile_practice_ids_writes_every_page_with_a_bounde
     let report = report_of(&dir, &literals);
     let site = dir.file("site");
     let (code, _, err) = oncoqual(&[
-        "report", "--report", &report, "--format", "html", "-o", &site,
+        "report",
+        "--report",
+        &report,
+        "--format",
+        "html",
+        "--national-index",
+        "-o",
+        &site,
     ]);
     assert_eq!(code, 0, "{err}");
     let names: Vec<String> = std::fs::read_dir(&site)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(names.len(), ids.len() + 1, "{names:?}");
+    assert_eq!(
+        names.len(),
+        ids.len() + 1,
+        "a folder per practice and national/: {names:?}"
+    );
     let lower: std::collections::BTreeSet<String> =
         names.iter().map(|n| n.to_ascii_lowercase()).collect();
     assert_eq!(
@@ -92,12 +103,18 @@ fn report_html_with_long_or_hostile_practice_ids_writes_every_page_with_a_bounde
     }
     // Nothing was written outside the site.
     assert!(!Path::new(&dir.file("escape")).exists());
-    // The index maps each id to its page: every link resolves to a page written.
-    let index = std::fs::read_to_string(Path::new(&site).join("index.html")).unwrap();
+    // The national index maps each id to its folder: every link resolves to a page written.
+    let index = std::fs::read_to_string(Path::new(&site).join("national/index.html")).unwrap();
     for id in &ids {
-        let name = oncoqual::report::html::practice_file_name(id);
-        assert!(index.contains(&format!("href=\"{name}\"")), "{name}");
-        assert!(Path::new(&site).join(&name).exists(), "{name}");
+        let name = oncoqual::report::html::practice_folder_name(id);
+        assert!(
+            index.contains(&format!("href=\"../{name}/index.html\"")),
+            "{name}"
+        );
+        assert!(
+            Path::new(&site).join(&name).join("index.html").exists(),
+            "{name}"
+        );
     }
 }
 

@@ -150,7 +150,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         })
         .collect();
     let view = super::report::with_eligibility(
-        ReportView::new(&report).with_library(lib),
+        ReportView::new(&report)
+            .with_library(lib)
+            .with_rules(&rules),
         &report,
         &facts,
         applying_on,
@@ -182,7 +184,10 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     super::report::write_csv(&view, &args.out, &[])?;
     pb.inc(1);
     let html_dir = args.out.join("html");
-    let pages = super::report::write_html(&view, &html_dir, &[])?;
+    // The demo is the operator's run: it asks for the national index (which names every
+    // practice) beside the practice folders, explicitly.
+    let national_index = true;
+    let pages = super::report::write_html(&view, &html_dir, &[], national_index)?;
     pb.inc(2);
     let fhir_path = args.out.join("measure-reports.ndjson");
     let mut fhir_out = super::output(Some(&fhir_path), &[])?;
@@ -202,7 +207,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     scores.sort();
     let pct = |p: i64| {
         quantile_type7(&scores, Decimal::new(p, 2))
-            .map(|q| format!("{:.1}%", crate::benchmark::Hundredfold::new(q)))
+            .map(|q| crate::report::percent(q, 1))
             .unwrap_or_else(|| "-".into())
     };
     writeln!(
@@ -242,12 +247,24 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     super::benchmark::summarise_registration(&report, &mut out)?;
     writeln!(
         out,
-        "reports in {dir}: html/index.html and {} practice pages, measure-reports.ndjson ({resources} FHIR MeasureReports), \
-         practice_rates.csv, national.csv, eligibility.csv, report.json, facts.json, practices.json, tally.json ({:.1} s)",
-        // The index is one of the pages written.
-        pages.saturating_sub(1),
-        started.elapsed().as_secs_f64(),
+        "reports in {dir}: html/ with {} practice folders (PRACTICE-FOLDER/index.html, each for its practice only), \
+         measure-reports.ndjson ({resources} FHIR MeasureReports), practice_rates.csv, national.csv, oqs.csv, trends.csv, \
+         strata.csv, eligibility.csv, report.json, facts.json, practices.json, tally.json ({:.1} s)",
+        // The national index is one of the pages written.
+        pages.saturating_sub(usize::from(national_index)),
+        crate::report::rounded(
+            rust_decimal::Decimal::from_f64_retain(started.elapsed().as_secs_f64())
+                .unwrap_or_default(),
+            1
+        ),
         dir = args.out.display(),
     )?;
+    if national_index {
+        writeln!(
+            out,
+            "national index (names every practice; the operator's, not for a practice): {}",
+            html_dir.join(crate::report::html::NATIONAL_INDEX).display()
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,11 +13,14 @@ use crate::report::{EligibilityStatus, ReportView, csv, fhir, html};
 /// Output formats of `oncoqual report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Format {
-    /// A directory: `index.html` and one self-contained page per practice.
+    /// A directory: one self-contained folder per practice (`practice-<id>/index.html`),
+    /// to be handed to that practice; with `--national-index` also the operator's
+    /// `national/index.html`, which names every practice.
     Html,
     /// FHIR R4 summary MeasureReports, one JSON resource per line (NDJSON).
     Fhir,
-    /// A directory: `practice_rates.csv`, `national.csv` (and `eligibility.csv` with facts).
+    /// A directory: `practice_rates.csv`, `national.csv`, `oqs.csv`, `trends.csv`,
+    /// `strata.csv` (and `eligibility.csv` with facts).
     Csv,
     /// The report as pretty-printed JSON.
     Json,
@@ -49,9 +52,15 @@ pub(crate) struct Args {
     /// The application date eligibility is assessed for (`YYYY-MM-DD`).
     #[arg(long)]
     on: Option<String>,
-    /// Minimum unique charts for eligibility.
+    /// Minimum unique charts for eligibility (default: the round calendar's for the
+    /// report's last round).
     #[arg(long)]
     min_charts: Option<u64>,
+    /// With `--format html`: also write the operator's national index
+    /// (`national/index.html`), which names every practice with its score. Without it no
+    /// file of the site names more than one practice.
+    #[arg(long)]
+    national_index: bool,
 }
 
 fn invalid(msg: String) -> io::Error {
@@ -94,12 +103,34 @@ pub(crate) fn with_eligibility<'a>(
     view
 }
 
-/// Writes the HTML site into `dir` (created if needed), each page whole (temporary file
-/// and rename) and the index last, none over one of `inputs`; returns the number of pages.
-pub(crate) fn write_html(view: &ReportView<'_>, dir: &Path, inputs: &[&Path]) -> io::Result<usize> {
+/// Writes the HTML site into `dir` (created if needed): a folder per practice and, when
+/// `national_index` is set, the operator's national index last; each page whole
+/// (temporary file and rename), none over one of `inputs`; returns the number of pages.
+/// Without `national_index`, a national index left in `dir` by an earlier run is refused
+/// before anything is written (the site would otherwise name every practice).
+pub(crate) fn write_html(
+    view: &ReportView<'_>,
+    dir: &Path,
+    inputs: &[&Path],
+    national_index: bool,
+) -> io::Result<usize> {
+    let stale = dir.join(html::NATIONAL_INDEX);
+    if !national_index && std::fs::symlink_metadata(&stale).is_ok() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{}: a national index from an earlier run names every practice: remove it, or pass --national-index",
+                stale.display()
+            ),
+        ));
+    }
     std::fs::create_dir_all(dir).map_err(|e| super::with_path(e, dir))?;
-    html::render_site(view, |name, page| {
-        super::write_file(&dir.join(name), inputs, page.as_bytes())
+    html::render_site(view, national_index, |name, page| {
+        let path = dir.join(name);
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(|e| super::with_path(e, folder))?;
+        }
+        super::write_file(&path, inputs, page.as_bytes())
     })
 }
 
@@ -119,6 +150,9 @@ pub(crate) fn write_csv(view: &ReportView<'_>, dir: &Path, inputs: &[&Path]) -> 
         csv::write_practice_rates(v, out)
     })?;
     table("national.csv", &|v, out| csv::write_national(v, out))?;
+    table("oqs.csv", &|v, out| csv::write_oqs(v, out))?;
+    table("trends.csv", &|v, out| csv::write_trends(v, out))?;
+    table("strata.csv", &|v, out| csv::write_strata(v, out))?;
     if view.eligibilities().next().is_some() {
         table("eligibility.csv", &|v, out| csv::write_eligibility(v, out))?;
     }
@@ -139,15 +173,32 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     report
         .check_strata(&lib)
         .map_err(|e| invalid(format!("{}: refused: {e}", args.report.display())))?;
+    if args.national_index && args.format != Format::Html {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--national-index is a page of `--format html`",
+        ));
+    }
     let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
+    // The rules the pages state (the score threshold) and eligibility is judged by: the
+    // program's, with the minimum of unique charts given or the calendar's for the last
+    // round.
+    let min_charts = args.min_charts.unwrap_or_else(|| {
+        report.rounds.last().map_or(
+            crate::round::RoundSchedule::DEFAULT_MIN_UNIQUE_CHARTS,
+            |r| calendar.schedule(*r).min_unique_charts,
+        )
+    });
+    let rules = EligibilityRules::new(min_charts);
     let mut view = ReportView::new(&report)
         .with_library(&lib)
-        .with_calendar(calendar);
-    if let (Some(facts), Some(on), Some(min)) = (&args.facts, &args.on, args.min_charts) {
+        .with_calendar(calendar)
+        .with_rules(&rules);
+    if let (Some(facts), Some(on)) = (&args.facts, &args.on) {
         let on = Date::parse(on)
             .ok_or_else(|| invalid(format!("--on: `{on}` is not a date YYYY-MM-DD")))?;
         let facts: Vec<PracticeFacts> = read_json(facts)?;
-        view = with_eligibility(view, &report, &facts, on, &EligibilityRules::new(min));
+        view = with_eligibility(view, &report, &facts, on, &rules);
     }
     let need_dir = || {
         args.output.clone().ok_or_else(|| {
@@ -164,8 +215,20 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     match args.format {
         Format::Html => {
             let dir = need_dir()?;
-            let n = write_html(&view, &dir, &inputs)?;
-            writeln!(err, "wrote {n} pages to {}", dir.display())?;
+            let n = write_html(&view, &dir, &inputs, args.national_index)?;
+            let folders = n.saturating_sub(usize::from(args.national_index));
+            writeln!(
+                err,
+                "wrote {folders} practice folders to {} (each PRACTICE-FOLDER/index.html names only its practice)",
+                dir.display()
+            )?;
+            if args.national_index {
+                writeln!(
+                    err,
+                    "wrote the national index, which names every practice, to {}",
+                    dir.join(html::NATIONAL_INDEX).display()
+                )?;
+            }
         }
         Format::Csv => {
             let dir = need_dir()?;

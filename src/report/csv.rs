@@ -1,7 +1,26 @@
-//! CSV tables for spreadsheet users: practice rates (one row per practice × measure ×
-//! round, the national figures beside), the national aggregate (one row per measure ×
-//! round) and certification eligibility (one row per assessed practice). Rates are
-//! fractions rounded to 4 places, percentile ranks to 1, half away from zero.
+//! CSV tables for spreadsheet users (the operator's: rows name practices), each with a
+//! header line:
+//!
+//! - `practice_rates.csv` ([`write_practice_rates`]): `round, practice, measure, title,
+//!   direction, ipp, denom, denex, denexcep, numer, numex, met, eligible, rate, ci_low,
+//!   ci_high, suppressed, percentile_rank, national_pooled_rate, national_median`;
+//! - `national.csv` ([`write_national`]): `round, measure, title, direction, practices,
+//!   practices_in_distribution, charts, pooled_rate, mean, median`, then one column per
+//!   reported percentile (`p10, p25, p50, p75, p90` by default);
+//! - `oqs.csv` ([`write_oqs`]): `round, practice, track, method, met, eligible, measures,
+//!   charts, missing_measures, score, percentile_rank, national_practices`, then the
+//!   national score percentiles (`national_p10, …`);
+//! - `trends.csv` ([`write_trends`]): `practice, measure, title, direction, from, to,
+//!   skipped, from_rate, to_rate, change, z, p_value, verdict`;
+//! - `strata.csv` ([`write_strata`]): `round, level, practice, measure, stratifier,
+//!   stratum, ipp, denom, denex, denexcep, numer, numex, met, eligible, rate` (`level` is
+//!   `practice`, or `national` with an empty `practice`);
+//! - `eligibility.csv` ([`write_eligibility`]): `practice, applying_on, eligible, round,
+//!   score, valid_until, reasons`.
+//!
+//! Rates, scores and changes are fractions rounded to 4 places, percentile ranks to 1, z
+//! to 3 and p values to 4, all half away from zero ([`rounded`](super::rounded)); lists in
+//! a cell are joined by `; `.
 //!
 //! Text cells are neutralised against formula injection as OWASP recommends: a text cell
 //! (a practice id, a measure id or title, a reason) that starts with `=`, `+`, `-`, `@`, a
@@ -14,7 +33,7 @@ use std::io::{self, Write};
 
 use rust_decimal::Decimal;
 
-use super::format::opt_rounded;
+use super::format::{opt_rounded, opt_rounded_f64};
 use super::view::ReportView;
 
 /// A text cell as written: with `'` before it when it starts with a character a spreadsheet
@@ -175,6 +194,202 @@ pub fn write_eligibility(view: &ReportView<'_>, out: impl Write) -> io::Result<(
             &until,
             text_cell(&reasons).as_ref(),
         ])?;
+    }
+    w.flush()
+}
+
+/// Writes the Overall Quality Score table: `round, practice, track, method, met, eligible,
+/// measures, charts, missing_measures, score, percentile_rank, national_practices`, then one
+/// column per reported percentile of the round's national scores (`national_p10`, …).
+/// `percentile_rank` is the score's among the round's scores (higher is better),
+/// `national_practices` how many practices were scored in the round.
+pub fn write_oqs(view: &ReportView<'_>, out: impl Write) -> io::Result<()> {
+    let report = view.report();
+    let mut w = csv::Writer::from_writer(out);
+    let mut header: Vec<String> = [
+        "round",
+        "practice",
+        "track",
+        "method",
+        "met",
+        "eligible",
+        "measures",
+        "charts",
+        "missing_measures",
+        "score",
+        "percentile_rank",
+        "national_practices",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    header.extend(report.options.percentiles.iter().map(|p| {
+        format!(
+            "national_p{}",
+            crate::benchmark::Hundredfold::normalized(*p)
+        )
+    }));
+    w.write_record(&header)?;
+    let mut national: std::collections::BTreeMap<crate::round::RoundId, Vec<Decimal>> =
+        std::collections::BTreeMap::new();
+    for o in &report.overall_quality_scores {
+        let scores = national
+            .entry(o.round)
+            .or_insert_with(|| view.national_scores(o.round));
+        let method = serde_json::to_value(o.method)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut row = vec![
+            o.round.to_string(),
+            text_cell(o.practice.as_str()).into_owned(),
+            text_cell(&o.track).into_owned(),
+            method,
+            o.met.to_string(),
+            o.eligible.to_string(),
+            o.measures.to_string(),
+            o.charts.to_string(),
+            text_cell(&o.missing_measures.join("; ")).into_owned(),
+            opt_rounded(o.score, 4),
+            opt_rounded(o.score.and_then(|s| ReportView::score_rank(scores, s)), 1),
+            scores.len().to_string(),
+        ];
+        row.extend(
+            view.score_percentiles(scores)
+                .into_iter()
+                .map(|(_, v)| opt_rounded(v, 4)),
+        );
+        w.write_record(&row)?;
+    }
+    w.flush()
+}
+
+/// Writes the trends table: `practice, measure, title, direction, from, to, skipped,
+/// from_rate, to_rate, change, z, p_value, verdict`, one row per trend of the report
+/// (a practice's rate in `to` against its previous round with a rate, `from`; `skipped`
+/// the rounds between without data).
+pub fn write_trends(view: &ReportView<'_>, out: impl Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "practice",
+        "measure",
+        "title",
+        "direction",
+        "from",
+        "to",
+        "skipped",
+        "from_rate",
+        "to_rate",
+        "change",
+        "z",
+        "p_value",
+        "verdict",
+    ])?;
+    for t in &view.report().trends {
+        w.write_record([
+            text_cell(t.practice.as_str()).into_owned(),
+            text_cell(&t.measure).into_owned(),
+            text_cell(view.title(&t.measure)).into_owned(),
+            view.direction(&t.measure).as_str().to_owned(),
+            t.from.to_string(),
+            t.to.to_string(),
+            t.skipped
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+            opt_rounded(Some(t.from_rate), 4),
+            opt_rounded(Some(t.to_rate), 4),
+            opt_rounded(Some(t.change), 4),
+            opt_rounded_f64(t.z, 3),
+            opt_rounded_f64(t.p_value, 4),
+            t.verdict.as_str().to_owned(),
+        ])?;
+    }
+    w.flush()
+}
+
+fn strata_row(
+    round: &str,
+    level: &str,
+    practice: &str,
+    measure: &str,
+    stratifier: &str,
+    stratum: &str,
+    c: &crate::benchmark::Counts,
+) -> Vec<String> {
+    let met = c.numer.saturating_sub(c.numex);
+    let eligible = c.eligible();
+    vec![
+        round.to_owned(),
+        level.to_owned(),
+        text_cell(practice).into_owned(),
+        text_cell(measure).into_owned(),
+        text_cell(stratifier).into_owned(),
+        text_cell(stratum).into_owned(),
+        c.ipp.to_string(),
+        c.denom.to_string(),
+        c.denex.to_string(),
+        c.denexcep.to_string(),
+        c.numer.to_string(),
+        c.numex.to_string(),
+        met.to_string(),
+        eligible.to_string(),
+        // A ratio of two `u64` values: `None` only when nothing is eligible.
+        opt_rounded(Decimal::from(met).checked_div(Decimal::from(eligible)), 4),
+    ]
+}
+
+/// Writes the strata table: `round, level, practice, measure, stratifier, stratum, ipp,
+/// denom, denex, denexcep, numer, numex, met, eligible, rate`: a row per stratum of every
+/// practice rate (`level` `practice`), then per stratum of every national aggregate
+/// (`level` `national`, `practice` empty). `met` is NUMER − NUMEX and `eligible` DENOM −
+/// DENEX − DENEXCEP of the stratum, as for rates; the rate is empty when nothing is
+/// eligible.
+pub fn write_strata(view: &ReportView<'_>, out: impl Write) -> io::Result<()> {
+    let report = view.report();
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "round",
+        "level",
+        "practice",
+        "measure",
+        "stratifier",
+        "stratum",
+        "ipp",
+        "denom",
+        "denex",
+        "denexcep",
+        "numer",
+        "numex",
+        "met",
+        "eligible",
+        "rate",
+    ])?;
+    for r in &report.rates {
+        let round = r.round.to_string();
+        for (name, values) in r.strata.iter() {
+            for (value, c) in values {
+                w.write_record(strata_row(
+                    &round,
+                    "practice",
+                    r.practice.as_str(),
+                    &r.measure,
+                    name,
+                    value,
+                    c,
+                ))?;
+            }
+        }
+    }
+    for n in &report.national {
+        let round = n.round.to_string();
+        for (name, values) in n.strata.iter() {
+            for (value, c) in values {
+                w.write_record(strata_row(
+                    &round, "national", "", &n.measure, name, value, c,
+                ))?;
+            }
+        }
     }
     w.flush()
 }

@@ -25,6 +25,12 @@ pub(crate) fn opt_rounded(value: Option<Decimal>, dp: u32) -> String {
         .unwrap_or_default()
 }
 
+/// An optional `f64` (a test statistic or p value) rounded to `dp` places as [`rounded`]
+/// does, empty when absent or not finite.
+pub(crate) fn opt_rounded_f64(value: Option<f64>, dp: u32) -> String {
+    opt_rounded(value.and_then(|v| Decimal::from_f64_retain(v)), dp)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +60,16 @@ mod tests {
     fn absent_values_render_empty() {
         assert_eq!(opt_rounded(None, 4), "");
         assert_eq!(opt_rounded(Some(Decimal::new(2, 3)), 4), "0.0020");
+        assert_eq!(opt_rounded_f64(None, 3), "");
+        assert_eq!(opt_rounded_f64(Some(f64::NAN), 3), "");
+        assert_eq!(opt_rounded_f64(Some(f64::INFINITY), 3), "");
+    }
+
+    #[test]
+    fn f64_values_round_half_away_from_zero_on_their_exact_value() {
+        // 0.125 and 2.5 are exact in binary: the midpoint goes away from zero.
+        assert_eq!(opt_rounded_f64(Some(0.125), 2), "0.13");
+        assert_eq!(opt_rounded_f64(Some(-2.5), 0), "-3");
+        assert_eq!(opt_rounded_f64(Some(1.96), 3), "1.960");
     }
 }

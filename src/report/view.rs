@@ -3,11 +3,44 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::benchmark::{NationalMeasure, Oqs, PracticeRate, PracticeStatus, Report, Trend};
-use crate::certification::{Eligible, Ineligible};
+use rust_decimal::Decimal;
+
+use crate::benchmark::{
+    NationalMeasure, Oqs, PracticeRate, PracticeStatus, Report, Trend, percentile_rank_sorted,
+    quantile_type7,
+};
+use crate::certification::{EligibilityRules, Eligible, Ineligible};
 use crate::chart::{Date, PracticeId};
 use crate::measure::{Direction, Library, MeasureInfo, Scoring};
 use crate::round::{Period, RoundCalendar, RoundId};
+
+/// The fewest practices in a national distribution for the report shown to one practice
+/// to state it (pooled rate, mean, median, percentiles, and the practice's percentile rank
+/// in it): with fewer, a percentile or the pooled rate could be read back as another
+/// practice's rate. The same rule holds for the national Overall Quality Score
+/// distribution.
+pub const MIN_PRACTICES_SHOWN: u64 = 5;
+
+/// A measure a practice may focus on: its rate in the report's latest round falls short of
+/// the national median, `gap` being the shortfall in the measure's direction (median −
+/// rate when a higher rate is better, rate − median when lower is better), always
+/// positive.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Focus<'v> {
+    /// The measure id.
+    pub measure: &'v str,
+    /// Its title (the id when the view has no library entry for it).
+    pub title: &'v str,
+    /// Its direction.
+    pub direction: Direction,
+    /// The practice's rate.
+    pub rate: Decimal,
+    /// The national median of practice rates.
+    pub median: Decimal,
+    /// How far the rate falls short of the median, in the measure's direction (> 0).
+    pub gap: Decimal,
+}
 
 /// A practice's certification eligibility on a date.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +92,7 @@ pub struct ReportView<'a> {
     measures: BTreeMap<String, MeasureInfo>,
     calendar: RoundCalendar,
     eligibility: BTreeMap<PracticeId, EligibilityStatus>,
+    rules: Option<EligibilityRules>,
     rates_by_practice: BTreeMap<&'a PracticeId, Vec<usize>>,
     national: BTreeMap<(RoundId, &'a str), usize>,
     latest_trend: BTreeMap<(&'a PracticeId, &'a str), usize>,
@@ -93,6 +127,7 @@ impl<'a> ReportView<'a> {
             measures: BTreeMap::new(),
             calendar: RoundCalendar::new(),
             eligibility: BTreeMap::new(),
+            rules: None,
             rates_by_practice,
             national,
         }
@@ -117,6 +152,23 @@ impl<'a> ReportView<'a> {
     pub fn with_eligibility(mut self, practice: PracticeId, status: EligibilityStatus) -> Self {
         self.eligibility.insert(practice, status);
         self
+    }
+
+    /// Takes the certification rules (the Overall Quality Score threshold among them) that
+    /// the pages state; without them no threshold is drawn.
+    pub fn with_rules(mut self, rules: &EligibilityRules) -> Self {
+        self.rules = Some(rules.clone());
+        self
+    }
+
+    /// The certification rules the view states, when given.
+    pub fn rules(&self) -> Option<&EligibilityRules> {
+        self.rules.as_ref()
+    }
+
+    /// The Overall Quality Score threshold of the view's rules, when given.
+    pub fn oqs_threshold(&self) -> Option<Decimal> {
+        self.rules.as_ref().map(|r| r.oqs_threshold)
     }
 
     /// The report.
@@ -220,6 +272,99 @@ impl<'a> ReportView<'a> {
         self.national
             .get(&(round, measure))
             .and_then(|&i| self.report.national.get(i))
+    }
+
+    /// A measure's module: the library's, else the id's prefix before its first `.` (the
+    /// whole id without one).
+    pub fn module<'s>(&'s self, measure: &'s str) -> &'s str {
+        match self.measures.get(measure) {
+            Some(m) if !m.module.is_empty() => m.module.as_str(),
+            _ => measure.split('.').next().unwrap_or(measure),
+        }
+    }
+
+    /// Whether the national distribution `n` has enough practices to be shown to a single
+    /// practice ([`MIN_PRACTICES_SHOWN`]).
+    pub fn shown_to_practice(n: &NationalMeasure) -> bool {
+        n.practices_in_distribution >= MIN_PRACTICES_SHOWN
+    }
+
+    /// The Overall Quality Scores of every practice scored in `round`, sorted.
+    pub fn national_scores(&self, round: RoundId) -> Vec<Decimal> {
+        let mut v: Vec<Decimal> = self
+            .report
+            .overall_quality_scores
+            .iter()
+            .filter(|o| o.round == round)
+            .filter_map(|o| o.score)
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The percentiles of the report's options (`(fraction, value)`, in the options'
+    /// order) of a sorted list of scores, each `None` without scores.
+    pub fn score_percentiles(&self, sorted: &[Decimal]) -> Vec<(Decimal, Option<Decimal>)> {
+        self.report
+            .options
+            .percentiles
+            .iter()
+            .map(|p| (*p, quantile_type7(sorted, *p)))
+            .collect()
+    }
+
+    /// The percentile rank of a score among the sorted national scores of its round
+    /// (higher is better), as rates are ranked.
+    pub fn score_rank(sorted: &[Decimal], score: Decimal) -> Option<Decimal> {
+        percentile_rank_sorted(sorted, score, true)
+    }
+
+    /// The measures a practice may focus on: every scored (not informational) measure
+    /// whose unsuppressed rate in the report's latest round falls short of that round's
+    /// national median, where the distribution is shown to a practice
+    /// ([`MIN_PRACTICES_SHOWN`]); the largest shortfall first (ties by measure id).
+    pub fn focus(&self, practice: &PracticeId) -> Vec<Focus<'_>> {
+        let Some(latest) = self.latest_round() else {
+            return Vec::new();
+        };
+        let mut out: Vec<Focus<'_>> = Vec::new();
+        for r in self.rates(practice).filter(|r| r.round == latest) {
+            let measure = r.measure.as_str();
+            if r.suppressed
+                || self
+                    .measures
+                    .get(measure)
+                    .is_some_and(|m| m.scoring == Scoring::Informational)
+            {
+                continue;
+            }
+            let Some(n) = self.national(latest, measure) else {
+                continue;
+            };
+            let (Some(rate), Some(median)) = (r.rate, n.median) else {
+                continue;
+            };
+            if !Self::shown_to_practice(n) {
+                continue;
+            }
+            let direction = self.direction(measure);
+            let gap = match direction {
+                Direction::HigherIsBetter => median.checked_sub(rate),
+                Direction::LowerIsBetter => rate.checked_sub(median),
+            };
+            if let Some(gap) = gap.filter(|g| *g > Decimal::ZERO) {
+                out.push(Focus {
+                    measure,
+                    title: self.title(measure),
+                    direction,
+                    rate,
+                    median,
+                    gap,
+                });
+            }
+        }
+        out.sort_by(|a, b| b.gap.cmp(&a.gap).then_with(|| a.measure.cmp(b.measure)));
+        out
     }
 
     /// A measure's direction: the library's, else the report's national entry's.

@@ -1,6 +1,20 @@
-//! Self-contained HTML pages (no network, no external assets, no scripts): one per
-//! practice and an index of the national aggregate. Markup comes from maud, which escapes
-//! every interpolated value; charts are inline SVG written by [`svg`](self) code.
+//! Self-contained HTML (no network, no external assets, no scripts), in one folder per
+//! practice that can be handed to that practice, and an operator's national index written
+//! only on request:
+//!
+//! - `<practice folder>/index.html` ([`practice_folder_name`]): the practice's own rates
+//!   beside the national *distribution* only (pooled rate, median, percentiles, how many
+//!   practices; never another practice's id, name or rate, and nothing at all when fewer
+//!   than [`MIN_PRACTICES_SHOWN`](crate::report::MIN_PRACTICES_SHOWN) practices make the
+//!   distribution), its percentile ranks, its Overall Quality Score against the national
+//!   score distribution, where to focus, and its measures grouped by module. It links to
+//!   nothing outside its folder.
+//! - [`NATIONAL_INDEX`] (`national/index.html`): the national aggregate and a table naming
+//!   every practice with its score and a link to its folder; for the operator, written only
+//!   when [`render_site`] is asked to.
+//!
+//! Markup comes from maud, which escapes every interpolated value; charts are inline SVG
+//! written by [`svg`](self) code.
 
 mod pages;
 mod svg;
@@ -11,31 +25,37 @@ pub use pages::{index_page, practice_page};
 
 use super::view::ReportView;
 
+/// Where the national index is written in the site, relative to its root.
+pub const NATIONAL_INDEX: &str = "national/index.html";
+
+/// The page of a practice in its folder.
+pub const PRACTICE_PAGE: &str = "index.html";
+
 /// Longest practice id written into its page's file name as it is.
 const PLAIN_ID_MAX: usize = 64;
 /// Longest readable prefix of a hashed page name.
 const PREFIX_MAX: usize = 40;
 
-/// The file name of a practice's page, at most 78 bytes of `[a-z0-9_.-]`, so every file
-/// system (case-insensitive ones included) keeps distinct ids apart:
+/// The folder name of a practice, at most 73 bytes of `[a-z0-9_-]`, so every file system
+/// (case-insensitive ones included) keeps distinct ids apart:
 ///
 /// - an id of at most 64 lowercase ASCII letters, digits and `-` is written as it is:
-///   `practice-p001.html`;
+///   `practice-p001`;
 /// - any other id (capitals, other characters, longer) gets a readable lowercase prefix
 ///   (other characters written `_`, at most 40 bytes) and `_` then 16 hex digits of a
-///   BLAKE3 hash of the exact id: `practice-p001_3f9a0c5e1d2b4a67.html`.
+///   BLAKE3 hash of the exact id: `practice-p001_3f9a0c5e1d2b4a67`.
 ///
-/// The two forms never meet (only the second holds `_`), and the index page links each
-/// practice id to its page, so a name is read back through it. [`render_site`] refuses a
+/// The two forms never meet (only the second holds `_`), and the national index links each
+/// practice id to its folder, so a name is read back through it. [`render_site`] refuses a
 /// site where two ids would share a name (a hash collision).
-pub fn practice_file_name(practice: &str) -> String {
+pub fn practice_folder_name(practice: &str) -> String {
     let plain = !practice.is_empty()
         && practice.len() <= PLAIN_ID_MAX
         && practice
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if plain {
-        return format!("practice-{practice}.html");
+        return format!("practice-{practice}");
     }
     let mut prefix = String::new();
     for c in practice.chars() {
@@ -53,36 +73,42 @@ pub fn practice_file_name(practice: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!("practice-{prefix}_{hex}.html")
+    format!("practice-{prefix}_{hex}")
 }
 
-/// Renders the site: one page per practice, then `index.html` last (its links point at
-/// pages already handed over), each given to `page` with its file name; returns the number
-/// of pages. Every page name is computed before anything is handed over: two practices
-/// whose names would be one file (case-insensitively) are refused. The caller does the
-/// file I/O (the command line writes each page to a temporary file renamed into place).
+/// Renders the site: each practice's folder ([`practice_folder_name`], its page
+/// [`PRACTICE_PAGE`] inside), then, only when `national_index` is set, the operator's
+/// national index [`NATIONAL_INDEX`] last (its links point at pages already handed over).
+/// Each page is given to `page` with its path relative to the site's root (`/`-separated,
+/// one folder deep); returns the number of pages. Every folder name is computed before
+/// anything is handed over: two practices whose names would be one folder
+/// (case-insensitively) are refused. The caller does the file I/O (the command line writes
+/// each page to a temporary file renamed into place).
 pub fn render_site(
     view: &ReportView<'_>,
+    national_index: bool,
     mut page: impl FnMut(&str, &str) -> io::Result<()>,
 ) -> io::Result<usize> {
     let practices = view.practices();
     let mut names = std::collections::BTreeMap::new();
     let mut pages = Vec::with_capacity(practices.len());
     for p in &practices {
-        let name = practice_file_name(p.as_str());
+        let name = practice_folder_name(p.as_str());
         if names.insert(name.to_ascii_lowercase(), p).is_some() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "two practice ids give one page file name: rename one practice",
+                "two practice ids give one folder name: rename one practice",
             ));
         }
         pages.push((p, name));
     }
     for (p, name) in &pages {
-        page(name, &practice_page(view, p))?;
+        page(&format!("{name}/{PRACTICE_PAGE}"), &practice_page(view, p))?;
     }
-    page("index.html", &index_page(view))?;
-    Ok(practices.len().saturating_add(1))
+    if national_index {
+        page(NATIONAL_INDEX, &index_page(view))?;
+    }
+    Ok(practices.len().saturating_add(usize::from(national_index)))
 }
 
 #[cfg(test)]
@@ -90,8 +116,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn practice_file_names_are_portable_bounded_and_distinct_on_any_file_system() {
-        assert_eq!(practice_file_name("p001"), "practice-p001.html");
+    fn practice_folder_names_are_portable_bounded_and_distinct_on_any_file_system() {
+        assert_eq!(practice_folder_name("p001"), "practice-p001");
         let ids: Vec<String> = [
             "P001",
             "p001",
@@ -125,19 +151,20 @@ mod tests {
         .collect();
         let mut seen = std::collections::BTreeMap::new();
         for id in &ids {
-            let name = practice_file_name(id);
-            assert!(name.len() <= 100, "{id:?}: {name} is {} bytes", name.len());
+            let name = practice_folder_name(id);
+            assert!(name.len() <= 73, "{id:?}: {name} is {} bytes", name.len());
             assert!(
                 name.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b)),
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-".contains(&b)),
                 "{id:?}: {name}"
             );
-            assert!(name.starts_with("practice-") && name.ends_with(".html"));
-            assert!(!name.contains(".."), "{id:?}: {name}");
+            assert!(name.starts_with("practice-"), "{id:?}: {name}");
+            // Never `national`, the index's folder.
+            assert_ne!(name, "national");
             if let Some(other) = seen.insert(name.to_ascii_lowercase(), id) {
                 panic!("{id:?} and {other:?} share {name}");
             }
         }
-        assert_eq!(practice_file_name("p001"), practice_file_name("p001"));
+        assert_eq!(practice_folder_name("p001"), practice_folder_name("p001"));
     }
 }

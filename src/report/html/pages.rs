@@ -1,18 +1,26 @@
-//! The practice page and the national index page.
+//! The practice page (its own figures beside the national distribution only) and the
+//! operator's national index page (which names every practice).
 
 use std::collections::BTreeMap;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use rust_decimal::Decimal;
 
-use super::practice_file_name;
-use super::svg;
+use super::svg::{self, Marker, Spread};
+use super::{PRACTICE_PAGE, practice_folder_name};
 use crate::benchmark::{NationalMeasure, PracticeRate, TrendVerdict};
 use crate::chart::PracticeId;
 use crate::measure::Direction;
-use crate::report::format::percent;
-use crate::report::view::{MeasureRow, ReportView};
+use crate::report::format::{percent, rounded};
+use crate::report::view::{MIN_PRACTICES_SHOWN, MeasureRow, ReportView};
 use crate::round::RoundId;
+
+/// The most measures the "where to focus" list shows.
+const FOCUS_MAX: usize = 10;
+
+/// The rounding rule, as the pages state it.
+const ROUNDING: &str =
+    "Rates are exact in the report and rounded here to one decimal place, half away from zero.";
 
 const CSS: &str = include_str!("style.css");
 
@@ -39,9 +47,43 @@ fn pct(v: Option<Decimal>) -> String {
 
 fn level(view: &ReportView<'_>) -> String {
     let l = Decimal::try_from(view.report().options.confidence_level * 100.0)
-        .map(|d| d.round_dp(1).normalize().to_string())
+        .map(|d| rounded(d, 1).normalize().to_string())
         .unwrap_or_else(|_| "95".to_owned());
     format!("{l}%")
+}
+
+/// A difference of two fractions in percentage points, one decimal, half away from zero.
+fn points(gap: Decimal) -> String {
+    gap.checked_mul(Decimal::ONE_HUNDRED)
+        .map_or_else(|| "–".to_owned(), |p| format!("{:.1}", rounded(p, 1)))
+}
+
+/// A p value with three decimals, half away from zero (`< 0.001` below that).
+fn p_text(p: f64) -> String {
+    if p.is_nan() {
+        return "–".to_owned();
+    }
+    if p < 0.0005 {
+        return "< 0.001".to_owned();
+    }
+    Decimal::try_from(p).map_or_else(|_| "–".to_owned(), |d| format!("{:.3}", rounded(d, 3)))
+}
+
+/// A module id as a heading: `chemotherapy_safety` → `Chemotherapy safety`.
+fn module_label(module: &str) -> String {
+    let words = module.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => "Other".to_owned(),
+    }
+}
+
+/// The small-number rule, as the practice page states it.
+fn small_n_rule() -> String {
+    format!(
+        "National figures (pooled rate, median, percentiles, and the practice's percentile rank among them) are shown only where at least {MIN_PRACTICES_SHOWN} practices make the national distribution, so that none can be read back as another practice's rate; no other practice is named."
+    )
 }
 
 fn direction_badge(d: Direction) -> Markup {
@@ -88,6 +130,7 @@ fn percentile_summary(n: &NationalMeasure) -> String {
     parts.join(", ")
 }
 
+/// A chart's text alternative; `n` is the national aggregate when it may be shown.
 fn chart_label(title: &str, rate: Option<&PracticeRate>, n: Option<&NationalMeasure>) -> String {
     let mut s = format!("{title}: ");
     if let Some(r) = rate {
@@ -106,7 +149,7 @@ fn chart_label(title: &str, rate: Option<&PracticeRate>, n: Option<&NationalMeas
     }
     match n {
         Some(n) => s.push_str(&format!("national {}", percentile_summary(n))),
-        None => s.push_str("no national aggregate"),
+        None => s.push_str("no national distribution shown"),
     }
     s
 }
@@ -137,7 +180,7 @@ fn trend_cell(row: &MeasureRow<'_>) -> Markup {
         @if let Some(t) = row.trend {
             div.small class=(match t.verdict { TrendVerdict::Improvement => "up", TrendVerdict::Decline => "down", TrendVerdict::NoSignificantChange => "flat" }) {
                 (verdict_text(t.verdict))
-                @if let Some(p) = t.p_value { " (p " (format!("{p:.3}")) ")" }
+                @if let Some(p) = t.p_value { " (p " (p_text(p)) ")" }
                 @if !t.skipped.is_empty() {
                     " · skipped " (t.skipped.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
                 }
@@ -156,7 +199,7 @@ fn eligibility_section(view: &ReportView<'_>, practice: &PracticeId) -> Markup {
                         p.ok {
                             "Eligible to apply for QOPI Certification on " (status.on.to_string())
                             ": Overall Quality Score " (percent(e.score, 1)) " in round " (e.round.to_string())
-                            " with " (e.charts) " unique charts; the score qualifies applications until "
+                            " (threshold " (percent(e.threshold, 1)) ") with " (e.charts) " unique charts; the score qualifies applications until "
                             (e.valid_until.to_string()) "."
                         }
                     }
@@ -197,93 +240,219 @@ fn registration_section(view: &ReportView<'_>, practice: &PracticeId) -> Markup 
     }
 }
 
-/// The page of one practice: its Overall Quality Score, certification eligibility and
-/// registration, then every measure it was rated on, the latest round's rate and interval
-/// beside the national distribution (an SVG chart), with the trend across rounds.
+/// The Overall Quality Score section of a practice page: its scores per round, and its
+/// latest score against the national score distribution of that round (percentiles and
+/// its percentile rank, only when at least [`MIN_PRACTICES_SHOWN`] practices were scored).
+fn score_section(view: &ReportView<'_>, practice: &PracticeId) -> Markup {
+    let latest = view.latest_round();
+    let scores = view.scores(practice);
+    let own = scores
+        .iter()
+        .rev()
+        .find(|o| Some(o.round) == latest)
+        .and_then(|o| o.score);
+    let national = latest.map(|r| view.national_scores(r)).unwrap_or_default();
+    let shown = u64::try_from(national.len()).is_ok_and(|n| n >= MIN_PRACTICES_SHOWN);
+    let quantiles = view.score_percentiles(&national);
+    let spread: Vec<(Decimal, Decimal)> = quantiles
+        .iter()
+        .filter_map(|(q, v)| v.map(|v| (*q, v)))
+        .collect();
+    let median = crate::benchmark::quantile_type7(&national, Decimal::new(5, 1));
+    let rank = own.and_then(|s| ReportView::score_rank(&national, s));
+    let label = format!(
+        "Overall Quality Score: practice {}; national {}",
+        pct(own),
+        spread
+            .iter()
+            .map(|(q, v)| format!(
+                "p{} {}",
+                crate::benchmark::Hundredfold::normalized(*q),
+                percent(*v, 1)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    html! {
+        h2 { "Overall Quality Score" }
+        @if scores.is_empty() {
+            p.muted { "No Overall Quality Score: the practice was not rated on any scored measure of the track." }
+        } @else {
+            table {
+                thead { tr { th { "Round" } th { "Track" } th.num { "Score" } th.num { "Met / eligible" } th.num { "Measures" } th.num { "Unique charts" } } }
+                tbody {
+                    @for o in &scores {
+                        tr class=[(Some(o.round) == latest).then_some("latest")] {
+                            td { (o.round.to_string()) } td { (o.track) }
+                            td.num { strong { (pct(o.score)) } }
+                            td.num { (o.met) " / " (o.eligible) }
+                            td.num { (o.measures) } td.num { (o.charts) }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(r) = latest {
+            h3 { "Against the national distribution, round " (r.to_string()) }
+            @if shown {
+                p {
+                    (national.len()) " practices were scored"
+                    @if let Some(rank) = rank { "; this practice's score is at percentile rank " strong { (rounded(rank, 0).to_string()) } " (higher is better)" }
+                    "."
+                }
+                table.compact {
+                    thead { tr { @for (q, _) in &quantiles { th.num { "p" (crate::benchmark::Hundredfold::normalized(*q)) } } } }
+                    tbody { tr { @for (_, v) in &quantiles { td.num { (pct(*v)) } } } }
+                }
+                (PreEscaped(svg::distribution(
+                    Some(Spread { percentiles: &spread, median }),
+                    own.map(|v| Marker { value: Some(v), interval: None, hollow: false }),
+                    &label,
+                )))
+            } @else {
+                p.muted { "Fewer than " (MIN_PRACTICES_SHOWN) " practices were scored in the round: the national score distribution is not shown." }
+            }
+        }
+        @if let Some(t) = view.oqs_threshold() {
+            p { "The certification threshold under the program's rules is an Overall Quality Score of " (percent(t, 1)) "." }
+        }
+    }
+}
+
+/// The "where to focus" section: the measures whose rate falls furthest short of the
+/// national median, in each measure's direction.
+fn focus_section(view: &ReportView<'_>, practice: &PracticeId) -> Markup {
+    let focus = view.focus(practice);
+    html! {
+        h2 { "Where to focus" }
+        p.legend {
+            "Scored measures of the latest round whose rate falls short of the national median, the largest gap first: below the median where a higher rate is better, above it where a lower rate is better (suppressed rates and distributions of fewer than "
+            (MIN_PRACTICES_SHOWN) " practices are left out)."
+        }
+        @if focus.is_empty() {
+            p.ok { "No measure falls short of the national median." }
+        } @else {
+            table.compact {
+                thead { tr { th { "Measure" } th.num { "Rate" } th.num { "National median" } th.num { "Gap (points)" } } }
+                tbody {
+                    @for f in focus.iter().take(FOCUS_MAX) {
+                        tr {
+                            td { div.title { (f.title) } div.small { code { (f.measure) } " " (direction_badge(f.direction)) } }
+                            td.num { strong { (percent(f.rate, 1)) } }
+                            td.num { (percent(f.median, 1)) }
+                            td.num {
+                                (points(f.gap))
+                                @match f.direction {
+                                    Direction::HigherIsBetter => { div.small { "below the median" } }
+                                    Direction::LowerIsBetter => { div.small { "above the median" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if focus.len() > FOCUS_MAX {
+                p.muted { "The " (FOCUS_MAX) " largest gaps of " (focus.len()) " measures below the national median." }
+            }
+        }
+    }
+}
+
+/// One measure's row on a practice page; national figures only when the distribution may
+/// be shown.
+fn measure_row(row: &MeasureRow<'_>, latest: Option<RoundId>) -> Markup {
+    html! {
+        @if let Some((rate, national)) = row.latest() {
+            @let shown = national.filter(|n| ReportView::shown_to_practice(n));
+            tr class=[rate.suppressed.then_some("suppressed")] {
+                td {
+                    div.title { (row.title) }
+                    div.small { code { (row.measure) } " " (direction_badge(row.direction))
+                        @if row.informational { " " span.badge { "informational" } }
+                        @if Some(rate.round) != latest { " " span.badge { "round " (rate.round.to_string()) } }
+                    }
+                }
+                td.num { strong { (pct(rate.rate)) } @if rate.suppressed { div.small.supp { "suppressed" } } }
+                td.num { (rate.met) " / " (rate.eligible) }
+                td.num { @if let Some(i) = rate.interval { (percent(i.low, 1)) " – " (percent(i.high, 1)) } @else { "–" } }
+                td.num { (national.map_or(0, |n| n.practices_in_distribution)) }
+                td.num { (pct(shown.and_then(|n| n.pooled_rate))) }
+                td.num { (pct(shown.and_then(|n| n.median))) }
+                td.num { @if let (Some(p), Some(_)) = (rate.percentile_rank, shown) { (rounded(p, 0).to_string()) } @else { "–" } }
+                td { (PreEscaped(svg::distribution(shown.map(Spread::of), Some(Marker::of(rate)), &chart_label(row.title, Some(rate), shown)))) }
+                td { (trend_cell(row)) }
+            }
+        }
+    }
+}
+
+/// The page of one practice, to be handed to it: where to focus, its Overall Quality
+/// Score against the national score distribution, certification eligibility and
+/// registration, then every measure it was rated on, grouped by module, the latest round's
+/// rate and interval beside the national distribution (an SVG chart) and its percentile
+/// rank, with the trend across rounds. It names no other practice and shows no other
+/// practice's rate: national figures are distributions, and only where at least
+/// [`MIN_PRACTICES_SHOWN`] practices make them. It links to nothing.
 pub fn practice_page(view: &ReportView<'_>, practice: &PracticeId) -> String {
     let name = view.registration(practice).map(|r| r.name.as_str());
     let heading = name.unwrap_or(practice.as_str());
     let latest = view.latest_round();
     let rows = view.measure_rows(practice);
+    let mut modules: BTreeMap<&str, Vec<&MeasureRow<'_>>> = BTreeMap::new();
+    for row in &rows {
+        modules
+            .entry(view.module(row.measure))
+            .or_default()
+            .push(row);
+    }
     let level = level(view);
     let body = html! {
         header {
-            nav { a href="index.html" { "← National aggregate" } }
             h1 { "Quality report: " (heading) }
             p.meta { "Practice id " code { (practice.as_str()) } }
             (report_meta(view))
         }
         main {
+            section #focus { (focus_section(view, practice)) }
             section #score {
-                h2 { "Overall Quality Score" }
-                @let scores = view.scores(practice);
-                @if scores.is_empty() {
-                    p.muted { "No Overall Quality Score: the practice was not rated on any scored measure of the track." }
-                } @else {
-                    table {
-                        thead { tr { th { "Round" } th { "Track" } th.num { "Score" } th.num { "Met / eligible" } th.num { "Measures" } th.num { "Unique charts" } } }
-                        tbody {
-                            @for o in &scores {
-                                tr class=[(Some(o.round) == latest).then_some("latest")] {
-                                    td { (o.round.to_string()) } td { (o.track) }
-                                    td.num { strong { (pct(o.score)) } }
-                                    td.num { (o.met) " / " (o.eligible) }
-                                    td.num { (o.measures) } td.num { (o.charts) }
-                                }
-                            }
-                        }
-                    }
-                }
+                (score_section(view, practice))
                 (eligibility_section(view, practice))
                 (registration_section(view, practice))
             }
             section #measures {
-                h2 { "Measures" }
+                h2 { "Measures by module" }
                 p.legend {
                     "In each chart the national distribution of practice rates for the round: whiskers from the lowest to the highest reported percentile, the box from p25 to p75, the bar at the median; "
-                    span.swatch.practice {} " the practice's rate with its " (level) " interval; a hollow marker is a suppressed rate."
+                    span.swatch.practice {} " the practice's rate with its " (level) " interval; a hollow marker is a suppressed rate. "
+                    (small_n_rule())
                 }
                 @if rows.is_empty() {
                     p.muted { "The practice has no rated measures in this report." }
-                } @else {
+                }
+                @for (module, rows) in &modules {
+                    h3 id=(format!("module-{module}")) { (module_label(module)) " " span.small { "(" (rows.len()) @if rows.len() == 1 { " measure)" } @else { " measures)" } } }
                     table.measures {
                         thead { tr {
                             th { "Measure" } th.num { "Rate" } th.num { "Met / eligible" } th.num { (level) " interval" }
+                            th.num { "Practices" } th.num { "National pooled" } th.num { "National median" }
                             th.num { "Percentile rank" } th { "Beside the national distribution" } th { "Trend across rounds" }
                         } }
-                        tbody {
-                            @for row in &rows {
-                                @if let Some((rate, national)) = row.latest() {
-                                    tr class=[rate.suppressed.then_some("suppressed")] {
-                                        td {
-                                            div.title { (row.title) }
-                                            div.small { code { (row.measure) } " " (direction_badge(row.direction))
-                                                @if row.informational { " " span.badge { "informational" } }
-                                                @if Some(rate.round) != latest { " " span.badge { "round " (rate.round.to_string()) } }
-                                            }
-                                        }
-                                        td.num { strong { (pct(rate.rate)) } @if rate.suppressed { div.small.supp { "suppressed" } } }
-                                        td.num { (rate.met) " / " (rate.eligible) }
-                                        td.num { @if let Some(i) = rate.interval { (percent(i.low, 1)) " – " (percent(i.high, 1)) } @else { "–" } }
-                                        td.num { @if let Some(p) = rate.percentile_rank { (crate::report::format::rounded(p, 0).to_string()) } @else { "–" } }
-                                        td { (PreEscaped(svg::distribution(national, Some(rate), &chart_label(row.title, Some(rate), national)))) }
-                                        td { (trend_cell(row)) }
-                                    }
-                                }
-                            }
-                        }
+                        tbody { @for row in rows { (measure_row(row, latest)) } }
                     }
                 }
             }
         }
-        footer { p.meta { "Generated by oncoqual " (env!("CARGO_PKG_VERSION")) ". Rates are exact in the report and rounded here to one decimal place, half away from zero." } }
+        footer { p.meta { "Generated by oncoqual " (env!("CARGO_PKG_VERSION")) ". " (ROUNDING) } }
     };
     page(&format!("Quality report: {heading}"), body)
 }
 
-/// The index page: the national Overall Quality Score distribution and eligibility
-/// summary, the national aggregate of every measure per round (latest first) with its
-/// distribution chart, and a link to every practice's page.
+/// The operator's national index page (it names every practice: never hand it to one):
+/// the national Overall Quality Score distribution (with the certification threshold of
+/// the view's rules, when given) and eligibility summary, the national aggregate of every
+/// measure per round (latest first) with its distribution chart, and a link to every
+/// practice's folder. It sits one folder deep ([`NATIONAL_INDEX`](super::NATIONAL_INDEX)):
+/// its links are `../<practice folder>/index.html`.
 pub fn index_page(view: &ReportView<'_>) -> String {
     let report = view.report();
     let latest = view.latest_round();
@@ -294,10 +463,9 @@ pub fn index_page(view: &ReportView<'_>) -> String {
         .filter(|o| Some(o.round) == latest)
         .map(|o| (&o.practice, o.score))
         .collect();
-    let mut scored: Vec<Decimal> = latest_scores.values().filter_map(|s| *s).collect();
-    scored.sort();
-    let threshold = Decimal::new(75, 2);
-    let at_threshold = scored.iter().filter(|s| **s >= threshold).count();
+    let scored = latest.map(|r| view.national_scores(r)).unwrap_or_default();
+    let threshold = view.oqs_threshold();
+    let at_threshold = threshold.map(|t| scored.iter().filter(|s| **s >= t).count());
     let charts: u64 = report
         .participation
         .iter()
@@ -307,18 +475,22 @@ pub fn index_page(view: &ReportView<'_>) -> String {
     let (assessed, eligible, reasons) = view.eligibility_summary();
     let mut rounds: Vec<RoundId> = report.rounds.clone();
     rounds.reverse();
-    let oqs_quantiles: Vec<(i64, Option<Decimal>)> = [10i64, 25, 50, 75, 90]
-        .into_iter()
-        .map(|p| {
-            (
-                p,
-                crate::benchmark::quantile_type7(&scored, Decimal::new(p, 2)),
-            )
-        })
-        .collect();
+    let oqs_quantiles = view.score_percentiles(&scored);
+    let histogram_label = match threshold {
+        Some(t) => format!(
+            "Overall Quality Scores of {} practices in ten-point bins; dashed line at the certification threshold, {}",
+            scored.len(),
+            percent(t, 1)
+        ),
+        None => format!(
+            "Overall Quality Scores of {} practices in ten-point bins",
+            scored.len()
+        ),
+    };
     let body = html! {
         header {
             h1 { "National aggregate" }
+            p.bad { "The operator's index: it names every practice. Hand each practice its own folder, never this page." }
             (report_meta(view))
         }
         main {
@@ -327,11 +499,13 @@ pub fn index_page(view: &ReportView<'_>) -> String {
                 p {
                     (scored.len()) " practices scored on the " code { (report.options.oqs_track) } " track ("
                     (serde_json::to_value(report.options.oqs_method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
-                    "); " (at_threshold) " at or above 75%; " (charts) " unique charts in the round."
+                    "); "
+                    @if let (Some(t), Some(n)) = (threshold, at_threshold) { (n) " at or above the certification threshold of " (percent(t, 1)) "; " }
+                    (charts) " unique charts in the round."
                 }
-                (PreEscaped(svg::histogram(&scored, threshold, &format!("Overall Quality Scores of {} practices in ten-point bins; dashed line at 75%", scored.len()))))
+                (PreEscaped(svg::histogram(&scored, threshold, &histogram_label)))
                 table.compact {
-                    thead { tr { @for (p, _) in &oqs_quantiles { th.num { "p" (p) } } } }
+                    thead { tr { @for (p, _) in &oqs_quantiles { th.num { "p" (crate::benchmark::Hundredfold::normalized(*p)) } } } }
                     tbody { tr { @for (_, v) in &oqs_quantiles { td.num { (pct(*v)) } } } }
                 }
                 @if assessed > 0 {
@@ -363,7 +537,7 @@ pub fn index_page(view: &ReportView<'_>) -> String {
                                     td.num { (pct(n.mean)) }
                                     td.num { (pct(n.median)) }
                                     td.small { (percentile_summary(n)) }
-                                    td { (PreEscaped(svg::distribution(Some(n), None, &chart_label(view.title(&n.measure), None, Some(n))))) }
+                                    td { (PreEscaped(svg::distribution(Some(Spread::of(n)), None, &chart_label(view.title(&n.measure), None, Some(n))))) }
                                 }
                             }
                         }
@@ -377,7 +551,7 @@ pub fn index_page(view: &ReportView<'_>) -> String {
                     tbody {
                         @for p in &practices {
                             tr {
-                                td { a href=(practice_file_name(p.as_str())) { code { (p.as_str()) } } }
+                                td { a href=(format!("../{}/{PRACTICE_PAGE}", practice_folder_name(p.as_str()))) { code { (p.as_str()) } } }
                                 td { (view.registration(p).map(|r| r.name.as_str()).unwrap_or("")) }
                                 td.num { (pct(latest_scores.get(p).copied().flatten())) }
                                 td {
@@ -393,7 +567,7 @@ pub fn index_page(view: &ReportView<'_>) -> String {
                 }
             }
         }
-        footer { p.meta { "Generated by oncoqual " (env!("CARGO_PKG_VERSION")) ". Rates are exact in the report and rounded here to one decimal place, half away from zero." } }
+        footer { p.meta { "Generated by oncoqual " (env!("CARGO_PKG_VERSION")) ". " (ROUNDING) } }
     };
     page("National aggregate", body)
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 
-use crate::benchmark::{NationalMeasure, PracticeRate};
+use crate::benchmark::{Interval, NationalMeasure, PracticeRate};
 use crate::report::format::rounded;
 
 /// Width and height of the distribution chart.
@@ -51,13 +51,56 @@ fn x_at(fraction: Decimal) -> Decimal {
     Decimal::from(LEFT) + Decimal::from(SPAN) * f
 }
 
-/// The national distribution of a measure in a round (whiskers from the lowest to the
-/// highest reported percentile, a box from p25 to p75, the median as a bar) with, when
-/// given, the practice's rate as a marker and its confidence interval as a line; a
-/// suppressed practice's marker is hollow.
+/// The national side of a distribution chart: percentiles `(fraction, value)` and the
+/// median.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spread<'a> {
+    /// `(fraction, value)` per percentile, in any order.
+    pub(crate) percentiles: &'a [(Decimal, Decimal)],
+    /// The median.
+    pub(crate) median: Option<Decimal>,
+}
+
+impl<'a> Spread<'a> {
+    /// The spread of a measure's national aggregate.
+    pub(crate) fn of(n: &'a NationalMeasure) -> Spread<'a> {
+        Spread {
+            percentiles: &n.percentiles,
+            median: n.median,
+        }
+    }
+}
+
+/// The practice's side of a distribution chart: its value, interval, and whether the
+/// marker is hollow (a suppressed rate).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Marker {
+    /// The value.
+    pub(crate) value: Option<Decimal>,
+    /// Its confidence interval.
+    pub(crate) interval: Option<Interval>,
+    /// Drawn hollow.
+    pub(crate) hollow: bool,
+}
+
+impl Marker {
+    /// The marker of a practice rate (hollow when suppressed).
+    pub(crate) fn of(r: &PracticeRate) -> Marker {
+        Marker {
+            value: r.rate,
+            interval: r.interval,
+            hollow: r.suppressed,
+        }
+    }
+}
+
+/// A distribution on a 0–100% axis (whiskers from the lowest to the highest percentile
+/// given, a box from p25 to p75, the median as a bar) with, when given, the practice's
+/// value as a marker and its confidence interval as a line; a suppressed practice's marker
+/// is hollow.
 pub(crate) fn distribution(
-    national: Option<&NationalMeasure>,
-    practice: Option<&PracticeRate>,
+    spread: Option<Spread<'_>>,
+    marker: Option<Marker>,
     label: &str,
 ) -> String {
     let mut s = String::new();
@@ -79,8 +122,8 @@ pub(crate) fn distribution(
             r##"<line x1="{x}" y1="34" x2="{x}" y2="37" stroke="#8a8f98" stroke-width="1"/><text x="{x}" y="45" font-size="8" text-anchor="middle" fill="#4a4f57">{q}</text>"##
         );
     }
-    if let Some(n) = national {
-        let mut pcts: Vec<(Decimal, Decimal)> = n.percentiles.clone();
+    if let Some(n) = spread {
+        let mut pcts: Vec<(Decimal, Decimal)> = n.percentiles.to_vec();
         pcts.sort();
         if let (Some(lo), Some(hi)) = (pcts.first(), pcts.last()) {
             let _ = write!(
@@ -113,7 +156,7 @@ pub(crate) fn distribution(
             );
         }
     }
-    if let Some(r) = practice {
+    if let Some(r) = marker {
         if let Some(i) = r.interval {
             let _ = write!(
                 s,
@@ -122,8 +165,8 @@ pub(crate) fn distribution(
                 x_of(i.high)
             );
         }
-        if let Some(rate) = r.rate {
-            let fill = if r.suppressed { "#ffffff" } else { "#b4471f" };
+        if let Some(rate) = r.value {
+            let fill = if r.hollow { "#ffffff" } else { "#b4471f" };
             let _ = write!(
                 s,
                 r##"<circle class="practice" cx="{}" cy="17" r="4.5" fill="{fill}" stroke="#7a2e12" stroke-width="1.5"/>"##,
@@ -196,15 +239,15 @@ pub(crate) fn trend(points: &[(Decimal, bool)], label: &str) -> String {
 pub(crate) const HIST_W: u32 = 320;
 const HIST_H: u32 = 130;
 
-/// A histogram of scores (fractions) in ten bins of 10 points, with the threshold as a
-/// dashed line.
+/// A histogram of scores (fractions) in ten bins of 10 points, with the threshold (when
+/// given) as a dashed line.
 #[allow(
     clippy::arithmetic_side_effects,
     reason = "scores and the threshold are clamped to [0, 1], bins are 0..10, ticks 0..=100 and \
               a bar's height is a count over the largest count times 100: every coordinate \
               lies in the 320 × 130 box"
 )]
-pub(crate) fn histogram(scores: &[Decimal], threshold: Decimal, label: &str) -> String {
+pub(crate) fn histogram(scores: &[Decimal], threshold: Option<Decimal>, label: &str) -> String {
     let mut bins = [0usize; 10];
     for v in scores {
         let k = ((*v).clamp(Decimal::ZERO, Decimal::ONE) * Decimal::TEN)
@@ -252,13 +295,15 @@ pub(crate) fn histogram(scores: &[Decimal], threshold: Decimal, label: &str) -> 
             r##"<text x="{x}" y="122" font-size="8" text-anchor="middle" fill="#4a4f57">{q}%</text>"##
         );
     }
-    let tx = coord(
-        Decimal::from(20) + Decimal::from(280) * threshold.clamp(Decimal::ZERO, Decimal::ONE),
-    );
-    let _ = write!(
-        s,
-        r##"<line class="threshold" x1="{tx}" y1="4" x2="{tx}" y2="112" stroke="#b4471f" stroke-width="1.5" stroke-dasharray="4 3"/>"##
-    );
+    if let Some(threshold) = threshold {
+        let tx = coord(
+            Decimal::from(20) + Decimal::from(280) * threshold.clamp(Decimal::ZERO, Decimal::ONE),
+        );
+        let _ = write!(
+            s,
+            r##"<line class="threshold" x1="{tx}" y1="4" x2="{tx}" y2="112" stroke="#b4471f" stroke-width="1.5" stroke-dasharray="4 3"/>"##
+        );
+    }
     s.push_str("</svg>");
     s
 }
@@ -293,21 +338,25 @@ mod tests {
     #[test]
     fn distribution_chart_bytes_are_stable() {
         insta::assert_snapshot!(distribution(
-            Some(&national()),
-            Some(&rate(false)),
+            Some(Spread::of(&national())),
+            Some(Marker::of(&rate(false))),
             "85.0% <practice> & national"
         ));
     }
 
     #[test]
     fn suppressed_practice_marker_is_hollow() {
-        let svg = distribution(Some(&national()), Some(&rate(true)), "x");
+        let svg = distribution(
+            Some(Spread::of(&national())),
+            Some(Marker::of(&rate(true))),
+            "x",
+        );
         assert!(svg.contains(r##"class="practice" cx="212.6" cy="17" r="4.5" fill="#ffffff""##));
     }
 
     #[test]
     fn distribution_without_national_data_draws_only_the_axis_and_the_marker() {
-        let svg = distribution(None, Some(&rate(false)), "x");
+        let svg = distribution(None, Some(Marker::of(&rate(false))), "x");
         assert!(!svg.contains("median") && !svg.contains("iqr"));
         assert!(svg.contains("class=\"practice\""));
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
@@ -337,10 +386,18 @@ mod tests {
                 Decimal::new(89, 2),
                 Decimal::ONE,
             ],
-            Decimal::new(75, 2),
+            Some(Decimal::new(75, 2)),
             "scores",
         );
         insta::assert_snapshot!(format!("{t}\n{h}"));
+    }
+
+    #[test]
+    fn histogram_without_rules_draws_no_threshold() {
+        let h = histogram(&[Decimal::new(5, 1)], None, "scores");
+        assert!(!h.contains("threshold"), "{h}");
+        let h = histogram(&[Decimal::new(5, 1)], Some(Decimal::new(6, 1)), "scores");
+        assert!(h.contains(r#"class="threshold" x1="188.0""#), "{h}");
     }
 
     #[test]
