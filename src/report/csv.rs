@@ -414,4 +414,76 @@ mod tests {
             assert_eq!(text_cell(ok), ok);
         }
     }
+
+    fn written(
+        write: impl Fn(&ReportView<'_>, &mut Vec<u8>) -> io::Result<()>,
+        view: &ReportView<'_>,
+    ) -> String {
+        let mut out = Vec::new();
+        write(view, &mut out).expect("CSV into memory");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn the_oqs_table_ranks_each_score_among_the_rounds_scores() {
+        let report = crate::report::view::tests::hand_report();
+        let view = ReportView::new(&report);
+        let text = written(|v, o| write_oqs(v, o), &view);
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "round,practice,track,method,met,eligible,measures,charts,missing_measures,score,percentile_rank,national_practices,national_p10,national_p25,national_p50,national_p90"
+            )
+        );
+        assert_eq!(
+            lines.next(),
+            Some(
+                "2026-1,zz-alpha,qcp,pooled,10,20,4,40,,0.7000,25.0,6,0.6500,0.7250,0.8250,0.9250"
+            )
+        );
+        assert_eq!(lines.count(), 5);
+    }
+
+    #[test]
+    fn the_trends_table_writes_each_trend_rounded_half_away_from_zero() {
+        let mut report = crate::report::view::tests::hand_report();
+        report.trends = serde_json::from_value(serde_json::json!([{
+            "practice": "zz-alpha", "measure": "core.a", "from": "2025-1", "to": "2026-1",
+            "skipped": ["2025-2"], "from_rate": "0.40005", "to_rate": "0.5", "change": "0.09995",
+            "z": 1.2345, "p_value": 0.21725, "verdict": "no_significant_change"
+        }]))
+        .expect("a trend");
+        let view = ReportView::new(&report);
+        let text = written(|v, o| write_trends(v, o), &view);
+        assert_eq!(
+            text,
+            "practice,measure,title,direction,from,to,skipped,from_rate,to_rate,change,z,p_value,verdict\n\
+             zz-alpha,core.a,core.a,higher_is_better,2025-1,2026-1,2025-2,0.4001,0.5000,0.1000,1.235,0.2173,no_significant_change\n"
+        );
+    }
+
+    #[test]
+    fn the_strata_table_writes_practice_then_national_strata_with_their_rates() {
+        let mut report = crate::report::view::tests::hand_report();
+        let strata: crate::benchmark::Strata = serde_json::from_value(serde_json::json!({
+            "sex": {
+                "female": {"IPP": 4, "DENOM": 4, "DENEX": 1, "DENEXCEP": 0, "NUMER": 2, "NUMEX": 0},
+                "=male": {"IPP": 1, "DENOM": 1, "DENEX": 1, "DENEXCEP": 0, "NUMER": 0, "NUMEX": 0}
+            }
+        }))
+        .expect("strata");
+        report.rates[0].strata = strata.clone();
+        report.national[0].strata = strata;
+        let view = ReportView::new(&report);
+        let text = written(|v, o| write_strata(v, o), &view);
+        assert_eq!(
+            text,
+            "round,level,practice,measure,stratifier,stratum,ipp,denom,denex,denexcep,numer,numex,met,eligible,rate\n\
+             2026-1,practice,zz-alpha,core.a,sex,'=male,1,1,1,0,0,0,0,0,\n\
+             2026-1,practice,zz-alpha,core.a,sex,female,4,4,1,0,2,0,2,3,0.6667\n\
+             2026-1,national,,core.a,sex,'=male,1,1,1,0,0,0,0,0,\n\
+             2026-1,national,,core.a,sex,female,4,4,1,0,2,0,2,3,0.6667\n"
+        );
+    }
 }

@@ -25,10 +25,18 @@ pub(crate) fn opt_rounded(value: Option<Decimal>, dp: u32) -> String {
         .unwrap_or_default()
 }
 
-/// An optional `f64` (a test statistic or p value) rounded to `dp` places as [`rounded`]
-/// does, empty when absent or not finite.
+/// An `f64` (a test statistic, a p value) as the decimal it is written as (its shortest
+/// round-trip form: `0.21725`, not the binary `0.21724999…`), ready for [`rounded`];
+/// `None` when not finite or past `Decimal`'s range.
+pub(crate) fn decimal_of_f64(value: f64) -> Option<Decimal> {
+    use rust_decimal::prelude::FromPrimitive;
+    Decimal::from_f64(value)
+}
+
+/// An optional `f64` rounded to `dp` places as [`rounded`] does (from the decimal it is
+/// written as), empty when absent, not finite or past `Decimal`'s range.
 pub(crate) fn opt_rounded_f64(value: Option<f64>, dp: u32) -> String {
-    opt_rounded(value.and_then(|v| Decimal::from_f64_retain(v)), dp)
+    opt_rounded(value.and_then(decimal_of_f64), dp)
 }
 
 #[cfg(test)]
@@ -66,10 +74,13 @@ mod tests {
     }
 
     #[test]
-    fn f64_values_round_half_away_from_zero_on_their_exact_value() {
-        // 0.125 and 2.5 are exact in binary: the midpoint goes away from zero.
+    fn f64_values_round_half_away_from_zero_from_the_decimal_they_are_written_as() {
         assert_eq!(opt_rounded_f64(Some(0.125), 2), "0.13");
         assert_eq!(opt_rounded_f64(Some(-2.5), 0), "-3");
         assert_eq!(opt_rounded_f64(Some(1.96), 3), "1.960");
+        // 0.21725 is 0.21724999… in binary: written 0.21725, it rounds to 0.2173.
+        assert_eq!(opt_rounded_f64(Some(0.21725), 4), "0.2173");
+        assert_eq!(opt_rounded_f64(Some(1e-300), 4), "0.0000");
+        assert_eq!(opt_rounded_f64(Some(1e300), 4), "");
     }
 }

@@ -423,3 +423,186 @@ impl<'a> ReportView<'a> {
             .collect()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// The ids of the hand-built report's practices.
+    pub(crate) const PRACTICES: [&str; 6] = [
+        "zz-alpha",
+        "zz-bravo",
+        "zz-charlie",
+        "zz-delta",
+        "zz-echo",
+        "zz-foxtrot",
+    ];
+
+    fn rate(practice: &str, measure: &str, rate: &str, rank: Option<&str>) -> Value {
+        json!({
+            "round": "2026-1", "practice": practice, "measure": measure,
+            "counts": {"IPP": 20, "DENOM": 20, "DENEX": 0, "DENEXCEP": 0, "NUMER": 10, "NUMEX": 0},
+            "met": 10, "eligible": 20, "rate": rate, "interval": null,
+            "suppressed": false, "percentile_rank": rank
+        })
+    }
+
+    fn national(measure: &str, direction: &str, n: u64, pooled: &str, median: &str) -> Value {
+        json!({
+            "round": "2026-1", "measure": measure, "direction": direction,
+            "practices": n, "practices_in_distribution": n, "charts": 20 * n,
+            "counts": {"IPP": 0, "DENOM": 0, "DENEX": 0, "DENEXCEP": 0, "NUMER": 0, "NUMEX": 0},
+            "pooled_rate": pooled, "mean": median, "median": median,
+            "method": "hyndman_fan_type_7",
+            "percentiles": [["0.10", "0.11"], ["0.25", "0.22"], ["0.50", median], ["0.90", "0.99"]]
+        })
+    }
+
+    /// A hand-built report of one round: six practices, `zz-alpha` with
+    ///
+    /// - `core.a` (higher is better, 6 practices, median 0.80): rate 0.50, 30 points short;
+    /// - `core.b` (lower is better, 6 practices, median 0.20): rate 0.40, 20 points short;
+    /// - `core.c` (lower is better, 6 practices, median 0.20): rate 0.05, better;
+    /// - `core.d` (higher is better, 6 practices, median 0.70): rate 0.95, better;
+    /// - `core.e` (higher is better, only 3 practices, median 0.4242, pooled 0.5151): rate
+    ///   0.10, but the distribution is too small to show;
+    ///
+    /// the other practices with distinct rates above the median (0.8181, 0.8282, …) on
+    /// `core.a`, and Overall
+    /// Quality Scores 0.70 (alpha), 0.60, 0.80, 0.85, 0.90, 0.95.
+    pub(crate) fn hand_report() -> Report {
+        let mut rates = vec![
+            rate("zz-alpha", "core.a", "0.5", Some("10")),
+            rate("zz-alpha", "core.b", "0.4", Some("20")),
+            rate("zz-alpha", "core.c", "0.05", Some("90")),
+            rate("zz-alpha", "core.d", "0.95", Some("95")),
+            rate("zz-alpha", "core.e", "0.1", Some("17")),
+        ];
+        for (k, p) in PRACTICES.iter().enumerate().skip(1) {
+            rates.push(rate(p, "core.a", &format!("0.8{k}8{k}"), Some("50")));
+        }
+        let scores = ["0.7", "0.6", "0.8", "0.85", "0.9", "0.95"];
+        let oqs: Vec<Value> = PRACTICES
+            .iter()
+            .zip(scores)
+            .map(|(p, s)| {
+                json!({
+                    "round": "2026-1", "practice": p, "track": "qcp", "method": "pooled",
+                    "met": 10, "eligible": 20, "measures": 4, "charts": 40, "score": s
+                })
+            })
+            .collect();
+        let participation: Vec<Value> = PRACTICES
+            .iter()
+            .map(|p| json!({"round": "2026-1", "practice": p, "charts": 40}))
+            .collect();
+        serde_json::from_value(json!({
+            "oncoqual_report": 2, "issued_on": "2026-09-15", "final_report": true,
+            "options": {
+                "confidence_level": 0.95, "interval_method": "wilson_score", "min_denominator": 10,
+                "percentiles": ["0.10", "0.25", "0.50", "0.90"],
+                "quantile_method": "hyndman_fan_type_7", "percentile_rank_method": "mean_rank",
+                "oqs_track": "qcp", "oqs_method": "pooled",
+                "trend_test": "two_proportion_z_pooled_two_sided", "alpha": 0.05
+            },
+            "computed_with": null,
+            "registration": {"checked": false, "policy": "strict", "exclusions": []},
+            "rounds": ["2026-1"],
+            "participation": participation,
+            "rates": rates,
+            "national": [
+                national("core.a", "higher_is_better", 6, "0.6", "0.8"),
+                national("core.b", "lower_is_better", 6, "0.3", "0.2"),
+                national("core.c", "lower_is_better", 6, "0.3", "0.2"),
+                national("core.d", "higher_is_better", 6, "0.6", "0.7"),
+                national("core.e", "higher_is_better", 3, "0.5151", "0.4242"),
+            ],
+            "overall_quality_scores": oqs,
+            "trends": []
+        }))
+        .expect("a hand-built report")
+    }
+
+    fn id(s: &str) -> PracticeId {
+        PracticeId::new(s).expect("a practice id")
+    }
+
+    #[test]
+    fn focus_lists_shortfalls_from_the_median_in_each_measures_direction_largest_first() {
+        let report = hand_report();
+        let view = ReportView::new(&report);
+        let focus = view.focus(&id("zz-alpha"));
+        let got: Vec<(&str, Decimal)> = focus.iter().map(|f| (f.measure, f.gap)).collect();
+        // core.b is lower-is-better: 0.40 against a median of 0.20 is 20 points short,
+        // although the rate is above the median; core.c (0.05, lower is better) and core.d
+        // (0.95, higher is better) beat the median; core.e's distribution has 3 practices.
+        assert_eq!(
+            got,
+            [
+                ("core.a", Decimal::new(3, 1)),
+                ("core.b", Decimal::new(2, 1))
+            ]
+        );
+        assert_eq!(focus[1].direction, Direction::LowerIsBetter);
+        assert_eq!(focus[1].rate, Decimal::new(4, 1));
+        assert_eq!(focus[1].median, Decimal::new(2, 1));
+        // A practice at or above every median has nothing to focus on.
+        assert!(view.focus(&id("zz-bravo")).is_empty());
+    }
+
+    #[test]
+    fn a_distribution_of_fewer_than_five_practices_is_not_shown_to_a_practice() {
+        let report = hand_report();
+        let view = ReportView::new(&report);
+        let round = report.rounds[0];
+        let e = view.national(round, "core.e").expect("core.e");
+        let a = view.national(round, "core.a").expect("core.a");
+        assert!(!ReportView::shown_to_practice(e));
+        assert!(ReportView::shown_to_practice(a));
+        let mut four = a.clone();
+        four.practices_in_distribution = MIN_PRACTICES_SHOWN - 1;
+        assert!(!ReportView::shown_to_practice(&four));
+    }
+
+    #[test]
+    fn scores_are_ranked_and_summarised_against_the_rounds_national_scores() {
+        let report = hand_report();
+        let view = ReportView::new(&report);
+        let scores = view.national_scores(report.rounds[0]);
+        assert_eq!(scores.len(), 6);
+        assert!(scores.windows(2).all(|w| w[0] <= w[1]));
+        // 0.70 is above one score of six and equal to itself: 100 × (1 + ½) / 6 = 25.
+        assert_eq!(
+            ReportView::score_rank(&scores, Decimal::new(7, 1)),
+            Some(Decimal::from(25))
+        );
+        let p = view.score_percentiles(&scores);
+        assert_eq!(p.len(), 4);
+        // Type 7 median of 0.6, 0.7, 0.8, 0.85, 0.9, 0.95: (0.8 + 0.85) / 2.
+        assert_eq!(p[2], (Decimal::new(5, 1), Some(Decimal::new(825, 3))));
+        assert!(view.score_percentiles(&[]).iter().all(|(_, v)| v.is_none()));
+    }
+
+    #[test]
+    fn the_threshold_is_the_rules_and_absent_without_them() {
+        let report = hand_report();
+        assert_eq!(ReportView::new(&report).oqs_threshold(), None);
+        let mut rules = EligibilityRules::new(10);
+        rules.oqs_threshold = Decimal::new(6, 1);
+        let view = ReportView::new(&report).with_rules(&rules);
+        assert_eq!(view.oqs_threshold(), Some(Decimal::new(6, 1)));
+    }
+
+    #[test]
+    fn a_measures_module_is_the_librarys_else_the_id_prefix() {
+        let report = hand_report();
+        let view = ReportView::new(&report);
+        assert_eq!(view.module("core.a"), "core");
+        assert_eq!(view.module("plain"), "plain");
+        let lib = crate::Library::bundled().expect("the bundled library");
+        let view = ReportView::new(&report).with_library(lib);
+        let m = lib.measures().next().expect("a measure");
+        assert_eq!(view.module(&m.id), m.module);
+    }
+}
