@@ -1,5 +1,6 @@
 //! The reports checked by real outside tools: the HTML site in a headless Chromium (console
-//! errors, failed requests, rendered chart sizes, over the DevTools protocol with
+//! errors, failed requests, rendered chart sizes, and that each practice's folder names no
+//! other practice and asks for nothing outside itself, over the DevTools protocol with
 //! playwright-core) and every FHIR MeasureReport with an independent R4 model (Python's
 //! `fhir.resources` 6.4.x).
 //!
@@ -115,9 +116,10 @@ fn html_report_loads_in_chromium_without_console_errors_and_with_visible_charts(
     let practice = std::fs::read_dir(&html)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().is_some_and(|n| n != "index.html"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "national"))
         .min()
-        .expect("a practice page");
+        .expect("a practice folder")
+        .join("index.html");
     let screenshot = work_dir().join("practice-report.png");
     let out = run(Command::new("node")
         .current_dir(tools_dir())
@@ -125,7 +127,7 @@ fn html_report_loads_in_chromium_without_console_errors_and_with_visible_charts(
         .arg("browser_check.mjs")
         .arg(&screenshot)
         .arg(&practice)
-        .arg(html.join("index.html")));
+        .arg(html.join(oncoqual::report::html::NATIONAL_INDEX)));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -150,6 +152,57 @@ fn html_report_loads_in_chromium_without_console_errors_and_with_visible_charts(
         practice.display(),
         screenshot.display()
     );
+}
+
+#[test]
+fn each_practice_folder_rendered_in_chromium_names_no_other_practice_and_loads_nothing_outside() {
+    if !tool_present("headless Chromium with playwright-core", browser_present()) {
+        return;
+    }
+    let html = demo().join("html");
+    let report: oncoqual::benchmark::Report =
+        serde_json::from_str(&std::fs::read_to_string(demo().join("report.json")).unwrap())
+            .unwrap();
+    let ids = oncoqual::report::ReportView::new(&report).practices();
+    assert!(ids.len() >= 40, "{}", ids.len());
+    // Folder → its practice id, for every practice of the report.
+    let folders: serde_json::Map<String, serde_json::Value> = ids
+        .iter()
+        .map(|id| {
+            let folder = html.join(oncoqual::report::html::practice_folder_name(id.as_str()));
+            assert!(folder.join("index.html").exists(), "{}", folder.display());
+            (
+                folder.to_str().unwrap().to_owned(),
+                serde_json::Value::String(id.as_str().to_owned()),
+            )
+        })
+        .collect();
+    let mapping = work_dir().join("folders.json");
+    std::fs::write(&mapping, serde_json::Value::Object(folders).to_string()).unwrap();
+    let out = run(Command::new("node")
+        .current_dir(tools_dir())
+        .env("CHROMIUM", chromium())
+        .arg("practice_check.mjs")
+        .arg(&mapping));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "practice folder check failed:\n{stdout}\n{stderr}"
+    );
+    let results: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per folder"))
+        .collect();
+    assert_eq!(results.len(), ids.len(), "{stdout}");
+    for r in &results {
+        assert_eq!(r["own_id_shown"], true, "{r}");
+        assert_eq!(r["other_ids"], serde_json::json!([]), "{r}");
+        assert_eq!(r["outside_requests"], serde_json::json!([]), "{r}");
+        assert_eq!(r["outside_links"], serde_json::json!([]), "{r}");
+        assert_eq!(r["console_errors"], serde_json::json!([]), "{r}");
+        assert_eq!(r["page_errors"], serde_json::json!([]), "{r}");
+    }
 }
 
 fn python() -> String {
