@@ -10,7 +10,7 @@ mod aggregate;
 mod report;
 mod score;
 mod stats;
-pub(crate) use stats::Hundredfold;
+pub(crate) use stats::{Hundredfold, percent_text, round_half_away};
 mod tally;
 
 pub use aggregate::{

@@ -34,6 +34,23 @@ impl Hundredfold {
     }
 }
 
+/// `value` rounded to `dp` decimal places, half away from zero: the one rounding rule of
+/// every figure a person reads (reports, CLI text, refusals). `report::rounded` is this.
+pub(crate) fn round_half_away(value: Decimal, dp: u32) -> Decimal {
+    value.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// A fraction as a percentage with `dp` decimals under [`round_half_away`] (`0.8125` at 1
+/// → `81.3%`); past `Decimal`'s range the percentage is a whole number, written exactly.
+/// `report::percent` is this.
+pub(crate) fn percent_text(fraction: Decimal, dp: u32) -> String {
+    let prec = dp as usize;
+    match fraction.checked_mul(Decimal::ONE_HUNDRED) {
+        Some(p) => format!("{:.prec$}%", round_half_away(p, dp)),
+        None => format!("{:.prec$}%", Hundredfold::new(fraction)),
+    }
+}
+
 impl std::fmt::Display for Hundredfold {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.fraction.checked_mul(Decimal::ONE_HUNDRED) {

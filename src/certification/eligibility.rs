@@ -202,9 +202,9 @@ impl fmt::Display for Ineligible {
             }
             Ineligible::ScoreBelowThreshold { score, threshold } => write!(
                 f,
-                "Overall Quality Score {:.1}% is below the {:.1}% threshold",
-                crate::benchmark::Hundredfold::new(*score),
-                crate::benchmark::Hundredfold::new(*threshold)
+                "Overall Quality Score {} is below the {} threshold",
+                crate::benchmark::percent_text(*score, 1),
+                crate::benchmark::percent_text(*threshold, 1)
             ),
             Ineligible::TooFewCharts { charts, minimum } => {
                 write!(
@@ -520,5 +520,22 @@ mod code_tests {
             let json = serde_json::to_value(&w).unwrap_or_default();
             assert_eq!(json["reason"].as_str(), Some(w.code()));
         }
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn a_score_below_the_threshold_is_rounded_half_away_from_zero_not_truncated() {
+        let reason = Ineligible::ScoreBelowThreshold {
+            score: Decimal::new(74_35, 4),
+            threshold: Decimal::new(75, 2),
+        };
+        assert_eq!(
+            reason.to_string(),
+            "Overall Quality Score 74.4% is below the 75.0% threshold"
+        );
     }
 }

@@ -1,21 +1,22 @@
 //! Rounding at the rendering boundary: half away from zero, at a stated precision.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 /// `value` rounded to `dp` decimal places, half away from zero (`0.125` → `0.13` at 2).
+///
+/// ```
+/// use oncoqual::report::rounded;
+/// use rust_decimal::Decimal;
+/// assert_eq!(rounded(Decimal::new(125, 3), 2), Decimal::new(13, 2));
+/// ```
 pub fn rounded(value: Decimal, dp: u32) -> Decimal {
-    value.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+    crate::benchmark::round_half_away(value, dp)
 }
 
 /// A fraction as a percentage with `dp` decimals, half away from zero: `0.8125` at 1 →
-/// `81.3%`.
+/// `81.3%` (past `Decimal`'s range the percentage is a whole number: nothing to round).
 pub fn percent(fraction: Decimal, dp: u32) -> String {
-    let prec = dp as usize;
-    match fraction.checked_mul(Decimal::ONE_HUNDRED) {
-        Some(p) => format!("{:.prec$}%", rounded(p, dp)),
-        // Past `Decimal`'s range the percentage is a whole number: nothing to round.
-        None => format!("{:.prec$}%", crate::benchmark::Hundredfold::new(fraction)),
-    }
+    crate::benchmark::percent_text(fraction, dp)
 }
 
 /// An optional value rounded to `dp` places, empty when absent (for tables).

@@ -207,12 +207,40 @@ fn eligibility_section(view: &ReportView<'_>, practice: &PracticeId) -> Markup {
                     Err(why) => {
                         p.bad { "Not eligible to apply on " (status.on.to_string()) ":" }
                         ul.reasons { @for w in why { li { (w.to_string()) } } }
+                        @if let Some((deadline, days, open)) = score_review(view, why, status.on) {
+                            @if open {
+                                p { "The practice may request a review of its score until " (deadline.to_string())
+                                    " (" (days) " days after the report of " (view.report().issued_on.to_string()) ")." }
+                            } @else {
+                                p.muted { "The window to request a review of the score closed on " (deadline.to_string())
+                                    " (" (days) " days after the report of " (view.report().issued_on.to_string()) ")." }
+                            }
+                        }
                     }
                 }
             }
             None => { p.muted { "Not assessed: no practice facts (track registration, webinar attendance) were given." } }
         }
     }
+}
+
+/// For a practice refused for a score below the threshold, when the view has the rules:
+/// the last day it may request a review of its score, the window in days, and whether
+/// that day is still to come on `on`.
+fn score_review(
+    view: &ReportView<'_>,
+    why: &[crate::certification::Ineligible],
+    on: crate::Date,
+) -> Option<(crate::Date, u32, bool)> {
+    let below = why.iter().any(|w| {
+        matches!(
+            w,
+            crate::certification::Ineligible::ScoreBelowThreshold { .. }
+        )
+    });
+    let rules = view.rules().filter(|_| below)?;
+    let deadline = crate::certification::score_review_deadline(view.report().issued_on, rules);
+    Some((deadline, rules.score_review_days, on <= deadline))
 }
 
 fn registration_section(view: &ReportView<'_>, practice: &PracticeId) -> Markup {
@@ -596,6 +624,39 @@ mod tests {
         let mut r = EligibilityRules::new(10);
         r.oqs_threshold = threshold;
         r
+    }
+
+    #[test]
+    fn a_practice_below_the_threshold_is_told_the_last_day_to_request_a_score_review() {
+        let report = hand_report();
+        let below = crate::certification::Ineligible::ScoreBelowThreshold {
+            score: Decimal::new(5, 1),
+            threshold: Decimal::new(6, 1),
+        };
+        let status = |on: &str| {
+            crate::report::EligibilityStatus::new(
+                crate::Date::parse(on).expect("a date"),
+                Err(vec![below.clone()]),
+            )
+        };
+        let r = rules(Decimal::new(6, 1));
+        // Within the 10 days after the report of 2026-09-15, and after them.
+        let view = ReportView::new(&report)
+            .with_rules(&r)
+            .with_eligibility(id("zz-alpha"), status("2026-09-20"));
+        let page = practice_page(&view, &id("zz-alpha"));
+        assert!(
+            page.contains("may request a review of its score until 2026-09-25 (10 days after the report of 2026-09-15)"),
+            "{page}"
+        );
+        let view = ReportView::new(&report)
+            .with_rules(&r)
+            .with_eligibility(id("zz-alpha"), status("2026-10-01"));
+        let page = practice_page(&view, &id("zz-alpha"));
+        assert!(page.contains("review of the score closed on 2026-09-25"));
+        // Without the rules, no deadline is invented.
+        let view = ReportView::new(&report).with_eligibility(id("zz-alpha"), status("2026-09-20"));
+        assert!(!practice_page(&view, &id("zz-alpha")).contains("review"));
     }
 
     #[test]
