@@ -560,3 +560,59 @@ fn status_on_a_date_before_the_last_event_shows_the_log_as_it_stood_that_day() {
     assert_eq!(code, 0);
     assert!(out.starts_with("phase: certified\n"), "{out}");
 }
+
+#[test]
+fn a_listing_names_every_unreadable_log_and_publishes_nothing_without_them() {
+    let dir = Dir::new("cert-listing-bad");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let walk = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/certification/first-time-pass.json"
+    );
+    std::fs::copy(walk, logs.join("a.json")).unwrap();
+    std::fs::write(logs.join("b.json"), "garbage").unwrap();
+    std::fs::write(logs.join("c.json"), "{\"log\": [").unwrap();
+    let out = dir.file("listing.json");
+    let (code, _, err) = oncoqual(&[
+        "certify",
+        "listing",
+        "--logs",
+        logs.to_str().unwrap(),
+        "--on",
+        "2027-07-01",
+        "-o",
+        &out,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("b.json: line 1, column 1: expected value\n"),
+        "{err}"
+    );
+    assert!(err.contains("c.json: line 1"), "{err}");
+    assert!(
+        err.contains("refused: 2 of 3 logs in") && err.contains("no listing is written"),
+        "{err}"
+    );
+    assert!(!std::path::Path::new(&out).exists());
+}
+
+#[test]
+fn an_event_with_a_bad_field_is_refused_without_an_invented_position() {
+    let dir = Dir::new("cert-bad-event");
+    let event = dir.file("event.json");
+    std::fs::write(
+        &event,
+        r#"{"event":"decision","date":"2027-01-01","reviewer":"R","outcome":"maybe"}"#,
+    )
+    .unwrap();
+    let log = dir.file("log");
+    let (code, _, err) = oncoqual(&["certify", "apply", "--log", &log, "--event", &event]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains("line 0"), "{err}");
+    assert!(
+        err.contains("event.json: unknown variant `maybe`, expected `award` or `deny`"),
+        "{err}"
+    );
+    assert!(!std::path::Path::new(&log).exists());
+}

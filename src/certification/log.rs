@@ -111,10 +111,17 @@ pub fn events_line(events: &[Event]) -> String {
 }
 
 fn syntax(line: u64, e: &serde_json::Error) -> LogError {
+    // serde_json appends " at line L column C" (of the line it was given): the error says
+    // where, in the log, itself.
+    let full = e.to_string();
+    let message = full
+        .rfind(" at line ")
+        .map_or(full.as_str(), |i| &full[..i])
+        .to_owned();
     LogError::Syntax {
         line,
         column: e.column() as u64,
-        message: e.to_string(),
+        message,
     }
 }
 

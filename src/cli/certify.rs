@@ -202,14 +202,25 @@ fn read(path: &Path) -> io::Result<String> {
 }
 
 fn json<T: serde::de::DeserializeOwned>(path: &Path) -> io::Result<T> {
-    serde_json::from_str(&read(path)?).map_err(|e| {
-        invalid(format!(
-            "{}: line {}, column {}: {e}",
+    serde_json::from_str(&read(path)?).map_err(|e| invalid(json_error(path, &e)))
+}
+
+/// `FILE: line L, column C: message`, the message without serde_json's own " at line …"
+/// suffix; an error found after the document was buffered (the fields of a tagged event)
+/// has no position, and then none is invented.
+fn json_error(path: &Path, e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let message = full.rfind(" at line ").map_or(&full[..], |i| &full[..i]);
+    if e.line() == 0 {
+        format!("{}: {message}", path.display())
+    } else {
+        format!(
+            "{}: line {}, column {}: {message}",
             path.display(),
             e.line(),
             e.column()
-        ))
-    })
+        )
+    }
 }
 
 /// The eligibility rules of a command: the defaults, the round calendar's minimum for the
@@ -498,8 +509,23 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             let on = date(on)?;
             let files = log_files(logs)?;
             let mut workflows = Vec::with_capacity(files.len());
+            // Every log is read, and every one that cannot be is named: a listing without a
+            // practice whose log is unreadable would be wrong, so none is published then.
+            let mut unreadable = Vec::new();
             for f in &files {
-                workflows.push(super::logstore::read(f, standards)?);
+                match super::logstore::read(f, standards) {
+                    Ok(w) => workflows.push(w),
+                    Err(e) => unreadable.push(e.to_string()),
+                }
+            }
+            if !unreadable.is_empty() {
+                return Err(invalid(format!(
+                    "{}\nrefused: {} of {} logs in {} could not be read; no listing is written without them",
+                    unreadable.join("\n"),
+                    unreadable.len(),
+                    files.len(),
+                    logs.display()
+                )));
             }
             let listed = listing(&workflows, on, standards).map_err(|e| {
                 let name = |i: usize| {
