@@ -10,7 +10,9 @@ mod aggregate;
 mod report;
 mod score;
 mod stats;
-pub(crate) use stats::{Hundredfold, percent_text, round_half_away};
+pub(crate) use stats::percent_text;
+#[cfg(any(feature = "report", feature = "fhir"))]
+pub(crate) use stats::{Hundredfold, round_half_away};
 mod tally;
 
 pub use aggregate::{
