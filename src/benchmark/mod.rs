@@ -11,8 +11,10 @@ mod report;
 mod score;
 mod stats;
 pub(crate) use stats::percent_text;
+#[cfg(feature = "report")]
+pub(crate) use stats::Hundredfold;
 #[cfg(any(feature = "report", feature = "fhir"))]
-pub(crate) use stats::{Hundredfold, round_half_away};
+pub(crate) use stats::round_half_away;
 mod tally;
 
 pub use aggregate::{

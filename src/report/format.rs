@@ -20,6 +20,7 @@ pub fn percent(fraction: Decimal, dp: u32) -> String {
 }
 
 /// An optional value rounded to `dp` places, empty when absent (for tables).
+#[cfg(feature = "report")]
 pub(crate) fn opt_rounded(value: Option<Decimal>, dp: u32) -> String {
     value
         .map(|v| format!("{:.prec$}", rounded(v, dp), prec = dp as usize))
@@ -29,6 +30,7 @@ pub(crate) fn opt_rounded(value: Option<Decimal>, dp: u32) -> String {
 /// An `f64` (a test statistic, a p value) as the decimal it is written as (its shortest
 /// round-trip form: `0.21725`, not the binary `0.21724999…`), ready for [`rounded`];
 /// `None` when not finite or past `Decimal`'s range.
+#[cfg(feature = "report")]
 pub(crate) fn decimal_of_f64(value: f64) -> Option<Decimal> {
     use rust_decimal::prelude::FromPrimitive;
     Decimal::from_f64(value)
@@ -36,6 +38,7 @@ pub(crate) fn decimal_of_f64(value: f64) -> Option<Decimal> {
 
 /// An optional `f64` rounded to `dp` places as [`rounded`] does (from the decimal it is
 /// written as), empty when absent, not finite or past `Decimal`'s range.
+#[cfg(feature = "report")]
 pub(crate) fn opt_rounded_f64(value: Option<f64>, dp: u32) -> String {
     opt_rounded(value.and_then(decimal_of_f64), dp)
 }
@@ -65,6 +68,7 @@ mod tests {
         assert_eq!(percent(Decimal::MIN, 0), format!("{}00%", Decimal::MIN));
     }
 
+    #[cfg(feature = "report")]
     #[test]
     fn absent_values_render_empty() {
         assert_eq!(opt_rounded(None, 4), "");
@@ -74,6 +78,7 @@ mod tests {
         assert_eq!(opt_rounded_f64(Some(f64::INFINITY), 3), "");
     }
 
+    #[cfg(feature = "report")]
     #[test]
     fn f64_values_round_half_away_from_zero_from_the_decimal_they_are_written_as() {
         assert_eq!(opt_rounded_f64(Some(0.125), 2), "0.13");
