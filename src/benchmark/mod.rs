@@ -10,9 +10,9 @@ mod aggregate;
 mod report;
 mod score;
 mod stats;
-pub(crate) use stats::percent_text;
 #[cfg(feature = "report")]
 pub(crate) use stats::Hundredfold;
+pub(crate) use stats::percent_text;
 #[cfg(any(feature = "report", feature = "fhir"))]
 pub(crate) use stats::round_half_away;
 mod tally;
