@@ -235,9 +235,11 @@ pub(crate) enum Param {
 /// children slot for slot (so no rewrite changes an operation's arity).
 ///
 /// Trees of any depth are safe to build, walk ([`Node::walk`], [`Node::children`]),
-/// rewrite ([`Node::rewrite`]) and drop (the `Drop` below): all of these keep an explicit
-/// stack. The compiler refuses a tree deeper than `lower::MAX_EVAL_DEPTH` before anything
-/// recurses on it (the optimiser's hoisting pass, `Clone`, the evaluator).
+/// rewrite ([`Node::rewrite`]: a constant number of recursive levels, then an explicit
+/// stack) and drop (the `Drop` below, an explicit stack). The compiler refuses a tree deeper
+/// than `lower::MAX_EVAL_DEPTH` before anything recurses on it without a bound of its own
+/// (the optimiser's hoisting pass, `Clone`, `Debug`; the evaluator stops at its own
+/// `MAX_RUNTIME_DEPTH`).
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
     op: Op,
@@ -1058,7 +1060,7 @@ impl Node {
 /// [`Node::children`] with an explicit stack ([`Node::walk`], [`Node::rewrite`], `Drop`).
 impl Node {
     /// Whether this node has no sub-expression.
-    fn is_leaf(&self) -> bool {
+    pub(crate) fn is_leaf(&self) -> bool {
         matches!(
             self.op,
             Op::Const(_)
@@ -1248,9 +1250,27 @@ impl Node {
 
     /// Rewrites this tree bottom-up: each node, once its children are rewritten and put
     /// back, is replaced by `f(node)`. Children come before their parent and in the order of
-    /// [`Node::children`], exactly as a recursive rewrite would visit them; an explicit stack
-    /// holds the nodes waiting for their children, so any depth is safe.
+    /// [`Node::children`]. The first [`REWRITE_RECURSION`] levels recurse (the common,
+    /// shallow tree pays no heap traffic); below them an explicit stack holds the nodes
+    /// waiting for their children, so any depth is safe.
     pub(crate) fn rewrite(self, f: &mut dyn FnMut(Node) -> Node) -> Node {
+        self.rewrite_within(f, REWRITE_RECURSION)
+    }
+
+    /// [`Node::rewrite`], recursing at most `levels` deep before the explicit stack.
+    fn rewrite_within(mut self, f: &mut dyn FnMut(Node) -> Node, levels: u32) -> Node {
+        let Some(below) = levels.checked_sub(1) else {
+            return self.rewrite_on_stack(f);
+        };
+        self.each_child_mut(&mut |c| {
+            let n = c.take_out();
+            *c = n.rewrite_within(f, below);
+        });
+        f(self)
+    }
+
+    /// [`Node::rewrite`] on an explicit stack alone.
+    fn rewrite_on_stack(self, f: &mut dyn FnMut(Node) -> Node) -> Node {
         enum Step {
             Enter(Node),
             Exit(Node, usize),
@@ -1260,24 +1280,26 @@ impl Node {
         let mut done: Vec<Node> = Vec::new();
         while let Some(step) = work.pop() {
             match step {
+                Step::Enter(n) if n.is_leaf() => done.push(f(n)),
                 Step::Enter(mut n) => {
-                    if n.is_leaf() {
-                        done.push(f(n));
-                        continue;
+                    let at = work.len();
+                    n.each_child_mut(&mut |c| work.push(Step::Enter(c.take_out())));
+                    let count = work.len().saturating_sub(at);
+                    // Pushed first to last: reversed, the first child is visited first.
+                    if let Some(kids) = work.get_mut(at..) {
+                        kids.reverse();
                     }
-                    let mut kids = Vec::new();
-                    n.each_child_mut(&mut |c| kids.push(c.take_out()));
-                    work.push(Step::Exit(n, kids.len()));
-                    work.extend(kids.into_iter().rev().map(Step::Enter));
+                    work.insert(at, Step::Exit(n, count));
                 }
                 Step::Exit(mut n, count) => {
                     let at = done.len().saturating_sub(count);
-                    let mut kids = done.split_off(at).into_iter();
+                    let mut kids = done.drain(at..);
                     n.each_child_mut(&mut |c| {
                         if let Some(k) = kids.next() {
                             *c = k;
                         }
                     });
+                    drop(kids);
                     done.push(f(n));
                 }
             }
@@ -1345,6 +1367,10 @@ impl Node {
             .unwrap_or(0)
     }
 }
+
+/// Levels of a tree that [`Node::rewrite`] handles by recursion before it continues on an
+/// explicit stack: a constant, so the recursion's stack use is bounded whatever the tree.
+const REWRITE_RECURSION: u32 = 32;
 
 /// Dropping a tree takes its subtrees out onto an explicit stack, so each node is dropped
 /// with leaves below it only: no recursion, whatever the depth.
@@ -1619,6 +1645,13 @@ mod tests {
             c
         });
         assert_eq!(post, [0, 2, 3, 4, 1, 5, 9]);
+        // The explicit stack below the recursion's levels visits in the same order.
+        let mut on_stack = Vec::new();
+        let n = n.rewrite_on_stack(&mut |c| {
+            on_stack.push(c.span().start);
+            c
+        });
+        assert_eq!(on_stack, post);
         // Put back slot for slot.
         let again: Vec<u32> = n.walk().map(|(_, c)| c.span().start).collect();
         assert_eq!(again, [9, 0, 1, 2, 3, 4, 5]);

@@ -32,7 +32,7 @@ use crate::dsl::Span;
 ///
 /// `node` is checked logic: the compiler refused anything deeper than
 /// `lower::MAX_EVAL_DEPTH` before this runs. Every pass but the last is a bottom-up
-/// [`Node::rewrite`] (an explicit stack) and the cost, caching and free-variable tests walk
+/// [`Node::rewrite`] (safe at any depth) and the cost, caching and free-variable tests walk
 /// with explicit stacks; only `clone` and the hoisting pass ([`Optimizer::hoist_in`], whose
 /// state is scoped by the loops it enters) recurse, within that checked depth.
 pub(crate) fn optimize(node: &Node, locals: u32) -> (Node, u32) {
@@ -55,6 +55,9 @@ pub(crate) fn optimize(node: &Node, locals: u32) -> (Node, u32) {
 /// `u64::MAX` when that overflows, as a recursive sum would give.)
 fn cost(n: &Node) -> u64 {
     const LOOP: u64 = 8;
+    if n.is_leaf() {
+        return if matches!(n.op(), Op::Slot(_)) { 2 } else { 1 };
+    }
     let mut total: u64 = 0;
     let mut stack: Vec<(&Node, u64)> = vec![(n, 1)];
     while let Some((n, weight)) = stack.pop() {
@@ -462,6 +465,9 @@ fn take_node(n: &mut Node) -> Node {
 /// parameters, or holds such a node (outside a list literal's `in`). Plain field reads,
 /// constants and single comparisons cost about as much as the cache itself.
 fn worth_caching(n: &Node) -> bool {
+    if n.is_leaf() {
+        return false;
+    }
     let mut walk = n.walk();
     while let Some((_, m)) = walk.next() {
         match m.op() {
@@ -520,15 +526,23 @@ fn bound_local(n: &Node) -> Option<u32> {
 /// Whether `n` reads any of `locals` (as a free variable), walked with an explicit stack
 /// whose entries carry the locals still free there.
 fn reads_any(n: &Node, locals: &[u32]) -> bool {
-    if locals.is_empty() {
+    if let Some(i) = read_local(n) {
+        return locals.contains(&i);
+    }
+    if locals.is_empty() || n.is_leaf() {
         return false;
     }
-    // The sets of free locals in use; each stack entry names one.
-    let mut sets: Vec<Vec<u32>> = vec![locals.to_vec()];
+    // The sets of free locals narrowed by binders; an entry's set is `locals` (0) or one
+    // of these (1 and up).
+    let mut narrowed: Vec<Vec<u32>> = Vec::new();
     let mut stack: Vec<(&Node, usize)> = vec![(n, 0)];
     while let Some((m, s)) = stack.pop() {
-        let Some(free) = sets.get(s) else {
-            continue;
+        let free = match s.checked_sub(1) {
+            None => locals,
+            Some(k) => match narrowed.get(k) {
+                Some(set) => set.as_slice(),
+                None => continue,
+            },
         };
         if let Some(i) = read_local(m) {
             if free.contains(&i) {
@@ -547,8 +561,8 @@ fn reads_any(n: &Node, locals: &[u32]) -> bool {
             if rest.is_empty() {
                 stack.pop();
             } else {
-                sets.push(rest);
-                let id = sets.len().saturating_sub(1);
+                narrowed.push(rest);
+                let id = narrowed.len();
                 if let Some(last) = stack.last_mut() {
                     last.1 = id;
                 }
