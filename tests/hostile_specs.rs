@@ -205,3 +205,24 @@ fn a_window_of_the_most_negative_length_is_unknown_not_a_panic() {
         }
     }
 }
+
+#[test]
+fn a_define_with_twenty_thousand_parameters_is_a_diagnostic_not_a_crash() {
+    // Each parameter binds one local around the body: the compiled chain is as long as the
+    // parameter list, whatever the nesting limits of the text. (It overflowed the stack
+    // while the compiler recursed on the compiled tree.)
+    let n = 20_000;
+    let params: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
+    let args = vec!["1"; n].join(", ");
+    let body = format!(
+        "define f({}) = p0 > 0\ninitial_population = f({args})\nnumerator = true\n",
+        params.join(", ")
+    );
+    let errors = check(&body).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|(code, m)| code == "E0215" && m.contains("20002 levels deep")),
+        "{errors:?}"
+    );
+}

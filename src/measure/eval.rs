@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::HashMap;
 
-use super::ir::{Arith, Builtin, Cmp, Const, Node, Op, Param, Range};
+use super::ir::{Arith, Builtin, Cmp, Const, Node, Op, Order, Param, Range};
 use super::lower::SlotDef;
 use super::trace::Recorder;
 use super::value::{List, Record, Value};
@@ -376,8 +376,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     /// [`Ctx::child`] without a trace.
     #[inline(always)]
     fn leaf(&mut self, n: &'a Node) -> Value<'a> {
-        match &n.op {
-            Op::Field(base, i, path) => match &base.op {
+        match n.op() {
+            Op::Field(base, i, path) => match base.op() {
                 Op::Local(l) => self.local_field(*l, *i, path),
                 _ => self.eval_op(n),
             },
@@ -408,7 +408,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         if !TRACE {
             return self.leaf(n);
         }
-        match &n.op {
+        match n.op() {
             Op::Local(i) => self.local(*i),
             Op::Const(Const::Enum(e, i)) => Value::Enum(e, *i),
             Op::Const(Const::Bool(b)) => Value::Bool(*b),
@@ -431,7 +431,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     }
 
     fn dispatch(&mut self, n: &'a Node) -> Value<'a> {
-        match &n.op {
+        match n.op() {
             Op::Const(c) => match c {
                 Const::Missing => Value::Missing,
                 Const::Bool(b) => Value::Bool(*b),
@@ -647,7 +647,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                         key,
                         descending,
                     },
-                ) = (TRACE, &list.op)
+                ) = (TRACE, list.op())
                 {
                     // The first of a stable sort: the earliest element with the least key,
                     // found in one pass.
@@ -862,13 +862,13 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             }
         };
         Some(match range {
-            Range::Cmp(cmp, k) => {
+            Range::Cmp(order, k) => {
                 let v = self.child(k);
-                key(v)?.map(|k| match cmp {
-                    Cmp::Lt => (None, Some((k, false))),
-                    Cmp::Le => (None, Some((k, true))),
-                    Cmp::Gt => (Some((k, false)), None),
-                    _ => (Some((k, true)), None),
+                key(v)?.map(|k| match order {
+                    Order::Lt => (None, Some((k, false))),
+                    Order::Le => (None, Some((k, true))),
+                    Order::Gt => (Some((k, false)), None),
+                    Order::Ge => (Some((k, true)), None),
                 })
             }
             Range::During(p) => match self.child(p) {
@@ -997,9 +997,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         n: &'a Node,
         f: &mut dyn FnMut(&mut Self, Value<'a>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        match &n.op {
+        match n.op() {
             Op::Where { list, local, pred } => {
-                if !TRACE && matches!(list.op, Op::Root(..) | Op::Slot(_) | Op::Local(_)) {
+                if !TRACE && matches!(list.op(), Op::Root(..) | Op::Slot(_) | Op::Local(_)) {
                     // A stored or computed list: walked here, one call less per element.
                     if let Value::List(l) = self.leaf(list) {
                         for j in 0..l.len() {

@@ -855,12 +855,12 @@ fn category_values(
         }
         Some(all)
     };
-    match &node.op {
+    match node.op() {
         Op::Const(Const::Str(s)) => Some([s.to_string()].into()),
         Op::Const(Const::Missing) => Some(std::collections::BTreeSet::new()),
         Op::Call(Builtin::Band, args) => Some(
             args.iter()
-                .filter_map(|a| match &a.op {
+                .filter_map(|a| match a.op() {
                     Op::Const(Const::Str(s)) => Some(s.to_string()),
                     _ => None,
                 })

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use super::ir::{
-    Arith, Builtin, Cmp, Const, MAX_BAND_CUT, MAX_BAND_CUTS, Node, Op, Param, Ty, band_labels,
+    Arith, Builtin, Cmp, Const, IrError, MAX_BAND_CUT, MAX_BAND_CUTS, Node, Param, Ty,
 };
 use crate::chart::Date;
 use crate::chart::schema::{BaseType, FieldType, RecordSchema, Scalar};
@@ -110,7 +110,7 @@ impl<'f> Compiler<'f> {
         };
         let (node, ty) = l.expr(self, expr, None);
         if l.refused {
-            return (Node::new(Op::Const(Const::Missing), expr.span), Ty::Any, 0);
+            return (Node::missing(expr.span), Ty::Any, 0);
         }
         let node = node.fuse();
         let depth = node.depth(&self.slot_depth);
@@ -124,7 +124,7 @@ impl<'f> Compiler<'f> {
                 )
                 .with_help("flatten the chain of defines"),
             );
-            return (Node::new(Op::Const(Const::Missing), expr.span), Ty::Any, 0);
+            return (Node::missing(expr.span), Ty::Any, 0);
         }
         (node, ty, l.max_local)
     }
@@ -273,7 +273,7 @@ struct Lowerer {
 }
 
 fn missing(span: Span) -> (Node, Ty) {
-    (Node::new(Op::Const(Const::Missing), span), Ty::Any)
+    (Node::missing(span), Ty::Any)
 }
 
 pub(crate) fn field_ty(t: &FieldType) -> Option<Ty> {
@@ -308,6 +308,25 @@ impl Lowerer {
         self.next_local = self.next_local.saturating_add(1);
         self.max_local = self.max_local.max(self.next_local);
         l
+    }
+
+    /// The node an IR constructor built, of type `ty`; or, when it refused (a check of the
+    /// compiler's own that the constructor repeats: never in practice), the missing value
+    /// after reporting the refusal under the code of that check.
+    fn built(
+        &self,
+        c: &mut Compiler<'_>,
+        span: Span,
+        r: Result<Node, IrError>,
+        ty: Ty,
+    ) -> (Node, Ty) {
+        match r {
+            Ok(n) => (n, ty),
+            Err(e) => {
+                c.error(self.file, Diagnostic::error(e.code(), span, e.to_string()));
+                missing(span)
+            }
+        }
     }
 
     fn expect<'f>(&mut self, c: &mut Compiler<'f>, e: &'f Expr, want: &Ty, what: &str) -> Node {
@@ -381,12 +400,11 @@ impl Lowerer {
         hint: Option<&Ty>,
     ) -> (Node, Ty) {
         let span = e.span;
-        let node = |op| Node::new(op, span);
         match &e.kind {
             ExprKind::Error => missing(span),
-            ExprKind::Bool(b) => (node(Op::Const(Const::Bool(*b))), Ty::Bool),
+            ExprKind::Bool(b) => (Node::boolean(*b, span), Ty::Bool),
             ExprKind::Number(text) => match text.parse::<Decimal>() {
-                Ok(d) => (node(Op::Const(Const::Num(d))), Ty::Num),
+                Ok(d) => self.built(c, span, Node::constant(Const::Num(d), span), Ty::Num),
                 Err(_) => {
                     c.error(
                         self.file,
@@ -396,14 +414,15 @@ impl Lowerer {
                 }
             },
             ExprKind::Date(text) => match Date::parse(text) {
-                Some(d) => (node(Op::Const(Const::Date(d))), Ty::Date),
+                Some(d) => self.built(c, span, Node::constant(Const::Date(d), span), Ty::Date),
                 None => missing(span),
             },
             ExprKind::Str(text) => {
                 if let Some(Ty::Enum(schema)) = hint {
                     return self.enum_value(c, schema, text, span);
                 }
-                (node(Op::Const(Const::Str(text.as_str().into()))), Ty::Str)
+                let s = Const::Str(text.as_str().into());
+                self.built(c, span, Node::constant(s, span), Ty::Str)
             }
             ExprKind::Name(name) => self.name(c, name, span, hint),
             ExprKind::Duration(amount, unit) => self.duration(c, amount, *unit, span),
@@ -431,7 +450,7 @@ impl Lowerer {
                     nodes.push(n);
                 }
                 (
-                    node(Op::MakeList(nodes)),
+                    Node::list(nodes, span),
                     Ty::list_of(el_ty.unwrap_or(Ty::Any)),
                 )
             }
@@ -439,11 +458,11 @@ impl Lowerer {
             ExprKind::Call(name, args) => self.call(c, name, args, span),
             ExprKind::Not(inner) => {
                 let n = self.expect(c, inner, &Ty::Bool, "`not` needs a boolean");
-                (node(Op::Not(n.boxed())), Ty::Bool)
+                (Node::not(n, span), Ty::Bool)
             }
             ExprKind::Neg(inner) => {
                 let n = self.expect(c, inner, &Ty::Num, "`-` needs a number");
-                (node(Op::Neg(n.boxed())), Ty::Num)
+                (Node::neg(n, span), Ty::Num)
             }
             ExprKind::Binary(op, l, r) => self.binary(c, *op, l, r, span),
             ExprKind::In {
@@ -467,7 +486,7 @@ impl Lowerer {
                         ),
                     ),
                 }
-                (node(Op::In(v.boxed(), l.boxed(), *negated)), Ty::Bool)
+                (Node::is_in(v, l, *negated, span), Ty::Bool)
             }
             ExprKind::InValueSet {
                 value,
@@ -490,18 +509,18 @@ impl Lowerer {
                         d = d.with_help("value sets live in `measure-specs/valuesets/<name>.json`");
                     }
                     c.error(self.file, d);
-                    return (node(Op::Const(Const::Missing)), Ty::Bool);
+                    return (Node::missing(span), Ty::Bool);
                 };
-                (node(Op::InValueSet(v.boxed(), idx, *negated)), Ty::Bool)
+                (Node::in_valueset(v, idx, *negated, span), Ty::Bool)
             }
             ExprKind::IsMissing(inner, present) => {
                 let (n, _) = self.expr(c, inner, None);
-                (node(Op::Presence(n.boxed(), *present)), Ty::Bool)
+                (Node::presence(n, *present, span), Ty::Bool)
             }
             ExprKind::During(value, period) => {
                 let v = self.expect(c, value, &Ty::Date, "`during` tests a date");
                 let p = self.expect(c, period, &Ty::Period, "`during` needs a period");
-                (node(Op::During(v.boxed(), p.boxed())), Ty::Bool)
+                (Node::during(v, p, span), Ty::Bool)
             }
             ExprKind::Within {
                 value,
@@ -512,15 +531,7 @@ impl Lowerer {
                 let v = self.expect(c, value, &Ty::Date, "`within` tests a date");
                 let len = self.expect(c, length, &Ty::Duration, "`within` needs a duration");
                 let a = self.expect(c, anchor, &Ty::Date, "`within` needs a date to count from");
-                (
-                    node(Op::Within {
-                        value: v.boxed(),
-                        length: len.boxed(),
-                        direction: *direction,
-                        anchor: a.boxed(),
-                    }),
-                    Ty::Bool,
-                )
+                (Node::within(v, len, *direction, a, span), Ty::Bool)
             }
             ExprKind::Where {
                 list,
@@ -536,14 +547,7 @@ impl Lowerer {
                         "a `where` condition must be boolean",
                     )
                 });
-                (
-                    node(Op::Where {
-                        list: l.boxed(),
-                        local,
-                        pred: p.boxed(),
-                    }),
-                    Ty::list_of(el),
-                )
+                (Node::where_(l, local, p, span), Ty::list_of(el))
             }
             ExprKind::SortedBy {
                 list,
@@ -565,35 +569,30 @@ impl Lowerer {
                     );
                 }
                 (
-                    node(Op::Sorted {
-                        list: l.boxed(),
-                        local,
-                        key: k.boxed(),
-                        descending: *descending,
-                    }),
+                    Node::sorted(l, local, k, *descending, span),
                     Ty::list_of(el),
                 )
             }
             ExprKind::Take(list, n) => {
                 let (l, el) = self.expect_list(c, list, "`take` needs a list");
                 let k = self.expect(c, n, &Ty::Num, "`take` needs a number");
-                (node(Op::Take(l.boxed(), k.boxed())), Ty::list_of(el))
+                (Node::take(l, k, span), Ty::list_of(el))
             }
             ExprKind::Exists(list) => {
                 let (l, _) = self.expect_list(c, list, "`exists` needs a list");
-                (node(Op::Exists(l.boxed())), Ty::Bool)
+                (Node::exists(l, span), Ty::Bool)
             }
             ExprKind::Count(list) => {
                 let (l, _) = self.expect_list(c, list, "`count` needs a list");
-                (node(Op::Count(l.boxed())), Ty::Num)
+                (Node::count(l, span), Ty::Num)
             }
             ExprKind::First(list) => {
                 let (l, el) = self.expect_list(c, list, "`first` needs a list");
-                (node(Op::First(l.boxed())), el)
+                (Node::first(l, span), el)
             }
             ExprKind::Last(list) => {
                 let (l, el) = self.expect_list(c, list, "`last` needs a list");
-                (node(Op::Last(l.boxed())), el)
+                (Node::last(l, span), el)
             }
             ExprKind::Quantified {
                 all,
@@ -610,15 +609,7 @@ impl Lowerer {
                         "a `satisfy` condition must be boolean",
                     )
                 });
-                (
-                    node(Op::Quantified {
-                        all: *all,
-                        list: l.boxed(),
-                        local,
-                        pred: p.boxed(),
-                    }),
-                    Ty::Bool,
-                )
+                (Node::quantified(*all, l, local, p, span), Ty::Bool)
             }
             ExprKind::If(cond, a, b) => {
                 let cn = self.expect(c, cond, &Ty::Bool, "an `if` condition must be boolean");
@@ -636,7 +627,7 @@ impl Lowerer {
                     );
                 }
                 let ty = if at == Ty::Any { bt } else { at };
-                (node(Op::If(cn.boxed(), an.boxed(), bn.boxed())), ty)
+                (Node::if_(cn, an, bn, span), ty)
             }
         }
     }
@@ -672,10 +663,8 @@ impl Lowerer {
     ) -> (Node, Ty) {
         if let Some(i) = schema.values.iter().position(|v| *v == text) {
             let i = u16::try_from(i).unwrap_or(u16::MAX);
-            return (
-                Node::new(Op::Const(Const::Enum(schema, i)), span),
-                Ty::Enum(schema),
-            );
+            let value = Node::constant(Const::Enum(schema, i), span);
+            return self.built(c, span, value, Ty::Enum(schema));
         }
         let mut d = Diagnostic::error(
             "E0204",
@@ -687,7 +676,7 @@ impl Lowerer {
             None => d.with_help(format!("the values are: {}", schema.values.join(", "))),
         };
         c.error(self.file, d);
-        (Node::new(Op::Const(Const::Missing), span), Ty::Enum(schema))
+        (Node::missing(span), Ty::Enum(schema))
     }
 
     fn name<'f>(
@@ -704,7 +693,7 @@ impl Lowerer {
         }
         for scope in self.scopes.iter().rev() {
             if scope.alias.as_deref() == Some(name) {
-                return (Node::new(Op::Local(scope.local), span), scope.ty.clone());
+                return (Node::local(scope.local, span), scope.ty.clone());
             }
             if scope.implicit
                 && let Ty::Record(r) = &scope.ty
@@ -713,9 +702,10 @@ impl Lowerer {
                 let Some(ty) = field_ty(&f.ty) else {
                     return self.unreadable(c, name, span);
                 };
-                let base = Node::new(Op::Local(scope.local), span);
+                let (r, local) = (*r, scope.local);
                 let path = c.path_of(r, f.name);
-                return (Node::new(Op::Field(base.boxed(), idx16(i), path), span), ty);
+                let field = Node::field(Node::local(local, span), r, i, path, span);
+                return self.built(c, span, field, ty);
             }
         }
         if let Some((file, def)) = c.find_define(self.file, name) {
@@ -734,7 +724,7 @@ impl Lowerer {
                 return missing(span);
             }
             return match c.define_slot(file, def) {
-                Some((slot, ty)) => (Node::new(Op::Slot(slot), span), ty),
+                Some((slot, ty)) => (Node::slot(slot, span), ty),
                 None => missing(span),
             };
         }
@@ -748,10 +738,10 @@ impl Lowerer {
             let Some(ty) = field_ty(&f.ty) else {
                 return self.unreadable(c, name, span);
             };
-            return (Node::new(Op::Root(idx16(i), f.name), span), ty);
+            return self.built(c, span, Node::root(i, span), ty);
         }
         if name == "reporting_period" {
-            return (Node::new(Op::Param(Param::Period), span), Ty::Period);
+            return (Node::param(Param::Period, span), Ty::Period);
         }
         if hint == Some(&Ty::Any) {
             // Compared with an expression that already failed: one error is enough.
@@ -839,11 +829,7 @@ impl Lowerer {
                         return missing(span);
                     }
                 };
-                if let Op::Param(Param::Period) = b.op {
-                    let p = if part { Param::Start } else { Param::End };
-                    return (Node::new(Op::Param(p), span), Ty::Date);
-                }
-                return (Node::new(Op::PeriodPart(b.boxed(), part), span), Ty::Date);
+                return (Node::period_part(b, part, span), Ty::Date);
             }
             Ty::Record(r) => (*r, false),
             Ty::List(el) => match el.as_ref() {
@@ -902,12 +888,10 @@ impl Lowerer {
                 Ty::List(t) => *t,
                 t => t,
             };
-            (
-                Node::new(Op::MapField(b.boxed(), idx16(i), path), span),
-                Ty::list_of(el),
-            )
+            let field = Node::map_field(b, record, i, path, span);
+            self.built(c, span, field, Ty::list_of(el))
         } else {
-            (Node::new(Op::Field(b.boxed(), idx16(i), path), span), ty)
+            self.built(c, span, Node::field(b, record, i, path, span), ty)
         }
     }
 
@@ -920,10 +904,10 @@ impl Lowerer {
     ) -> (Node, Ty) {
         if let ExprKind::Number(text) = &amount.kind {
             return match text.parse::<i64>() {
-                Ok(n) => (
-                    Node::new(Op::Const(Const::Duration(n, unit)), span),
-                    Ty::Duration,
-                ),
+                Ok(n) => {
+                    let d = Node::constant(Const::Duration(n, unit), span);
+                    self.built(c, span, d, Ty::Duration)
+                }
                 Err(_) => {
                     c.error(
                         self.file,
@@ -934,7 +918,7 @@ impl Lowerer {
             };
         }
         let n = self.expect(c, amount, &Ty::Num, "a duration needs a number");
-        (Node::new(Op::Duration(n.boxed(), unit), span), Ty::Duration)
+        (Node::duration(n, unit, span), Ty::Duration)
     }
 
     fn binary<'f>(
@@ -945,17 +929,16 @@ impl Lowerer {
         r: &'f Expr,
         span: Span,
     ) -> (Node, Ty) {
-        let node = |op| Node::new(op, span);
         match op {
             BinOp::And | BinOp::Or => {
                 let a = self.expect(c, l, &Ty::Bool, "`and`/`or` needs booleans");
                 let b = self.expect(c, r, &Ty::Bool, "`and`/`or` needs booleans");
-                let op = if op == BinOp::And {
-                    Op::And(a.boxed(), b.boxed())
+                let n = if op == BinOp::And {
+                    Node::and(a, b, span)
                 } else {
-                    Op::Or(a.boxed(), b.boxed())
+                    Node::or(a, b, span)
                 };
-                (node(op), Ty::Bool)
+                (n, Ty::Bool)
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 // Lower the side that can stand alone first, so a bare enumeration value on
@@ -992,7 +975,7 @@ impl Lowerer {
                         Diagnostic::error("E0202", span, format!("{lt} values have no order")),
                     );
                 }
-                (node(Op::Cmp(cmp, ln.boxed(), rn.boxed())), Ty::Bool)
+                (Node::cmp(cmp, ln, rn, span), Ty::Bool)
             }
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
                 let (ln, lt) = self.expr(c, l, None);
@@ -1029,7 +1012,7 @@ impl Lowerer {
                 } else {
                     (ln, rn)
                 };
-                (node(Op::Arith(arith, ln.boxed(), rn.boxed())), ty)
+                (Node::arith(arith, ln, rn, span), ty)
             }
         }
     }
@@ -1151,15 +1134,7 @@ impl Lowerer {
         self.next_local = saved_next;
         let mut out = body;
         for ((_, value, _), local) in bound.into_iter().zip(locals).rev() {
-            out = Node::new(
-                Op::Let {
-                    local,
-                    value: value.boxed(),
-                    body: out.boxed(),
-                    file,
-                },
-                span,
-            );
+            out = Node::bind(local, value, out, file, span);
         }
         (out, ty)
     }
@@ -1172,19 +1147,9 @@ impl Lowerer {
         args: &'f [Expr],
         span: Span,
     ) -> (Node, Ty) {
-        let arity = |n: usize| -> Option<usize> { (args.len() != n).then_some(n) };
-        let wrong = match b {
-            Builtin::AgeAt
-            | Builtin::Min
-            | Builtin::Max
-            | Builtin::Distinct
-            | Builtin::StagePrefix
-            | Builtin::StartOfYear => arity(1),
-            Builtin::DaysBetween | Builtin::Period | Builtin::Range => arity(2),
-            Builtin::Coalesce => (args.is_empty()).then_some(1),
-            Builtin::Band => (args.len() < 2).then_some(2),
-        };
-        if let Some(n) = wrong {
+        let arity = b.arity();
+        if !arity.accepts(args.len()) {
+            let n = arity.wanted();
             c.error(
                 self.file,
                 Diagnostic::error(
@@ -1297,23 +1262,18 @@ impl Lowerer {
                 let Some((value, cut_args)) = args.split_first() else {
                     return missing(span);
                 };
-                nodes.push(self.expect(c, value, &Ty::Num, "`band` bands a number"));
+                let value = self.expect(c, value, &Ty::Num, "`band` bands a number");
                 let Some(cuts) = self.band_cuts(c, cut_args, span) else {
                     return missing(span);
                 };
-                for (cut, arg) in cuts.iter().zip(cut_args) {
-                    nodes.push(Node::new(
-                        Op::Const(Const::Num(Decimal::from(*cut))),
-                        arg.span,
-                    ));
-                }
-                for label in band_labels(&cuts) {
-                    nodes.push(Node::new(Op::Const(Const::Str(label.into())), span));
-                }
-                Ty::Str
+                let cuts: Vec<(u32, Span)> = cuts
+                    .into_iter()
+                    .zip(cut_args.iter().map(|a| a.span))
+                    .collect();
+                return self.built(c, span, Node::band(value, &cuts, span), Ty::Str);
             }
         };
-        (Node::new(Op::Call(b, nodes), span), ty)
+        self.built(c, span, Node::call(b, nodes, span), ty)
     }
 
     /// The cut points of a `band`: whole-number literals 0–[`MAX_BAND_CUT`], strictly
@@ -1368,8 +1328,4 @@ impl Lowerer {
         }
         Some(cuts)
     }
-}
-
-fn idx16(i: usize) -> u16 {
-    u16::try_from(i).unwrap_or(u16::MAX)
 }

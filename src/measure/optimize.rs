@@ -24,70 +24,80 @@
 //!    copy of the list sorted by that field. Inside a query over another list (a window
 //!    relative to each element) this turns a quadratic scan into n log n.
 
-use super::ir::{Cmp, Const, Node, Op, Range};
+use super::ir::{Cmp, Const, Node, Op, Order, Range};
+use crate::dsl::Span;
 
 /// The rewritten node and the frame size it needs (cache cells are fresh locals above
 /// `locals`).
+///
+/// `node` is checked logic: the compiler refused anything deeper than
+/// `lower::MAX_EVAL_DEPTH` before this runs. Every pass but the last is a bottom-up
+/// [`Node::rewrite`] (safe at any depth) and the cost, caching and free-variable tests walk
+/// with explicit stacks; only `clone` and the hoisting pass ([`Optimizer::hoist_in`], whose
+/// state is scoped by the loops it enters) recurse, within that checked depth.
 pub(crate) fn optimize(node: &Node, locals: u32) -> (Node, u32) {
     let mut o = Optimizer { next: locals };
-    let n = inline_aliases(node.clone());
-    let n = reorder(n);
-    let n = propagate_roots(n);
-    let n = index_scans(n);
-    let n = unordered(n);
+    let n = node.clone().rewrite(&mut inline_alias);
+    let n = n.rewrite(&mut reorder);
+    let n = n.rewrite(&mut propagate_root);
+    let n = n.rewrite(&mut index_scan);
+    let n = n.rewrite(&mut |mut n| {
+        n.unorder_range_scan();
+        n
+    });
     let n = o.hoist_in(n);
     (n, o.next)
 }
 
-/// Relative cost of evaluating a node once (a rough count of the work, loops weighted).
+/// Relative cost of evaluating a node once (a rough count of the work, loops weighted): the
+/// sum of each node's own cost times the weights of the loops around it, walked with an
+/// explicit stack. (Saturating: with weights of at least one this is the exact sum, or
+/// `u64::MAX` when that overflows, as a recursive sum would give.)
 fn cost(n: &Node) -> u64 {
     const LOOP: u64 = 8;
-    let own: u64 = match &n.op {
-        Op::Where { list, pred, .. }
-        | Op::Sorted {
-            list, key: pred, ..
-        }
-        | Op::Quantified { list, pred, .. } => {
-            return cost(list)
-                .saturating_add(LOOP.saturating_mul(cost(pred)))
-                .saturating_add(2);
-        }
-        Op::IndexedWhere { pred, .. } => {
-            return (LOOP / 2).saturating_mul(cost(pred)).saturating_add(2);
-        }
-        Op::RangeWhere { range, pred, .. } => {
-            return match range.as_ref() {
-                Range::Cmp(_, k) | Range::During(k) => cost(k),
-                Range::Within { length, anchor, .. } => cost(length).saturating_add(cost(anchor)),
+    if n.is_leaf() {
+        return if matches!(n.op(), Op::Slot(_)) { 2 } else { 1 };
+    }
+    let mut total: u64 = 0;
+    let mut stack: Vec<(&Node, u64)> = vec![(n, 1)];
+    while let Some((n, weight)) = stack.pop() {
+        // The node's own cost, and the weight of what it runs per element (its last child).
+        let (own, inside) = match n.op() {
+            Op::Where { .. } | Op::Sorted { .. } | Op::Quantified { .. } => (2, LOOP),
+            Op::IndexedWhere { .. } => (2, LOOP / 2),
+            Op::RangeWhere { .. } => (3, LOOP / 2),
+            Op::KeyedWhere { .. } => (3, 1),
+            // A list projection or a query over a list-valued expression walks it.
+            Op::MapField(..) | Op::Exists(_) | Op::Count(_) | Op::First(_) | Op::Last(_) => (4, 1),
+            Op::Call(..) | Op::Within { .. } | Op::InValueSet(..) => (3, 1),
+            Op::Cached { .. } | Op::Slot(_) => {
+                total = total.saturating_add(weight.saturating_mul(2));
+                continue;
             }
-            .saturating_add((LOOP / 2).saturating_mul(cost(pred)))
-            .saturating_add(3);
+            _ => (1, 1),
+        };
+        total = total.saturating_add(weight.saturating_mul(own));
+        let at = stack.len();
+        stack.extend(n.children().map(|c| (c, weight)));
+        if inside != 1
+            && stack.len() > at
+            && let Some(last) = stack.last_mut()
+        {
+            last.1 = weight.saturating_mul(inside);
         }
-        Op::KeyedWhere { keys, pred, .. } => {
-            return keys.iter().fold(cost(pred).saturating_add(3), |acc, k| {
-                acc.saturating_add(cost(k))
-            });
-        }
-        // A list projection or a query over a list-valued expression walks it.
-        Op::MapField(..) | Op::Exists(_) | Op::Count(_) | Op::First(_) | Op::Last(_) => 4,
-        Op::Call(..) | Op::Within { .. } | Op::InValueSet(..) => 3,
-        Op::Cached { .. } | Op::Slot(_) => return 2,
-        _ => 1,
-    };
-    n.children()
-        .iter()
-        .fold(own, |acc, c| acc.saturating_add(cost(c)))
+    }
+    total
 }
 
-/// Reorders every `and` / `or` chain, cheapest operand first (stable for equal costs).
-fn reorder(mut n: Node) -> Node {
-    n.map_children(&mut reorder);
-    let and = match n.op {
+/// Reorders an `and` / `or` chain (whose operands are already reordered), cheapest operand
+/// first (stable for equal costs).
+fn reorder(n: Node) -> Node {
+    let and = match n.op() {
         Op::And(..) => true,
         Op::Or(..) => false,
         _ => return n,
     };
-    let span = n.span;
+    let span = n.span();
     let mut parts = Vec::new();
     flatten(n, and, &mut parts);
     let mut keyed: Vec<(u64, Node)> = parts.into_iter().map(|p| (cost(&p), p)).collect();
@@ -99,56 +109,60 @@ fn reorder(mut n: Node) -> Node {
 /// operands are evaluated in the same order, and stop at the same operand, as in a chain
 /// associated to the left, but the tree is only about log2(n) levels deep. (Flattening
 /// inlined defines can gather thousands of operands into one chain.)
-fn balanced(mut parts: Vec<Node>, and: bool, span: crate::dsl::Span) -> Node {
+fn balanced(mut parts: Vec<Node>, and: bool, span: Span) -> Node {
     while parts.len() > 1 {
         let mut next = Vec::with_capacity(parts.len().div_ceil(2));
         let mut it = parts.into_iter();
         while let Some(a) = it.next() {
             match it.next() {
                 Some(b) => {
-                    let span = a.span;
-                    next.push(Node::new(
-                        if and {
-                            Op::And(a.boxed(), b.boxed())
-                        } else {
-                            Op::Or(a.boxed(), b.boxed())
-                        },
-                        span,
-                    ));
+                    let span = a.span();
+                    next.push(if and {
+                        Node::and(a, b, span)
+                    } else {
+                        Node::or(a, b, span)
+                    });
                 }
                 None => next.push(a),
             }
         }
         parts = next;
     }
-    parts
-        .pop()
-        .unwrap_or_else(|| Node::new(Op::Const(Const::Bool(and)), span))
+    parts.pop().unwrap_or_else(|| Node::boolean(and, span))
 }
 
+/// The operands of the `and` (or `or`) chain `n`, left to right (an explicit stack).
 fn flatten(n: Node, and: bool, out: &mut Vec<Node>) {
-    match n.op {
-        Op::And(a, b) if and => {
-            flatten(*a, and, out);
-            flatten(*b, and, out);
+    let mut stack = vec![n];
+    while let Some(n) = stack.pop() {
+        let chained = match n.op() {
+            Op::And(..) => and,
+            Op::Or(..) => !and,
+            _ => false,
+        };
+        if !chained {
+            out.push(n);
+            continue;
         }
-        Op::Or(a, b) if !and => {
-            flatten(*a, and, out);
-            flatten(*b, and, out);
+        if let Op::And(a, b) | Op::Or(a, b) = n.into_op() {
+            stack.push(*b);
+            stack.push(*a);
         }
-        op => out.push(Node::new(op, n.span)),
     }
 }
 
 /// Turns `root where field = value and ...` (or `field in [values]`) over a chart root
 /// list, for an enumeration field of the element, into an indexed lookup.
-fn index_scans(mut n: Node) -> Node {
-    n.map_children(&mut index_scans);
-    let Op::Where { list, local, pred } = n.op else {
+fn index_scan(n: Node) -> Node {
+    let span = n.span();
+    let Op::Where { list, .. } = n.op() else {
         return n;
     };
-    let Op::Root(root, _) = list.op else {
-        return Node::new(Op::Where { list, local, pred }, n.span);
+    let Op::Root(root, _) = *list.op() else {
+        return n;
+    };
+    let Op::Where { list, local, pred } = n.into_op() else {
+        return Node::missing(span);
     };
     let mut parts = Vec::new();
     flatten(*pred, true, &mut parts);
@@ -157,117 +171,72 @@ fn index_scans(mut n: Node) -> Node {
         .enumerate()
         .find_map(|(k, p)| enum_key(p, local).map(|key| (k, key)))
     else {
-        return keyed_scan(root, local, parts, list, n.span);
+        return keyed_scan(root, local, parts, *list, span);
     };
     parts.remove(k);
     let pred = if parts.is_empty() {
-        Node::new(Op::Const(Const::Bool(true)), n.span)
+        Node::boolean(true, span)
     } else {
-        rebuild_and(parts, n.span)
+        rebuild_and(parts, span)
     };
-    Node::new(
-        Op::IndexedWhere {
-            root,
-            field,
-            values,
-            local,
-            pred: pred.boxed(),
-        },
-        n.span,
-    )
+    Node::indexed_where(root, field, values, local, pred, span)
 }
 
 /// `root where local.field = key and ...` with a `key` that does not read the element: a
 /// lookup in a hash index of the root list by that field. Otherwise the query as it was.
-fn keyed_scan(
-    root: u16,
-    local: u32,
-    parts: Vec<Node>,
-    list: Box<Node>,
-    span: crate::dsl::Span,
-) -> Node {
-    let mut fields = Vec::new();
-    let mut keys = Vec::new();
+fn keyed_scan(root: u16, local: u32, parts: Vec<Node>, list: Node, span: Span) -> Node {
+    let mut keys: Vec<(u16, Node)> = Vec::new();
     let mut rest = Vec::new();
     for part in parts {
-        if fields.len() < 2
+        if keys.len() < 2
             && let Some(field) = equality_key(&part, local)
-            && !fields.contains(&field)
+            && !keys.iter().any(|(f, _)| *f == field)
         {
-            let Op::Cmp(_, a, b) = part.op else {
-                unreachable!("equality_key matched a comparison")
-            };
-            let key = if matches!(&a.op, Op::Field(base, f, _)
-                if *f == field && matches!(base.op, Op::Local(l) if l == local))
-            {
-                *b
-            } else {
-                *a
-            };
-            fields.push(field);
-            keys.push(key);
+            // The element's field is on the left: the key is on the right.
+            let key_on_right = matches!(part.op(), Op::Cmp(_, a, _)
+                if matches!(a.op(), Op::Field(base, f, _)
+                    if *f == field && matches!(base.op(), Op::Local(l) if *l == local)));
+            if let Op::Cmp(_, a, b) = part.into_op() {
+                keys.push((field, if key_on_right { *b } else { *a }));
+            }
         } else {
             rest.push(part);
         }
     }
     let pred = if rest.is_empty() {
-        Node::new(Op::Const(Const::Bool(true)), span)
+        Node::boolean(true, span)
     } else {
         rebuild_and(rest, span)
     };
-    if fields.is_empty() {
+    let mut keys = keys.into_iter();
+    let Some(first) = keys.next() else {
         return range_scan(root, local, pred, list, span);
-    }
-    Node::new(
-        Op::KeyedWhere {
-            root,
-            fields: fields.into_boxed_slice(),
-            keys: keys.into_boxed_slice(),
-            local,
-            pred: pred.boxed(),
-        },
-        span,
-    )
+    };
+    Node::keyed_where(root, first, keys.next(), local, pred, span)
 }
 
 /// `root where local.field <range> and ...` with bounds that do not read the element: a
 /// binary search in a sorted index of the root list. Otherwise the query as it was.
-fn range_scan(root: u16, local: u32, pred: Node, list: Box<Node>, span: crate::dsl::Span) -> Node {
+fn range_scan(root: u16, local: u32, pred: Node, list: Node, span: Span) -> Node {
     let mut parts = Vec::new();
     flatten(pred, true, &mut parts);
     let found = parts.iter().find_map(|p| range_key(p, local));
     let pred = rebuild_and(parts, span);
     match found {
-        Some((field, range)) => Node::new(
-            Op::RangeWhere {
-                root,
-                field,
-                range: Box::new(range),
-                local,
-                pred: pred.boxed(),
-                ordered: true,
-            },
-            span,
-        ),
-        None => Node::new(
-            Op::Where {
-                list,
-                local,
-                pred: pred.boxed(),
-            },
-            span,
-        ),
+        Some((field, range)) => Node::range_where(root, field, range, local, pred, span),
+        None => Node::where_(list, local, pred, span),
     }
 }
 
 /// `local.field <cmp> bound`, `local.field within ... anchor` or `local.field during p`
 /// (bounds not reading `local`): the field and the range, the field on the left.
 fn range_key(n: &Node, local: u32) -> Option<(u16, Range)> {
-    let of_element = |x: &Node| match &x.op {
-        Op::Field(base, field, _) if matches!(base.op, Op::Local(l) if l == local) => Some(*field),
+    let of_element = |x: &Node| match x.op() {
+        Op::Field(base, field, _) if matches!(base.op(), Op::Local(l) if *l == local) => {
+            Some(*field)
+        }
         _ => None,
     };
-    let ordered = |c: Cmp| matches!(c, Cmp::Lt | Cmp::Le | Cmp::Gt | Cmp::Ge);
     let flip = |c: Cmp| match c {
         Cmp::Lt => Cmp::Gt,
         Cmp::Le => Cmp::Ge,
@@ -275,26 +244,30 @@ fn range_key(n: &Node, local: u32) -> Option<(u16, Range)> {
         Cmp::Ge => Cmp::Le,
         other => other,
     };
-    match &n.op {
+    match n.op() {
         Op::FieldCmpConst {
             local: l,
             field,
             cmp,
             value: value @ (Const::Date(_) | Const::Num(_)),
             ..
-        } if *l == local && ordered(*cmp) => Some((
-            *field,
-            Range::Cmp(*cmp, Node::new(Op::Const(value.clone()), n.span)),
-        )),
-        Op::Cmp(cmp, a, b) if ordered(*cmp) => match (of_element(a), of_element(b)) {
-            (Some(f), None) if !reads_any(b, &[local]) => {
-                Some((f, Range::Cmp(*cmp, (**b).clone())))
+        } if *l == local => {
+            let order = Order::of(*cmp)?;
+            let bound = Node::constant(value.clone(), n.span()).ok()?;
+            Some((*field, Range::Cmp(order, bound)))
+        }
+        Op::Cmp(cmp, a, b) => {
+            let order = Order::of(*cmp)?;
+            match (of_element(a), of_element(b)) {
+                (Some(f), None) if !reads_any(b, &[local]) => {
+                    Some((f, Range::Cmp(order, (**b).clone())))
+                }
+                (None, Some(f)) if !reads_any(a, &[local]) => {
+                    Some((f, Range::Cmp(Order::of(flip(*cmp))?, (**a).clone())))
+                }
+                _ => None,
             }
-            (None, Some(f)) if !reads_any(a, &[local]) => {
-                Some((f, Range::Cmp(flip(*cmp), (**a).clone())))
-            }
-            _ => None,
-        },
+        }
         Op::Within {
             value,
             length,
@@ -321,26 +294,15 @@ fn range_key(n: &Node, local: u32) -> Option<(u16, Range)> {
     }
 }
 
-/// Marks the range scans whose order does not matter (directly under `exists` or
-/// `count`): their candidates are then visited in index order, without sorting them back
-/// into list order.
-fn unordered(mut n: Node) -> Node {
-    n.map_children(&mut unordered);
-    if let Op::Exists(inner) | Op::Count(inner) = &mut n.op
-        && let Op::RangeWhere { ordered, .. } = &mut inner.op
-    {
-        *ordered = false;
-    }
-    n
-}
-
 /// `local.field = key` (either way round) where `key` does not read `local`.
 fn equality_key(n: &Node, local: u32) -> Option<u16> {
-    let Op::Cmp(super::ir::Cmp::Eq, a, b) = &n.op else {
+    let Op::Cmp(Cmp::Eq, a, b) = n.op() else {
         return None;
     };
-    let of_element = |x: &Node| match &x.op {
-        Op::Field(base, field, _) if matches!(base.op, Op::Local(l) if l == local) => Some(*field),
+    let of_element = |x: &Node| match x.op() {
+        Op::Field(base, field, _) if matches!(base.op(), Op::Local(l) if *l == local) => {
+            Some(*field)
+        }
         _ => None,
     };
     match (of_element(a), of_element(b)) {
@@ -353,67 +315,66 @@ fn equality_key(n: &Node, local: u32) -> Option<u16> {
 /// Drops the binding of a define parameter bound to another local (`is_breast(dx)` inside a
 /// query over `diagnoses as dx`): the body reads that local directly, so its conjuncts join
 /// the enclosing `and` chain, where they are ordered and can key an index.
-fn inline_aliases(mut n: Node) -> Node {
-    n.map_children(&mut inline_aliases);
-    match n.op {
-        Op::Let {
-            local, value, body, ..
-        } if matches!(value.op, Op::Local(_)) => {
-            let Op::Local(to) = value.op else {
-                unreachable!("guarded above")
-            };
-            rename(*body, local, to)
-        }
-        op => Node::new(op, n.span),
+fn inline_alias(n: Node) -> Node {
+    let Op::Let { value, .. } = n.op() else {
+        return n;
+    };
+    let Op::Local(to) = *value.op() else {
+        return n;
+    };
+    let span = n.span();
+    match n.into_op() {
+        Op::Let { local, body, .. } => rename(*body, local, to),
+        _ => Node::missing(span),
     }
 }
 
 /// `n` with every read of local `from` (plain or fused into a field test) made a read of
 /// local `to`. Locals are numbered per scope, so `to` is not rebound inside `n`.
-fn rename(mut n: Node, from: u32, to: u32) -> Node {
-    match &mut n.op {
-        Op::Local(l) | Op::FieldCmpConst { local: l, .. } | Op::FieldInConsts { local: l, .. }
-            if *l == from =>
-        {
-            *l = to;
-        }
-        _ => {}
-    }
-    n.map_children(&mut |c| rename(c, from, to));
-    n
+fn rename(n: Node, from: u32, to: u32) -> Node {
+    n.rewrite(&mut |mut n| {
+        n.rename_local(from, to);
+        n
+    })
 }
 
 /// Replaces a define parameter bound to a chart root list by the root itself, so queries
 /// over it can be indexed (`cycle_day1_date(administrations, a)`).
-fn propagate_roots(mut n: Node) -> Node {
-    n.map_children(&mut propagate_roots);
-    if let Op::Let {
-        local, value, body, ..
-    } = &mut n.op
-        && let Op::Root(i, path) = value.op
-    {
-        let b = take(body);
-        **body = substitute(b, *local, &Op::Root(i, path));
+fn propagate_root(n: Node) -> Node {
+    let Op::Let { value, .. } = n.op() else {
+        return n;
+    };
+    if !matches!(value.op(), Op::Root(..)) {
+        return n;
     }
-    n
-}
-
-/// `n` with every read of `local` replaced by `with` (a leaf).
-fn substitute(mut n: Node, local: u32, with: &Op) -> Node {
-    if matches!(n.op, Op::Local(l) if l == local) {
-        return Node::new(with.clone(), n.span);
+    let span = n.span();
+    match n.into_op() {
+        Op::Let {
+            local,
+            value,
+            body,
+            file,
+        } => {
+            let body = body.rewrite(&mut |n| {
+                if matches!(n.op(), Op::Local(l) if *l == local) {
+                    value.clone_at(n.span())
+                } else {
+                    n
+                }
+            });
+            Node::bind(local, *value, body, file, span)
+        }
+        _ => Node::missing(span),
     }
-    n.map_children(&mut |c| substitute(c, local, with));
-    n
 }
 
 /// `local.field = enum value` or `local.field in [enum values]`: the field and the values.
 fn enum_key(n: &Node, local: u32) -> Option<(u16, Box<[u16]>)> {
-    match &n.op {
+    match n.op() {
         Op::FieldCmpConst {
             local: l,
             field,
-            cmp: super::ir::Cmp::Eq,
+            cmp: Cmp::Eq,
             value: Const::Enum(_, v),
             ..
         } if *l == local => Some((*field, Box::new([*v]))),
@@ -436,7 +397,7 @@ fn enum_key(n: &Node, local: u32) -> Option<(u16, Box<[u16]>)> {
 }
 
 /// `a and b and ...` in the given order (a balanced tree, see [`balanced`]).
-fn rebuild_and(parts: Vec<Node>, span: crate::dsl::Span) -> Node {
+fn rebuild_and(parts: Vec<Node>, span: Span) -> Node {
     balanced(parts, true, span)
 }
 
@@ -444,61 +405,13 @@ struct Optimizer {
     next: u32,
 }
 
-/// A node that binds a local: what it evaluates outside the binding (a query's list or
-/// keys, a `let`'s value), the local, and what it evaluates with the local bound (a
-/// query's predicate or sort key, a `let`'s body).
-struct Binder<'n> {
-    outside: Vec<&'n mut Node>,
-    local: u32,
-    inside: &'n mut Node,
-    /// A query (the inside runs once per element), not a `let`.
-    is_loop: bool,
-}
-
-fn binder(n: &mut Node) -> Option<Binder<'_>> {
-    let (outside, local, inside, is_loop): (Vec<&mut Node>, u32, &mut Node, bool) = match &mut n.op
-    {
-        Op::Where { list, local, pred }
-        | Op::Sorted {
-            list,
-            local,
-            key: pred,
-            ..
-        }
-        | Op::Quantified {
-            list, local, pred, ..
-        } => (vec![list.as_mut()], *local, pred.as_mut(), true),
-        Op::IndexedWhere { local, pred, .. } => (Vec::new(), *local, pred.as_mut(), true),
-        Op::KeyedWhere {
-            keys, local, pred, ..
-        } => (keys.iter_mut().collect(), *local, pred.as_mut(), true),
-        Op::RangeWhere {
-            range, local, pred, ..
-        } => {
-            let outside = match range.as_mut() {
-                Range::Cmp(_, k) | Range::During(k) => vec![k],
-                Range::Within { length, anchor, .. } => vec![length, anchor],
-            };
-            (outside, *local, pred.as_mut(), true)
-        }
-        Op::Let {
-            local, value, body, ..
-        } => (vec![value.as_mut()], *local, body.as_mut(), false),
-        _ => return None,
-    };
-    Some(Binder {
-        outside,
-        local,
-        inside,
-        is_loop,
-    })
-}
-
 impl Optimizer {
-    /// Hoists loop invariants out of every loop in `n`, outermost loops first.
+    /// Hoists loop invariants out of every loop in `n`, outermost loops first. Recursive:
+    /// each loop's cells and bound locals are scoped by the recursion, within the checked
+    /// depth of `n` (see [`optimize`]).
     fn hoist_in(&mut self, mut n: Node) -> Node {
         let mut cells = Vec::new();
-        match binder(&mut n) {
+        match n.binder_mut() {
             Some(b) if b.is_loop => {
                 let body = self.extract(take_node(b.inside), &mut vec![b.local], &mut cells);
                 // Then the loops inside the predicate (and inside what was hoisted).
@@ -509,17 +422,8 @@ impl Optimizer {
             }
             _ => n.map_children(&mut |c| self.hoist_in(c)),
         }
-        if cells.is_empty() {
-            return n;
-        }
-        let span = n.span;
-        Node::new(
-            Op::Fresh {
-                cells: cells.into_boxed_slice(),
-                body: n.boxed(),
-            },
-            span,
-        )
+        let span = n.span();
+        Node::fresh(cells, n, span)
     }
 
     /// Replaces the largest sub-expressions of `n` that read none of `bound` (the locals
@@ -533,16 +437,10 @@ impl Optimizer {
             let cell = self.next;
             self.next = after;
             cells.push(cell);
-            let span = n.span;
-            return Node::new(
-                Op::Cached {
-                    local: cell,
-                    value: n.boxed(),
-                },
-                span,
-            );
+            let span = n.span();
+            return Node::cached(cell, n, span);
         }
-        match binder(&mut n) {
+        match n.binder_mut() {
             Some(b) => {
                 for o in b.outside {
                     *o = self.extract(take_node(o), bound, cells);
@@ -557,77 +455,121 @@ impl Optimizer {
     }
 }
 
-/// Takes a boxed child out, leaving a placeholder to be overwritten.
-fn take(b: &mut Box<Node>) -> Node {
-    take_node(b.as_mut())
-}
-
 /// Takes a node out, leaving a placeholder to be overwritten.
 fn take_node(n: &mut Node) -> Node {
-    let span = n.span;
-    std::mem::replace(n, Node::new(Op::Const(Const::Missing), span))
+    let span = n.span();
+    std::mem::replace(n, Node::missing(span))
 }
 
 /// Whether caching `n` saves work: it walks a list, calls a function or binds a define's
-/// parameters. Plain field reads, constants and single comparisons cost about as much as
-/// the cache itself.
+/// parameters, or holds such a node (outside a list literal's `in`). Plain field reads,
+/// constants and single comparisons cost about as much as the cache itself.
 fn worth_caching(n: &Node) -> bool {
-    match &n.op {
-        Op::Where { .. }
-        | Op::IndexedWhere { .. }
-        | Op::KeyedWhere { .. }
-        | Op::RangeWhere { .. }
-        | Op::Sorted { .. }
-        | Op::Quantified { .. }
-        | Op::MapField(..)
-        | Op::Exists(_)
-        | Op::Count(_)
-        | Op::First(_)
-        | Op::Last(_)
-        | Op::Take(..)
-        | Op::Call(..)
-        | Op::Let { .. }
-        | Op::Within { .. }
-        | Op::InValueSet(..) => true,
-        Op::In(_, list, _) => !matches!(list.op, Op::MakeList(_)),
-        _ => n.children().iter().any(|c| worth_caching(c)),
+    if n.is_leaf() {
+        return false;
+    }
+    let mut walk = n.walk();
+    while let Some((_, m)) = walk.next() {
+        match m.op() {
+            Op::Where { .. }
+            | Op::IndexedWhere { .. }
+            | Op::KeyedWhere { .. }
+            | Op::RangeWhere { .. }
+            | Op::Sorted { .. }
+            | Op::Quantified { .. }
+            | Op::MapField(..)
+            | Op::Exists(_)
+            | Op::Count(_)
+            | Op::First(_)
+            | Op::Last(_)
+            | Op::Take(..)
+            | Op::Call(..)
+            | Op::Let { .. }
+            | Op::Within { .. }
+            | Op::InValueSet(..) => return true,
+            Op::In(_, list, _) => {
+                if !matches!(list.op(), Op::MakeList(_)) {
+                    return true;
+                }
+                walk.skip_children();
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The local a node reads directly (a plain read or a fused field test).
+fn read_local(n: &Node) -> Option<u32> {
+    match n.op() {
+        Op::Local(i) | Op::FieldCmpConst { local: i, .. } | Op::FieldInConsts { local: i, .. } => {
+            Some(*i)
+        }
+        _ => None,
     }
 }
 
-/// Whether `n` reads any of `locals` (as a free variable).
-fn reads_any(n: &Node, locals: &[u32]) -> bool {
-    match &n.op {
-        Op::Local(i) | Op::FieldCmpConst { local: i, .. } | Op::FieldInConsts { local: i, .. } => {
-            return locals.contains(i);
-        }
-        _ => {}
-    }
-    // A binder's local is rebound inside it: only what it evaluates outside reads the
-    // caller's, inside it is shadowed. (The inside is a binder's last child.)
-    let local = match &n.op {
+/// The local a node binds for its last child (a query's element, a `let`'s parameter).
+fn bound_local(n: &Node) -> Option<u32> {
+    match n.op() {
         Op::Where { local, .. }
         | Op::Sorted { local, .. }
         | Op::Quantified { local, .. }
         | Op::IndexedWhere { local, .. }
         | Op::KeyedWhere { local, .. }
         | Op::RangeWhere { local, .. }
-        | Op::Let { local, .. } => *local,
-        _ => return n.children().iter().any(|c| reads_any(c, locals)),
-    };
-    let children = n.children();
-    let Some((inside, outside)) = children.split_last() else {
-        return false;
-    };
-    outside.iter().any(|o| reads_any(o, locals)) || reads_any_except(inside, locals, local)
+        | Op::Let { local, .. } => Some(*local),
+        _ => None,
+    }
 }
 
-/// `reads_any(n, locals)` where `shadow` is rebound for `n` (so its uses are not free).
-fn reads_any_except(n: &Node, locals: &[u32], shadow: u32) -> bool {
-    if !locals.contains(&shadow) {
-        return reads_any(n, locals);
+/// Whether `n` reads any of `locals` (as a free variable), walked with an explicit stack
+/// whose entries carry the locals still free there.
+fn reads_any(n: &Node, locals: &[u32]) -> bool {
+    if let Some(i) = read_local(n) {
+        return locals.contains(&i);
     }
-    let rest: Vec<u32> = locals.iter().copied().filter(|l| *l != shadow).collect();
-    !rest.is_empty() && reads_any(n, &rest)
+    if locals.is_empty() || n.is_leaf() {
+        return false;
+    }
+    // The sets of free locals narrowed by binders; an entry's set is `locals` (0) or one
+    // of these (1 and up).
+    let mut narrowed: Vec<Vec<u32>> = Vec::new();
+    let mut stack: Vec<(&Node, usize)> = vec![(n, 0)];
+    while let Some((m, s)) = stack.pop() {
+        let free = match s.checked_sub(1) {
+            None => locals,
+            Some(k) => match narrowed.get(k) {
+                Some(set) => set.as_slice(),
+                None => continue,
+            },
+        };
+        if let Some(i) = read_local(m) {
+            if free.contains(&i) {
+                return true;
+            }
+            continue;
+        }
+        let at = stack.len();
+        stack.extend(m.children().map(|c| (c, s)));
+        // A binder's local is rebound inside it (its last child): there it is shadowed.
+        if let Some(local) = bound_local(m)
+            && free.contains(&local)
+            && stack.len() > at
+        {
+            let rest: Vec<u32> = free.iter().copied().filter(|l| *l != local).collect();
+            if rest.is_empty() {
+                stack.pop();
+            } else {
+                narrowed.push(rest);
+                let id = narrowed.len();
+                if let Some(last) = stack.last_mut() {
+                    last.1 = id;
+                }
+            }
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -657,20 +599,20 @@ mod tests {
     }
 
     fn any(n: &Node, f: &dyn Fn(&Op) -> bool) -> bool {
-        f(&n.op) || n.children().iter().any(|c| any(c, f))
+        n.walk().any(|(_, m)| f(m.op()))
     }
 
     #[test]
     fn an_and_chain_runs_its_cheapest_operand_first() {
         let c = numerator("(exists (assessments where kind = pain)) and patient.sex = female");
-        let Op::And(first, _) = &c.node.op else {
+        let Op::And(first, _) = c.node.op() else {
             panic!("an and")
         };
-        assert!(matches!(first.op, Op::Exists(_)), "as written");
-        let Op::And(first, _) = &c.fast.op else {
+        assert!(matches!(first.op(), Op::Exists(_)), "as written");
+        let Op::And(first, _) = c.fast.op() else {
             panic!("an and")
         };
-        assert!(matches!(first.op, Op::Cmp(..)), "cheapest first");
+        assert!(matches!(first.op(), Op::Cmp(..)), "cheapest first");
     }
 
     #[test]
@@ -765,23 +707,43 @@ mod tests {
     }
 
     #[test]
+    fn cost_caching_and_free_locals_walk_a_100_000_deep_chain_on_a_small_stack() {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let at = Span::new(0, 1);
+                // `exists (... (not (not (exists (local 1))))`, all under a query binding local 2.
+                let mut n = Node::exists(Node::local(1, at), at);
+                for _ in 0..100_000 {
+                    n = Node::not(n, at);
+                }
+                assert_eq!(cost(&n), 100_000 + 4 + 1);
+                assert!(worth_caching(&n), "an `exists` deep inside");
+                assert!(reads_any(&n, &[1]));
+                assert!(!reads_any(&n, &[2]));
+                let q = Node::where_(Node::local(0, at), 1, n, at);
+                assert!(!reads_any(&q, &[1]), "local 1 is bound by the query");
+                assert!(reads_any(&q, &[0, 1]), "its list reads local 0");
+                assert_eq!(cost(&q), 2 + 1 + 8 * (100_000 + 4 + 1));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
     fn a_long_and_chain_is_rebuilt_balanced_in_the_same_order() {
         let parts: Vec<Node> = (0..1000)
-            .map(|i| {
-                Node::new(
-                    Op::Const(Const::Bool(i % 2 == 0)),
-                    crate::dsl::Span::new(i, i + 1),
-                )
-            })
+            .map(|i| Node::boolean(i % 2 == 0, Span::new(i, i + 1)))
             .collect();
-        let n = balanced(parts, true, crate::dsl::Span::new(0, 1));
+        let n = balanced(parts, true, Span::new(0, 1));
         fn leaves(n: &Node, out: &mut Vec<usize>) {
-            match &n.op {
+            match n.op() {
                 Op::And(a, b) => {
                     leaves(a, out);
                     leaves(b, out);
                 }
-                _ => out.push(n.span.start as usize),
+                _ => out.push(n.span().start as usize),
             }
         }
         let mut order = Vec::new();

@@ -48,7 +48,7 @@ impl Recorder {
     pub(crate) fn enter(&mut self, n: &Node) -> Option<usize> {
         // Leaves are not worth a line; a slot's line is its define's; an `and` inside an
         // `and` (or an `or` inside an `or`) is one chain, shown as one line.
-        let chain = match n.op {
+        let chain = match n.op() {
             Op::And(..) => 1,
             Op::Or(..) => 2,
             Op::Let { .. } => 3,
@@ -56,7 +56,7 @@ impl Recorder {
         };
         if self.loops > 0
             || matches!(
-                n.op,
+                n.op(),
                 Op::Const(_) | Op::Local(_) | Op::Param(_) | Op::Slot(_)
             )
             || (chain != 0 && self.open.last() == Some(&chain))
@@ -68,7 +68,7 @@ impl Recorder {
         self.events.push(Event {
             depth: self.depth,
             file: self.file(),
-            span: n.span,
+            span: n.span(),
             value: String::new(),
             define: None,
         });
