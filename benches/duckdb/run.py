@@ -454,6 +454,7 @@ def bench_dataset(args, oncoqual: Path, work: Path, label: str, charts: Path) ->
         write_atomic(qfile, json.dumps(spec).encode())
         tally, result = work / "oncoqual-tally.json", work / "duckdb-tally.json"
         oq_t, oq_m, dd_t, dd_m, agree = [], [], [], [], True
+        load = os.getloadavg()[0]
         for _ in range(args.repeat):
             t, m = measured([oncoqual, "tally", "--charts", charts, "--specs", specs, "-o", tally])
             oq_t.append(t), oq_m.append(m)
@@ -467,6 +468,7 @@ def bench_dataset(args, oncoqual: Path, work: Path, label: str, charts: Path) ->
             "oncoqual_s": oq_t, "duckdb_s": dd_t, "ratio": ratio,
             "oncoqual_mb": oq_m, "duckdb_mb": dd_m,
             "tallies_agree": agree,
+            "load_before": load,
         }
         # Chart by chart: the measures of this selection only.
         differ = [json.loads(l) for l in Path(check["disagreements_file"]).read_text().splitlines()]
@@ -475,7 +477,7 @@ def bench_dataset(args, oncoqual: Path, work: Path, label: str, charts: Path) ->
         rows.append(row)
         print(f"{name}: oncoqual {fmt_range(oq_t, 2)} s, {fmt_range(oq_m, 0)} MB; "
               f"DuckDB {fmt_range(dd_t, 2)} s, {fmt_range(dd_m, 0)} MB; ratio {ratio:.2f}; "
-              f"tallies agree: {agree}", flush=True)
+              f"tallies agree: {agree}; load average before: {load:.1f}", flush=True)
     return rows
 
 
@@ -499,10 +501,11 @@ def whole_library(args, oncoqual: Path, work: Path, charts: Path) -> dict:
         t, m = measured([oncoqual, "benchmark", "--charts", charts, "-o", work / "report.json"])
         ts.append(t), ms.append(m)
     rates = [n / t for t in ts]
+    load = os.getloadavg()[0]
     print(f"\nwhole library (`oncoqual benchmark`, {n} charts): "
           f"{statistics.median(rates):,.0f} charts/s ({min(rates):,.0f}–{max(rates):,.0f}), "
           f"{fmt_range(ts, 2)} s, peak {fmt_range(ms, 0)} MB", flush=True)
-    return {"charts": n, "seconds": ts, "peak_mb": ms, "charts_per_s": rates}
+    return {"charts": n, "seconds": ts, "peak_mb": ms, "charts_per_s": rates, "load_after": load}
 
 
 def main() -> None:

@@ -61,12 +61,16 @@ CREATE OR REPLACE MACRO is_oral_chemotherapy_regimen(r) AS
 
 -- systemic therapy received on some date in [ws, we]: an administrations entry dated in it
 -- belonging to a chemotherapy regimen, or an oral-agent chemotherapy regimen with
--- start_date <= the date and (end_date absent or >= the date).
+-- start_date <= the date and (end_date absent or >= the date). The ids of the chemotherapy
+-- regimens are listed once per chart (`list_transform([x], lambda v: ...)[1]` binds x to v:
+-- a macro has no local variables), not once per administration.
+CREATE OR REPLACE MACRO chemotherapy_regimen_ids(c) AS
+  list_transform(list_filter(c.regimens, lambda r: is_chemotherapy_regimen(r)),
+                 lambda r: r.id);
 CREATE OR REPLACE MACRO systemic_therapy_between(c, ws, we) AS
-  nonempty(list_filter(c.administrations,
-    lambda a: a.date BETWEEN ws AND we
-      AND nonempty(list_filter(c.regimens,
-            lambda r: r.id = a.regimen_id AND is_chemotherapy_regimen(r)))))
+  list_transform([chemotherapy_regimen_ids(c)], lambda chemo_ids:
+    nonempty(list_filter(c.administrations,
+      lambda a: a.date BETWEEN ws AND we AND list_contains(chemo_ids, a.regimen_id))))[1]
   OR nonempty(list_filter(c.regimens,
     lambda r: is_oral_chemotherapy_regimen(r)
       AND r.start_date <= we

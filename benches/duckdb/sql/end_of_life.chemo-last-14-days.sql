@@ -37,10 +37,14 @@ CREATE OR REPLACE MACRO eol_cohort(c) AS
             AND nonempty(list_filter(visits,
                   lambda d: d BETWEEN c.death.date - 180 AND c.death.date)))[1];
 
-CREATE OR REPLACE MACRO chemo_last_14_days(c) AS {
-  'initial_population': eol_cohort(c),
-  'denominator': true,
-  'denominator_exclusion': false,
-  'denominator_exception': false,
-  'numerator': systemic_therapy_between(c, c.death.date - 14, c.death.date)
-};
+-- The numerator is decided only for charts in the cohort (it counts only there).
+CREATE OR REPLACE MACRO chemo_last_14_days(c) AS
+  list_transform([coalesce(eol_cohort(c), false)], lambda cohort: {
+    'initial_population': cohort,
+    'denominator': true,
+    'denominator_exclusion': false,
+    'denominator_exception': false,
+    'numerator': CASE WHEN cohort
+                   THEN systemic_therapy_between(c, c.death.date - 14, c.death.date)
+                   ELSE false END
+  })[1];
