@@ -457,10 +457,12 @@ def bench_dataset(args, oncoqual: Path, work: Path, label: str, charts: Path) ->
         load = os.getloadavg()[0]
         for _ in range(args.repeat):
             t, m = measured([oncoqual, "tally", "--charts", charts, "--specs", specs, "-o", tally])
-            oq_t.append(t), oq_m.append(m)
+            oq_t.append(t)
+            oq_m.append(m)
             t, m = measured([sys.executable, __file__, "--duckdb-child", qfile, result,
                              str(args.threads)])
-            dd_t.append(t), dd_m.append(m)
+            dd_t.append(t)
+            dd_m.append(m)
             agree &= oncoqual_counts(tally, selection) == duckdb_counts(result)
         ratio = statistics.median(oq_t) / statistics.median(dd_t)
         row = {
@@ -499,7 +501,8 @@ def whole_library(args, oncoqual: Path, work: Path, charts: Path) -> dict:
     ts, ms = [], []
     for _ in range(args.repeat):
         t, m = measured([oncoqual, "benchmark", "--charts", charts, "-o", work / "report.json"])
-        ts.append(t), ms.append(m)
+        ts.append(t)
+        ms.append(m)
     rates = [n / t for t in ts]
     load = os.getloadavg()[0]
     print(f"\nwhole library (`oncoqual benchmark`, {n} charts): "
