@@ -237,7 +237,7 @@ pub enum Event {
     ApplicationOpened {
         /// Date.
         date: Date,
-        /// The verdict ([`eligibility`](super::eligibility)) the application rests on.
+        /// The verdict ([`eligibility`](fn@super::eligibility::eligibility)) the application rests on.
         verdict: Box<Eligible>,
     },
     /// An application step is completed, in portal order, with what it carries.
