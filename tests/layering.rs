@@ -121,8 +121,9 @@ fn crate_paths(code: &str, prefix: &str) -> Vec<String> {
     while let Some(i) = rest.find(prefix) {
         let before = rest[..i].chars().last();
         rest = &rest[i + prefix.len()..];
+        // `oncoqual_crate::` is another path; `$crate::` is scanned with its own prefix.
         if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !(prefix == "crate::" && before == Some('$'))
+            || (prefix == "crate::" && before == Some('$'))
         {
             continue;
         }
@@ -165,7 +166,7 @@ fn root_reexports(lib: &str) -> BTreeMap<String, String> {
         let module = ident_at(path).to_owned();
         match path.find('{') {
             Some(i) => {
-                for name in path[i + 1..].split(|c: char| c == ',' || c == '}') {
+                for name in path[i + 1..].split([',', '}']) {
                     let name = name.trim();
                     if !name.is_empty() {
                         map.insert(name.to_owned(), module.clone());

@@ -127,9 +127,9 @@ mod tests {
             crate::chart::PracticeId::new("p").unwrap(),
             "2026-1".parse().unwrap(),
         );
-        let mut dx = Diagnosis::default();
-        dx.id = DiagnosisId::new("dx-1");
-        dx.cancer_type = Some(CancerType::Breast);
+        let dx = Diagnosis::default()
+            .id(DiagnosisId::new("dx-1").unwrap())
+            .cancer_type(CancerType::Breast);
         chart.diagnoses.push(dx);
         let fields = crate::chart::schema().chart.fields;
         let at = |name: &str| {
