@@ -5,9 +5,11 @@
 //! Every field is optional (`Option` or an empty list): an absent field is *missing*, never a
 //! sentinel. Unknown JSON fields are rejected, naming their path.
 //!
-//! Building a chart in Rust: records implement `Default` and are `#[non_exhaustive]`, so
-//! start from `Default::default()` and set fields; this keeps vendor code compiling when
-//! fields are added.
+//! Building a chart in Rust: [`Chart::builder`] and one setter per field on every record
+//! (see [`ChartBuilder`]) build a chart in one expression, checked as ingest checks it.
+//! Records also implement `Default` and are `#[non_exhaustive]`, so code can start from
+//! `Default::default()` and set fields; either way vendor code keeps compiling when fields
+//! are added.
 //!
 //! ```
 //! use oncoqual::chart::{CancerType, Chart, Diagnosis, DiagnosisId};
