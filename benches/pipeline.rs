@@ -13,7 +13,8 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use oncoqual::benchmark::{Report, ReportOptions, tally_jsonl};
+use oncoqual::benchmark::{Report, ReportOptions};
+use oncoqual::pipeline::tally_jsonl;
 use oncoqual::synth::{self, SynthConfig};
 use oncoqual::{Date, JsonlReader, Library, RoundCalendar};
 

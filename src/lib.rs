@@ -1,4 +1,24 @@
 #![doc = include_str!("../README.md")]
+//!
+//! # Layout
+//!
+//! The modules stack bottom-up, each using only those before it (no module names one
+//! above it, so there is no import cycle; `tests/layering.rs` checks every path):
+//!
+//! `chart` → `io` → `dsl` → `measure` → `program` → `benchmark` → `pipeline` → `certification` → `synth` → `report` → `cli`
+//!
+//! - [`chart`]: the typed chart model, its schema and reflection, validation, rounds and
+//!   the reporting calendar, input limits;
+//! - [`io`]: reading charts from JSON and JSONL with PHI-safe errors;
+//! - [`dsl`]: the measure language's lexer, parser and diagnostics;
+//! - [`measure`]: metadata, linking, compilation to IR, evaluation and explain, over the
+//!   chart's reflection; it reads files only in `measure/fs.rs` ([`Library::load`]), and
+//!   takes text everywhere else ([`Library::from_sources`]);
+//! - [`program`]: practices, registrations and course credit;
+//! - [`benchmark`]: tallies and the round report;
+//! - [`pipeline`]: the one driver that joins the stages (JSONL → parse → evaluate → tally);
+//! - [`certification`]: eligibility and the certification workflow;
+//! - `synth`, `report`, `cli`: the generator, the reports people read, the command line.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -21,17 +41,26 @@ pub mod cli;
 pub mod dsl;
 pub mod io;
 pub mod measure;
+pub mod pipeline;
 pub mod program;
 #[cfg(any(feature = "report", feature = "fhir"))]
 pub mod report;
-mod round;
 #[cfg(feature = "synth")]
 pub mod synth;
 
-pub use chart::{Chart, ChartId, Code, Date, Finding, Number, PracticeId, schema};
-pub use io::{CheckedChart, JsonlReader, Limits, Record, RecordError, parse_chart};
-pub use measure::{Explanation, Library, MeasureInfo, Outcome, Population, Populations};
-pub use round::{
+/// Rounds live in the chart model (`chart/round.rs`); this alias keeps the older internal
+/// path `crate::round` working for modules that still name it.
+#[allow(unused_imports)]
+pub(crate) use chart::round;
+
+pub use chart::round::{
     CalendarError, DueKind, DueNotice, InvalidRound, Notice, NoticeKind, Period, RoundCalendar,
     RoundId, RoundSchedule,
 };
+pub use chart::{
+    Chart, ChartBuilder, ChartId, Code, Date, Finding, InvalidChart, Number, PracticeId, schema,
+};
+pub use io::{CheckedChart, JsonlReader, Limits, Record, RecordError, parse_chart};
+pub use measure::{Explanation, Library, MeasureInfo, Outcome, Population, Populations};
+/// The exact decimal of chart numbers ([`Number::value`]) and of rates in reports.
+pub use rust_decimal::Decimal;

@@ -7,8 +7,8 @@
 #[path = "common/big_chart.rs"]
 mod big_chart;
 
-use oncoqual::benchmark::tally_jsonl;
 use oncoqual::measure::{EVAL_BUDGET, EvalError, Library, SpecFile};
+use oncoqual::pipeline::tally_jsonl;
 use oncoqual::{JsonlReader, RoundCalendar};
 
 const HEADER: &str = "measure core.t { title \"t\" module core tracks [core] \

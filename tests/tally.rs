@@ -192,7 +192,7 @@ fn tallies_of_two_calendars_libraries_or_keys_refuse_to_merge_and_say_why() {
 /// in input order: bad lines and repeated ids, across batch boundaries.
 #[test]
 fn the_jsonl_pipeline_tallies_valid_first_seen_charts_and_reports_the_rest_in_order() {
-    use oncoqual::benchmark::{JSONL_BATCH, tally_charts, tally_jsonl};
+    use oncoqual::pipeline::{JSONL_BATCH, tally_charts, tally_jsonl};
     use oncoqual::{JsonlReader, Limits};
     use std::ops::ControlFlow;
 

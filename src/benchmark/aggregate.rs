@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::stats::{Interval, percentile_rank_sorted, quantile_type7, wilson, z_for_level};
 use super::tally::{Counts, Strata, Tally};
 use crate::chart::PracticeId;
+use crate::chart::round::RoundId;
 use crate::measure::{Direction, Library};
-use crate::round::RoundId;
 
 /// How rates and the aggregate are computed.
 #[derive(Debug, Clone, PartialEq)]

@@ -20,18 +20,22 @@ mod tally;
 pub use aggregate::{
     NationalMeasure, Options, PracticeRate, QUANTILE_METHOD, aggregate, aggregate_scored,
 };
-#[cfg(feature = "parallel")]
-pub use report::tally_parallel;
 pub use report::{
     Exclusion, ExclusionReason, Participation, PracticeStatus, REPORT_FORMAT, RegistrationCheck,
-    RegistrationPolicy, Report, ReportError, ReportOptions, StatedOptions, tally_charts,
+    RegistrationPolicy, Report, ReportError, ReportOptions, StatedOptions,
 };
-pub use report::{JSONL_BATCH, tally_jsonl};
+// The drivers moved to `crate::pipeline`; these paths stay for one release (0.2) so that
+// vendor code keeps compiling, and are then removed. The one edge from `benchmark` up to
+// `pipeline`, allowed by name in `tests/layering.rs`.
+#[cfg(feature = "parallel")]
+pub use crate::pipeline::tally_parallel;
+pub use crate::pipeline::{JSONL_BATCH, tally_charts, tally_jsonl};
 pub use score::{Oqs, OqsMethod, Trend, TrendVerdict, overall_quality_scores, trends};
 pub use stats::{
     Interval, inverse_normal, normal_cdf, percentile_rank, percentile_rank_sorted, quantile_type7,
     two_proportion_test, wilson, z_for_level,
 };
+pub(crate) use tally::TallyBuilder;
 pub use tally::{
     Counts, MeasureTally, PracticeTally, Strata, StrataError, TALLY_FORMAT, Tally, TallyError,
     TallyStamp,

@@ -8,8 +8,8 @@ use super::aggregate::PracticeRate;
 use super::stats::two_proportion_test;
 use super::tally::Tally;
 use crate::chart::PracticeId;
+use crate::chart::round::RoundId;
 use crate::measure::{Direction, Library, Scoring};
-use crate::round::RoundId;
 
 /// How the Overall Quality Score combines measures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +168,7 @@ impl TrackSums {
 /// Whether a change is better, worse or not significant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TrendVerdict {
     /// Significant change in the better direction.
     Improvement,

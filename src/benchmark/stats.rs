@@ -199,6 +199,7 @@ pub fn normal_cdf(x: f64) -> f64 {
 
 /// A closed interval of rates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Interval {
     /// Lower bound.
     pub low: Decimal,

@@ -14,13 +14,14 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::chart::round::{Period, RoundId};
 use crate::chart::{Chart, ChartDigest, ChartKey, KeyId, PracticeId};
 use crate::measure::{Library, LibraryFingerprint, MeasureInfo, Outcome, Population, Populations};
-use crate::round::{Period, RoundId};
 
 /// Counts of the six populations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Counts {
     /// Initial population.
     #[serde(rename = "IPP")]
@@ -174,6 +175,7 @@ impl MeasureTally {
 /// One measure's counts for one (round, practice): overall and per stratum.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MeasureTally {
     /// All charts.
     pub total: Counts,
@@ -346,6 +348,7 @@ impl MeasureTally {
 
 /// One (round, practice): its unique charts and its measures' counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PracticeTally {
     /// Unique charts submitted (each chart counted once, whatever the measures).
     pub charts: u64,

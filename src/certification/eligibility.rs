@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::benchmark::Report;
+use crate::chart::round::RoundId;
 use crate::chart::{Date, PracticeId};
-use crate::round::RoundId;
 
 /// The configurable rules of eligibility (the program revises them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

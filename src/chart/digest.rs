@@ -23,8 +23,8 @@
 
 use std::fmt;
 
+use super::round::RoundId;
 use super::types::{ChartId, PracticeId};
-use crate::round::RoundId;
 
 /// The key chart digests are computed under: a program-wide secret, or none.
 #[derive(Clone, PartialEq, Eq)]

@@ -5,9 +5,11 @@
 //! Every field is optional (`Option` or an empty list): an absent field is *missing*, never a
 //! sentinel. Unknown JSON fields are rejected, naming their path.
 //!
-//! Building a chart in Rust: records implement `Default` and are `#[non_exhaustive]`, so
-//! start from `Default::default()` and set fields; this keeps vendor code compiling when
-//! fields are added.
+//! Building a chart in Rust: [`Chart::builder`] and one setter per field on every record
+//! (see [`ChartBuilder`]) build a chart in one expression, checked as ingest checks it.
+//! Records also implement `Default` and are `#[non_exhaustive]`, so code can start from
+//! `Default::default()` and set fields; either way vendor code keeps compiling when fields
+//! are added.
 //!
 //! ```
 //! use oncoqual::chart::{CancerType, Chart, Diagnosis, DiagnosisId};
@@ -30,10 +32,15 @@
 //! assert!(!format!("{chart:?}").contains("1950"));
 //! ```
 
+pub(crate) mod build;
 pub(crate) mod digest;
+mod limits;
 pub(crate) mod model;
 pub(crate) mod redact;
+pub(crate) mod reflect;
+pub(crate) mod round;
 pub(crate) mod schema;
+pub(crate) mod serde_error;
 pub(crate) mod types;
 pub(crate) mod validate;
 
@@ -41,20 +48,22 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use build::{ChartBuilder, InvalidChart, Slot};
 pub use digest::{ChartDigest, ChartKey, ChartKeyError, KeyId};
+pub use limits::Limits;
 pub use model::*;
 pub use redact::DebugShape;
 pub use schema::{
     BaseType, Describe, EnumSchema, FieldSchema, FieldType, RecordSchema, Resolved, Scalar, Schema,
 };
 pub use types::{
-    ChartId, Code, Date, DiagnosisId, InvalidDate, InvalidNumber, MAX_ID_LEN, Number, PracticeId,
-    RegimenId, UnknownValue,
+    ChartId, Code, Date, DiagnosisId, InvalidDate, InvalidId, InvalidNumber, MAX_ID_LEN, Number,
+    PracticeId, RegimenId, UnknownValue,
 };
 pub use validate::{Finding, FindingKind, Severity as FindingSeverity, validate};
 
-use crate::round::RoundId;
 use redact::Shape;
+use round::RoundId;
 use schema::omit;
 
 /// One patient's abstracted chart for one practice and one round.
@@ -153,19 +162,29 @@ macro_rules! chart_schema {
                 d.finish_non_exhaustive()
             }
         }
-        impl crate::measure::value::Record for Chart {
+        impl reflect::Record for Chart {
             #[allow(unused_assignments)]
-            fn field(&self, index: u16) -> crate::measure::value::Value<'_> {
+            fn field_ref(&self, index: u16) -> reflect::FieldRef<'_> {
                 let mut i: u16 = 0;
                 $(
                     if index == i {
-                        return crate::measure::value::ToValue::to_value(&self.$field);
+                        return reflect::Reflect::reflect(&self.$field);
                     }
                     // One step per field of the struct: far below `u16::MAX`.
                     i = i.saturating_add(1);
                 )*
-                crate::measure::value::Value::Missing
+                reflect::FieldRef::Missing
             }
+        }
+        impl ChartBuilder {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "` (a list: appends one entry): ", $doc)]
+                #[inline]
+                pub fn $field(mut self, value: <$ty as build::Slot>::Item) -> Self {
+                    build::Slot::fill(&mut self.chart.$field, value);
+                    self
+                }
+            )*
         }
         impl validate::Lists for Chart {
             const HOLDS_LISTS: bool = true;
@@ -319,10 +338,5 @@ impl Chart {
     pub fn to_json(&self) -> String {
         // Serialising our own types to a String cannot fail: every map key is a string.
         serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// Parses and validates one chart from JSON text; see [`crate::io::parse_chart`].
-    pub fn from_json(text: &str) -> Result<Chart, crate::io::RecordError> {
-        crate::io::parse_chart(text, &crate::io::Limits::default()).map(|checked| checked.chart)
     }
 }

@@ -41,6 +41,7 @@ impl Scalar {
 
 /// A closed enumeration of string values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct EnumSchema {
     /// The Rust type name (e.g. `CancerType`).
     pub name: &'static str,
@@ -50,6 +51,7 @@ pub struct EnumSchema {
 
 /// A record (JSON object) with named fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RecordSchema {
     /// The Rust type name (e.g. `Diagnosis`).
     pub name: &'static str,
@@ -90,6 +92,7 @@ pub enum BaseType {
 
 /// The full type of a field: base type, optionality and list-ness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct FieldType {
     /// What each value is.
     pub base: BaseType,
@@ -128,6 +131,7 @@ impl FieldType {
 
 /// One field of a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct FieldSchema {
     /// The field's JSON name.
     pub name: &'static str,
@@ -140,6 +144,7 @@ pub struct FieldSchema {
 
 /// The schema of the whole chart model: the chart record and the measure parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Schema {
     /// The `Chart` record; every dictionary root is one of its fields.
     pub chart: &'static RecordSchema,
@@ -149,6 +154,7 @@ pub struct Schema {
 
 /// How a path was resolved by [`Schema::resolve`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Resolved {
     /// The type of the last segment.
     pub ty: FieldType,
@@ -313,6 +319,23 @@ macro_rules! record {
             );
         }
 
+        /// Setters, one per field and named as it, to build a record in one expression
+        /// (see [`crate::chart::ChartBuilder`]): an optional field is set, a list field gets
+        /// one more entry.
+        impl $name {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "` (a list: appends one entry).")]
+                #[inline]
+                #[must_use]
+                pub fn $field(mut self, value: <$ty as $crate::chart::build::Slot>::Item) -> Self {
+                    $crate::chart::build::Slot::fill(&mut self.$field, value);
+                    self
+                }
+            )*
+        }
+
+        $crate::chart::build::replaced_slot!($name);
+
         impl $crate::chart::validate::Lists for $name {
             const HOLDS_LISTS: bool =
                 $(<$ty as $crate::chart::validate::Lists>::HOLDS_LISTS ||)* false;
@@ -357,24 +380,25 @@ macro_rules! record {
             }
         }
 
-        impl $crate::measure::value::Record for $name {
+        impl $crate::chart::reflect::Record for $name {
             #[allow(unused_assignments, unused_mut, unused_variables)]
-            fn field(&self, index: u16) -> $crate::measure::value::Value<'_> {
+            fn field_ref(&self, index: u16) -> $crate::chart::reflect::FieldRef<'_> {
                 let mut i: u16 = 0;
                 $(
                     if index == i {
-                        return $crate::measure::value::ToValue::to_value(&self.$field);
+                        return $crate::chart::reflect::Reflect::reflect(&self.$field);
                     }
                     // One step per field of the struct: far below `u16::MAX`.
                     i = i.saturating_add(1);
                 )*
-                $crate::measure::value::Value::Missing
+                $crate::chart::reflect::FieldRef::Missing
             }
         }
 
-        impl $crate::measure::value::ToValue for $name {
-            fn to_value(&self) -> $crate::measure::value::Value<'_> {
-                $crate::measure::value::Value::Record(self)
+        impl $crate::chart::reflect::Reflect for $name {
+            #[inline]
+            fn reflect(&self) -> $crate::chart::reflect::FieldRef<'_> {
+                $crate::chart::reflect::FieldRef::Record(self)
             }
         }
     };
@@ -469,9 +493,10 @@ macro_rules! enumeration {
 
         impl $crate::chart::redact::DebugShape for $name {}
 
-        impl $crate::measure::value::ToValue for $name {
-            fn to_value(&self) -> $crate::measure::value::Value<'_> {
-                $crate::measure::value::Value::Enum(&Self::SCHEMA, self.ordinal())
+        impl $crate::chart::reflect::Reflect for $name {
+            #[inline]
+            fn reflect(&self) -> $crate::chart::reflect::FieldRef<'_> {
+                $crate::chart::reflect::FieldRef::Enum(&Self::SCHEMA, self.ordinal())
             }
         }
     };

@@ -338,6 +338,13 @@ impl From<u32> for Number {
     }
 }
 
+/// So that an integer literal converts (`4.into()`), as in a chart built in Rust.
+impl From<i32> for Number {
+    fn from(v: i32) -> Self {
+        Number(Decimal::from(v))
+    }
+}
+
 impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0, f)
@@ -516,6 +523,12 @@ impl Describe for Code {
 }
 impl DebugShape for Code {}
 
+/// An identifier that is empty or longer than [`MAX_ID_LEN`] bytes (the text is not kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid identifier: {}", msg::ID)]
+#[non_exhaustive]
+pub struct InvalidId;
+
 macro_rules! opaque_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
@@ -549,6 +562,14 @@ macro_rules! opaque_id {
             }
         }
 
+        impl FromStr for $name {
+            type Err = InvalidId;
+            /// As [`Self::new`], with an error that never echoes the text.
+            fn from_str(s: &str) -> Result<Self, InvalidId> {
+                $name::new(s).ok_or(InvalidId)
+            }
+        }
+
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(&self.0)
@@ -566,9 +587,10 @@ macro_rules! opaque_id {
         }
         impl super::validate::Lists for $name {}
         impl DebugShape for $name {}
-        impl crate::measure::value::ToValue for $name {
-            fn to_value(&self) -> crate::measure::value::Value<'_> {
-                crate::measure::value::Value::Str(&self.0)
+        impl super::reflect::Reflect for $name {
+            #[inline]
+            fn reflect(&self) -> super::reflect::FieldRef<'_> {
+                super::reflect::FieldRef::Str(&self.0)
             }
         }
     };

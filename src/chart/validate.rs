@@ -24,8 +24,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::Limits;
 use super::{Chart, Date, DiagnosisId, RegimenId};
-use crate::io::Limits;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

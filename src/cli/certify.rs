@@ -229,7 +229,7 @@ fn eligibility_rules(args: &RulesArgs, report: &Report) -> io::Result<Eligibilit
     let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
     let min_charts = args.min_charts.unwrap_or_else(|| {
         report.rounds.last().map_or(
-            crate::round::RoundSchedule::DEFAULT_MIN_UNIQUE_CHARTS,
+            crate::chart::round::RoundSchedule::DEFAULT_MIN_UNIQUE_CHARTS,
             |r| calendar.schedule(*r).min_unique_charts,
         )
     });

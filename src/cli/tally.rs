@@ -8,10 +8,11 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::benchmark::{Tally, tally_jsonl};
+use crate::benchmark::Tally;
 use crate::chart::{ChartKey, FindingKind};
 use crate::io::ChartLedger;
 use crate::measure::Library;
+use crate::pipeline::tally_jsonl;
 use crate::{Chart, Period, RoundCalendar};
 
 /// Arguments of `oncoqual tally`.
@@ -64,7 +65,7 @@ pub(crate) struct Folded {
 /// Duplicate messages printed per file; the rest are counted.
 const SHOWN_DUPLICATES: usize = 10;
 
-/// Streams chart files into one tally (`benchmark::tally_jsonl`: parsed and evaluated in
+/// Streams chart files into one tally (`pipeline::tally_jsonl`: parsed and evaluated in
 /// parallel, a batch at a time), under one ledger: a chart (id, practice, round) read twice,
 /// in one file or two, is reported with both locations. Invalid records are reported on
 /// standard error (where, never what) and skipped.

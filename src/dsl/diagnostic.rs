@@ -7,6 +7,7 @@ use super::span::{Source, Span};
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Level {
     /// Something to look at; the spec still compiles.
     Warning,

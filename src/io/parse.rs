@@ -4,9 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::Limits;
-use crate::chart::types::msg;
-use crate::chart::{Chart, Finding, FindingKind, validate};
+use crate::chart::serde_error::{field_path, finding_kind, looks_like_field_name};
+use crate::chart::{Chart, Finding, FindingKind, Limits, validate};
 
 /// A chart that parsed and passed validation, with its warnings.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +71,13 @@ impl fmt::Display for RecordError {
 /// find the field path of its error, so valid input pays nothing for error reporting.
 pub fn parse_chart(text: &str, limits: &Limits) -> Result<CheckedChart, RecordError> {
     parse_at(text, limits, None)
+}
+
+impl Chart {
+    /// Parses and validates one chart from JSON text; see [`parse_chart`].
+    pub fn from_json(text: &str) -> Result<Chart, RecordError> {
+        parse_chart(text, &Limits::default()).map(|checked| checked.chart)
+    }
 }
 
 pub(crate) fn parse_at(
@@ -368,38 +374,6 @@ fn repair(tree: &mut serde_json::Value, steps: &[Step], kind: &FindingKind) -> b
     }
 }
 
-/// Renders a serde path as `regimens[3].start_date`. A map key for which `show` is false
-/// (in charts: one that does not look like a field name, so may be a misplaced patient
-/// value) is shown as `<key>`.
-pub(crate) fn field_path(path: &serde_path_to_error::Path, show: fn(&str) -> bool) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(if show(key) { key } else { "<key>" });
-            }
-            // A segment serde could not name (inside a syntax error): stop there.
-            Segment::Unknown => break,
-        }
-    }
-    out
-}
-
-/// Field names are short lowercase-first identifiers; anything else is hidden from messages.
-fn looks_like_field_name(key: &str) -> bool {
-    let mut chars = key.chars();
-    key.len() <= 64
-        && chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
 /// The closest field name of the record that holds the unknown field at `path`, if close.
 fn suggest_field(path: &str) -> Option<&'static str> {
     let (parent, unknown) = match path.rsplit_once('.') {
@@ -440,75 +414,4 @@ fn suggest_field(path: &str) -> Option<&'static str> {
         .filter(|&(name, d)| d <= 2.max(name.len() / 4))
         .min_by_key(|&(_, d)| d)
         .map(|(name, _)| name)
-}
-
-/// A message for a serde_json error that never contains the rejected value.
-pub(crate) fn safe_message(err: &serde_json::Error) -> String {
-    finding_kind(err).to_string()
-}
-
-fn finding_kind(err: &serde_json::Error) -> FindingKind {
-    use serde_json::error::Category;
-    let full = err.to_string();
-    // serde_json appends " at line L column C"; drop it (we report line and column ourselves).
-    let text = match full.rfind(" at line ") {
-        Some(i) => &full[..i],
-        None => &full[..],
-    };
-    match err.classify() {
-        Category::Syntax | Category::Eof => FindingKind::Syntax {
-            // serde_json's syntax messages describe the grammar, never the input's content.
-            message: text.to_owned(),
-        },
-        Category::Io => FindingKind::Io {
-            message: text.to_owned(),
-        },
-        Category::Data => data_kind(text),
-    }
-}
-
-/// Maps serde's data-error messages to finding kinds, keeping only the parts that come from
-/// our own types (field names, expectations), never the part that quotes the input.
-fn data_kind(text: &str) -> FindingKind {
-    let expected = || {
-        text.rsplit_once(", expected ")
-            .map(|(_, e)| e.to_owned())
-            .unwrap_or_else(|| "another value".to_owned())
-    };
-    if text.starts_with("invalid type:") {
-        FindingKind::InvalidType {
-            expected: expected(),
-        }
-    } else if text.starts_with("invalid value:") || text.starts_with("invalid length") {
-        FindingKind::InvalidValue {
-            expected: format!("expected {}", expected()),
-        }
-    } else if text.starts_with("unknown field") {
-        FindingKind::UnknownField
-    } else if let Some(rest) = text.strip_prefix("missing field `") {
-        FindingKind::MissingField {
-            field: rest.trim_end_matches('`').to_owned(),
-        }
-    } else if text.starts_with("duplicate field") {
-        FindingKind::DuplicateField
-    } else if text.starts_with(msg::ENUM) {
-        FindingKind::InvalidValue {
-            expected: expected_enum(text),
-        }
-    } else if let Some(m) = msg::ALL.iter().find(|m| text == **m) {
-        FindingKind::InvalidValue {
-            expected: (*m).to_owned(),
-        }
-    } else {
-        FindingKind::InvalidValue {
-            expected: "a value this field accepts".to_owned(),
-        }
-    }
-}
-
-fn expected_enum(text: &str) -> String {
-    match text.split_once(", expected ") {
-        Some((_, e)) => format!("expected {e}"),
-        None => "expected a known value".to_owned(),
-    }
 }

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::library::Library;
 use super::outcome::Population;
+use crate::chart::round::{Period, RoundCalendar};
 use crate::io::{Limits, parse_chart};
-use crate::round::{Period, RoundCalendar};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,55 +130,53 @@ pub fn run_cases(
     dir: &Path,
     calendar: &RoundCalendar,
 ) -> std::io::Result<CaseReport> {
+    super::fs::run_cases(library, dir, calendar)
+}
+
+/// One case file as read: where it is, and its text or why it could not be read.
+pub(crate) struct CaseFile {
+    pub(crate) path: PathBuf,
+    pub(crate) text: Result<String, String>,
+}
+
+/// Runs the case files of each measure's deck, `(measure id, files)`, in the order given.
+pub(crate) fn run_case_files(
+    library: &Library,
+    decks: Vec<(String, Vec<CaseFile>)>,
+    calendar: &RoundCalendar,
+) -> CaseReport {
     let mut report = CaseReport::default();
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    folders.sort();
-    for folder in folders {
-        let measure = folder
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        files.sort();
+    for (measure, files) in decks {
         // Counts of case files read (here and below): far below `usize::MAX`.
         let count = report.per_measure.entry(measure.clone()).or_default();
         *count = count.saturating_add(files.len());
         for file in files {
-            let problems = run_one(library, &measure, &file, calendar);
+            let problems = match &file.text {
+                Ok(text) => run_one(library, &measure, text, calendar),
+                Err(e) => vec![CaseProblem::Invalid(e.clone())],
+            };
             if problems.is_empty() {
                 report.passed = report.passed.saturating_add(1);
             } else {
                 report.failures.push(CaseFailure {
-                    case: file,
+                    case: file.path,
                     measure: measure.clone(),
                     problems,
                 });
             }
         }
     }
-    Ok(report)
+    report
 }
 
 fn run_one(
     library: &Library,
     measure: &str,
-    file: &Path,
+    text: &str,
     calendar: &RoundCalendar,
 ) -> Vec<CaseProblem> {
     let invalid = |e: String| vec![CaseProblem::Invalid(e)];
-    let text = match crate::io::file::read_text(file, crate::io::file::MAX_CONFIG_BYTES) {
-        Ok(t) => t,
-        Err(e) => return invalid(e.to_string()),
-    };
-    let raw: RawCase = match serde_json::from_str(&text) {
+    let raw: RawCase = match serde_json::from_str(text) {
         Ok(r) => r,
         Err(e) => return invalid(format!("{}:{}: {e}", e.line(), e.column())),
     };

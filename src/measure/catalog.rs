@@ -18,11 +18,13 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use super::library::{Direction, Library, MeasureInfo, Scoring};
+use super::library::Library;
+use super::meta::{Direction, MeasureInfo, Scoring};
 
 /// How far a catalog entry's definition was checked against a public source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Evidence {
     /// The definition (not only the title) was checked against a public source.
     Verified,
@@ -71,6 +73,7 @@ pub struct CatalogEntry {
 
 /// The measure catalog, in catalog order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Catalog {
     entries: Vec<CatalogEntry>,
     by_id: HashMap<String, usize>,
@@ -103,6 +106,7 @@ pub enum CatalogError {
 /// A metadata field a spec declares and the catalog fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MetadataField {
     /// `title`.
     Title,

@@ -18,10 +18,14 @@
 mod cases;
 mod catalog;
 mod eval;
+mod explain;
 mod fingerprint;
+mod fs;
 mod ir;
 mod library;
+mod link;
 mod lower;
+mod meta;
 mod optimize;
 mod outcome;
 mod trace;
@@ -33,8 +37,6 @@ pub use catalog::{
     Catalog, CatalogEntry, CatalogError, Comparison, Evidence, MetadataField, Mismatch,
 };
 pub use fingerprint::LibraryFingerprint;
-pub use library::{
-    CheckErrors, Direction, EVAL_BUDGET, EvalError, Library, LoadError, MeasureInfo, Scoring,
-    Selection, SpecFile,
-};
+pub use library::{CheckErrors, EVAL_BUDGET, EvalError, Library, LoadError, Selection, SpecFile};
+pub use meta::{Direction, MeasureInfo, Scoring};
 pub use outcome::{CriterionTrace, Explanation, Outcome, Population, Populations, Step};

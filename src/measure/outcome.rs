@@ -2,6 +2,7 @@
 //! opt-in explanation.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -193,12 +194,42 @@ pub struct Outcome {
     /// stratifier's value is missing for this chart. Stratum values are labels of
     /// categories (sex, age band), not identifying values.
     pub strata: Vec<Option<String>>,
+    /// The measure's id (shared with the library; not serialised, as before).
+    #[serde(skip)]
+    id: Arc<str>,
+}
+
+impl Outcome {
+    pub(crate) fn new(measure: usize, id: Arc<str>) -> Outcome {
+        Outcome {
+            measure,
+            populations: Populations::NONE,
+            strata: Vec::new(),
+            id,
+        }
+    }
+
+    /// The id of the measure this outcome is of (`MeasureInfo::id`).
+    ///
+    /// ```
+    /// use oncoqual::{Chart, Library, RoundCalendar};
+    /// let lib = Library::bundled().unwrap();
+    /// let chart = Chart::from_json(r#"{"id":"c","practice":"p","round":"2026-1"}"#).unwrap();
+    /// let period = RoundCalendar::new().period(chart.round);
+    /// for outcome in lib.evaluate(&chart, period) {
+    ///     assert_eq!(Some(outcome.measure_id()), lib.measure(outcome.measure).map(|m| m.id.as_str()));
+    /// }
+    /// ```
+    pub fn measure_id(&self) -> &str {
+        &self.id
+    }
 }
 
 impl fmt::Debug for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Outcome")
             .field("measure", &self.measure)
+            .field("id", &&*self.id)
             .field("populations", &self.populations)
             .field("strata", &self.strata.len())
             .finish()

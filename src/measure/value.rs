@@ -1,10 +1,12 @@
-//! Runtime values of the evaluator, and the reflection traits through which compiled field
-//! accessors read chart records without any name lookup.
+//! Runtime values of the evaluator, and the read trait through which compiled field
+//! accessors read chart records without any name lookup (over the chart's own reflection,
+//! [`crate::chart::reflect`]).
 
 use std::fmt;
 
 use rust_decimal::Decimal;
 
+use crate::chart::reflect::{self, FieldRef};
 use crate::chart::schema::EnumSchema;
 use crate::chart::{Code, Date};
 use crate::dsl::ast::Unit;
@@ -24,14 +26,14 @@ pub(crate) enum Value<'a> {
     Enum(&'static EnumSchema, u16),
     Duration(i64, Unit),
     Period(Date, Date),
-    Record(&'a dyn Record),
+    Record(&'a dyn reflect::Record),
     List(List<'a>),
 }
 
 /// A list value: a chart list borrowed as is, or a computed one (in the evaluation's arena).
 #[derive(Clone, Copy)]
 pub(crate) enum List<'a> {
-    Seq(&'a dyn Seq),
+    Seq(&'a dyn reflect::Seq),
     Vals(&'a [Value<'a>]),
 }
 
@@ -45,82 +47,40 @@ impl<'a> List<'a> {
 
     pub(crate) fn get(&self, i: usize) -> Value<'a> {
         match self {
-            List::Seq(s) => s.get(i),
+            List::Seq(s) => Value::from(s.item_ref(i)),
             List::Vals(v) => v.get(i).copied().unwrap_or(Value::Missing),
         }
     }
 }
 
-/// A chart record whose fields are read by index (declaration order of its schema).
+/// How the evaluator reads a chart record: the chart's own reflection
+/// ([`crate::chart::reflect`]), each field converted into a [`Value`].
 pub(crate) trait Record {
     /// The value of field `index`; `Missing` for an absent field or an index out of range.
     fn field(&self, index: u16) -> Value<'_>;
 }
 
-/// A list stored in a chart.
-pub(crate) trait Seq {
-    fn len(&self) -> usize;
-    fn get(&self, i: usize) -> Value<'_>;
+impl<T: reflect::Record + ?Sized> Record for T {
+    #[inline]
+    fn field(&self, index: u16) -> Value<'_> {
+        Value::from(self.field_ref(index))
+    }
 }
 
-/// Conversion of a stored field into a value.
-pub(crate) trait ToValue {
-    fn to_value(&self) -> Value<'_>;
-}
-
-impl<T: ToValue> ToValue for Option<T> {
-    fn to_value(&self) -> Value<'_> {
-        match self {
-            Some(v) => v.to_value(),
-            None => Value::Missing,
+impl<'a> From<FieldRef<'a>> for Value<'a> {
+    #[inline]
+    fn from(field: FieldRef<'a>) -> Self {
+        match field {
+            FieldRef::Missing => Value::Missing,
+            FieldRef::Bool(b) => Value::Bool(b),
+            FieldRef::Num(n) => Value::Num(n),
+            FieldRef::Date(d) => Value::Date(d),
+            FieldRef::Str(s) => Value::Str(s),
+            FieldRef::Code(c) => Value::Code(c),
+            FieldRef::Enum(schema, i) => Value::Enum(schema, i),
+            FieldRef::Record(r) => Value::Record(r),
+            FieldRef::Seq(s) => Value::List(List::Seq(s)),
         }
-    }
-}
-
-impl<T: ToValue> Seq for Vec<T> {
-    fn len(&self) -> usize {
-        Vec::len(self)
-    }
-    fn get(&self, i: usize) -> Value<'_> {
-        self.as_slice()
-            .get(i)
-            .map_or(Value::Missing, ToValue::to_value)
-    }
-}
-
-impl<T: ToValue> ToValue for Vec<T> {
-    fn to_value(&self) -> Value<'_> {
-        Value::List(List::Seq(self))
-    }
-}
-
-impl ToValue for bool {
-    fn to_value(&self) -> Value<'_> {
-        Value::Bool(*self)
-    }
-}
-
-impl ToValue for Date {
-    fn to_value(&self) -> Value<'_> {
-        Value::Date(*self)
-    }
-}
-
-impl ToValue for crate::chart::Number {
-    fn to_value(&self) -> Value<'_> {
-        Value::Num(self.value())
-    }
-}
-
-impl ToValue for Code {
-    fn to_value(&self) -> Value<'_> {
-        Value::Code(self)
-    }
-}
-
-impl ToValue for crate::round::RoundId {
-    fn to_value(&self) -> Value<'_> {
-        Value::Missing
     }
 }
 

@@ -32,8 +32,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::chart::round::RoundId;
 use crate::chart::{Date, PracticeId};
-use crate::round::RoundId;
 
 /// A practice's ASCO membership status (of its corresponding physician).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -384,7 +384,7 @@ impl Practices {
         let de = &mut serde_json::Deserializer::from_str(text);
         let list: Vec<Practice> = serde_path_to_error::deserialize(de).map_err(|e| {
             // Practice files hold program facts, not patient data: every key may be shown.
-            let path = crate::io::field_path(e.path(), |_| true);
+            let path = crate::chart::serde_error::field_path(e.path(), |_| true);
             let inner = e.into_inner();
             PracticesError::Format {
                 line: inner.line(),

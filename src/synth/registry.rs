@@ -25,10 +25,10 @@ use super::config::SynthConfig;
 use super::ids::practice_id;
 use super::rng::Gen;
 use crate::Date;
+use crate::chart::round::RoundId;
 use crate::program::{
     Administrator, CourseRecord, Member, Membership, Physician, Practice, Practices, Role,
 };
-use crate::round::RoundId;
 
 const PLACES: [&str; 12] = [
     "Lakeside",

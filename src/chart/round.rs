@@ -149,6 +149,15 @@ impl<'de> Deserialize<'de> for RoundId {
 
 impl crate::chart::validate::Lists for RoundId {}
 
+/// The round is the chart's key, not a value the measures read (they read the reporting
+/// period): through the reflection it is missing.
+impl crate::chart::reflect::Reflect for RoundId {
+    #[inline]
+    fn reflect(&self) -> crate::chart::reflect::FieldRef<'_> {
+        crate::chart::reflect::FieldRef::Missing
+    }
+}
+
 impl Describe for RoundId {
     const TYPE: FieldType = FieldType::of(BaseType::Scalar {
         scalar: Scalar::Round,
@@ -299,6 +308,7 @@ pub enum CalendarError {
 /// What a dated announcement listed in a rounds file is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NoticeKind {
     /// A training session (a webinar on abstraction, say).
     Training,
@@ -532,6 +542,7 @@ impl RoundSchedule {
 /// What a due notice announces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DueKind {
     /// The submission window opens today.
     Opens,
@@ -787,13 +798,13 @@ impl RoundCalendar {
         let raw: BTreeMap<RoundId, RoundEntry> =
             serde_path_to_error::deserialize(de).map_err(|e| {
                 // Calendar files hold no patient data: every key may be shown.
-                let path = crate::io::field_path(e.path(), |_| true);
+                let path = crate::chart::serde_error::field_path(e.path(), |_| true);
                 let inner = e.into_inner();
                 CalendarError::Format {
                     path,
                     line: inner.line(),
                     column: inner.column(),
-                    message: crate::io::safe_message(&inner),
+                    message: crate::chart::serde_error::safe_message(&inner),
                 }
             })?;
         let mut entries = BTreeMap::new();
