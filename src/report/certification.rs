@@ -2,7 +2,7 @@
 //! scripts, no external assets): the Certification Compliance Report of one practice, and
 //! the public listing of certified practices on a date.
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
 
 use crate::certification::{ComplianceReport, Level, Listed, Outcome};
 use crate::chart::Date;
@@ -13,20 +13,7 @@ table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border:1px solid #
 .flag{color:#a4161a;font-weight:600}small{color:#555}";
 
 fn page(title: &str, body: Markup) -> String {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                link rel="icon" href="data:,";
-                style { (PreEscaped(CSS)) }
-            }
-            body { (body) }
-        }
-    }
-    .into_string()
+    super::html::page_shell(title, CSS, body)
 }
 
 fn level(l: Level) -> Markup {

@@ -21,6 +21,7 @@ mod svg;
 
 use std::io;
 
+pub(crate) use pages::page_shell;
 pub use pages::{index_page, practice_page};
 
 use super::view::ReportView;

@@ -25,6 +25,12 @@ const ROUNDING: &str =
 const CSS: &str = include_str!("style.css");
 
 fn page(title: &str, body: Markup) -> String {
+    page_shell(title, CSS, body)
+}
+
+/// A self-contained page: `title`, the inline stylesheet `css` and `body`; no scripts, no
+/// external resources (the favicon is an empty `data:` URL so browsers fetch nothing).
+pub(crate) fn page_shell(title: &str, css: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -33,7 +39,7 @@ fn page(title: &str, body: Markup) -> String {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
                 link rel="icon" href="data:,";
-                style { (PreEscaped(CSS)) }
+                style { (PreEscaped(css)) }
             }
             body { (body) }
         }
