@@ -302,3 +302,45 @@ fn report_with_percentiles_past_decimal_range_renders_without_a_panic() {
         std::fs::read_to_string(Path::new(&dir.file("csv")).join("national.csv")).unwrap();
     assert!(national.contains(&format!("p{max}00")), "{national}");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_a_fifo_or_device_is_written_through_not_replaced_by_a_file() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = Dir::new("fifo-out");
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        return; // no FIFOs here
+    }
+    // A reader drains the pipe while the command writes into it (a reader left waiting,
+    // because nothing ever opened the pipe, is reported rather than waited for forever).
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || tx.send(std::fs::read(fifo).unwrap()));
+    }
+    let (code, _, err) = oncoqual(&["synth", "--charts", "3", "-o", fifo.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let bytes = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("nothing was written through the FIFO");
+    assert_eq!(bytes.iter().filter(|b| **b == b'\n').count(), 3);
+    // Still the FIFO: a temporary file renamed over it would have replaced it (as it
+    // replaced `/dev/null` with a regular file when run as root).
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "pipe")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -9,9 +9,12 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Where a command writes: standard output, or a file committed by [`Output::finish`].
+/// Where a command writes: standard output, a file committed by [`Output::finish`], or a
+/// device or FIFO written directly (`-o /dev/null`, a pipe): it is no file to keep whole,
+/// and replacing it by a renamed file would destroy it.
 pub(crate) enum Output {
     Stdout(BufWriter<io::StdoutLock<'static>>),
+    Device(BufWriter<File>, PathBuf),
     File {
         w: BufWriter<File>,
         tmp: PathBuf,
@@ -106,6 +109,18 @@ pub(crate) fn output(path: Option<&Path>, inputs: &[&Path]) -> io::Result<Output
         return Ok(Output::Stdout(BufWriter::new(io::stdout().lock())));
     };
     refuse_inputs(dest, inputs)?;
+    // A character or block device, a FIFO or a socket (through any link) is written as it
+    // is: renamed over, it would be replaced by a regular file.
+    if let Ok(m) = std::fs::metadata(dest)
+        && !m.is_file()
+        && !m.is_dir()
+    {
+        let f = OpenOptions::new()
+            .write(true)
+            .open(dest)
+            .map_err(|e| super::with_path(e, dest))?;
+        return Ok(Output::Device(BufWriter::new(f), dest.to_path_buf()));
+    }
     let dest = match std::fs::symlink_metadata(dest) {
         Ok(m) if m.file_type().is_symlink() => dest.canonicalize().unwrap_or(dest.to_path_buf()),
         _ => dest.to_path_buf(),
@@ -132,6 +147,7 @@ impl Output {
     pub(crate) fn finish(mut self) -> io::Result<()> {
         match &mut self {
             Output::Stdout(w) => w.flush(),
+            Output::Device(w, dest) => w.flush().map_err(|e| super::with_path(e, dest)),
             Output::File { w, tmp, dest } => {
                 w.flush().map_err(|e| super::with_path(e, tmp))?;
                 w.get_ref()
@@ -150,18 +166,21 @@ impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Output::Stdout(w) => w.write(buf),
+            Output::Device(w, _) => w.write(buf),
             Output::File { w, .. } => w.write(buf),
         }
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.write_all(buf),
+            Output::Device(w, _) => w.write_all(buf),
             Output::File { w, .. } => w.write_all(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.flush(),
+            Output::Device(w, _) => w.flush(),
             Output::File { w, .. } => w.flush(),
         }
     }
