@@ -16,6 +16,7 @@ mod logstore;
 mod output;
 mod render;
 mod report;
+mod requirements;
 mod rounds;
 mod schema;
 mod synth;
@@ -43,6 +44,8 @@ enum Command {
     Check(check::Args),
     /// List the library's measures and how much of the measure catalog it implements.
     Catalog(catalog::Args),
+    /// Print the chart fields and value sets each measure reads (its data requirements).
+    Requirements(requirements::Args),
     /// Run the measure test cases.
     Test(test::Args),
     /// Evaluate measures on charts: one JSON line of outcomes per chart.
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Catalog(args) => catalog::run(&args),
+        Command::Requirements(args) => requirements::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Explain(args) => explain::run(&args),
