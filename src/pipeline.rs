@@ -73,14 +73,15 @@ pub fn tally_parallel(
         .finish(library, key)
 }
 
-/// Lines parsed and evaluated per batch by [`tally_jsonl`]: memory is two batches of
-/// lines plus the tally, whatever the size of the input.
+/// Lines (blank ones included) read, parsed and evaluated per batch by [`tally_jsonl`]:
+/// memory is two batches of lines plus the tally, whatever the size of the input.
 pub const JSONL_BATCH: usize = 4096;
 
 /// The whole pipeline over a JSONL stream: reads it in batches of [`JSONL_BATCH`] lines,
 /// parses, validates and evaluates each line and folds the charts into a tally. With the
-/// `parallel` feature the lines of a batch are parsed and evaluated in parallel, each chart
-/// right after its parse (while it is in cache), as the next batch is read. Each rejected
+/// `parallel` feature a batch is read as bytes and its lines are split, parsed and evaluated
+/// in parallel, each chart right after its parse (while it is in cache), as the next
+/// batch is read. Each rejected
 /// record (invalid, or a chart id seen before) goes to `rejected`, in input order, and the
 /// rest of the stream goes on; stop early by returning
 /// [`ControlFlow::Break`](std::ops::ControlFlow::Break) from it. The tally is the same
@@ -150,16 +151,14 @@ mod batched {
 
     use super::{Chart, JSONL_BATCH, Library, Outcome, Period, Tally, TallyBuilder, TallyError};
     use crate::chart::{ChartDigest, ChartKey};
-    use crate::io::{JsonlReader, Limits, RawLine, RecordError, parse_raw_ref};
+    use crate::io::{JsonlReader, Limits, RawBlock, RecordError, split_lines};
 
-    /// What became of one line, in a batch's worker.
+    /// What became of one non-blank line, in a batch's worker.
     enum Line {
-        /// A valid chart (its digest and line), evaluated into its chunk's tally (pending
+        /// A valid chart (its digest and line), evaluated into its piece's tally (pending
         /// the duplicate check).
         Chart(ChartDigest, usize),
         Rejected(RecordError),
-        /// The line could not be read (its error stays in the batch, taken in order).
-        Unread,
     }
 
     /// A batch evaluated: each line's fate, in input order, and the tally of its charts.
@@ -167,9 +166,6 @@ mod batched {
         lines: Vec<Line>,
         tally: TallyBuilder,
     }
-
-    /// Lines per worker task.
-    const CHUNK: usize = 32;
 
     pub(super) fn run<R: BufRead>(
         library: &Library,
@@ -180,98 +176,92 @@ mod batched {
         let limits = *reader.limits();
         let key = reader.key().clone();
         let mut tally = TallyBuilder::new();
-        let mut current: Vec<RawLine> = Vec::new();
-        let mut next: Vec<RawLine> = Vec::new();
-        reader.raw_batch(JSONL_BATCH, &mut current);
+        let mut current = RawBlock::default();
+        let mut next = RawBlock::default();
+        reader.raw_block(JSONL_BATCH, &mut current);
         while !current.is_empty() {
-            // The workers parse and evaluate this batch while this thread reads the next.
+            // The workers split, parse and evaluate this block while this thread reads the
+            // next one's bytes.
             let mut batch: Option<Batch> = None;
             rayon::in_place_scope(|s| {
                 s.spawn(|_| batch = Some(evaluate(library, &key, &current, &limits, period, &[])));
-                reader.raw_batch(JSONL_BATCH, &mut next);
+                reader.raw_block(JSONL_BATCH, &mut next);
             });
             let Some(batch) = batch else {
                 unreachable!("the scope waits for its task")
             };
-            // In input order: rejected records, then duplicate ids (first one wins).
+            // In input order: rejected records, then duplicate ids (first one wins), then
+            // the line that ended the block unread.
             let mut stop = false;
             let mut duplicates: Vec<usize> = Vec::new();
-            {
-                for (at, line) in batch.lines.into_iter().enumerate() {
-                    let problem = match line {
-                        Line::Chart(digest, n) => reader.check_id(digest, n).err().inspect(|_| {
-                            duplicates.push(at);
-                        }),
-                        Line::Rejected(e) => Some(e),
-                        Line::Unread => current
-                            .get_mut(at)
-                            .and_then(|r| std::mem::replace(r, Ok((String::new(), 0))).err()),
-                    };
-                    if let Some(e) = problem {
-                        stop = stop || rejected(e).is_break();
-                    }
+            let tail = current.tail.take();
+            for line in batch.lines {
+                let problem = match line {
+                    Line::Chart(digest, n) => reader.check_id(digest, n).err().inspect(|_| {
+                        duplicates.push(n);
+                    }),
+                    Line::Rejected(e) => Some(e),
+                };
+                if let Some(e) = problem {
+                    stop = stop || rejected(e).is_break();
                 }
+            }
+            if let Some(e) = tail {
+                stop = stop || rejected(e).is_break();
             }
             if duplicates.is_empty() {
                 tally.merge(batch.tally);
             } else {
-                // Rare: evaluate the batch again without the repeated charts.
+                // Rare: evaluate the block again without the repeated charts.
                 let again = evaluate(library, &key, &current, &limits, period, &duplicates);
                 tally.merge(again.tally);
             }
             if stop {
                 break;
             }
-            // The batch just evaluated lends its line buffers to the one after next.
+            // The block just evaluated lends its memory to the one after next.
             std::mem::swap(&mut current, &mut next);
         }
         tally.finish(library, &key)
     }
 
-    /// Parses and evaluates `lines` in parallel, leaving out the positions in `skip`
-    /// (sorted). Each worker folds its charts into a tally of its own; the few tallies are
-    /// merged at the end.
+    /// Splits, parses and evaluates the pieces of `block` in parallel, leaving out the
+    /// charts on the lines in `skip` (sorted). Each worker folds its charts into a tally of
+    /// its own; the few tallies are merged at the end.
     fn evaluate(
         library: &Library,
         key: &ChartKey,
-        lines: &[RawLine],
+        block: &RawBlock,
         limits: &Limits,
         period: &(impl Fn(&Chart) -> Period + Sync),
         skip: &[usize],
     ) -> Batch {
         type Acc = (Vec<(usize, Vec<Line>)>, TallyBuilder, Vec<Outcome>);
-        let (mut parts, tally) = lines
-            .par_chunks(CHUNK)
+        let pieces: Vec<(&[u8], usize)> = block.pieces().collect();
+        let (mut parts, tally) = pieces
+            .par_iter()
             .enumerate()
             .fold(
                 || -> Acc { (Vec::new(), TallyBuilder::new(), Vec::new()) },
-                |(mut parts, mut tally, mut out), (k, chunk)| {
-                    let mut fates = Vec::with_capacity(chunk.len());
-                    for (j, raw) in chunk.iter().enumerate() {
-                        let Some(parsed) = parse_raw_ref(raw, limits) else {
-                            fates.push(Line::Unread);
-                            continue;
-                        };
-                        match parsed {
-                            Ok(c) => {
-                                let ch = &c.chart;
-                                let digest = key.digest(ch.round, &ch.practice, &ch.id);
-                                // A position in `lines`, below its length: never saturates.
-                                let at = k.saturating_mul(CHUNK).saturating_add(j);
-                                if skip.binary_search(&at).is_err() {
-                                    let p = period(ch);
-                                    if let Err(e) = library.try_evaluate_into(ch, p, &mut out) {
-                                        // Not counted; reported against its line.
-                                        fates.push(Line::Rejected(e.to_record_error(c.line)));
-                                        continue;
-                                    }
-                                    tally.add(library, ch, digest, p, &out);
+                |(mut parts, mut tally, mut out), (k, &(piece, first))| {
+                    let mut fates = Vec::new();
+                    split_lines(piece, first, limits, |at, parsed| match parsed {
+                        Ok(c) => {
+                            let ch = &c.chart;
+                            let digest = key.digest(ch.round, &ch.practice, &ch.id);
+                            if skip.binary_search(&at).is_err() {
+                                let p = period(ch);
+                                if let Err(e) = library.try_evaluate_into(ch, p, &mut out) {
+                                    // Not counted; reported against its line.
+                                    fates.push(Line::Rejected(e.to_record_error(c.line)));
+                                    return;
                                 }
-                                fates.push(Line::Chart(digest, c.line.unwrap_or(0)));
+                                tally.add(library, ch, digest, p, &out);
                             }
-                            Err(e) => fates.push(Line::Rejected(e)),
+                            fates.push(Line::Chart(digest, at));
                         }
-                    }
+                        Err(e) => fates.push(Line::Rejected(e)),
+                    });
                     parts.push((k, fates));
                     (parts, tally, out)
                 },

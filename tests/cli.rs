@@ -1048,3 +1048,60 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
     }
 }
+
+/// `evaluate` works batch by batch on every core, yet writes exactly what one record after
+/// another would: each chart's line and each rejected record's error (invalid, or a chart
+/// read before) in input order, over several batches.
+#[test]
+fn evaluate_in_parallel_keeps_input_order_of_outputs_and_errors() {
+    use oncoqual::{JsonlReader, Library, RoundCalendar};
+    let (_, charts, _) = oncoqual(&["synth", "--charts", "900", "--seed", "11"], None);
+    let good: Vec<&str> = charts.lines().collect();
+    let mut input = String::new();
+    for (k, line) in good.iter().enumerate() {
+        input.push_str(line);
+        input.push('\n');
+        match k % 37 {
+            3 => input.push_str("not json\n"),
+            // A chart read before (a few lines or a few batches back).
+            7 => input.push_str(&format!("{}\n", good[k / 2])),
+            11 => input.push_str("\n  \r\n"),
+            13 => input.push_str("{\"id\":\"x\",\"practice\":\"p\",\"round\":\"2026-9\"}\n"),
+            17 => input.push_str(&format!("{}\n", &line[..line.len() / 3])),
+            19 => input.push_str(&format!("{line}\n")),
+            _ => {}
+        }
+    }
+    // What reading one record after another gives.
+    let lib = Library::bundled().unwrap();
+    let calendar = RoundCalendar::new();
+    let all: Vec<usize> = (0..lib.measures().len()).collect();
+    let (mut ids, mut errors) = (Vec::new(), String::new());
+    for record in JsonlReader::new(input.as_bytes()) {
+        let evaluated = record.and_then(|c| {
+            lib.try_evaluate_selected(&c.chart, calendar.period(c.chart.round), &all)
+                .map(|_| c.chart.id.as_str().to_owned())
+                .map_err(|e| e.to_record_error(c.line))
+        });
+        match evaluated {
+            Ok(id) => ids.push(id),
+            Err(e) => errors.push_str(&format!("-: {e}\n")),
+        }
+    }
+    assert!(ids.len() > 800 && errors.lines().count() > 100);
+    for flags in [&[][..], &["--all"][..]] {
+        let mut args = vec!["evaluate", "--charts", "-"];
+        args.extend_from_slice(flags);
+        let (code, out, err) = oncoqual(&args, Some(input.as_bytes()));
+        assert_eq!(code, 1);
+        assert_eq!(err, errors, "{flags:?}");
+        let written: Vec<String> = out
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["chart"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(written, ids, "{flags:?}");
+    }
+}

@@ -5,10 +5,12 @@ use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::io::JsonlReader;
-use crate::measure::{Library, Population};
+use crate::chart::{Chart, ChartDigest, ChartKey};
+use crate::io::{JsonlReader, Limits, RawLine, RecordError, parse_raw_ref};
+use crate::measure::{Library, Outcome, Population};
 use crate::{Period, RoundCalendar};
 
 /// Arguments of `oncoqual evaluate`.
@@ -104,6 +106,31 @@ struct OutcomeOut<'a> {
     strata: BTreeMap<&'a str, Option<String>>,
 }
 
+/// Non-blank lines evaluated per batch. The batch being evaluated, the one read meanwhile
+/// and the one being written are all that is held: a few megabytes of charts and of output
+/// (an outcome line with `--all` is about 13 KB, a chart's FHIR reports about 30 KB).
+const BATCH: usize = 256;
+
+/// What became of one line, in a worker: its output is rendered there, and the checks that
+/// must follow input order (a chart read twice) are made when the batch is written.
+enum Fate {
+    /// A valid chart (its digest and line): its rendered output, or why its evaluation
+    /// failed.
+    Chart(ChartDigest, usize, Result<io::Result<Vec<u8>>, RecordError>),
+    /// An unreadable or invalid record.
+    Rejected(RecordError),
+}
+
+/// What each worker needs to evaluate and render a chart.
+struct Job<'a> {
+    args: &'a Args,
+    lib: &'a Library,
+    calendar: &'a RoundCalendar,
+    selected: &'a [usize],
+    limits: Limits,
+    key: ChartKey,
+}
+
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let lib = match super::check::load(args.specs.as_deref())? {
         Ok(l) => l,
@@ -114,73 +141,171 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let mut inputs = vec![args.charts.as_path()];
     inputs.extend(args.rounds.as_deref());
     let mut out = super::output(args.output.as_deref(), &inputs)?;
+    let mut reader = charts(&args.charts)?;
+    let job = Job {
+        args,
+        lib: &lib,
+        calendar: &calendar,
+        selected: &selected,
+        limits: *reader.limits(),
+        key: reader.key().clone(),
+    };
     let mut bad = 0usize;
-    for record in charts(&args.charts)? {
-        let checked = match record {
-            Ok(c) => c,
-            Err(e) => {
-                // A count of records read: it cannot reach `usize::MAX`.
-                bad = bad.saturating_add(1);
-                writeln!(io::stderr(), "{}: {e}", args.charts.display())?;
-                continue;
+    // Three batches in flight: the workers evaluate `current` while this thread writes the
+    // batch before it (in input order: so the duplicate check, which needs that order, is
+    // made here) and reads the one after.
+    let mut current: Vec<RawLine> = Vec::new();
+    let mut next: Vec<RawLine> = Vec::new();
+    let mut evaluated: Vec<Fate> = Vec::new();
+    reader.raw_batch(BATCH, &mut current);
+    while !current.is_empty() {
+        let mut fates: Vec<Fate> = Vec::new();
+        let mut written: io::Result<()> = Ok(());
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| fates = evaluate(&job, &current));
+            written = write(&mut reader, &mut out, evaluated, &mut bad, &args.charts);
+            if written.is_ok() {
+                reader.raw_batch(BATCH, &mut next);
             }
-        };
-        let chart = &checked.chart;
-        let period = args.period.unwrap_or_else(|| calendar.period(chart.round));
-        let outcomes = match lib.try_evaluate_selected(chart, period, &selected) {
-            Ok(o) => o,
-            Err(e) => {
-                bad = bad.saturating_add(1);
-                let e = e.to_record_error(checked.line);
-                writeln!(io::stderr(), "{}: {e}", args.charts.display())?;
-                continue;
-            }
-        };
-        if args.fhir {
-            let reports = outcomes
-                .iter()
-                .filter(|o| args.all || o.populations.contains(Population::InitialPopulation))
-                .filter_map(|o| {
-                    lib.measure(o.measure).map(|info| {
-                        crate::report::fhir::individual_report(info, &chart.id, o, period, None)
-                    })
-                });
-            crate::report::fhir::write_ndjson(reports, &mut out)?;
-            continue;
-        }
-        let mut line = Line {
-            chart: chart.id.as_str(),
-            round: chart.round.to_string(),
-            period: period.to_string(),
-            outcomes: BTreeMap::new(),
-        };
-        for o in &outcomes {
-            if !args.all && !o.populations.contains(Population::InitialPopulation) {
-                continue;
-            }
-            let Some(info) = lib.measure(o.measure) else {
-                continue;
-            };
-            line.outcomes.insert(
-                info.id.as_str(),
-                OutcomeOut {
-                    populations: o.populations.iter().collect(),
-                    strata: info
-                        .stratifiers
-                        .iter()
-                        .map(String::as_str)
-                        .zip(o.strata.iter().cloned())
-                        .collect(),
-                },
-            );
-        }
-        serde_json::to_writer(&mut out, &line)?;
-        out.write_all(b"\n")?;
+        });
+        written?;
+        evaluated = fates;
+        // The batch just evaluated lends its line buffers to the one after next.
+        std::mem::swap(&mut current, &mut next);
     }
+    write(&mut reader, &mut out, evaluated, &mut bad, &args.charts)?;
     out.finish()?;
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Parses, evaluates and renders `lines` in parallel; their fates in input order.
+fn evaluate(job: &Job<'_>, lines: &[RawLine]) -> Vec<Fate> {
+    lines
+        .par_iter()
+        .map(|raw| {
+            let checked = match parse_raw_ref(raw, &job.limits) {
+                Some(Ok(c)) => c,
+                Some(Err(e)) => return Fate::Rejected(e),
+                // An unreadable line: its error is the line's own (rare: copied).
+                None => return Fate::Rejected(raw.as_ref().err().cloned().unwrap_or_else(unread)),
+            };
+            let chart = &checked.chart;
+            let digest = job.key.digest(chart.round, &chart.practice, &chart.id);
+            let line = checked.line.unwrap_or(0);
+            let period = job
+                .args
+                .period
+                .unwrap_or_else(|| job.calendar.period(chart.round));
+            let rendered = job
+                .lib
+                .try_evaluate_selected(chart, period, job.selected)
+                .map(|outcomes| render(job, chart, period, &outcomes))
+                .map_err(|e| e.to_record_error(checked.line));
+            Fate::Chart(digest, line, rendered)
+        })
+        .collect()
+}
+
+/// The error of a line that is neither parsed nor refused: never made (such a line always
+/// holds its error), but not a reason to panic.
+fn unread() -> RecordError {
+    RecordError::single(
+        None,
+        None,
+        crate::chart::Finding::error(
+            "",
+            crate::chart::FindingKind::Io {
+                message: "unreadable line".to_owned(),
+            },
+        ),
+    )
+}
+
+/// A chart's output: its outcome line, or its FHIR reports with `--fhir`.
+fn render(
+    job: &Job<'_>,
+    chart: &Chart,
+    period: Period,
+    outcomes: &[Outcome],
+) -> io::Result<Vec<u8>> {
+    let (args, lib) = (job.args, job.lib);
+    let mut out = Vec::new();
+    if args.fhir {
+        let reports = outcomes
+            .iter()
+            .filter(|o| args.all || o.populations.contains(Population::InitialPopulation))
+            .filter_map(|o| {
+                lib.measure(o.measure).map(|info| {
+                    crate::report::fhir::individual_report(info, &chart.id, o, period, None)
+                })
+            });
+        crate::report::fhir::write_ndjson(reports, &mut out)?;
+        return Ok(out);
+    }
+    let mut line = Line {
+        chart: chart.id.as_str(),
+        round: chart.round.to_string(),
+        period: period.to_string(),
+        outcomes: BTreeMap::new(),
+    };
+    for o in outcomes {
+        if !args.all && !o.populations.contains(Population::InitialPopulation) {
+            continue;
+        }
+        let Some(info) = lib.measure(o.measure) else {
+            continue;
+        };
+        line.outcomes.insert(
+            info.id.as_str(),
+            OutcomeOut {
+                populations: o.populations.iter().collect(),
+                strata: info
+                    .stratifiers
+                    .iter()
+                    .map(String::as_str)
+                    .zip(o.strata.iter().cloned())
+                    .collect(),
+            },
+        );
+    }
+    serde_json::to_writer(&mut out, &line)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Writes a batch's fates in input order: each chart's output, unless an earlier record
+/// gave the same chart; each rejected record to standard error (counted in `bad`).
+fn write<R: io::BufRead>(
+    reader: &mut JsonlReader<R>,
+    out: &mut impl Write,
+    fates: Vec<Fate>,
+    bad: &mut usize,
+    path: &Path,
+) -> io::Result<()> {
+    let mut stderr = io::stderr().lock();
+    for fate in fates {
+        let problem = match fate {
+            Fate::Rejected(e) => e,
+            // As the reader's iterator does: the id is recorded before the chart is
+            // evaluated, so a chart whose evaluation failed still makes a repeat a duplicate.
+            Fate::Chart(digest, line, rendered) => match reader.check_id(digest, line) {
+                Err(e) => e,
+                Ok(()) => match rendered {
+                    Ok(bytes) => {
+                        out.write_all(&bytes?)?;
+                        continue;
+                    }
+                    Err(e) => e,
+                },
+            },
+        };
+        // A count of records read: it cannot reach `usize::MAX`.
+        *bad = bad.saturating_add(1);
+        writeln!(stderr, "{}: {problem}", path.display())?;
+    }
+    Ok(())
 }

@@ -296,6 +296,218 @@ impl<R: BufRead> JsonlReader<R> {
     }
 }
 
+/// Whole lines read as bytes, not split yet: a worker splits, checks and parses them
+/// ([`split_lines`]), so that reading costs this thread a copy and a newline search only.
+#[cfg(feature = "parallel")]
+#[derive(Debug, Default)]
+pub(crate) struct RawBlock {
+    /// The lines' bytes, each ending in a newline but maybe the last of the input.
+    pub(crate) bytes: Vec<u8>,
+    /// Runs of whole lines in `bytes` (its end, and the number of its first line), short
+    /// enough to share out among workers.
+    pub(crate) pieces: Vec<(usize, usize)>,
+    /// The line after them when it could not be read (too long, or a read error): it ends
+    /// the block.
+    pub(crate) tail: Option<RecordError>,
+}
+
+#[cfg(feature = "parallel")]
+impl RawBlock {
+    /// Whether it holds nothing: the input is exhausted.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pieces.is_empty() && self.tail.is_none()
+    }
+
+    /// Each piece: its bytes and the number of its first line.
+    pub(crate) fn pieces(&self) -> impl Iterator<Item = (&[u8], usize)> {
+        let mut start = 0;
+        self.pieces.iter().map(move |&(end, first)| {
+            let piece = self.bytes.get(start..end).unwrap_or_default();
+            start = end;
+            (piece, first)
+        })
+    }
+}
+
+/// Lines (or bytes) per piece of a [`RawBlock`].
+#[cfg(feature = "parallel")]
+const PIECE_LINES: usize = 32;
+#[cfg(feature = "parallel")]
+const PIECE_BYTES: usize = 1 << 18;
+
+#[cfg(feature = "parallel")]
+impl<R: BufRead> JsonlReader<R> {
+    /// Reads up to `max` (at least one) lines as bytes into `out` (cleared first, its
+    /// memory kept), for [`split_lines`]: the same lines, numbers and errors as
+    /// [`JsonlReader::raw_batch`], blank lines included (the split skips them).
+    pub(crate) fn raw_block(&mut self, max: usize, out: &mut RawBlock) {
+        out.bytes.clear();
+        out.pieces.clear();
+        out.tail = None;
+        let max = max.max(1);
+        let limit = self.limits.max_line_bytes;
+        // Lines taken, where the current (unfinished) line starts, where the current
+        // piece starts, and that piece's lines.
+        let (mut lines, mut line_start, mut piece_start, mut piece_lines) =
+            (0usize, 0usize, 0usize, 0usize);
+        // Numbers stay far below `usize::MAX`: a line counter.
+        let first = self.line.saturating_add(1);
+        while !self.done && lines < max {
+            let chunk = match self.input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // The unfinished line is lost; the error is that line's.
+                    out.bytes.truncate(line_start);
+                    self.done = true;
+                    out.tail = Some(RecordError::single(
+                        Some(first.saturating_add(lines)),
+                        None,
+                        Finding::error(
+                            "",
+                            FindingKind::Io {
+                                message: e.kind().to_string(),
+                            },
+                        ),
+                    ));
+                    break;
+                }
+            };
+            if chunk.is_empty() {
+                self.done = true;
+                if line_start < out.bytes.len() {
+                    lines = lines.saturating_add(1);
+                    piece_lines = piece_lines.saturating_add(1);
+                }
+                break;
+            }
+            // Take the chunk up to its newline that completes line `max` (or all of it).
+            let mut take = chunk.len();
+            for i in memchr::memchr_iter(b'\n', chunk) {
+                lines = lines.saturating_add(1);
+                piece_lines = piece_lines.saturating_add(1);
+                // Within the chunk: below `usize::MAX`.
+                let end = out.bytes.len().saturating_add(i).saturating_add(1);
+                line_start = end;
+                if piece_lines >= PIECE_LINES || end.saturating_sub(piece_start) >= PIECE_BYTES {
+                    let number = first.saturating_add(lines).saturating_sub(piece_lines);
+                    out.pieces.push((end, number));
+                    (piece_start, piece_lines) = (end, 0);
+                }
+                if lines >= max {
+                    take = i.saturating_add(1);
+                    break;
+                }
+            }
+            out.bytes
+                .extend_from_slice(chunk.get(..take).unwrap_or_default());
+            self.input.consume(take);
+            if out.bytes.len().saturating_sub(line_start) > limit {
+                // A line longer than the limit: skipped to its end without being kept.
+                out.bytes.truncate(line_start);
+                let kind = self.skip_line();
+                out.tail = Some(RecordError::single(
+                    Some(first.saturating_add(lines)),
+                    None,
+                    Finding::error("", kind),
+                ));
+                break;
+            }
+        }
+        if piece_start < out.bytes.len() || piece_lines > 0 {
+            let number = first.saturating_add(lines).saturating_sub(piece_lines);
+            out.pieces.push((out.bytes.len(), number));
+        }
+        // The tail's line counts as read.
+        let read = lines.saturating_add(usize::from(out.tail.is_some()));
+        self.line = self.line.saturating_add(read);
+    }
+
+    /// Skips the rest of an over-long line; why it was not read (too long, or a read
+    /// error that ends the input).
+    fn skip_line(&mut self) -> FindingKind {
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.done = true;
+                    return FindingKind::Io {
+                        message: e.kind().to_string(),
+                    };
+                }
+            };
+            if chunk.is_empty() {
+                self.done = true;
+                break;
+            }
+            match memchr::memchr(b'\n', chunk) {
+                Some(i) => {
+                    self.input.consume(i.saturating_add(1));
+                    break;
+                }
+                None => {
+                    let n = chunk.len();
+                    self.input.consume(n);
+                }
+            }
+        }
+        FindingKind::LineTooLong {
+            limit: self.limits.max_line_bytes,
+        }
+    }
+}
+
+/// Splits a piece of a [`RawBlock`] (its first line numbered `first`) into lines and parses
+/// each non-blank one, as [`JsonlReader::raw_batch`] and [`parse_raw_ref`] would: `each`
+/// gets every record, in order, with its line number.
+#[cfg(feature = "parallel")]
+pub(crate) fn split_lines(
+    piece: &[u8],
+    first: usize,
+    limits: &Limits,
+    mut each: impl FnMut(usize, Record),
+) {
+    let mut start = 0;
+    let mut number = first;
+    while start < piece.len() {
+        let end = memchr::memchr(b'\n', piece.get(start..).unwrap_or_default())
+            .map_or(piece.len(), |i| start.saturating_add(i));
+        let line = piece.get(start..end).unwrap_or_default();
+        start = end.saturating_add(1);
+        let at = number;
+        number = number.saturating_add(1);
+        if line.len() > limits.max_line_bytes {
+            let kind = FindingKind::LineTooLong {
+                limit: limits.max_line_bytes,
+            };
+            each(
+                at,
+                Err(RecordError::single(
+                    Some(at),
+                    None,
+                    Finding::error("", kind),
+                )),
+            );
+            continue;
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let record = match std::str::from_utf8(line) {
+            Ok(text) => parse_at(text, limits, Some(at)),
+            Err(e) => Err(RecordError::single(
+                Some(at),
+                // A column within the line: below `usize::MAX`.
+                Some(e.valid_up_to().saturating_add(1)),
+                Finding::error("", FindingKind::NotUtf8),
+            )),
+        };
+        each(at, record);
+    }
+}
+
 /// Parses and validates a line read by [`JsonlReader::raw_batch`] (any thread).
 fn parse_raw(raw: RawLine, limits: &Limits) -> Record {
     raw.and_then(|(text, line)| parse_at(&text, limits, Some(line)))
@@ -316,5 +528,104 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
     fn next(&mut self) -> Option<Record> {
         let record = parse_raw(self.next_raw()?, &self.limits);
         Some(self.dedupe(record))
+    }
+}
+
+#[cfg(all(test, feature = "parallel"))]
+mod tests {
+    use std::io::BufReader;
+
+    use super::{JsonlReader, Limits, RawBlock, RawLine, parse_raw_ref, split_lines};
+
+    /// A record as the tests compare it: line, chart id or error text.
+    fn show(line: usize, record: &super::Record) -> String {
+        match record {
+            Ok(c) => format!("{line} ok {} {:?}", c.chart.id.as_str(), c.line),
+            Err(e) => format!("{line} {e}"),
+        }
+    }
+
+    /// Lines read by [`JsonlReader::raw_batch`], then parsed one by one.
+    fn by_lines(input: &[u8], buffer: usize, limits: Limits) -> Vec<String> {
+        let mut reader = JsonlReader::with_limits(BufReader::with_capacity(buffer, input), limits);
+        let mut out = Vec::new();
+        let mut batch: Vec<RawLine> = Vec::new();
+        loop {
+            reader.raw_batch(5, &mut batch);
+            if batch.is_empty() {
+                return out;
+            }
+            for raw in &batch {
+                let record = parse_raw_ref(raw, &limits)
+                    .unwrap_or_else(|| Err(raw.as_ref().unwrap_err().clone()));
+                let line = match &record {
+                    Ok(c) => c.line.unwrap(),
+                    Err(e) => e.line.unwrap(),
+                };
+                out.push(show(line, &record));
+            }
+        }
+    }
+
+    /// The same input read as blocks of `max` lines and split.
+    fn by_blocks(input: &[u8], buffer: usize, limits: Limits, max: usize) -> Vec<String> {
+        let mut reader = JsonlReader::with_limits(BufReader::with_capacity(buffer, input), limits);
+        let mut out = Vec::new();
+        let mut block = RawBlock::default();
+        loop {
+            reader.raw_block(max, &mut block);
+            if block.is_empty() {
+                return out;
+            }
+            for (piece, first) in block.pieces() {
+                split_lines(piece, first, &limits, |at, r| out.push(show(at, &r)));
+            }
+            if let Some(e) = block.tail.take() {
+                out.push(format!("{} {e}", e.line.unwrap()));
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_split_into_the_same_records_as_lines() {
+        let chart =
+            |id: &str| format!("{{\"id\":\"{id}\",\"practice\":\"p\",\"round\":\"2026-1\"}}");
+        let mut input: Vec<u8> = Vec::new();
+        for k in 0..60 {
+            input.extend_from_slice(chart(&format!("c{k}")).as_bytes());
+            input.extend_from_slice(match k % 9 {
+                0 => b"\r\n".as_slice(),
+                1 => b"\n\n   \n\r\n".as_slice(),
+                2 => b"\nnot json\n".as_slice(),
+                3 => b"\n{\"id\":\"\xff\"}\n".as_slice(),
+                // Over the limit below (200 bytes), inside one buffer or across many.
+                4 => b"\n{\"id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}\n".as_slice(),
+                5 => b"\n\t\n".as_slice(),
+                _ => b"\n".as_slice(),
+            });
+        }
+        // A last line without its newline.
+        input.extend_from_slice(chart("last").as_bytes());
+        let limits = Limits::default().with_max_line_bytes(200);
+        for buffer in [1, 7, 64, 1 << 16] {
+            let expected = by_lines(&input, buffer, limits);
+            assert!(expected.len() > 80, "{}", expected.len());
+            assert!(
+                expected.iter().any(|e| e.contains("longer")),
+                "{expected:?}"
+            );
+            for max in [1, 3, 32, 4096] {
+                assert_eq!(
+                    by_blocks(&input, buffer, limits, max),
+                    expected,
+                    "{buffer} {max}"
+                );
+            }
+        }
+        input.extend_from_slice(b"\n");
+        assert_eq!(
+            by_blocks(&input, 64, limits, 10),
+            by_lines(&input, 64, limits)
+        );
     }
 }

@@ -12,6 +12,6 @@ mod parse;
 pub use crate::chart::Limits;
 pub use jsonl::{JsonlReader, Record};
 #[cfg(feature = "parallel")]
-pub(crate) use jsonl::{RawLine, parse_raw_ref};
+pub(crate) use jsonl::{RawBlock, RawLine, parse_raw_ref, split_lines};
 pub use ledger::ChartLedger;
 pub use parse::{CheckedChart, RecordError, parse_chart};
