@@ -9,7 +9,7 @@
 // failed_requests, charts, empty_charts}; exits 1 when any page has a problem, 2 on usage
 // or launch errors. The first page is screenshotted (full page) to SCREENSHOT.png.
 
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 import { pathToFileURL } from "node:url";
 import path from "node:path";
 
@@ -19,16 +19,7 @@ if (!screenshot || pages.length === 0) {
   process.exit(2);
 }
 
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-  });
-} catch (e) {
-  console.error(`cannot launch chromium: ${e.message}`);
-  process.exit(2);
-}
+const browser = await launchChromium();
 
 let failed = false;
 for (const [i, file] of pages.entries()) {

@@ -12,7 +12,7 @@
 // other_ids, outside_requests, outside_links, console_errors, page_errors}; exits 1 when
 // any folder has a problem, 2 on usage or launch errors.
 
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import path from "node:path";
@@ -25,16 +25,7 @@ if (!mapping) {
 const folders = JSON.parse(readFileSync(mapping, "utf8"));
 const ids = Object.values(folders);
 
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-  });
-} catch (e) {
-  console.error(`cannot launch chromium: ${e.message}`);
-  process.exit(2);
-}
+const browser = await launchChromium();
 
 let failed = false;
 for (const [folder, practice] of Object.entries(folders)) {
