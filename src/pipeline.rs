@@ -158,6 +158,10 @@ mod batched {
         /// A valid chart (its digest and line), evaluated into its piece's tally (pending
         /// the duplicate check).
         Chart(ChartDigest, usize),
+        /// A valid chart whose evaluation stopped (its digest, line and error): not
+        /// counted, but read, so a later chart with its id is a duplicate (as when the
+        /// reader is iterated on one thread).
+        Stopped(ChartDigest, usize, RecordError),
         Rejected(RecordError),
     }
 
@@ -200,6 +204,10 @@ mod batched {
                     Line::Chart(digest, n) => reader.check_id(digest, n).err().inspect(|_| {
                         duplicates.push(n);
                     }),
+                    // A duplicate is reported as one (its evaluation is not).
+                    Line::Stopped(digest, n, e) => {
+                        Some(reader.check_id(digest, n).err().unwrap_or(e))
+                    }
                     Line::Rejected(e) => Some(e),
                 };
                 if let Some(e) = problem {
@@ -253,7 +261,11 @@ mod batched {
                                 let p = period(ch);
                                 if let Err(e) = library.try_evaluate_into(ch, p, &mut out) {
                                     // Not counted; reported against its line.
-                                    fates.push(Line::Rejected(e.to_record_error(c.line)));
+                                    fates.push(Line::Stopped(
+                                        digest,
+                                        at,
+                                        e.to_record_error(c.line),
+                                    ));
                                     return;
                                 }
                                 tally.add(library, ch, digest, p, &out);
