@@ -24,6 +24,11 @@ pub(crate) struct Args {
     /// The measure-spec directory; the bundled library when absent.
     #[arg(long)]
     specs: Option<PathBuf>,
+    /// Only these measures (repeatable; a composite brings its components). The result is
+    /// an analysis of those measures: it states the selection, never merges with tallies
+    /// of the whole library, and cannot be a final report or support certification.
+    #[arg(long = "measure", value_name = "ID")]
+    measures: Vec<String>,
     /// Reporting period `START..END` for every chart (default: each chart's round).
     #[arg(long)]
     period: Option<Period>,
@@ -250,7 +255,7 @@ pub(crate) fn merge_files(
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
-    let lib = match super::check::load(args.specs.as_deref())? {
+    let lib = match super::check::load_selected(args.specs.as_deref(), &args.measures)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
