@@ -465,6 +465,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         v
     }
 
+    #[inline(always)]
     fn dispatch(&mut self, n: &'a Node) -> Value<'a> {
         match n.op() {
             Op::Const(c) => match c {
@@ -505,14 +506,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             | Op::Where { .. }
             | Op::IndexedWhere { .. }
             | Op::KeyedWhere { .. }
-            | Op::RangeWhere { .. } => {
-                let mut out = ArenaVec::new_in(self.arena);
-                let _ = self.each(n, &mut |_, v| {
-                    out.push(v);
-                    ControlFlow::Continue(())
-                });
-                Value::List(List::Vals(out.into_bump_slice()))
-            }
+            | Op::RangeWhere { .. } => self.collect(n),
             Op::PeriodPart(p, start) => match self.child(p) {
                 Value::Period(a, b) => Value::Date(if *start { a } else { b }),
                 _ => Value::Missing,
@@ -618,25 +612,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 local,
                 key,
                 descending,
-            } => {
-                let mut keyed: ArenaVec<'a, (Value<'a>, Value<'a>)> = ArenaVec::new_in(self.arena);
-                let _ = self.each(list, &mut |ctx, v| {
-                    ctx.set_local(*local, v);
-                    if TRACE {
-                        ctx.rec.enter_loop();
-                    }
-                    let k = ctx.child(key);
-                    if TRACE {
-                        ctx.rec.leave_loop();
-                    }
-                    keyed.push((k, v));
-                    ControlFlow::Continue(())
-                });
-                keyed.sort_by(|(a, _), (b, _)| order_keys(a, b, *descending));
-                let mut vals = ArenaVec::with_capacity_in(keyed.len(), self.arena);
-                vals.extend(keyed.iter().map(|(_, v)| *v));
-                Value::List(List::Vals(vals.into_bump_slice()))
-            }
+            } => self.sorted(list, *local, key, *descending),
             Op::Take(list, k) => {
                 let k = match self.child(k) {
                     Value::Num(d) => d.to_usize().unwrap_or(0),
@@ -818,8 +794,44 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         }
     }
 
+    /// The list `n` walks, built in the arena.
+    #[inline(never)]
+    fn collect(&mut self, n: &'a Node) -> Value<'a> {
+        let mut out = ArenaVec::new_in(self.arena);
+        let _ = self.each(n, &mut |_, v| {
+            out.push(v);
+            ControlFlow::Continue(())
+        });
+        Value::List(List::Vals(out.into_bump_slice()))
+    }
+
+    /// `list sorted by key` (`Op::Sorted`): a stable sort, missing keys last.
+    #[inline(never)]
+    fn sorted(&mut self, list: &'a Node, local: u32, key: &'a Node, descending: bool) -> Value<'a> {
+        let local = &local;
+        let descending = &descending;
+        let mut keyed: ArenaVec<'a, (Value<'a>, Value<'a>)> = ArenaVec::new_in(self.arena);
+        let _ = self.each(list, &mut |ctx, v| {
+            ctx.set_local(*local, v);
+            if TRACE {
+                ctx.rec.enter_loop();
+            }
+            let k = ctx.child(key);
+            if TRACE {
+                ctx.rec.leave_loop();
+            }
+            keyed.push((k, v));
+            ControlFlow::Continue(())
+        });
+        keyed.sort_by(|(a, _), (b, _)| order_keys(a, b, *descending));
+        let mut vals = ArenaVec::with_capacity_in(keyed.len(), self.arena);
+        vals.extend(keyed.iter().map(|(_, v)| *v));
+        Value::List(List::Vals(vals.into_bump_slice()))
+    }
+
     /// The position in `indexes` of the index of root list `root` by enumeration field
     /// `field`, built on first use.
+    #[inline(never)]
     fn index(&mut self, root: u16, field: u16, list: &List<'a>) -> usize {
         if let Some(at) = self.indexes.iter().position(|x| x.key == (root, field)) {
             return at;
@@ -880,6 +892,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     /// The position in `keyed` of the hash index of root list `root` by field `first` (and
     /// `second`), built on first use. Elements whose fields are missing or not keys are
     /// left out (an equality with them is never true).
+    #[inline(never)]
     fn keyed_index(
         &mut self,
         root: u16,
@@ -921,6 +934,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     /// The bounds of a range test, evaluated: `None` when the test is unknown for every
     /// element (a missing bound), `Some(None)` when the bounds are not dates or numbers
     /// (not indexed: the caller scans).
+    #[inline(never)]
     fn bounds(&mut self, range: &'a Range) -> Option<Option<Bounds>> {
         let key = |v: Value<'a>| -> Option<Option<SortKey>> {
             if v.is_missing() {
@@ -968,6 +982,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
 
     /// The position in `ranges` of the sorted index of root list `root` by field `field`,
     /// built on first use.
+    #[inline(never)]
     fn range_index(&mut self, root: u16, field: u16, list: &List<'a>) -> usize {
         if let Some(at) = self.ranges.iter().position(|x| x.key == (root, field)) {
             return at;
@@ -1020,6 +1035,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
 
     /// `range(a, b)`: the whole numbers k with a <= k <= b, in order (empty when there are
     /// none); missing when there would be more than [`MAX_RANGE`].
+    #[inline(never)]
     fn range(&mut self, a: Decimal, b: Decimal) -> Value<'a> {
         let (Some(lo), Some(hi)) = (a.ceil().to_i64(), b.floor().to_i64()) else {
             return Value::Missing;
@@ -1275,6 +1291,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         }
     }
 
+    #[inline(never)]
     fn builtin(&mut self, b: Builtin, args: &'a [Node]) -> Value<'a> {
         match b {
             Builtin::AgeAt => {
