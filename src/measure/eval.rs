@@ -10,7 +10,6 @@ use bumpalo::Bump;
 use bumpalo::collections::Vec as ArenaVec;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use std::collections::HashMap;
 
 use super::ir::{Arith, Builtin, Cmp, Const, Node, Op, Order, Param, Range};
 use super::lower::SlotDef;
@@ -32,17 +31,33 @@ enum SlotState<'a> {
     Done(Value<'a>),
 }
 
-/// A chart root list indexed by an enumeration field of its elements.
-struct EnumIndex {
+/// A chart root list indexed by an enumeration field of its elements (in the arena).
+struct EnumIndex<'a> {
     /// The root list and the field.
     key: (u16, u16),
-    /// Element positions per enumeration value, in list order.
-    buckets: Vec<Vec<u32>>,
+    /// Element positions grouped by enumeration value, each group in list order.
+    positions: &'a [u32],
+    /// Where each value's group starts in `positions` (one more entry than values, the
+    /// last the end of the last group).
+    starts: &'a [u32],
+}
+
+impl EnumIndex<'_> {
+    /// The positions of the elements whose field has enumeration value `v`, in list order.
+    fn bucket(&self, v: u16) -> &[u32] {
+        let v = usize::from(v);
+        let from = self.starts.get(v).map_or(0, |&x| x as usize);
+        let to = self
+            .starts
+            .get(v.saturating_add(1))
+            .map_or(0, |&x| x as usize);
+        self.positions.get(from..to).unwrap_or(&[])
+    }
 }
 
 /// A value usable as a hash-index key (`Op::KeyedWhere`); equal keys are exactly the values
 /// `equal` finds equal.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Key<'a> {
     /// The second half of a one-field key.
     Unit,
@@ -85,22 +100,33 @@ impl SortKey {
 }
 
 /// A chart root list sorted by a date or number field of its elements (`Op::RangeWhere`).
-struct RangeIndex {
+struct RangeIndex<'a> {
     /// The root list and the field.
     key: (u16, u16),
     /// The elements whose field is a date or a number, by that value, then list position.
-    entries: Vec<(SortKey, u32)>,
+    entries: &'a [(SortKey, u32)],
 }
 
 /// The bounds of a range (inclusive or not); `None`: unbounded on that side.
 type Bounds = (Option<(SortKey, bool)>, Option<(SortKey, bool)>);
 
-/// A chart root list indexed by the values of one or two fields of its elements.
+/// A chart root list indexed by the values of one or two fields of its elements: sorted,
+/// searched by bisection (no hashing, so no collisions a chart could craft).
 struct KeyIndex<'a> {
     /// The root list and the fields.
     key: (u16, u16, Option<u16>),
-    /// Element positions per value, in list order.
-    positions: HashMap<(Key<'a>, Key<'a>), Vec<u32>>,
+    /// The elements' keys with their positions, by key then list position (in the arena).
+    entries: &'a [((Key<'a>, Key<'a>), u32)],
+}
+
+impl<'a> KeyIndex<'a> {
+    /// The entries whose key is `k`, in list order.
+    fn matching(&self, k: &(Key<'a>, Key<'a>)) -> &'a [((Key<'a>, Key<'a>), u32)] {
+        let entries: &'a [((Key<'a>, Key<'a>), u32)] = self.entries;
+        let from = entries.partition_point(|(e, _)| e < k);
+        let to = entries.partition_point(|(e, _)| e <= k);
+        entries.get(from..to).unwrap_or(&[])
+    }
 }
 
 /// Deepest recursion of the evaluator (nested operations and list walks). The checker
@@ -165,12 +191,15 @@ pub(crate) struct Ctx<'a, const TRACE: bool> {
     cached: ArenaVec<'a, bool>,
     /// Per-chart indexes of root lists by an enumeration field (`Op::IndexedWhere`):
     /// `(root, field)` → element positions per enumeration value, in list order.
-    indexes: Vec<EnumIndex>,
+    indexes: ArenaVec<'a, EnumIndex<'a>>,
     /// Per-chart hash indexes of root lists by a field (`Op::KeyedWhere`).
-    keyed: Vec<KeyIndex<'a>>,
+    keyed: ArenaVec<'a, KeyIndex<'a>>,
     /// Per-chart sorted indexes of root lists by a field (`Op::RangeWhere`).
-    ranges: Vec<RangeIndex>,
+    ranges: ArenaVec<'a, RangeIndex<'a>>,
+    /// Start of the current frame in `locals`.
     base: usize,
+    /// End of the current frame (where a nested frame starts); `locals` may be longer.
+    frame_end: usize,
     /// Steps taken on this chart: one per operation evaluated and per list element a query
     /// visits.
     steps: u64,
@@ -205,10 +234,11 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             slots,
             locals: ArenaVec::with_capacity_in(32, arena),
             cached: ArenaVec::with_capacity_in(32, arena),
-            indexes: Vec::new(),
-            keyed: Vec::new(),
-            ranges: Vec::new(),
+            indexes: ArenaVec::new_in(arena),
+            keyed: ArenaVec::new_in(arena),
+            ranges: ArenaVec::new_in(arena),
             base: 0,
+            frame_end: 0,
             steps: 0,
             limit: u64::MAX,
             budget: u64::MAX,
@@ -256,16 +286,21 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     }
 
     /// Evaluates a top-level expression that needs `locals` local variables.
+    ///
+    /// Its frame starts where the caller's ends. Locals are not reset on entry: checked
+    /// logic writes every local (a binding, a query element) before it reads it, and every
+    /// cache cell is emptied by its loop's [`Op::Fresh`] before it is read, so the buffers
+    /// only grow (to the deepest frame) and are never cleared between criteria.
     pub(crate) fn top(&mut self, node: &'a Node, locals: u32) -> Value<'a> {
-        let saved = self.base;
-        self.base = self.locals.len();
-        self.locals
-            .resize(self.base.saturating_add(locals as usize), Value::Missing);
-        self.cached.resize(self.locals.len(), false);
+        let saved = (self.base, self.frame_end);
+        self.base = self.frame_end;
+        self.frame_end = self.base.saturating_add(locals as usize);
+        if self.locals.len() < self.frame_end {
+            self.locals.resize(self.frame_end, Value::Missing);
+            self.cached.resize(self.frame_end, false);
+        }
         let v = self.eval(node);
-        self.locals.truncate(self.base);
-        self.cached.truncate(self.base);
-        self.base = saved;
+        (self.base, self.frame_end) = saved;
         v
     }
 
@@ -430,6 +465,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         v
     }
 
+    #[inline(always)]
     fn dispatch(&mut self, n: &'a Node) -> Value<'a> {
         match n.op() {
             Op::Const(c) => match c {
@@ -470,14 +506,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             | Op::Where { .. }
             | Op::IndexedWhere { .. }
             | Op::KeyedWhere { .. }
-            | Op::RangeWhere { .. } => {
-                let mut out = ArenaVec::new_in(self.arena);
-                let _ = self.each(n, &mut |_, v| {
-                    out.push(v);
-                    ControlFlow::Continue(())
-                });
-                Value::List(List::Vals(out.into_bump_slice()))
-            }
+            | Op::RangeWhere { .. } => self.collect(n),
             Op::PeriodPart(p, start) => match self.child(p) {
                 Value::Period(a, b) => Value::Date(if *start { a } else { b }),
                 _ => Value::Missing,
@@ -583,25 +612,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 local,
                 key,
                 descending,
-            } => {
-                let mut keyed: ArenaVec<'a, (Value<'a>, Value<'a>)> = ArenaVec::new_in(self.arena);
-                let _ = self.each(list, &mut |ctx, v| {
-                    ctx.set_local(*local, v);
-                    if TRACE {
-                        ctx.rec.enter_loop();
-                    }
-                    let k = ctx.child(key);
-                    if TRACE {
-                        ctx.rec.leave_loop();
-                    }
-                    keyed.push((k, v));
-                    ControlFlow::Continue(())
-                });
-                keyed.sort_by(|(a, _), (b, _)| order_keys(a, b, *descending));
-                let mut vals = ArenaVec::with_capacity_in(keyed.len(), self.arena);
-                vals.extend(keyed.iter().map(|(_, v)| *v));
-                Value::List(List::Vals(vals.into_bump_slice()))
-            }
+            } => self.sorted(list, *local, key, *descending),
             Op::Take(list, k) => {
                 let k = match self.child(k) {
                     Value::Num(d) => d.to_usize().unwrap_or(0),
@@ -783,30 +794,97 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         }
     }
 
+    /// The list `n` walks, built in the arena.
+    #[inline(never)]
+    fn collect(&mut self, n: &'a Node) -> Value<'a> {
+        let mut out = ArenaVec::new_in(self.arena);
+        let _ = self.each(n, &mut |_, v| {
+            out.push(v);
+            ControlFlow::Continue(())
+        });
+        Value::List(List::Vals(out.into_bump_slice()))
+    }
+
+    /// `list sorted by key` (`Op::Sorted`): a stable sort, missing keys last.
+    #[inline(never)]
+    fn sorted(&mut self, list: &'a Node, local: u32, key: &'a Node, descending: bool) -> Value<'a> {
+        let local = &local;
+        let descending = &descending;
+        let mut keyed: ArenaVec<'a, (Value<'a>, Value<'a>)> = ArenaVec::new_in(self.arena);
+        let _ = self.each(list, &mut |ctx, v| {
+            ctx.set_local(*local, v);
+            if TRACE {
+                ctx.rec.enter_loop();
+            }
+            let k = ctx.child(key);
+            if TRACE {
+                ctx.rec.leave_loop();
+            }
+            keyed.push((k, v));
+            ControlFlow::Continue(())
+        });
+        keyed.sort_by(|(a, _), (b, _)| order_keys(a, b, *descending));
+        let mut vals = ArenaVec::with_capacity_in(keyed.len(), self.arena);
+        vals.extend(keyed.iter().map(|(_, v)| *v));
+        Value::List(List::Vals(vals.into_bump_slice()))
+    }
+
     /// The position in `indexes` of the index of root list `root` by enumeration field
     /// `field`, built on first use.
+    #[inline(never)]
     fn index(&mut self, root: u16, field: u16, list: &List<'a>) -> usize {
         if let Some(at) = self.indexes.iter().position(|x| x.key == (root, field)) {
             return at;
         }
-        let mut buckets: Vec<Vec<u32>> = Vec::new();
+        // A counting sort: each element's value, the group sizes, then the positions.
+        let mut values: ArenaVec<'a, u16> = ArenaVec::with_capacity_in(list.len(), self.arena);
+        let mut counts: ArenaVec<'a, u32> = ArenaVec::new_in(self.arena);
         for j in 0..list.len() {
-            if let Value::Record(r) = list.get(j)
-                && let Value::Enum(_, v) = r.field(field)
-            {
+            let v = match list.get(j) {
+                Value::Record(r) => match r.field(field) {
+                    Value::Enum(_, v) => v,
+                    _ => u16::MAX,
+                },
+                _ => u16::MAX,
+            };
+            values.push(v);
+            if v != u16::MAX {
                 let v = usize::from(v);
-                if buckets.len() <= v {
-                    buckets.resize_with(v.saturating_add(1), Vec::new);
+                if counts.len() <= v {
+                    counts.resize(v.saturating_add(1), 0);
                 }
-                if let Some(bucket) = buckets.get_mut(v) {
-                    bucket.push(u32::try_from(j).unwrap_or(u32::MAX));
+                if let Some(c) = counts.get_mut(v) {
+                    *c = c.saturating_add(1);
                 }
+            }
+        }
+        let mut starts: ArenaVec<'a, u32> =
+            ArenaVec::with_capacity_in(counts.len().saturating_add(1), self.arena);
+        let mut total: u32 = 0;
+        starts.push(0);
+        for c in &counts {
+            // At most one position per element of a list whose length fits `u32`.
+            total = total.saturating_add(*c);
+            starts.push(total);
+        }
+        let mut next: ArenaVec<'a, u32> = ArenaVec::with_capacity_in(counts.len(), self.arena);
+        next.extend(starts.iter().take(counts.len()).copied());
+        let mut positions: ArenaVec<'a, u32> =
+            ArenaVec::with_capacity_in(total as usize, self.arena);
+        positions.resize(total as usize, 0);
+        for (j, v) in values.iter().enumerate() {
+            if let Some(at) = next.get_mut(usize::from(*v))
+                && let Some(p) = positions.get_mut(*at as usize)
+            {
+                *p = u32::try_from(j).unwrap_or(u32::MAX);
+                *at = at.saturating_add(1);
             }
         }
         let at = self.indexes.len();
         self.indexes.push(EnumIndex {
             key: (root, field),
-            buckets,
+            positions: positions.into_bump_slice(),
+            starts: starts.into_bump_slice(),
         });
         at
     }
@@ -814,6 +892,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     /// The position in `keyed` of the hash index of root list `root` by field `first` (and
     /// `second`), built on first use. Elements whose fields are missing or not keys are
     /// left out (an equality with them is never true).
+    #[inline(never)]
     fn keyed_index(
         &mut self,
         root: u16,
@@ -825,7 +904,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         if let Some(at) = self.keyed.iter().position(|x| x.key == key) {
             return at;
         }
-        let mut positions: HashMap<(Key<'a>, Key<'a>), Vec<u32>> = HashMap::new();
+        let mut entries: ArenaVec<'a, ((Key<'a>, Key<'a>), u32)> = ArenaVec::new_in(self.arena);
         for j in 0..list.len() {
             let Value::Record(r) = list.get(j) else {
                 continue;
@@ -840,19 +919,22 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     None => continue,
                 },
             };
-            positions
-                .entry((a, b))
-                .or_default()
-                .push(u32::try_from(j).unwrap_or(u32::MAX));
+            entries.push(((a, b), u32::try_from(j).unwrap_or(u32::MAX)));
         }
+        // By key, then list position: each key's entries in list order.
+        entries.sort_unstable();
         let at = self.keyed.len();
-        self.keyed.push(KeyIndex { key, positions });
+        self.keyed.push(KeyIndex {
+            key,
+            entries: entries.into_bump_slice(),
+        });
         at
     }
 
     /// The bounds of a range test, evaluated: `None` when the test is unknown for every
     /// element (a missing bound), `Some(None)` when the bounds are not dates or numbers
     /// (not indexed: the caller scans).
+    #[inline(never)]
     fn bounds(&mut self, range: &'a Range) -> Option<Option<Bounds>> {
         let key = |v: Value<'a>| -> Option<Option<SortKey>> {
             if v.is_missing() {
@@ -900,11 +982,12 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
 
     /// The position in `ranges` of the sorted index of root list `root` by field `field`,
     /// built on first use.
+    #[inline(never)]
     fn range_index(&mut self, root: u16, field: u16, list: &List<'a>) -> usize {
         if let Some(at) = self.ranges.iter().position(|x| x.key == (root, field)) {
             return at;
         }
-        let mut entries: Vec<(SortKey, u32)> = Vec::new();
+        let mut entries: ArenaVec<'a, (SortKey, u32)> = ArenaVec::new_in(self.arena);
         for j in 0..list.len() {
             if let Value::Record(r) = list.get(j)
                 && let Some(k) = SortKey::of(&r.field(field))
@@ -916,7 +999,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         let at = self.ranges.len();
         self.ranges.push(RangeIndex {
             key: (root, field),
-            entries,
+            entries: entries.into_bump_slice(),
         });
         at
     }
@@ -952,6 +1035,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
 
     /// `range(a, b)`: the whole numbers k with a <= k <= b, in order (empty when there are
     /// none); missing when there would be more than [`MAX_RANGE`].
+    #[inline(never)]
     fn range(&mut self, a: Decimal, b: Decimal) -> Value<'a> {
         let (Some(lo), Some(hi)) = (a.ceil().to_i64(), b.floor().to_i64()) else {
             return Value::Missing;
@@ -1078,18 +1162,9 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 match (hash, fields.first()) {
                     (Some(hash), Some(&first)) if list.len() >= KEYED_MIN_LEN => {
                         let at = self.keyed_index(*root, first, second, &list);
-                        // Positions read one at a time: `keep_if` needs `self` mutably.
-                        let position = |ctx: &Self, i: usize| {
-                            ctx.keyed
-                                .get(at)
-                                .and_then(|x| x.positions.get(&hash))
-                                .and_then(|p| p.get(i))
-                                .copied()
-                        };
-                        let mut i = 0_usize;
-                        while let Some(j) = position(self, i) {
-                            self.keep_if(*local, pred, list.get(j as usize), f)?;
-                            i = i.saturating_add(1);
+                        let found = self.keyed.get(at).map_or(&[][..], |x| x.matching(&hash));
+                        for (_, j) in found {
+                            self.keep_if(*local, pred, list.get(*j as usize), f)?;
                         }
                     }
                     _ => {
@@ -1137,8 +1212,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     return ControlFlow::Continue(());
                 };
                 let at = self.range_index(*root, *field, &list);
-                let entries: &[(SortKey, u32)] =
-                    self.ranges.get(at).map_or(&[], |r| r.entries.as_slice());
+                let entries: &'a [(SortKey, u32)] = self.ranges.get(at).map_or(&[], |r| r.entries);
                 let from = match bounds.0 {
                     None => 0,
                     Some((lo, true)) => entries.partition_point(|(k, _)| *k < lo),
@@ -1160,18 +1234,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                         self.keep_if(*local, pred, list.get(j as usize), f)?;
                     }
                 } else {
-                    // Entries read one at a time: `keep_if` needs `self` mutably.
-                    let entry = |ctx: &Self, k: usize| {
-                        ctx.ranges
-                            .get(at)
-                            .and_then(|r| r.entries.get(k))
-                            .map(|(_, j)| *j)
-                    };
-                    for k in from..to {
-                        let Some(j) = entry(self, k) else {
-                            break;
-                        };
-                        self.keep_if(*local, pred, list.get(j as usize), f)?;
+                    for (_, j) in found {
+                        self.keep_if(*local, pred, list.get(*j as usize), f)?;
                     }
                 }
                 ControlFlow::Continue(())
@@ -1187,34 +1251,24 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     return ControlFlow::Continue(());
                 };
                 let at = self.index(*root, *field, &list);
+                let index: Option<(&'a [u32], &'a [u32])> =
+                    self.indexes.get(at).map(|x| (x.positions, x.starts));
+                let Some((positions, starts)) = index else {
+                    return ControlFlow::Continue(());
+                };
+                let index = EnumIndex {
+                    key: (*root, *field),
+                    positions,
+                    starts,
+                };
                 if let [one] = values.as_ref() {
-                    // Positions read one at a time: `keep_if` needs `self` mutably.
-                    let position = |ctx: &Self, k: usize| {
-                        ctx.indexes
-                            .get(at)
-                            .and_then(|x| x.buckets.get(usize::from(*one)))
-                            .and_then(|b| b.get(k))
-                            .copied()
-                    };
-                    let mut k = 0_usize;
-                    while let Some(j) = position(self, k) {
-                        self.keep_if(*local, pred, list.get(j as usize), f)?;
-                        k = k.saturating_add(1);
+                    for j in index.bucket(*one) {
+                        self.keep_if(*local, pred, list.get(*j as usize), f)?;
                     }
                 } else {
                     // Several values: their positions merged back into list order.
                     let mut hits = ArenaVec::new_in(self.arena);
-                    hits.extend(
-                        values
-                            .iter()
-                            .filter_map(|v| {
-                                self.indexes
-                                    .get(at)
-                                    .and_then(|x| x.buckets.get(usize::from(*v)))
-                            })
-                            .flatten()
-                            .copied(),
-                    );
+                    hits.extend(values.iter().flat_map(|v| index.bucket(*v)).copied());
                     hits.sort_unstable();
                     for j in hits {
                         self.keep_if(*local, pred, list.get(j as usize), f)?;
@@ -1237,6 +1291,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
         }
     }
 
+    #[inline(never)]
     fn builtin(&mut self, b: Builtin, args: &'a [Node]) -> Value<'a> {
         match b {
             Builtin::AgeAt => {
@@ -1288,12 +1343,18 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 // are exactly the values `equal` finds equal); the others (codes,
                 // durations, periods, records) by comparison with the kept ones of their
                 // kind. Missing values are all kept, as `equal` never finds them equal.
-                let mut out = ArenaVec::new_in(self.arena);
-                let mut seen: std::collections::HashSet<Key<'a>> = std::collections::HashSet::new();
+                // Each value with whether it is kept, and the key values with their
+                // positions: sorted afterwards, every key value after the first of its key
+                // is dropped (no hashing, so no collisions a chart could craft).
+                let mut all: ArenaVec<'a, (Value<'a>, bool)> = ArenaVec::new_in(self.arena);
+                let mut keys: ArenaVec<'a, (Key<'a>, u32)> = ArenaVec::new_in(self.arena);
                 let mut others: Vec<Value<'a>> = Vec::new();
                 let _ = self.each(list, &mut |ctx, v| {
                     let new = match Key::of(&v) {
-                        Some(k) => seen.insert(k),
+                        Some(k) => {
+                            keys.push((k, u32::try_from(all.len()).unwrap_or(u32::MAX)));
+                            true
+                        }
                         None if v.is_missing() => true,
                         None => {
                             let fresh = !others.iter().any(|o| {
@@ -1307,11 +1368,20 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                             fresh
                         }
                     };
-                    if new {
-                        out.push(v);
-                    }
+                    all.push((v, new));
                     ControlFlow::Continue(())
                 });
+                keys.sort_unstable();
+                for pair in keys.windows(2) {
+                    if let [(a, _), (b, later)] = pair
+                        && a == b
+                        && let Some(entry) = all.get_mut(*later as usize)
+                    {
+                        entry.1 = false;
+                    }
+                }
+                let mut out = ArenaVec::with_capacity_in(all.len(), self.arena);
+                out.extend(all.iter().filter(|(_, new)| *new).map(|(v, _)| *v));
                 Value::List(List::Vals(out.into_bump_slice()))
             }
             Builtin::Coalesce => {
@@ -1367,6 +1437,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
     }
 }
 
+#[inline]
 fn const_value(c: &Const) -> Value<'_> {
     match c {
         Const::Missing => Value::Missing,
@@ -1422,6 +1493,7 @@ fn shift(d: Date, k: i64, u: Unit) -> Option<Date> {
 }
 
 /// Equality of two present values (`None` when either is missing).
+#[inline]
 pub(crate) fn equal(a: &Value<'_>, b: &Value<'_>) -> Option<bool> {
     Some(match (a, b) {
         (Value::Missing, _) | (_, Value::Missing) => return None,
@@ -1439,6 +1511,7 @@ pub(crate) fn equal(a: &Value<'_>, b: &Value<'_>) -> Option<bool> {
 }
 
 /// Order of two present values of an ordered type.
+#[inline]
 fn order(a: &Value<'_>, b: &Value<'_>) -> Option<Ordering> {
     match (a, b) {
         (Value::Num(x), Value::Num(y)) => Some(x.cmp(y)),
@@ -1462,6 +1535,7 @@ fn order_keys(a: &Value<'_>, b: &Value<'_>, descending: bool) -> Ordering {
     }
 }
 
+#[inline]
 fn compare(op: Cmp, a: &Value<'_>, b: &Value<'_>) -> Option<bool> {
     match op {
         Cmp::Eq => equal(a, b),
