@@ -8,22 +8,31 @@
 //!
 //! The projected parse is one pass of serde_json driven by the schema
 //! ([`Projectable`]): a kept field is deserialised as the full parse does; an unread one is
-//! skimmed: its JSON syntax is checked by serde_json (strings and their escapes, numbers,
-//! literals, nesting), and where the schema has a record there (an unread list of records,
-//! a record inside an unread record, a code) its keys are still checked against the
-//! schema, so an unknown or repeated key is refused as the full parse refuses it. What an
-//! unread value is *not* checked for is its type and value (a date that is no date, an
-//! unknown enumeration value); the semantic checks of [`crate::chart::validate`] see only
-//! the kept fields.
+//! skimmed. What is checked of an unread value:
 //!
-//! Depth: the walk follows the schema (a bounded tree) and serde_json's recursion limit
-//! (128) bounds an unread value's nesting, so a hostile `[[[[…` is an error, never a stack
-//! overflow.
+//! - its JSON syntax (serde_json's own scanner: strings and their escapes, numbers,
+//!   literals, brackets), with the line and column of an error;
+//! - its keys, where the schema has a record (an unread list of records, a record inside an
+//!   unread record) or a code: an unknown or repeated key is refused as the full parse
+//!   refuses it;
+//! - its JSON shape: an array where a list belongs, an object where a record or a code
+//!   belongs, a scalar (or `null`) anywhere else.
+//!
+//! What is not: the type and value of an unread scalar (a date that is no date, an unknown
+//! enumeration value, a number where a string belongs), and the semantic checks of
+//! [`crate::chart::validate`], which see only the kept fields ([`Projection::from_paths`]
+//! keeps the fields those checks compare). A record the projected parse refuses is read
+//! again by the full parse, which words the error; so the projected parse never refuses a
+//! record the full parse accepts.
+//!
+//! Depth: the walk follows the schema (a tree a few records deep) and refuses a container
+//! where a scalar belongs, so an unread value never nests deeper than the schema: a hostile
+//! `[[[[…` is refused at its first bracket, with no recursion to speak of.
 
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::schema::{BaseType, FieldType, RecordSchema, Scalar};
 
@@ -579,8 +588,11 @@ impl<'de> Visitor<'de> for FieldKey {
     }
 }
 
-/// Skims a value of type `FieldType`: syntax checked, keys of the records the schema has
-/// there checked, nothing kept.
+/// Skims a value of type `FieldType`: syntax checked, its JSON shape checked (a list is an
+/// array, a record or a code an object, anything else a scalar), the keys of the records
+/// the schema has there checked, nothing kept. A container where a scalar belongs is
+/// refused at once, so an unread value never nests deeper than the schema: a hostile
+/// `[[[[…` is refused at its first bracket.
 #[derive(Clone, Copy)]
 struct Skip(FieldType);
 
@@ -588,43 +600,31 @@ impl<'de> DeserializeSeed<'de> for Skip {
     type Value = ();
     #[inline]
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        match (self.0.base, self.0.list) {
-            (BaseType::Record { schema }, list) => d.deserialize_any(SkipTyped {
-                shape: Shape::Record(schema),
-                list,
-            }),
-            (
-                BaseType::Scalar {
-                    scalar: Scalar::Code,
-                },
-                list,
-            ) => d.deserialize_any(SkipTyped {
-                shape: Shape::Code,
-                list,
-            }),
-            _ => skip_leaf(d),
-        }
+        let shape = match self.0.base {
+            BaseType::Record { schema } => Shape::Record(schema),
+            BaseType::Scalar {
+                scalar: Scalar::Code,
+            } => Shape::Code,
+            _ => Shape::Leaf,
+        };
+        d.deserialize_any(SkipTyped {
+            shape,
+            list: self.0.list,
+        })
     }
-}
-
-/// An unread value with no record in it: syntax only. serde_json's `IgnoredAny` walks a
-/// value without recursion (an explicit stack) and checks its syntax; measured faster than
-/// a `deserialize_any` walk (see the module docs).
-#[inline]
-fn skip_leaf<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
-    d.deserialize_ignored_any(IgnoredAny).map(|_| ())
 }
 
 #[derive(Clone, Copy)]
 enum Shape {
     Record(&'static RecordSchema),
     Code,
+    Leaf,
 }
 
 /// The names a code object takes (`Code` refuses others).
 const CODE_FIELDS: [&str; 2] = ["system", "code"];
 
-/// Skims a record (or a code), or a list of them (`list`).
+/// Skims a value of `shape`, or a list of them (`list`).
 #[derive(Clone, Copy)]
 struct SkipTyped {
     shape: Shape,
@@ -639,11 +639,27 @@ impl<'de> DeserializeSeed<'de> for SkipTyped {
     }
 }
 
+impl SkipTyped {
+    /// A scalar is accepted where a scalar belongs (or a null, which every optional field
+    /// takes); refused where a list, record or code belongs.
+    #[inline]
+    fn scalar<E: de::Error>(self, found: de::Unexpected<'_>) -> Result<(), E> {
+        match (self.list, self.shape) {
+            (false, Shape::Leaf) => Ok(()),
+            _ => Err(E::invalid_type(found, &self)),
+        }
+    }
+}
+
 impl<'de> Visitor<'de> for SkipTyped {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any value")
+        f.write_str(match (self.list, self.shape) {
+            (true, _) => "a sequence",
+            (false, Shape::Leaf) => "a scalar",
+            (false, _) => "a map",
+        })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
@@ -656,32 +672,32 @@ impl<'de> Visitor<'de> for SkipTyped {
             return Ok(());
         }
         match self.shape {
-            // A record written as an array: its fields in order.
+            // A record written as an array: its fields in order, and no more.
             Shape::Record(schema) => {
                 for f in schema.fields {
                     if seq.next_element_seed(Skip(f.ty))?.is_none() {
                         return Ok(());
                     }
                 }
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(())
+                match seq.next_element_seed(SkipTyped {
+                    shape: Shape::Leaf,
+                    list: false,
+                })? {
+                    None => Ok(()),
+                    Some(()) => Err(de::Error::invalid_length(
+                        schema.fields.len().saturating_add(1),
+                        &self,
+                    )),
+                }
             }
-            Shape::Code => {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(())
-            }
+            Shape::Code | Shape::Leaf => Err(de::Error::invalid_type(de::Unexpected::Seq, &self)),
         }
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        if self.list {
-            // Not a list: its type is not checked, its syntax is.
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            return Ok(());
-        }
         let mut seen: u64 = 0;
-        match self.shape {
-            Shape::Record(schema) => {
+        match (self.list, self.shape) {
+            (false, Shape::Record(schema)) => {
                 while let Some(index) = map.next_key_seed(FieldKey(schema))? {
                     let b = bit(index);
                     if seen & b != 0 {
@@ -690,37 +706,49 @@ impl<'de> Visitor<'de> for SkipTyped {
                     seen |= b;
                     map.next_value_seed(Skip(field_type(schema, index)))?;
                 }
+                Ok(())
             }
-            Shape::Code => {
+            (false, Shape::Code) => {
+                let part = SkipTyped {
+                    shape: Shape::Leaf,
+                    list: false,
+                };
                 while let Some(key) = map.next_key_seed(CodeKey)? {
                     let b = bit(key);
                     if seen & b != 0 {
                         return Err(de::Error::custom("duplicate field"));
                     }
                     seen |= b;
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value_seed(part)?;
                 }
+                Ok(())
             }
+            _ => Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
         }
-        Ok(())
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.scalar(de::Unexpected::Bool(v))
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.scalar(de::Unexpected::Signed(v))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.scalar(de::Unexpected::Unsigned(v))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.scalar(de::Unexpected::Float(v))
     }
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
+        // The value is not named in the error: it is never shown anyway.
+        self.scalar(de::Unexpected::Other("a string"))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<(), E> {
+        self.scalar(de::Unexpected::Other("a string"))
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        // `null`: an optional field's absence; a list's is refused by the full parse,
+        // which reads it again.
         Ok(())
     }
     fn visit_none<E: de::Error>(self) -> Result<(), E> {
