@@ -3,7 +3,9 @@
 //! `parallel` feature. The CLI, the benches and embedders run charts through here; the
 //! stages below know nothing of each other's drivers.
 //!
-//! Three entry points: [`tally_jsonl`] over a stream (the whole pipeline), and
+//! Entry points: [`tally_jsonl`] over a stream (the whole pipeline), [`tally_jsonl_with`]
+//! for a [`Run`] over selected measures (charts parsed under their projection, only the
+//! fields they read; `validate_all` to parse every field), and
 //! [`tally_charts`] / [`tally_parallel`] over charts already in memory. Each gives the same
 //! tally whatever the thread count: tallies merge commutatively.
 

@@ -790,3 +790,45 @@ pub(crate) fn chart_from_str(
     de.end()?;
     Ok(chart)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_record_fits_the_field_bits() {
+        // A record of more fields would be refused by the projected parse and read again
+        // by the full parse: correct, but slow.
+        let mut stack = vec![super::super::schema().chart];
+        while let Some(r) = stack.pop() {
+            assert!(r.fields.len() <= MAX_FIELDS, "{}", r.name);
+            for f in r.fields {
+                if let BaseType::Record { schema } = f.ty.base {
+                    stack.push(schema);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn paths_keep_the_records_on_their_way_and_nothing_else() {
+        let p = Projection::from_paths(["regimens.agents.category", "not.a.path", "labs"]);
+        assert_eq!(
+            p.paths(),
+            [
+                "id",
+                "practice",
+                "round",
+                "regimens",
+                "regimens.agents",
+                "regimens.agents.category",
+                "labs"
+            ]
+        );
+        assert!(!p.keeps("labs.test"));
+        assert!(!p.keeps("id.more"));
+        let full = Projection::full();
+        assert!(full.is_full() && full.keeps("labs.test"));
+        assert!(Projection::from_paths(full.paths()).is_full());
+    }
+}
