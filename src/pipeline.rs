@@ -116,8 +116,9 @@ pub fn tally_jsonl<R: std::io::BufRead>(
 
 /// What a run over charts evaluates, and so which chart fields it parses.
 ///
-/// [`Run::library`] evaluates every measure and parses every field (today's `tally`);
-/// [`Run::selection`] evaluates the measures of a [`Selection`] and parses only the fields
+/// [`Run::library`] evaluates every measure, and parses every field of a whole library
+/// (only those its measures read for a library narrowed by [`Library::restrict`], as
+/// `tally --measure` makes); [`Run::selection`] evaluates the measures of a [`Selection`] and parses only the fields
 /// they read ([`Library::projection`]), unless [`Run::validate_all`] asks for every field
 /// to be parsed and validated. Fields a run does not read are checked for JSON syntax and
 /// unknown (or repeated) keys only: see
@@ -130,7 +131,9 @@ pub struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    /// Every measure of the library, every field parsed and validated.
+    /// Every measure of the library; every field parsed and validated for a whole
+    /// library, only the fields its measures read for a library narrowed by
+    /// [`Library::restrict`] (see [`Run::projection`]).
     pub fn library() -> Self {
         Run::default()
     }
@@ -155,13 +158,23 @@ impl<'a> Run<'a> {
         self.selection
     }
 
-    /// The projection charts are parsed under: `None` when every field is parsed (the
-    /// whole library, `validate_all`, or measures that read every field).
+    /// The projection charts are parsed under: the fields the selection's measures read,
+    /// or for [`Run::library`] over a library narrowed by [`Library::restrict`] the
+    /// fields its measures read. `None` when every field is parsed: a whole library (its
+    /// measures read most fields, and parsing them all was measured no slower, so it keeps
+    /// every check), `validate_all`, or measures that read every field.
     pub fn projection(&self, library: &Library) -> Option<Projection> {
         if self.validate_all {
             return None;
         }
-        let p = library.projection(self.selection?);
+        let p = match self.selection {
+            Some(s) => library.projection(s),
+            None if library.selection().is_some() => {
+                let all: Vec<usize> = (0..library.measures().len()).collect();
+                library.projection(&library.select(&all))
+            }
+            None => return None,
+        };
         (!p.is_full()).then_some(p)
     }
 
@@ -275,6 +288,10 @@ mod batched {
         /// A valid chart (its digest and line), evaluated into its piece's tally (pending
         /// the duplicate check).
         Chart(ChartDigest, usize),
+        /// A valid chart whose evaluation stopped (its digest, line and error): not
+        /// counted, but read, so a later chart with its id is a duplicate (as when the
+        /// reader is iterated on one thread).
+        Stopped(ChartDigest, usize, RecordError),
         Rejected(RecordError),
     }
 
@@ -326,6 +343,10 @@ mod batched {
                     Line::Chart(digest, n) => reader.check_id(digest, n).err().inspect(|_| {
                         duplicates.push(n);
                     }),
+                    // A duplicate is reported as one (its evaluation is not).
+                    Line::Stopped(digest, n, e) => {
+                        Some(reader.check_id(digest, n).err().unwrap_or(e))
+                    }
                     Line::Rejected(e) => Some(e),
                 };
                 if let Some(e) = problem {
@@ -392,7 +413,11 @@ mod batched {
                                     let p = period(ch);
                                     if let Err(e) = job.run.evaluate(library, ch, p, &mut out) {
                                         // Not counted; reported against its line.
-                                        fates.push(Line::Rejected(e.to_record_error(c.line)));
+                                        fates.push(Line::Stopped(
+                                            digest,
+                                            at,
+                                            e.to_record_error(c.line),
+                                        ));
                                         return;
                                     }
                                     tally.add(library, ch, digest, p, &out);

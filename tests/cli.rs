@@ -1143,6 +1143,29 @@ fn evaluate_over_selected_measures_reads_only_their_fields_unless_validate_all()
         "{err_all}"
     );
     assert!(out.starts_with(&out_all));
+    // `tally --measure` reads under the projection too: the chart with the bad unread date
+    // is counted, and refused with `--validate-all`.
+    let tally = [
+        "tally",
+        "--charts",
+        "-",
+        "--measure",
+        "end_of_life.chemo-last-14-days",
+    ];
+    let (code, projected, err) = oncoqual(&tally, Some(input.as_bytes()));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("line 3") && !err.contains("line 2"), "{err}");
+    let mut all = tally.to_vec();
+    all.push("--validate-all");
+    let (code, validated, err_all) = oncoqual(&all, Some(input.as_bytes()));
+    assert_eq!(code, 1);
+    assert!(
+        err_all.contains("line 2") && err_all.contains("line 3"),
+        "{err_all}"
+    );
+    // One more chart counted (its digest in the tally).
+    assert_ne!(projected, validated);
+    assert!(projected.len() > validated.len());
     // The help says what is checked of unread fields.
     for cmd in ["evaluate", "tally", "benchmark"] {
         let (_, help, _) = oncoqual(&[cmd, "--help"], None);

@@ -22,6 +22,12 @@ const QOPI5: &str = "core.chemo-metastatic-poor-or-undocumented-ps";
 /// P1: tobacco 9/10 met, QOPI5 (lower is better) 1/10 → OQS (9 + 9) / 20 = 90%, 40 charts.
 /// P2: 5/10 and 5/10 → 50%, 40 charts. P3: 9/10 and 1/10 but only 12 charts.
 fn report(issued_on: &str, final_report: bool) -> Report {
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    report_with(lib, issued_on, final_report)
+}
+
+/// [`report`] with the tally stamped for `lib` (the whole library or a selection).
+fn report_with(lib: &Library, issued_on: &str, final_report: bool) -> Report {
     let row = |p: &str, charts: u64, t: u64, q: u64| {
         format!(
             r#"{{"round":"2027-2","practice":"{p}","charts":{charts},"measures":{{
@@ -35,7 +41,13 @@ fn report(issued_on: &str, final_report: bool) -> Report {
         row("P3", 12, 9, 1),
         row("P4", 40, 9, 1),
     ]);
-    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    // Stamped as `lib` stamps its tallies.
+    let mut wire = serde_json::to_value(&tally).unwrap();
+    wire["library"] = lib.fingerprint().to_string().into();
+    if let Some(ids) = lib.selection() {
+        wire["selection"] = ids.into();
+    }
+    let tally: Tally = serde_json::from_value(wire).unwrap();
     let registration = |id: &str, tracks: &str| {
         format!(
             r#"{{"id":"{id}","name":"Practice {id}","registered_on":"2027-01-01","tracks":{tracks},
@@ -251,4 +263,48 @@ fn a_report_without_registrations_qualifies_nobody_and_a_verdict_names_its_repor
     )
     .unwrap_err();
     assert_eq!(why[0], Ineligible::RegistrationNotChecked);
+}
+
+#[test]
+fn a_final_report_over_a_selection_of_measures_never_qualifies_even_with_every_track_measure() {
+    let rules = EligibilityRules::new(30);
+    let whole = Library::bundled().unwrap();
+    // Every measure of the certification track: the score is the same as the whole
+    // library's, but the report is an analysis of a selection.
+    let track: Vec<&str> = (0..whole.measures().len())
+        .filter_map(|i| whole.measure(i))
+        .filter(|m| m.tracks.iter().any(|t| t == "qcp"))
+        .map(|m| m.id.as_str())
+        .collect();
+    assert!(track.contains(&TOBACCO) && track.contains(&QOPI5));
+    let selected = Library::bundled_owned().unwrap().restrict(&track).unwrap();
+    let r = report_with(&selected, "2028-02-29", true);
+    assert_eq!(
+        r.computed_with.as_ref().unwrap().selection.as_deref(),
+        selected.selection()
+    );
+    let why = eligibility(
+        &r,
+        &facts("P1", Some("2028-03-01")),
+        date("2028-06-01"),
+        &rules,
+    )
+    .unwrap_err();
+    assert_eq!(
+        why,
+        [Ineligible::SelectedMeasures {
+            measures: selected.measures().len()
+        }]
+    );
+    assert!(why[0].to_string().contains("selection of"), "{}", why[0]);
+    // The same counts under the whole library qualify.
+    assert!(
+        eligibility(
+            &report("2028-02-29", true),
+            &facts("P1", Some("2028-03-01")),
+            date("2028-06-01"),
+            &rules,
+        )
+        .is_ok()
+    );
 }

@@ -123,7 +123,8 @@ fn a_quadratic_spec_on_a_huge_chart_stops_at_the_budget_naming_the_measure() {
 #[test]
 fn a_chart_over_the_budget_is_reported_with_its_line_and_the_batch_goes_on() {
     let lib = spec(QUADRATIC);
-    let (big, _) = big_chart::big_chart(&["regimens"], 9_000);
+    let (mut big, _) = big_chart::big_chart(&["regimens"], 9_000);
+    big.id = oncoqual::ChartId::new("big").unwrap();
     let (small, _) = big_chart::big_chart(&["regimens"], 20);
     let mut small2 = small.clone();
     small2.id = oncoqual::ChartId::new("another").unwrap();
@@ -153,4 +154,41 @@ fn a_chart_over_the_budget_is_reported_with_its_line_and_the_batch_goes_on() {
     assert!(rejected[0].1.contains("steps"), "{}", rejected[0].1);
     let charts: u64 = tally.rows().map(|(_, _, t)| t.charts).sum();
     assert_eq!(charts, 2);
+}
+
+#[test]
+fn a_chart_whose_evaluation_stopped_still_makes_a_later_chart_with_its_id_a_duplicate() {
+    // Regression: with the `parallel` feature a chart whose evaluation stopped was not
+    // entered in the duplicate set, so a later record with its id was counted, while one
+    // thread refused it. The rule now: a chart that was read is entered, counted or not.
+    let lib = spec(QUADRATIC);
+    let (big, _) = big_chart::big_chart(&["regimens"], 9_000);
+    let (mut small, _) = big_chart::big_chart(&["regimens"], 20);
+    small.id = big.id.clone();
+    let lines = [
+        serde_json::to_string(&big).unwrap(),
+        serde_json::to_string(&small).unwrap(),
+    ]
+    .join("\n");
+    let calendar = RoundCalendar::new();
+    let mut rejected = Vec::new();
+    let limits = oncoqual::Limits::default().with_max_line_bytes(64 << 20);
+    let mut reader = JsonlReader::with_limits(lines.as_bytes(), limits);
+    let tally = tally_jsonl(
+        &lib,
+        &mut reader,
+        |c| calendar.period(c.round),
+        |e| {
+            rejected.push((e.line, e.to_string()));
+            std::ops::ControlFlow::Continue(())
+        },
+    )
+    .unwrap();
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert_eq!(rejected[0].0, Some(1));
+    assert!(rejected[0].1.contains("steps"), "{}", rejected[0].1);
+    assert_eq!(rejected[1].0, Some(2));
+    assert!(rejected[1].1.contains("line 1"), "{}", rejected[1].1);
+    let charts: u64 = tally.rows().map(|(_, _, t)| t.charts).sum();
+    assert_eq!(charts, 0);
 }

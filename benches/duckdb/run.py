@@ -25,7 +25,6 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
 import statistics
 import string
 import subprocess
@@ -202,21 +201,9 @@ def make_small(source: Path, out: Path) -> None:
     os.replace(tmp, out)
 
 
-def spec_dir(work: Path, selection: list[str]) -> Path:
-    """A measure-spec directory holding lib/, valuesets/ and only the selected measures
-    (`oncoqual tally` has no measure selection of its own)."""
-    name = "+".join(m.split(".")[1] for m in selection)
-    out = work / "specs" / name
-    if out.exists():
-        shutil.rmtree(out)
-    src = REPO / "measure-specs"
-    shutil.copytree(src / "lib", out / "lib")
-    shutil.copytree(src / "valuesets", out / "valuesets")
-    for m in selection:
-        module, name = m.split(".", 1)
-        (out / module).mkdir(exist_ok=True)
-        shutil.copy(src / module / f"{name}.oqm", out / module / f"{name}.oqm")
-    return out
+def measure_args(selection: list[str]) -> list[str]:
+    """`--measure ID` for each selected measure (the bundled library narrowed to them)."""
+    return [a for m in selection for a in ("--measure", m)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -387,11 +374,11 @@ def duckdb_counts(result: Path) -> dict:
     return out
 
 
-def check_charts(oncoqual: Path, specs: Path, charts: Path, work: Path, threads: int) -> dict:
+def check_charts(oncoqual: Path, charts: Path, work: Path, threads: int) -> dict:
     """Chart-by-chart comparison of `oncoqual evaluate` and sql/evaluate.sql for the three
     measures; returns a summary and writes every disagreement to work/disagreements-*.jsonl."""
     ev = work / f"evaluate-{charts.stem}.jsonl"
-    cmd = [oncoqual, "evaluate", "--charts", charts, "--specs", specs, "-o", ev]
+    cmd = [oncoqual, "evaluate", "--charts", charts, *measure_args(MEASURES), "-o", ev]
     for m in MEASURES:
         cmd += ["--measure", m]
     subprocess.run([str(c) for c in cmd], check=True)
@@ -436,8 +423,7 @@ def bench_dataset(args, oncoqual: Path, work: Path, label: str, charts: Path) ->
     n_charts = sum(1 for _ in charts.open())
     size = charts.stat().st_size / n_charts
     print(f"\n## {label}: {charts} — {n_charts} charts, {size / 1024:.2f} KB per chart", flush=True)
-    specs_all = spec_dir(work, MEASURES)
-    check = check_charts(oncoqual, specs_all, charts, work, args.threads)
+    check = check_charts(oncoqual, charts, work, args.threads)
     print(f"chart by chart: {check['charts_oncoqual']} charts (DuckDB read {check['charts_duckdb']}), "
           f"in IPP {check['in_ipp']}, {check['disagreements']} disagreement(s)"
           + (f", listed in {check['disagreements_file']}" if check["disagreements"] else ""),
@@ -448,7 +434,6 @@ def bench_dataset(args, oncoqual: Path, work: Path, label: str, charts: Path) ->
     rows = []
     for selection in SELECTIONS:
         name = "all three" if len(selection) > 1 else selection[0]
-        specs = spec_dir(work, selection)
         spec = {"setup": setup_sql(selection), "query": query_sql("tally.sql", charts, selection)}
         qfile = work / "queries" / f"{charts.stem}-{len(selection)}-{selection[0]}.json"
         write_atomic(qfile, json.dumps(spec).encode())
@@ -456,7 +441,8 @@ def bench_dataset(args, oncoqual: Path, work: Path, label: str, charts: Path) ->
         oq_t, oq_m, dd_t, dd_m, agree = [], [], [], [], True
         load = os.getloadavg()[0]
         for _ in range(args.repeat):
-            t, m = measured([oncoqual, "tally", "--charts", charts, "--specs", specs, "-o", tally])
+            t, m = measured([oncoqual, "tally", "--charts", charts, *measure_args(selection),
+                             "-o", tally])
             oq_t.append(t)
             oq_m.append(m)
             t, m = measured([sys.executable, __file__, "--duckdb-child", qfile, result,

@@ -231,6 +231,15 @@ pub enum ReportError {
         /// The report's.
         library: LibraryFingerprint,
     },
+    /// The tally counts other measures than the report's library holds (one of them a
+    /// selection made with [`Library::restrict`]).
+    #[error("the tally counts {tally}, the report would use {library}: use the same selection")]
+    SelectionMismatch {
+        /// What the tally counts.
+        tally: String,
+        /// What the report's library holds.
+        library: String,
+    },
     /// The tally holds strata no stratifier of the library can yield (forged or edited).
     #[error(transparent)]
     Strata(#[from] StrataError),
@@ -505,6 +514,12 @@ fn exclusion_reasons(
 
 fn check_library(tally: &Tally, library: &Library) -> Result<(), ReportError> {
     match tally.stamp() {
+        Some(s) if s.selection.as_deref() != library.selection() => {
+            Err(ReportError::SelectionMismatch {
+                tally: super::tally::describe_selection(s.selection.as_deref()),
+                library: super::tally::describe_selection(library.selection()),
+            })
+        }
         Some(s) if s.library != library.fingerprint() => Err(ReportError::LibraryMismatch {
             tally: s.library,
             library: library.fingerprint(),

@@ -406,6 +406,36 @@ pub struct TallyStamp {
     pub chart_key: KeyId,
     /// The reporting period each round was evaluated over.
     pub periods: BTreeMap<RoundId, Period>,
+    /// For charts evaluated by a library narrowed to some measures
+    /// ([`Library::restrict`]): their ids (sorted). Absent for the whole library.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<Vec<String>>,
+}
+
+/// How a stamp's measures read in a refusal: "the whole library" or the selection.
+pub(crate) fn describe_selection(selection: Option<&[String]>) -> String {
+    match selection {
+        None => "the whole measure library".to_owned(),
+        Some(ids) => {
+            const SHOWN: usize = 3;
+            let mut s = format!(
+                "a selection of {} measure{} (",
+                ids.len(),
+                plural(ids.len() as u64)
+            );
+            for (i, id) in ids.iter().take(SHOWN).enumerate() {
+                if i > 0 {
+                    s.push_str(", ");
+                }
+                s.push_str(id);
+            }
+            if ids.len() > SHOWN {
+                s.push_str(", …");
+            }
+            s.push(')');
+            s
+        }
+    }
 }
 
 impl fmt::Display for TallyStamp {
@@ -415,6 +445,9 @@ impl fmt::Display for TallyStamp {
             "tally format {}, oncoqual {}, measure library {}, chart key {}",
             self.format, self.oncoqual_version, self.library, self.chart_key
         )?;
+        if let Some(ids) = &self.selection {
+            write!(f, ", {}", describe_selection(Some(ids)))?;
+        }
         for (r, p) in &self.periods {
             write!(f, ", round {r} over {p}")?;
         }
@@ -447,6 +480,17 @@ pub enum TallyError {
         rows: u64,
         /// The first such row.
         first: (RoundId, PracticeId),
+    },
+    /// Tallies of different measures: one of the whole library and one of a selection, or
+    /// of two selections.
+    #[error(
+        "the tallies count different measures: {ours} and {theirs}; counts of some measures never merge with counts of others"
+    )]
+    SelectionMismatch {
+        /// What this tally counts ("the whole measure library" or the selection).
+        ours: String,
+        /// What the other counts.
+        theirs: String,
     },
     /// Tallies of two measure libraries.
     #[error("the tallies were computed with two measure libraries: {ours} and {theirs}")]
@@ -607,6 +651,12 @@ impl Tally {
             }
         };
         if let Some(mine) = &self.stamp {
+            if mine.selection.as_deref() != library.selection() {
+                return Err(TallyError::SelectionMismatch {
+                    ours: describe_selection(mine.selection.as_deref()),
+                    theirs: describe_selection(library.selection()),
+                });
+            }
             if mine.library != library.fingerprint() {
                 return Err(TallyError::LibraryMismatch {
                     ours: mine.library,
@@ -824,11 +874,18 @@ fn fresh_stamp(library: &Library, key: KeyId, periods: BTreeMap<RoundId, Period>
         library: library.fingerprint(),
         chart_key: key,
         periods,
+        selection: library.selection().map(<[String]>::to_vec),
     }
 }
 
 /// Whether tallies stamped `mine` and `theirs` may be counted together.
 fn check_stamps(mine: &TallyStamp, theirs: &TallyStamp) -> Result<(), TallyError> {
+    if mine.selection != theirs.selection {
+        return Err(TallyError::SelectionMismatch {
+            ours: describe_selection(mine.selection.as_deref()),
+            theirs: describe_selection(theirs.selection.as_deref()),
+        });
+    }
     if mine.library != theirs.library {
         return Err(TallyError::LibraryMismatch {
             ours: mine.library,
@@ -1008,6 +1065,8 @@ struct Wire {
     chart_key: Option<KeyId>,
     #[serde(default)]
     periods: BTreeMap<RoundId, Period>,
+    #[serde(default)]
+    selection: Option<Vec<String>>,
     rows: Vec<Row>,
 }
 
@@ -1051,13 +1110,16 @@ impl Serialize for Tally {
                 measures: &t.measures,
             })
             .collect();
-        let mut w = s.serialize_struct("Tally", 6)?;
+        let mut w = s.serialize_struct("Tally", 7)?;
         w.serialize_field("oncoqual_tally", &TALLY_FORMAT)?;
         if let Some(st) = stamp {
             w.serialize_field("oncoqual_version", &st.oncoqual_version)?;
             w.serialize_field("library", &st.library)?;
             w.serialize_field("chart_key", &st.chart_key)?;
             w.serialize_field("periods", &st.periods)?;
+            if let Some(ids) = &st.selection {
+                w.serialize_field("selection", ids)?;
+            }
         } else {
             w.serialize_field("periods", &BTreeMap::<RoundId, Period>::new())?;
         }
@@ -1162,6 +1224,7 @@ impl<'de> Deserialize<'de> for Tally {
             library,
             chart_key,
             periods: wire.periods,
+            selection: wire.selection,
         });
         t.normalise();
         Ok(t)
@@ -1207,6 +1270,7 @@ mod tests {
             library: LibraryFingerprint::parse("00112233445566778899aabbccddeeff").unwrap(),
             chart_key: KeyId::UNKEYED,
             periods: [(round, round.default_period())].into(),
+            selection: None,
         });
         let row = t.rows.entry((round, practice)).or_default();
         row.charts = 3;

@@ -89,6 +89,12 @@ impl PracticeFacts {
 pub enum Ineligible {
     /// The report is not the round's final report.
     NotFinalReport,
+    /// The report was computed over a selection of measures (`--measure`), not the whole
+    /// library: it is an analysis, never a score to certify on.
+    SelectedMeasures {
+        /// How many measures it holds.
+        measures: usize,
+    },
     /// The report was built without registrations: nothing says the practice is on the
     /// certification track.
     RegistrationNotChecked,
@@ -157,6 +163,7 @@ impl Ineligible {
     pub fn code(&self) -> &'static str {
         match self {
             Ineligible::NotFinalReport => "not_final_report",
+            Ineligible::SelectedMeasures { .. } => "selected_measures",
             Ineligible::RegistrationNotChecked => "registration_not_checked",
             Ineligible::NotRegisteredForQcp => "not_registered_for_qcp",
             Ineligible::Excluded { .. } => "excluded",
@@ -176,6 +183,11 @@ impl fmt::Display for Ineligible {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Ineligible::NotFinalReport => f.write_str("the report is not the round's final report"),
+            Ineligible::SelectedMeasures { measures } => write!(
+                f,
+                "the report was computed over a selection of {measures} measure{} (--measure), not the whole library",
+                if *measures == 1 { "" } else { "s" }
+            ),
             Ineligible::RegistrationNotChecked => f.write_str(
                 "the report was built without a practices file, so registration was not checked",
             ),
@@ -358,6 +370,15 @@ fn verdict(
     let mut why = Vec::new();
     if !report.final_report {
         why.push(Ineligible::NotFinalReport);
+    }
+    if let Some(ids) = report
+        .computed_with
+        .as_ref()
+        .and_then(|s| s.selection.as_ref())
+    {
+        why.push(Ineligible::SelectedMeasures {
+            measures: ids.len(),
+        });
     }
     if !report.registration.checked {
         why.push(Ineligible::RegistrationNotChecked);

@@ -21,6 +21,11 @@ pub(crate) struct Args {
     /// The measure-spec directory; the bundled library when absent.
     #[arg(long)]
     specs: Option<PathBuf>,
+    /// Only these measures (repeatable; a composite brings its components). The result is
+    /// an analysis of those measures: it states the selection, never merges with tallies
+    /// of the whole library, and cannot be a final report or support certification.
+    #[arg(long = "measure", value_name = "ID")]
+    measures: Vec<String>,
     /// Reporting period `START..END` for every chart (default: each chart's round).
     #[arg(long)]
     period: Option<Period>,
@@ -54,8 +59,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     chart_key: Option<PathBuf>,
     /// Parse and validate every field of every chart, whatever the measures read. A run
-    /// over the whole library does so anyway; a run over selected measures otherwise
-    /// parses only the fields they read (and each chart's id, practice and round, and the
+    /// over the whole library does so anyway; a run over `--measure` ids otherwise parses
+    /// only the fields those measures read (and each chart's id, practice and round, and the
     /// fields the checks of kept fields compare): the fields it does not read are checked
     /// for JSON syntax and for unknown or repeated keys only, not for their types, values
     /// or cross-field checks. `validate` always checks every field.
@@ -77,10 +82,16 @@ enum Policy {
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
-    let lib = match super::check::load(args.specs.as_deref())? {
+    let lib = match super::check::load_selected(args.specs.as_deref(), &args.measures)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    if args.final_report && !args.measures.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--final cannot be used with --measure: a final report scores the whole library",
+        ));
+    }
     let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
     if !(args.level > 0.0 && args.level < 1.0) {
         return Err(io::Error::new(

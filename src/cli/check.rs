@@ -41,6 +41,32 @@ impl std::ops::Deref for Loaded {
     }
 }
 
+/// Loads the library at `dir` (or the bundled one), narrowed to `measures` when any are
+/// given ([`Library::restrict`]: another library, whose tallies and reports state the
+/// selection and never merge with the whole library's); an unknown id is refused with a
+/// suggestion.
+pub(crate) fn load_selected(
+    dir: Option<&std::path::Path>,
+    measures: &[String],
+) -> io::Result<Result<Loaded, ExitCode>> {
+    if measures.is_empty() {
+        return load(dir);
+    }
+    let owned = match dir {
+        Some(d) => Library::load(d),
+        None => Library::bundled_owned().map_err(LoadError::Check),
+    };
+    let lib = match owned {
+        Ok(l) => l,
+        // Diagnostics are printed by `load` (the failure is the same).
+        Err(_) => return load(dir),
+    };
+    let ids: Vec<&str> = measures.iter().map(String::as_str).collect();
+    lib.restrict(&ids)
+        .map(|l| Ok(Loaded::Owned(Box::new(l))))
+        .map_err(|e| io::Error::new(io::ErrorKind::NotFound, e.to_string()))
+}
+
 /// Loads the library at `dir` (or the bundled one), printing diagnostics on failure.
 pub(crate) fn load(dir: Option<&std::path::Path>) -> io::Result<Result<Loaded, ExitCode>> {
     let result = match dir {

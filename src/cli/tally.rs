@@ -24,6 +24,11 @@ pub(crate) struct Args {
     /// The measure-spec directory; the bundled library when absent.
     #[arg(long)]
     specs: Option<PathBuf>,
+    /// Only these measures (repeatable; a composite brings its components). The result is
+    /// an analysis of those measures: it states the selection, never merges with tallies
+    /// of the whole library, and cannot be a final report or support certification.
+    #[arg(long = "measure", value_name = "ID")]
+    measures: Vec<String>,
     /// Reporting period `START..END` for every chart (default: each chart's round).
     #[arg(long)]
     period: Option<Period>,
@@ -35,8 +40,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     chart_key: Option<PathBuf>,
     /// Parse and validate every field of every chart, whatever the measures read. A run
-    /// over the whole library does so anyway; a run over selected measures otherwise
-    /// parses only the fields they read (and each chart's id, practice and round, and the
+    /// over the whole library does so anyway; a run over `--measure` ids otherwise parses
+    /// only the fields those measures read (and each chart's id, practice and round, and the
     /// fields the checks of kept fields compare): the fields it does not read are checked
     /// for JSON syntax and for unknown or repeated keys only, not for their types, values
     /// or cross-field checks. `validate` always checks every field.
@@ -260,7 +265,7 @@ pub(crate) fn merge_files(
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
-    let lib = match super::check::load(args.specs.as_deref())? {
+    let lib = match super::check::load_selected(args.specs.as_deref(), &args.measures)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };

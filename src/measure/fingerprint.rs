@@ -62,6 +62,25 @@ impl LibraryFingerprint {
     }
 }
 
+impl LibraryFingerprint {
+    /// The fingerprint of the part of the library `self` that holds only the measures
+    /// `ids` (any order): another library, so its tallies never merge with the whole one's.
+    pub(crate) fn restricted(self, ids: &[&str]) -> LibraryFingerprint {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        let mut h =
+            blake3::Hasher::new_derive_key("oncoqual 2026-12 measure selection fingerprint");
+        h.update(&self.0);
+        for id in ids {
+            h.update(&(id.len() as u64).to_le_bytes());
+            h.update(id.as_bytes());
+        }
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&h.finalize().as_bytes()[..16]);
+        LibraryFingerprint(b)
+    }
+}
+
 impl fmt::Display for LibraryFingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.iter().try_for_each(|x| write!(f, "{x:02x}"))

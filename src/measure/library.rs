@@ -178,6 +178,38 @@ pub struct Library {
     pub(super) order: Vec<usize>,
     pub(super) by_id: HashMap<String, usize>,
     pub(super) fingerprint: super::fingerprint::LibraryFingerprint,
+    /// For a library narrowed by [`Library::restrict`]: the whole library's fingerprint
+    /// and the measure ids kept (sorted).
+    pub(super) restricted: Option<Restricted>,
+}
+
+/// What a narrowed library was narrowed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Restricted {
+    pub(super) whole: super::fingerprint::LibraryFingerprint,
+    pub(super) ids: Vec<String>,
+}
+
+/// Why [`Library::restrict`] refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RestrictError {
+    /// No measure of the library has this id.
+    #[error("no measure `{id}` in the library{}", did_you_mean_suffix(.suggestion.as_deref()))]
+    UnknownMeasure {
+        /// The id asked for.
+        id: String,
+        /// A close id of the library, if any.
+        suggestion: Option<String>,
+    },
+    /// No id was given.
+    #[error("no measure was selected")]
+    Empty,
+}
+
+fn did_you_mean_suffix(s: Option<&str>) -> String {
+    s.map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
 }
 
 impl fmt::Debug for Library {
@@ -273,19 +305,21 @@ impl Library {
     pub fn bundled() -> Result<&'static Library, &'static CheckErrors> {
         static BUNDLED: std::sync::OnceLock<Result<Library, CheckErrors>> =
             std::sync::OnceLock::new();
-        BUNDLED
-            .get_or_init(|| {
-                let specs = bundled_files::SPECS
-                    .iter()
-                    .map(|(n, t)| SpecFile::new(*n, *t))
-                    .collect();
-                let vs = bundled_files::VALUESETS
-                    .iter()
-                    .map(|(n, t)| SpecFile::new(*n, *t))
-                    .collect();
-                Library::from_files(specs, vs)
-            })
-            .as_ref()
+        BUNDLED.get_or_init(Library::bundled_owned).as_ref()
+    }
+
+    /// A fresh copy of the [bundled](Library::bundled) library, owned by the caller (to
+    /// [`restrict`](Library::restrict) it, for example); compiled again on each call.
+    pub fn bundled_owned() -> Result<Library, CheckErrors> {
+        let specs = bundled_files::SPECS
+            .iter()
+            .map(|(n, t)| SpecFile::new(*n, *t))
+            .collect();
+        let vs = bundled_files::VALUESETS
+            .iter()
+            .map(|(n, t)| SpecFile::new(*n, *t))
+            .collect();
+        Library::from_files(specs, vs)
     }
 
     /// Checks and compiles spec files and value-set files; every error of every file is
@@ -306,6 +340,103 @@ impl Library {
     /// carry it, and counts from two libraries never merge.
     pub fn fingerprint(&self) -> super::fingerprint::LibraryFingerprint {
         self.fingerprint
+    }
+
+    /// This library narrowed to the measures `ids` and the components they need (a
+    /// composite is evaluated from its components, which come along and are reported too).
+    ///
+    /// The narrowed library is another library: its [`fingerprint`](Library::fingerprint)
+    /// is derived from the whole library's and the ids kept, so its tallies and reports
+    /// never merge with the whole library's, and a report made with it states the
+    /// selection (see [`Library::selection`]). Narrowing again keeps the whole library as
+    /// the origin: `restrict(a ∪ b).restrict(a)` is `restrict(a)`.
+    ///
+    /// ```
+    /// use oncoqual::Library;
+    /// let bundled = Library::bundled().unwrap();
+    /// let one = Library::bundled_owned()
+    ///     .unwrap()
+    ///     .restrict(&["end_of_life.chemo-last-14-days"])
+    ///     .unwrap();
+    /// assert_eq!(one.measures().len(), 1);
+    /// assert_ne!(one.fingerprint(), bundled.fingerprint());
+    /// assert_eq!(one.selection().unwrap().len(), 1);
+    /// ```
+    pub fn restrict(mut self, ids: &[&str]) -> Result<Library, RestrictError> {
+        if ids.is_empty() {
+            return Err(RestrictError::Empty);
+        }
+        let mut keep = vec![false; self.measures.len()];
+        let mut stack = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.by_id.get(*id) {
+                Some(&i) => stack.push(i),
+                None => {
+                    return Err(RestrictError::UnknownMeasure {
+                        id: (*id).to_owned(),
+                        suggestion: self.suggest(id).map(str::to_owned),
+                    });
+                }
+            }
+        }
+        while let Some(i) = stack.pop() {
+            if let Some(k) = keep.get_mut(i)
+                && !*k
+            {
+                *k = true;
+                if let Some(m) = self.measures.get(i) {
+                    stack.extend(m.components.iter().copied());
+                }
+            }
+        }
+        // Old index → new index, for the measures kept.
+        let mut new_index = vec![usize::MAX; self.measures.len()];
+        for (next, (i, _)) in keep.iter().enumerate().filter(|(_, k)| **k).enumerate() {
+            if let Some(slot) = new_index.get_mut(i) {
+                *slot = next;
+            }
+        }
+        let remap = |i: usize| new_index.get(i).copied().filter(|n| *n != usize::MAX);
+        let measures: Vec<MeasureDef> = std::mem::take(&mut self.measures)
+            .into_iter()
+            .zip(keep.iter())
+            .filter(|(_, k)| **k)
+            .map(|(mut m, _)| {
+                m.components = m.components.iter().filter_map(|c| remap(*c)).collect();
+                m
+            })
+            .collect();
+        self.order = self.order.iter().filter_map(|i| remap(*i)).collect();
+        self.by_id = measures
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.info.id.clone(), i))
+            .collect();
+        let mut kept: Vec<String> = measures.iter().map(|m| m.info.id.clone()).collect();
+        kept.sort_unstable();
+        let whole = self
+            .restricted
+            .as_ref()
+            .map_or(self.fingerprint, |r| r.whole);
+        let refs: Vec<&str> = kept.iter().map(String::as_str).collect();
+        self.fingerprint = whole.restricted(&refs);
+        self.restricted = Some(Restricted { whole, ids: kept });
+        self.measures = measures;
+        Ok(self)
+    }
+
+    /// For a library narrowed by [`Library::restrict`], the ids of the measures it holds
+    /// (sorted); `None` for a whole library.
+    pub fn selection(&self) -> Option<&[String]> {
+        self.restricted.as_ref().map(|r| r.ids.as_slice())
+    }
+
+    /// For a library narrowed by [`Library::restrict`], the fingerprint of the whole
+    /// library it was narrowed from.
+    pub fn whole_fingerprint(&self) -> super::fingerprint::LibraryFingerprint {
+        self.restricted
+            .as_ref()
+            .map_or(self.fingerprint, |r| r.whole)
     }
 
     /// The index of measure `id`.
@@ -746,5 +877,72 @@ mod tests {
             in_ipp += fast.iter().filter(|p| **p != Populations::NONE).count();
         }
         assert!(in_ipp > 5_000, "the charts reach the measures ({in_ipp})");
+    }
+
+    #[test]
+    fn a_restricted_library_keeps_the_selection_and_its_components_under_a_fingerprint_of_its_own()
+    {
+        let whole = Library::bundled().expect("the bundled library checks");
+        let composite = "pain.addressed-most-recent-two-visits";
+        let ci = whole.index_of(composite).expect("bundled");
+        let components: Vec<&str> = whole.measures[ci]
+            .components
+            .iter()
+            .map(|&c| whole.measures[c].info.id.as_str())
+            .collect();
+        assert!(!components.is_empty());
+        let lib = Library::bundled_owned()
+            .unwrap()
+            .restrict(&[composite, "end_of_life.chemo-last-14-days"])
+            .unwrap();
+        assert_eq!(lib.measures().len(), 2 + components.len());
+        assert!(components.iter().all(|c| lib.index_of(c).is_some()));
+        assert_ne!(lib.fingerprint(), whole.fingerprint());
+        assert_eq!(lib.whole_fingerprint(), whole.fingerprint());
+        let mut sel: Vec<String> = lib.measures.iter().map(|m| m.info.id.clone()).collect();
+        sel.sort();
+        assert_eq!(lib.selection(), Some(sel.as_slice()));
+        // Narrowing further is the same as narrowing the whole library at once.
+        let again = lib.restrict(&["end_of_life.chemo-last-14-days"]).unwrap();
+        let once = Library::bundled_owned()
+            .unwrap()
+            .restrict(&["end_of_life.chemo-last-14-days"])
+            .unwrap();
+        assert_eq!(again.fingerprint(), once.fingerprint());
+        assert_eq!(again.whole_fingerprint(), whole.fingerprint());
+        // The outcomes are the whole library's, measure by measure.
+        let lib = Library::bundled_owned()
+            .unwrap()
+            .restrict(&[composite, "end_of_life.chemo-last-14-days"])
+            .unwrap();
+        let calendar = RoundCalendar::new();
+        for chart in synth::generate(&SynthConfig::new(300, 10, 1, 5)) {
+            let p = calendar.period(chart.round);
+            let all = whole.evaluate(&chart, p);
+            for o in lib.evaluate(&chart, p) {
+                let w = all
+                    .iter()
+                    .find(|w| w.measure_id() == o.measure_id())
+                    .expect("kept measures are the whole library's");
+                assert_eq!(w.populations, o.populations);
+                assert_eq!(w.strata, o.strata);
+            }
+        }
+    }
+
+    #[test]
+    fn restricting_to_an_unknown_or_no_measure_is_refused_with_a_suggestion() {
+        let err = Library::bundled_owned()
+            .unwrap()
+            .restrict(&["end_of_life.chemo-last-14-day"])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no measure `end_of_life.chemo-last-14-day` in the library (did you mean `end_of_life.chemo-last-14-days`?)"
+        );
+        assert_eq!(
+            Library::bundled_owned().unwrap().restrict(&[]).unwrap_err(),
+            RestrictError::Empty
+        );
     }
 }

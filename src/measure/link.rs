@@ -464,6 +464,7 @@ pub(super) fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Lib
         order,
         by_id,
         fingerprint,
+        restricted: None,
     })
 }
 

@@ -38,7 +38,9 @@ pub use catalog::{
     Catalog, CatalogEntry, CatalogError, Comparison, Evidence, MetadataField, Mismatch,
 };
 pub use fingerprint::LibraryFingerprint;
-pub use library::{CheckErrors, EVAL_BUDGET, EvalError, Library, LoadError, Selection, SpecFile};
+pub use library::{
+    CheckErrors, EVAL_BUDGET, EvalError, Library, LoadError, RestrictError, Selection, SpecFile,
+};
 pub use meta::{Direction, MeasureInfo, Scoring};
 pub use outcome::{CriterionTrace, Explanation, Outcome, Population, Populations, Step};
 pub use requirements::DataRequirements;
