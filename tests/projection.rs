@@ -316,10 +316,10 @@ fn hostile_nesting_in_a_skimmed_value_is_refused_without_deep_recursion() {
         // Unbalanced: more opened than closed, to the end of the line.
         b.replacen("11.5", &"[".repeat(300_000), 1),
     ];
-    // A small stack: the skim must not recurse per bracket (nor the full parse that words
-    // the error).
+    // A worker thread's default stack (2 MiB): a skim (or the full parse that words the
+    // error) recursing per bracket would overflow it long before 200,000 levels.
     let handle = std::thread::Builder::new()
-        .stack_size(256 * 1024)
+        .stack_size(2 << 20)
         .spawn(move || {
             let limits = Limits::default();
             lines
