@@ -3,14 +3,16 @@
 //! `parallel` feature. The CLI, the benches and embedders run charts through here; the
 //! stages below know nothing of each other's drivers.
 //!
-//! Three entry points: [`tally_jsonl`] over a stream (the whole pipeline), and
+//! Entry points: [`tally_jsonl`] over a stream (the whole pipeline), [`tally_jsonl_with`]
+//! for a [`Run`] over selected measures (charts parsed under their projection, only the
+//! fields they read; `validate_all` to parse every field), and
 //! [`tally_charts`] / [`tally_parallel`] over charts already in memory. Each gives the same
 //! tally whatever the thread count: tallies merge commutatively.
 
 use crate::benchmark::{Tally, TallyBuilder, TallyError};
 use crate::chart::round::Period;
-use crate::chart::{Chart, ChartKey};
-use crate::measure::{Library, Outcome};
+use crate::chart::{Chart, ChartKey, Projection};
+use crate::measure::{EvalError, Library, Outcome, Selection};
 
 /// Evaluates `charts` against `library` and folds them into a tally whose chart digests use
 /// `key`; `period(chart)` gives each chart's reporting period. Refused when a chart comes
@@ -107,11 +109,137 @@ pub fn tally_jsonl<R: std::io::BufRead>(
     library: &Library,
     reader: &mut crate::io::JsonlReader<R>,
     period: impl Fn(&Chart) -> Period + Sync,
+    rejected: impl FnMut(crate::io::RecordError) -> std::ops::ControlFlow<()>,
+) -> Result<Tally, TallyError> {
+    tally_jsonl_with(library, reader, Run::library(), period, rejected)
+}
+
+/// What a run over charts evaluates, and so which chart fields it parses.
+///
+/// [`Run::library`] evaluates every measure, and parses every field of a whole library
+/// (only those its measures read for a library narrowed by [`Library::restrict`], as
+/// `tally --measure` makes); [`Run::selection`] evaluates the measures of a [`Selection`] and parses only the fields
+/// they read ([`Library::projection`]), unless [`Run::validate_all`] asks for every field
+/// to be parsed and validated. Fields a run does not read are checked for JSON syntax and
+/// unknown (or repeated) keys only: see
+/// [`parse_chart_projected`](crate::io::parse_chart_projected).
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct Run<'a> {
+    selection: Option<&'a Selection>,
+    validate_all: bool,
+}
+
+impl<'a> Run<'a> {
+    /// Every measure of the library; every field parsed and validated for a whole
+    /// library, only the fields its measures read for a library narrowed by
+    /// [`Library::restrict`] (see [`Run::projection`]).
+    pub fn library() -> Self {
+        Run::default()
+    }
+
+    /// The measures of `selection` (in the tally: only they), charts parsed under their
+    /// projection.
+    pub fn selection(selection: &'a Selection) -> Self {
+        Run {
+            selection: Some(selection),
+            validate_all: false,
+        }
+    }
+
+    /// Parses and validates every field whatever the measures read (`--validate-all`).
+    pub fn validate_all(mut self, yes: bool) -> Self {
+        self.validate_all = yes;
+        self
+    }
+
+    /// The selection evaluated (`None`: the whole library).
+    pub fn selected(&self) -> Option<&'a Selection> {
+        self.selection
+    }
+
+    /// The projection charts are parsed under: the fields the selection's measures read,
+    /// or for [`Run::library`] over a library narrowed by [`Library::restrict`] the
+    /// fields its measures read. `None` when every field is parsed: a whole library (its
+    /// measures read most fields, and parsing them all was measured no slower, so it keeps
+    /// every check), `validate_all`, or measures that read every field.
+    pub fn projection(&self, library: &Library) -> Option<Projection> {
+        if self.validate_all {
+            return None;
+        }
+        let p = match self.selection {
+            Some(s) => library.projection(s),
+            None if library.selection().is_some() => {
+                let all: Vec<usize> = (0..library.measures().len()).collect();
+                library.projection(&library.select(&all))
+            }
+            None => return None,
+        };
+        (!p.is_full()).then_some(p)
+    }
+
+    /// Evaluates `chart` as the run asks into `out`.
+    pub(crate) fn evaluate(
+        &self,
+        library: &Library,
+        chart: &Chart,
+        period: Period,
+        out: &mut Vec<Outcome>,
+    ) -> Result<(), EvalError> {
+        match self.selection {
+            Some(s) => library.try_evaluate_selection_into(chart, period, s, out),
+            None => library.try_evaluate_into(chart, period, out),
+        }
+    }
+}
+
+/// [`tally_jsonl`] for a [`Run`]: over a selection of measures, charts are parsed under
+/// the selection's projection (the reader's own projection is set for the run and put
+/// back after), and only the selected measures are evaluated and tallied.
+///
+/// ```
+/// use oncoqual::pipeline::{Run, tally_jsonl_with};
+/// use oncoqual::{JsonlReader, Library, RoundCalendar};
+/// let lib = Library::bundled().unwrap();
+/// let i = lib.index_of("end_of_life.chemo-last-14-days").unwrap();
+/// let selection = lib.select(&[i]);
+/// // `labs` is not read by this measure: skimmed, its unknown key still refused.
+/// let input = "{\"id\":\"a\",\"practice\":\"p\",\"round\":\"2026-1\",\"labs\":[{\"test\":\"x\"}]}\n\
+///              {\"id\":\"b\",\"practice\":\"p\",\"round\":\"2026-1\",\"labs\":[{\"tset\":1}]}\n";
+/// let calendar = RoundCalendar::new();
+/// let mut bad = Vec::new();
+/// let mut reader = JsonlReader::new(input.as_bytes());
+/// let tally = tally_jsonl_with(lib, &mut reader, Run::selection(&selection), |c| calendar.period(c.round), |e| {
+///     bad.push((e.line, e.findings[0].path.clone()));
+///     std::ops::ControlFlow::Continue(())
+/// })
+/// .unwrap();
+/// assert_eq!(bad, [(Some(2), "labs[0].tset".to_owned())]);
+/// assert_eq!(tally.rows().count(), 1);
+/// ```
+pub fn tally_jsonl_with<R: std::io::BufRead>(
+    library: &Library,
+    reader: &mut crate::io::JsonlReader<R>,
+    run: Run<'_>,
+    period: impl Fn(&Chart) -> Period + Sync,
+    mut rejected: impl FnMut(crate::io::RecordError) -> std::ops::ControlFlow<()>,
+) -> Result<Tally, TallyError> {
+    let before = reader.set_projection(run.projection(library).map(std::sync::Arc::new));
+    let tally = run_jsonl(library, reader, &run, period, &mut rejected);
+    reader.set_projection(before);
+    tally
+}
+
+fn run_jsonl<R: std::io::BufRead>(
+    library: &Library,
+    reader: &mut crate::io::JsonlReader<R>,
+    run: &Run<'_>,
+    period: impl Fn(&Chart) -> Period + Sync,
     mut rejected: impl FnMut(crate::io::RecordError) -> std::ops::ControlFlow<()>,
 ) -> Result<Tally, TallyError> {
     #[cfg(feature = "parallel")]
     {
-        batched::run(library, reader, &period, &mut rejected)
+        batched::run(library, reader, run, &period, &mut rejected)
     }
     #[cfg(not(feature = "parallel"))]
     {
@@ -122,7 +250,7 @@ pub fn tally_jsonl<R: std::io::BufRead>(
             match record {
                 Ok(c) => {
                     let p = period(&c.chart);
-                    if let Err(e) = library.try_evaluate_into(&c.chart, p, &mut out) {
+                    if let Err(e) = run.evaluate(library, &c.chart, p, &mut out) {
                         if rejected(e.to_record_error(c.line)).is_break() {
                             break;
                         }
@@ -149,8 +277,10 @@ mod batched {
 
     use rayon::prelude::*;
 
-    use super::{Chart, JSONL_BATCH, Library, Outcome, Period, Tally, TallyBuilder, TallyError};
-    use crate::chart::{ChartDigest, ChartKey};
+    use super::{
+        Chart, JSONL_BATCH, Library, Outcome, Period, Run, Tally, TallyBuilder, TallyError,
+    };
+    use crate::chart::{ChartDigest, ChartKey, Projection};
     use crate::io::{JsonlReader, Limits, RawBlock, RecordError, split_lines};
 
     /// What became of one non-blank line, in a batch's worker.
@@ -174,10 +304,19 @@ mod batched {
     pub(super) fn run<R: BufRead>(
         library: &Library,
         reader: &mut JsonlReader<R>,
+        run: &Run<'_>,
         period: &(impl Fn(&Chart) -> Period + Sync),
         rejected: &mut impl FnMut(RecordError) -> ControlFlow<()>,
     ) -> Result<Tally, TallyError> {
         let limits = *reader.limits();
+        let projection = reader.projection().cloned();
+        let job = Job {
+            library,
+            run,
+            key: reader.key().clone(),
+            limits,
+            projection: projection.as_ref(),
+        };
         let key = reader.key().clone();
         let mut tally = TallyBuilder::new();
         let mut current = RawBlock::default();
@@ -188,7 +327,7 @@ mod batched {
             // next one's bytes.
             let mut batch: Option<Batch> = None;
             rayon::in_place_scope(|s| {
-                s.spawn(|_| batch = Some(evaluate(library, &key, &current, &limits, period, &[])));
+                s.spawn(|_| batch = Some(evaluate(&job, &current, period, &[])));
                 reader.raw_block(JSONL_BATCH, &mut next);
             });
             let Some(batch) = batch else {
@@ -221,7 +360,7 @@ mod batched {
                 tally.merge(batch.tally);
             } else {
                 // Rare: evaluate the block again without the repeated charts.
-                let again = evaluate(library, &key, &current, &limits, period, &duplicates);
+                let again = evaluate(&job, &current, period, &duplicates);
                 tally.merge(again.tally);
             }
             if stop {
@@ -233,17 +372,25 @@ mod batched {
         tally.finish(library, &key)
     }
 
+    /// What the workers share.
+    struct Job<'a> {
+        library: &'a Library,
+        run: &'a Run<'a>,
+        key: ChartKey,
+        limits: Limits,
+        projection: Option<&'a Projection>,
+    }
+
     /// Splits, parses and evaluates the pieces of `block` in parallel, leaving out the
     /// charts on the lines in `skip` (sorted). Each worker folds its charts into a tally of
     /// its own; the few tallies are merged at the end.
     fn evaluate(
-        library: &Library,
-        key: &ChartKey,
+        job: &Job<'_>,
         block: &RawBlock,
-        limits: &Limits,
         period: &(impl Fn(&Chart) -> Period + Sync),
         skip: &[usize],
     ) -> Batch {
+        let (library, key, limits) = (job.library, &job.key, &job.limits);
         type Acc = (Vec<(usize, Vec<Line>)>, TallyBuilder, Vec<Outcome>);
         let pieces: Vec<(&[u8], usize)> = block.pieces().collect();
         let (mut parts, tally) = pieces
@@ -253,27 +400,33 @@ mod batched {
                 || -> Acc { (Vec::new(), TallyBuilder::new(), Vec::new()) },
                 |(mut parts, mut tally, mut out), (k, &(piece, first))| {
                     let mut fates = Vec::new();
-                    split_lines(piece, first, limits, |at, parsed| match parsed {
-                        Ok(c) => {
-                            let ch = &c.chart;
-                            let digest = key.digest(ch.round, &ch.practice, &ch.id);
-                            if skip.binary_search(&at).is_err() {
-                                let p = period(ch);
-                                if let Err(e) = library.try_evaluate_into(ch, p, &mut out) {
-                                    // Not counted; reported against its line.
-                                    fates.push(Line::Stopped(
-                                        digest,
-                                        at,
-                                        e.to_record_error(c.line),
-                                    ));
-                                    return;
+                    split_lines(
+                        piece,
+                        first,
+                        limits,
+                        job.projection,
+                        |at, parsed| match parsed {
+                            Ok(c) => {
+                                let ch = &c.chart;
+                                let digest = key.digest(ch.round, &ch.practice, &ch.id);
+                                if skip.binary_search(&at).is_err() {
+                                    let p = period(ch);
+                                    if let Err(e) = job.run.evaluate(library, ch, p, &mut out) {
+                                        // Not counted; reported against its line.
+                                        fates.push(Line::Stopped(
+                                            digest,
+                                            at,
+                                            e.to_record_error(c.line),
+                                        ));
+                                        return;
+                                    }
+                                    tally.add(library, ch, digest, p, &out);
                                 }
-                                tally.add(library, ch, digest, p, &out);
+                                fates.push(Line::Chart(digest, at));
                             }
-                            fates.push(Line::Chart(digest, at));
-                        }
-                        Err(e) => fates.push(Line::Rejected(e)),
-                    });
+                            Err(e) => fates.push(Line::Rejected(e)),
+                        },
+                    );
                     parts.push((k, fates));
                     (parts, tally, out)
                 },

@@ -1105,3 +1105,73 @@ fn evaluate_in_parallel_keeps_input_order_of_outputs_and_errors() {
         assert_eq!(written, ids, "{flags:?}");
     }
 }
+
+#[test]
+fn evaluate_over_selected_measures_reads_only_their_fields_unless_validate_all() {
+    // A valid chart, then one with a bad date in a field the measure does not read (labs),
+    // then one with an unknown key there.
+    let good = r#"{"id":"c1","practice":"p1","round":"2026-1","patient":{"birth_date":"1950-02-03"},"labs":[{"test":"hemoglobin","date":"2026-01-05"}]}"#;
+    let input = format!(
+        "{good}\n{}\n{}\n",
+        good.replace("c1", "c2").replace("2026-01-05", "2026-13-45"),
+        good.replace("c1", "c3").replace("\"date\"", "\"daet\"")
+    );
+    let args = [
+        "evaluate",
+        "--charts",
+        "-",
+        "--measure",
+        "end_of_life.chemo-last-14-days",
+        "--all",
+    ];
+    let (code, out, err) = oncoqual(&args, Some(input.as_bytes()));
+    assert_eq!(code, 1, "{err}");
+    // The bad date is not read: that chart is evaluated; the unknown key is still refused.
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        err.contains("line 3") && err.contains("labs[0].daet"),
+        "{err}"
+    );
+    assert!(!err.contains("line 2"), "{err}");
+    let mut all = args.to_vec();
+    all.push("--validate-all");
+    let (code, out_all, err_all) = oncoqual(&all, Some(input.as_bytes()));
+    assert_eq!(code, 1);
+    assert_eq!(out_all.lines().count(), 1, "{out_all}");
+    assert!(
+        err_all.contains("line 2") && err_all.contains("line 3"),
+        "{err_all}"
+    );
+    assert!(out.starts_with(&out_all));
+    // `tally --measure` reads under the projection too: the chart with the bad unread date
+    // is counted, and refused with `--validate-all`.
+    let tally = [
+        "tally",
+        "--charts",
+        "-",
+        "--measure",
+        "end_of_life.chemo-last-14-days",
+    ];
+    let (code, projected, err) = oncoqual(&tally, Some(input.as_bytes()));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("line 3") && !err.contains("line 2"), "{err}");
+    let mut all = tally.to_vec();
+    all.push("--validate-all");
+    let (code, validated, err_all) = oncoqual(&all, Some(input.as_bytes()));
+    assert_eq!(code, 1);
+    assert!(
+        err_all.contains("line 2") && err_all.contains("line 3"),
+        "{err_all}"
+    );
+    // One more chart counted (its digest in the tally).
+    assert_ne!(projected, validated);
+    assert!(projected.len() > validated.len());
+    // The help says what is checked of unread fields.
+    for cmd in ["evaluate", "tally", "benchmark"] {
+        let (_, help, _) = oncoqual(&[cmd, "--help"], None);
+        assert!(
+            help.contains("--validate-all") && help.contains("unknown or repeated keys"),
+            "{cmd}: {help}"
+        );
+    }
+}

@@ -36,6 +36,7 @@ pub(crate) mod build;
 pub(crate) mod digest;
 mod limits;
 pub(crate) mod model;
+pub(crate) mod project;
 pub(crate) mod redact;
 pub(crate) mod reflect;
 pub(crate) mod round;
@@ -52,6 +53,7 @@ pub use build::{ChartBuilder, InvalidChart, Slot};
 pub use digest::{ChartDigest, ChartKey, ChartKeyError, KeyId};
 pub use limits::Limits;
 pub use model::*;
+pub use project::{ALWAYS_KEPT, Projection};
 pub use redact::DebugShape;
 pub use schema::{
     BaseType, Describe, EnumSchema, FieldSchema, FieldType, RecordSchema, Resolved, Scalar, Schema,
@@ -204,6 +206,69 @@ macro_rules! chart_schema {
                         validate::Lists::check_lists(&self.$field, Some(&here), max, out);
                     }
                 )*
+            }
+        }
+        impl project::Projectable for Chart {
+            #[inline]
+            fn project<'de, D: serde::Deserializer<'de>>(
+                d: D,
+                node: Option<&project::Node>,
+            ) -> Result<Self, D::Error> {
+                project::project_record::<Self, D>(d, node)
+            }
+        }
+        impl project::ProjectRecord for Chart {
+            const RECORD: &'static RecordSchema = &CHART_SCHEMA;
+            /// `id`, `practice` and `round`: the first three fields.
+            const REQUIRED: u64 = 0b111;
+            fn start() -> Self {
+                // Placeholders: a chart missing any of them is refused.
+                Chart::new(
+                    ChartId::generated("-"),
+                    PracticeId::generated("-"),
+                    RoundId::known(2000, 1),
+                )
+            }
+            #[allow(unused_assignments)]
+            fn read_field<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                index: usize,
+                node: &project::Node,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                let mut i: usize = 0;
+                $(
+                    if index == i {
+                        self.$field = map.next_value_seed(project::Seed::<$ty>::new(node.child(i)))?;
+                        return Ok(());
+                    }
+                    // One step per field of the struct.
+                    i = i.saturating_add(1);
+                )*
+                Ok(())
+            }
+            #[allow(unused_assignments)]
+            fn read_element<'de, A: serde::de::SeqAccess<'de>>(
+                &mut self,
+                index: usize,
+                node: &project::Node,
+                seq: &mut A,
+            ) -> Result<bool, A::Error> {
+                let mut i: usize = 0;
+                $(
+                    if index == i {
+                        return match seq.next_element_seed(project::Seed::<$ty>::new(node.child(i)))? {
+                            Some(v) => {
+                                self.$field = v;
+                                Ok(true)
+                            }
+                            None => Ok(false),
+                        };
+                    }
+                    // One step per field of the struct.
+                    i = i.saturating_add(1);
+                )*
+                Ok(false)
             }
         }
         /// Compile-time check that the schema lists exactly the struct's fields.

@@ -336,6 +336,68 @@ macro_rules! record {
 
         $crate::chart::build::replaced_slot!($name);
 
+        impl $crate::chart::project::Projectable for $name {
+            #[inline]
+            fn project<'de, D: serde::Deserializer<'de>>(
+                d: D,
+                node: Option<&$crate::chart::project::Node>,
+            ) -> Result<Self, D::Error> {
+                $crate::chart::project::project_record::<Self, D>(d, node)
+            }
+        }
+
+        impl $crate::chart::project::ProjectRecord for $name {
+            const RECORD: &'static $crate::chart::schema::RecordSchema = &Self::SCHEMA;
+            fn start() -> Self {
+                Self::default()
+            }
+            #[allow(unused_assignments, unused_mut, unused_variables)]
+            fn read_field<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                index: usize,
+                node: &$crate::chart::project::Node,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                let mut i: usize = 0;
+                $(
+                    if index == i {
+                        self.$field = map.next_value_seed(
+                            $crate::chart::project::Seed::<$ty>::new(node.child(i)),
+                        )?;
+                        return Ok(());
+                    }
+                    // One step per field of the struct.
+                    i = i.saturating_add(1);
+                )*
+                Ok(())
+            }
+            #[allow(unused_assignments, unused_mut, unused_variables)]
+            fn read_element<'de, A: serde::de::SeqAccess<'de>>(
+                &mut self,
+                index: usize,
+                node: &$crate::chart::project::Node,
+                seq: &mut A,
+            ) -> Result<bool, A::Error> {
+                let mut i: usize = 0;
+                $(
+                    if index == i {
+                        return match seq.next_element_seed(
+                            $crate::chart::project::Seed::<$ty>::new(node.child(i)),
+                        )? {
+                            Some(v) => {
+                                self.$field = v;
+                                Ok(true)
+                            }
+                            None => Ok(false),
+                        };
+                    }
+                    // One step per field of the struct.
+                    i = i.saturating_add(1);
+                )*
+                Ok(false)
+            }
+        }
+
         impl $crate::chart::validate::Lists for $name {
             const HOLDS_LISTS: bool =
                 $(<$ty as $crate::chart::validate::Lists>::HOLDS_LISTS ||)* false;
@@ -490,6 +552,8 @@ macro_rules! enumeration {
         }
 
         impl $crate::chart::validate::Lists for $name {}
+
+        $crate::chart::project::leaf!($name);
 
         impl $crate::chart::redact::DebugShape for $name {}
 

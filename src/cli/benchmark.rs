@@ -58,6 +58,14 @@ pub(crate) struct Args {
     /// A file holding the program-wide secret that keys chart digests (as for `tally`).
     #[arg(long, value_name = "FILE")]
     chart_key: Option<PathBuf>,
+    /// Parse and validate every field of every chart, whatever the measures read. A run
+    /// over the whole library does so anyway; a run over `--measure` ids otherwise parses
+    /// only the fields those measures read (and each chart's id, practice and round, and the
+    /// fields the checks of kept fields compare): the fields it does not read are checked
+    /// for JSON syntax and for unknown or repeated keys only, not for their types, values
+    /// or cross-field checks. `validate` always checks every field.
+    #[arg(long)]
+    validate_all: bool,
     /// Print each input's stamp (library, oncoqual version, chart key, periods).
     #[arg(short, long)]
     verbose: bool,
@@ -101,7 +109,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     };
     let mut bad = 0;
     if !args.charts.is_empty() {
-        let folded = super::tally::fold_files(&lib, &args.charts, args.period, &calendar, key)?;
+        let run = crate::pipeline::Run::library().validate_all(args.validate_all);
+        let folded =
+            super::tally::fold_files(&lib, &args.charts, args.period, &calendar, key, run)?;
         if folded.duplicates > 0 {
             return Err(super::tally::duplicates_refused(
                 folded.duplicates,

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::chart::{Chart, ChartDigest, ChartKey};
+use crate::chart::{Chart, ChartDigest, ChartKey, Projection};
 use crate::io::{JsonlReader, Limits, RawLine, RecordError, parse_raw_ref};
 use crate::measure::{Library, Outcome, Population};
 use crate::{Period, RoundCalendar};
@@ -39,6 +39,13 @@ pub(crate) struct Args {
     /// name each chart: write them only where that is wanted.
     #[arg(long)]
     fhir: bool,
+    /// Parse and validate every field of every chart. Without it, a run over `--measure`
+    /// ids parses only the fields those measures read (and the chart's id, practice and
+    /// round): the fields it does not read are checked for JSON syntax and unknown or
+    /// repeated keys only (not their types, values or cross-field checks), and a chart
+    /// with an error there alone is evaluated. `validate` always checks every field.
+    #[arg(long)]
+    validate_all: bool,
     /// Output file (standard output when absent or `-`).
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -73,6 +80,23 @@ pub(crate) fn select(lib: &Library, ids: &[String]) -> io::Result<Vec<usize>> {
             })
         })
         .collect()
+}
+
+/// The projection a run over `--measure` ids parses charts with: `None` (every field parsed
+/// and validated) for the whole library, with `--validate-all`, or when the measures read
+/// every field.
+pub(crate) fn projection(
+    lib: &Library,
+    ids: &[String],
+    selected: &[usize],
+    validate_all: bool,
+) -> Option<Projection> {
+    if ids.is_empty() {
+        return None;
+    }
+    crate::pipeline::Run::selection(&lib.select(selected))
+        .validate_all(validate_all)
+        .projection(lib)
 }
 
 /// Opens a chart stream.
@@ -129,6 +153,8 @@ struct Job<'a> {
     selected: &'a [usize],
     limits: Limits,
     key: ChartKey,
+    /// The fields parsed (`None`: all).
+    projection: Option<Projection>,
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
@@ -149,6 +175,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         selected: &selected,
         limits: *reader.limits(),
         key: reader.key().clone(),
+        projection: projection(&lib, &args.measures, &selected, args.validate_all),
     };
     let mut bad = 0usize;
     // Three batches in flight: the workers evaluate `current` while this thread writes the
@@ -187,7 +214,7 @@ fn evaluate(job: &Job<'_>, lines: &[RawLine]) -> Vec<Fate> {
     lines
         .par_iter()
         .map(|raw| {
-            let checked = match parse_raw_ref(raw, &job.limits) {
+            let checked = match parse_raw_ref(raw, &job.limits, job.projection.as_ref()) {
                 Some(Ok(c)) => c,
                 Some(Err(e)) => return Fate::Rejected(e),
                 // An unreadable line: its error is the line's own (rare: copied).

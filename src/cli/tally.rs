@@ -12,7 +12,7 @@ use crate::benchmark::Tally;
 use crate::chart::{ChartKey, FindingKind};
 use crate::io::ChartLedger;
 use crate::measure::Library;
-use crate::pipeline::tally_jsonl;
+use crate::pipeline::{Run, tally_jsonl_with};
 use crate::{Chart, Period, RoundCalendar};
 
 /// Arguments of `oncoqual tally`.
@@ -39,6 +39,14 @@ pub(crate) struct Args {
     /// Every shard of one report must use the same one; without it digests are unkeyed.
     #[arg(long, value_name = "FILE")]
     chart_key: Option<PathBuf>,
+    /// Parse and validate every field of every chart, whatever the measures read. A run
+    /// over the whole library does so anyway; a run over `--measure` ids otherwise parses
+    /// only the fields those measures read (and each chart's id, practice and round, and the
+    /// fields the checks of kept fields compare): the fields it does not read are checked
+    /// for JSON syntax and for unknown or repeated keys only, not for their types, values
+    /// or cross-field checks. `validate` always checks every field.
+    #[arg(long)]
+    validate_all: bool,
     /// Output file (standard output when absent or `-`).
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -70,8 +78,9 @@ pub(crate) struct Folded {
 /// Duplicate messages printed per file; the rest are counted.
 const SHOWN_DUPLICATES: usize = 10;
 
-/// Streams chart files into one tally (`pipeline::tally_jsonl`: parsed and evaluated in
-/// parallel, a batch at a time), under one ledger: a chart (id, practice, round) read twice,
+/// Streams chart files into one tally (`pipeline::tally_jsonl_with`: parsed and evaluated
+/// in parallel, a batch at a time, as `run` asks: the whole library, or a selection parsed
+/// under its projection), under one ledger: a chart (id, practice, round) read twice,
 /// in one file or two, is reported with both locations. Invalid records are reported on
 /// standard error (where, never what) and skipped.
 pub(crate) fn fold_files(
@@ -80,6 +89,7 @@ pub(crate) fn fold_files(
     period: Option<Period>,
     calendar: &RoundCalendar,
     key: ChartKey,
+    run: Run<'_>,
 ) -> io::Result<Folded> {
     let mut tally = Tally::with_key(key.clone());
     let (mut invalid, mut duplicates) = (0usize, 0usize);
@@ -100,7 +110,7 @@ pub(crate) fn fold_files(
             }
         };
         let (mut failed, mut here) = (None, 0usize);
-        let part = tally_jsonl(lib, &mut reader, per, |e| {
+        let part = tally_jsonl_with(lib, &mut reader, run, per, |e| {
             let dup = e
                 .findings
                 .iter()
@@ -261,7 +271,8 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     };
     let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
     let key = chart_key(args.chart_key.as_deref())?;
-    let folded = fold_files(&lib, &args.charts, args.period, &calendar, key)?;
+    let run = Run::library().validate_all(args.validate_all);
+    let folded = fold_files(&lib, &args.charts, args.period, &calendar, key, run)?;
     if folded.duplicates > 0 {
         return Err(duplicates_refused(folded.duplicates, "tally"));
     }

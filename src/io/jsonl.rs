@@ -5,8 +5,10 @@ use std::io::{BufRead, ErrorKind};
 
 use super::Limits;
 use super::ledger::ChartLedger;
-use super::parse::{CheckedChart, RecordError, parse_at};
-use crate::chart::{ChartDigest, ChartKey, Finding, FindingKind};
+use std::sync::Arc;
+
+use super::parse::{CheckedChart, RecordError, parse_with};
+use crate::chart::{ChartDigest, ChartKey, Finding, FindingKind, Projection};
 
 /// One record of a JSONL stream: a valid chart (with its warnings) or a rejected record.
 pub type Record = Result<CheckedChart, RecordError>;
@@ -35,6 +37,8 @@ pub struct JsonlReader<R> {
     /// The lines of the last batch, whose buffers the next batch reuses.
     spare: Vec<RawLine>,
     done: bool,
+    /// The fields parsed (all when `None`): see [`JsonlReader::projected`].
+    projection: Option<Arc<Projection>>,
 }
 
 impl<R: BufRead> JsonlReader<R> {
@@ -56,6 +60,7 @@ impl<R: BufRead> JsonlReader<R> {
             source,
             spare: Vec::new(),
             done: false,
+            projection: None,
         }
     }
 
@@ -73,6 +78,38 @@ impl<R: BufRead> JsonlReader<R> {
         self.source = ledger.open(name);
         self.ledger = ledger;
         self
+    }
+
+    /// This reader, parsing only the fields `projection` keeps (`None`, or a full
+    /// projection: every field, as [`parse_chart`](crate::io::parse_chart) does); see
+    /// [`parse_chart_projected`](crate::io::parse_chart_projected) for what is checked
+    /// of the fields it skips.
+    ///
+    /// ```
+    /// use oncoqual::JsonlReader;
+    /// use oncoqual::chart::Projection;
+    /// let input = "{\"id\":\"a\",\"practice\":\"p\",\"round\":\"2026-1\",\"patient\":{\"sex\":\"male\"}}\n";
+    /// let p = Projection::from_paths(["death"]);
+    /// let mut reader = JsonlReader::new(input.as_bytes()).projected(Some(p));
+    /// let chart = reader.next().unwrap().unwrap().chart;
+    /// assert!(chart.patient.sex.is_none());
+    /// ```
+    pub fn projected(mut self, projection: Option<Projection>) -> Self {
+        self.projection = projection.filter(|p| !p.is_full()).map(Arc::new);
+        self
+    }
+
+    /// Replaces the projection (see [`JsonlReader::projected`]); the one it had.
+    pub(crate) fn set_projection(
+        &mut self,
+        projection: Option<Arc<Projection>>,
+    ) -> Option<Arc<Projection>> {
+        std::mem::replace(&mut self.projection, projection.filter(|p| !p.is_full()))
+    }
+
+    /// The projection records are parsed under (`None`: every field).
+    pub fn projection(&self) -> Option<&Projection> {
+        self.projection.as_deref()
     }
 
     /// The ledger of every chart read, for the next input of the run.
@@ -273,7 +310,8 @@ impl<R: BufRead> JsonlReader<R> {
         let mut raw = std::mem::take(&mut self.spare);
         self.raw_batch(max, &mut raw);
         let limits = &self.limits;
-        let parse = |r: &RawLine| parse_raw_ref(r, limits);
+        let projection = self.projection.as_deref();
+        let parse = |r: &RawLine| parse_raw_ref(r, limits, projection);
         #[cfg(feature = "parallel")]
         let parsed: Vec<Option<Record>> = {
             use rayon::prelude::*;
@@ -466,6 +504,7 @@ pub(crate) fn split_lines(
     piece: &[u8],
     first: usize,
     limits: &Limits,
+    projection: Option<&Projection>,
     mut each: impl FnMut(usize, Record),
 ) {
     let mut start = 0;
@@ -496,7 +535,7 @@ pub(crate) fn split_lines(
             continue;
         }
         let record = match std::str::from_utf8(line) {
-            Ok(text) => parse_at(text, limits, Some(at)),
+            Ok(text) => parse_with(text, limits, Some(at), projection),
             Err(e) => Err(RecordError::single(
                 Some(at),
                 // A column within the line: below `usize::MAX`.
@@ -509,15 +548,19 @@ pub(crate) fn split_lines(
 }
 
 /// Parses and validates a line read by [`JsonlReader::raw_batch`] (any thread).
-fn parse_raw(raw: RawLine, limits: &Limits) -> Record {
-    raw.and_then(|(text, line)| parse_at(&text, limits, Some(line)))
+fn parse_raw(raw: RawLine, limits: &Limits, projection: Option<&Projection>) -> Record {
+    raw.and_then(|(text, line)| parse_with(&text, limits, Some(line), projection))
 }
 
 /// As [`parse_raw`], borrowing the line; `None` for a line that could not be read (its
 /// error stays in the batch).
-pub(crate) fn parse_raw_ref(raw: &RawLine, limits: &Limits) -> Option<Record> {
+pub(crate) fn parse_raw_ref(
+    raw: &RawLine,
+    limits: &Limits,
+    projection: Option<&Projection>,
+) -> Option<Record> {
     match raw {
-        Ok((text, line)) => Some(parse_at(text, limits, Some(*line))),
+        Ok((text, line)) => Some(parse_with(text, limits, Some(*line), projection)),
         Err(_) => None,
     }
 }
@@ -526,7 +569,7 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
-        let record = parse_raw(self.next_raw()?, &self.limits);
+        let record = parse_raw(self.next_raw()?, &self.limits, self.projection.as_deref());
         Some(self.dedupe(record))
     }
 }
@@ -556,7 +599,7 @@ mod tests {
                 return out;
             }
             for raw in &batch {
-                let record = parse_raw_ref(raw, &limits)
+                let record = parse_raw_ref(raw, &limits, None)
                     .unwrap_or_else(|| Err(raw.as_ref().unwrap_err().clone()));
                 let line = match &record {
                     Ok(c) => c.line.unwrap(),
@@ -578,7 +621,7 @@ mod tests {
                 return out;
             }
             for (piece, first) in block.pieces() {
-                split_lines(piece, first, &limits, |at, r| out.push(show(at, &r)));
+                split_lines(piece, first, &limits, None, |at, r| out.push(show(at, &r)));
             }
             if let Some(e) = block.tail.take() {
                 out.push(format!("{} {e}", e.line.unwrap()));

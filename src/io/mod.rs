@@ -14,4 +14,4 @@ pub use jsonl::{JsonlReader, Record};
 #[cfg(feature = "parallel")]
 pub(crate) use jsonl::{RawBlock, RawLine, parse_raw_ref, split_lines};
 pub use ledger::ChartLedger;
-pub use parse::{CheckedChart, RecordError, parse_chart};
+pub use parse::{CheckedChart, RecordError, parse_chart, parse_chart_projected};

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::chart::serde_error::{field_path, finding_kind, looks_like_field_name};
-use crate::chart::{Chart, Finding, FindingKind, Limits, validate};
+use crate::chart::{Chart, Finding, FindingKind, Limits, Projection, validate};
 
 /// A chart that parsed and passed validation, with its warnings.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +80,55 @@ impl Chart {
     }
 }
 
+/// Parses and validates one chart from JSON text, reading only the fields `projection`
+/// keeps and skimming the rest (see [`Projection`]): unread values are checked for JSON
+/// syntax and, where the schema has a record or a code, for unknown and repeated keys;
+/// not for their types or values, and the semantic checks of validation see the kept
+/// fields only. A record this refuses is read again by [`parse_chart`], whose findings
+/// (line, column, field path) it reports, so a refusal reads as `validate` reports it.
+///
+/// ```
+/// use oncoqual::chart::Projection;
+/// use oncoqual::io::{Limits, parse_chart_projected};
+/// let p = Projection::from_paths(["patient.sex"]);
+/// let line = r#"{"id":"a","practice":"p","round":"2026-1","patient":{"sex":"female","birth_date":"1950-01-01"}}"#;
+/// let c = parse_chart_projected(line, &Limits::default(), &p).unwrap();
+/// assert!(c.chart.patient.sex.is_some());
+/// assert!(c.chart.patient.birth_date.is_none()); // not read
+/// // An unknown key is refused where it is skipped too, with its place:
+/// let bad = r#"{"id":"a","practice":"p","round":"2026-1","labs":[{"nmae":"x"}]}"#;
+/// let e = parse_chart_projected(bad, &Limits::default(), &p).unwrap_err();
+/// assert_eq!(e.findings[0].path, "labs[0].nmae");
+/// ```
+pub fn parse_chart_projected(
+    text: &str,
+    limits: &Limits,
+    projection: &Projection,
+) -> Result<CheckedChart, RecordError> {
+    parse_with(text, limits, None, Some(projection))
+}
+
+/// [`parse_at`] under `projection` when one is given and it leaves a field out.
+pub(crate) fn parse_with(
+    text: &str,
+    limits: &Limits,
+    line: Option<usize>,
+    projection: Option<&Projection>,
+) -> Result<CheckedChart, RecordError> {
+    let Some(projection) = projection.filter(|p| !p.is_full()) else {
+        return parse_at(text, limits, line);
+    };
+    if text.len() > limits.max_line_bytes {
+        return parse_at(text, limits, line);
+    }
+    let Ok(chart) = crate::chart::project::chart_from_str(text, projection) else {
+        // Refused: the full parse finds and words the error (it refuses what this
+        // refuses; should it ever accept, its chart is the one to keep).
+        return parse_at(text, limits, line);
+    };
+    checked(chart, limits, line)
+}
+
 pub(crate) fn parse_at(
     text: &str,
     limits: &Limits,
@@ -101,6 +150,15 @@ pub(crate) fn parse_at(
         Ok(chart) => chart,
         Err(_) => return Err(locate_parse_error(text, line)),
     };
+    checked(chart, limits, line)
+}
+
+/// Validates a parsed chart.
+fn checked(
+    chart: Chart,
+    limits: &Limits,
+    line: Option<usize>,
+) -> Result<CheckedChart, RecordError> {
     let mut findings = validate(&chart, limits);
     if findings.iter().any(Finding::is_error) {
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));

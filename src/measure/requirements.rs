@@ -18,8 +18,9 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::Library;
 use super::ir::{Builtin, Node, Op};
+use super::{Library, Selection};
+use crate::chart::Projection;
 use crate::chart::schema::{BaseType, RecordSchema};
 
 /// The chart fields and value sets a measure reads: see [`Library::data_requirements`].
@@ -97,6 +98,23 @@ impl Library {
     /// ```
     pub fn data_requirements(&self, measure: &str) -> Option<DataRequirements> {
         self.index_of(measure).map(|i| self.requirements_of(&[i]))
+    }
+
+    /// The projection a run over `selection` parses charts with: the fields its measures
+    /// read (components included), the chart's identity and the fields the kept fields'
+    /// checks compare ([`Projection::from_paths`]). Charts parsed under it evaluate, for
+    /// these measures, as the whole charts do.
+    ///
+    /// ```
+    /// use oncoqual::Library;
+    /// let lib = Library::bundled().unwrap();
+    /// let i = lib.index_of("end_of_life.chemo-last-14-days").unwrap();
+    /// let p = lib.projection(&lib.select(&[i]));
+    /// assert!(p.keeps("death.date") && p.keeps("id"));
+    /// assert!(!p.keeps("labs"));
+    /// ```
+    pub fn projection(&self, selection: &Selection) -> Projection {
+        Projection::from_paths(self.requirements_of(selection.measures()).paths())
     }
 
     /// The requirements of the measures `indices` together (unknown indices left out).
