@@ -99,6 +99,31 @@ fn a_window_query_gives_the_same_outcome_indexed_or_scanned() {
     }
 }
 
+/// Tallies `charts` (one JSONL line each) with `lib`: the tally's chart count and every
+/// rejected record's line and message, in order.
+fn tally_lines(lib: &Library, charts: &[&oncoqual::Chart]) -> (u64, Vec<(Option<usize>, String)>) {
+    let lines: Vec<String> = charts
+        .iter()
+        .map(|c| serde_json::to_string(c).unwrap())
+        .collect();
+    let lines = lines.join("\n");
+    let calendar = RoundCalendar::new();
+    let mut rejected = Vec::new();
+    let limits = oncoqual::Limits::default().with_max_line_bytes(64 << 20);
+    let mut reader = JsonlReader::with_limits(lines.as_bytes(), limits);
+    let tally = tally_jsonl(
+        lib,
+        &mut reader,
+        |c| calendar.period(c.round),
+        |e| {
+            rejected.push((e.line, e.to_string()));
+            std::ops::ControlFlow::Continue(())
+        },
+    )
+    .unwrap();
+    (tally.rows().map(|(_, _, t)| t.charts).sum(), rejected)
+}
+
 /// A spec that compares every regimen with every other with nothing to index.
 const QUADRATIC: &str = "initial_population = all regimens as r satisfy \
      count (regimens as s where s.id != r.id) >= 0\nnumerator = true\n";
@@ -128,31 +153,11 @@ fn a_chart_over_the_budget_is_reported_with_its_line_and_the_batch_goes_on() {
     let (small, _) = big_chart::big_chart(&["regimens"], 20);
     let mut small2 = small.clone();
     small2.id = oncoqual::ChartId::new("another").unwrap();
-    let lines = [
-        serde_json::to_string(&small).unwrap(),
-        serde_json::to_string(&big).unwrap(),
-        serde_json::to_string(&small2).unwrap(),
-    ]
-    .join("\n");
-    let calendar = RoundCalendar::new();
-    let mut rejected = Vec::new();
-    let limits = oncoqual::Limits::default().with_max_line_bytes(64 << 20);
-    let mut reader = JsonlReader::with_limits(lines.as_bytes(), limits);
-    let tally = tally_jsonl(
-        &lib,
-        &mut reader,
-        |c| calendar.period(c.round),
-        |e| {
-            rejected.push((e.line, e.to_string()));
-            std::ops::ControlFlow::Continue(())
-        },
-    )
-    .unwrap();
+    let (charts, rejected) = tally_lines(&lib, &[&small, &big, &small2]);
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert_eq!(rejected[0].0, Some(2));
     assert!(rejected[0].1.contains("`core.t`"), "{}", rejected[0].1);
     assert!(rejected[0].1.contains("steps"), "{}", rejected[0].1);
-    let charts: u64 = tally.rows().map(|(_, _, t)| t.charts).sum();
     assert_eq!(charts, 2);
 }
 
@@ -165,30 +170,11 @@ fn a_chart_whose_evaluation_stopped_still_makes_a_later_chart_with_its_id_a_dupl
     let (big, _) = big_chart::big_chart(&["regimens"], 9_000);
     let (mut small, _) = big_chart::big_chart(&["regimens"], 20);
     small.id = big.id.clone();
-    let lines = [
-        serde_json::to_string(&big).unwrap(),
-        serde_json::to_string(&small).unwrap(),
-    ]
-    .join("\n");
-    let calendar = RoundCalendar::new();
-    let mut rejected = Vec::new();
-    let limits = oncoqual::Limits::default().with_max_line_bytes(64 << 20);
-    let mut reader = JsonlReader::with_limits(lines.as_bytes(), limits);
-    let tally = tally_jsonl(
-        &lib,
-        &mut reader,
-        |c| calendar.period(c.round),
-        |e| {
-            rejected.push((e.line, e.to_string()));
-            std::ops::ControlFlow::Continue(())
-        },
-    )
-    .unwrap();
+    let (charts, rejected) = tally_lines(&lib, &[&big, &small]);
     assert_eq!(rejected.len(), 2, "{rejected:?}");
     assert_eq!(rejected[0].0, Some(1));
     assert!(rejected[0].1.contains("steps"), "{}", rejected[0].1);
     assert_eq!(rejected[1].0, Some(2));
     assert!(rejected[1].1.contains("line 1"), "{}", rejected[1].1);
-    let charts: u64 = tally.rows().map(|(_, _, t)| t.charts).sum();
     assert_eq!(charts, 0);
 }

@@ -41,8 +41,7 @@ impl LibraryFingerprint {
             d.sort_unstable();
             d
         };
-        let mut ids: Vec<&str> = ids.collect();
-        ids.sort_unstable();
+        let ids: Vec<&str> = ids.collect();
         let mut h = blake3::Hasher::new_derive_key("oncoqual 2026-12 measure library fingerprint");
         for (tag, list) in [(b'S', content(specs)), (b'V', content(valuesets))] {
             h.update(&[tag]);
@@ -52,6 +51,13 @@ impl LibraryFingerprint {
             }
         }
         h.update(b"I");
+        Self::finish(h, ids)
+    }
+
+    /// Hashes `ids` (sorted first, each length-prefixed) into `h` and keeps the first 16
+    /// bytes of the result.
+    fn finish(mut h: blake3::Hasher, mut ids: Vec<&str>) -> LibraryFingerprint {
+        ids.sort_unstable();
         for id in ids {
             h.update(&(id.len() as u64).to_le_bytes());
             h.update(id.as_bytes());
@@ -60,24 +66,14 @@ impl LibraryFingerprint {
         b.copy_from_slice(&h.finalize().as_bytes()[..16]);
         LibraryFingerprint(b)
     }
-}
 
-impl LibraryFingerprint {
     /// The fingerprint of the part of the library `self` that holds only the measures
     /// `ids` (any order): another library, so its tallies never merge with the whole one's.
     pub(crate) fn restricted(self, ids: &[&str]) -> LibraryFingerprint {
-        let mut ids = ids.to_vec();
-        ids.sort_unstable();
         let mut h =
             blake3::Hasher::new_derive_key("oncoqual 2026-12 measure selection fingerprint");
         h.update(&self.0);
-        for id in ids {
-            h.update(&(id.len() as u64).to_le_bytes());
-            h.update(id.as_bytes());
-        }
-        let mut b = [0u8; 16];
-        b.copy_from_slice(&h.finalize().as_bytes()[..16]);
-        LibraryFingerprint(b)
+        Self::finish(h, ids.to_vec())
     }
 }
 
