@@ -118,9 +118,10 @@ pub fn tally_jsonl<R: std::io::BufRead>(
 ///
 /// [`Run::library`] evaluates every measure, and parses every field of a whole library
 /// (only those its measures read for a library narrowed by [`Library::restrict`], as
-/// `tally --measure` makes); [`Run::selection`] evaluates the measures of a [`Selection`] and parses only the fields
-/// they read ([`Library::projection`]), unless [`Run::validate_all`] asks for every field
-/// to be parsed and validated. Fields a run does not read are checked for JSON syntax and
+/// `tally --measure` makes), unless [`Run::validate_all`] asks for every field to be
+/// parsed and validated. A tally of some measures is made with a narrowed library, never
+/// with a [`Selection`] of a whole one: its stamp must say which measures it counts, or
+/// it would merge with tallies of the whole library. Fields a run does not read are checked for JSON syntax and
 /// unknown (or repeated) keys only: see
 /// [`parse_chart_projected`](crate::io::parse_chart_projected).
 #[derive(Debug, Clone, Copy, Default)]
@@ -138,9 +139,9 @@ impl<'a> Run<'a> {
         Run::default()
     }
 
-    /// The measures of `selection` (in the tally: only they), charts parsed under their
-    /// projection.
-    pub fn selection(selection: &'a Selection) -> Self {
+    /// The measures of `selection`, charts parsed under their projection (for
+    /// `evaluate --measure`, whose outcomes name their measures; never for a tally).
+    pub(crate) fn selection(selection: &'a Selection) -> Self {
         Run {
             selection: Some(selection),
             validate_all: false,
@@ -151,11 +152,6 @@ impl<'a> Run<'a> {
     pub fn validate_all(mut self, yes: bool) -> Self {
         self.validate_all = yes;
         self
-    }
-
-    /// The selection evaluated (`None`: the whole library).
-    pub fn selected(&self) -> Option<&'a Selection> {
-        self.selection
     }
 
     /// The projection charts are parsed under: the fields the selection's measures read,
@@ -193,23 +189,24 @@ impl<'a> Run<'a> {
     }
 }
 
-/// [`tally_jsonl`] for a [`Run`]: over a selection of measures, charts are parsed under
-/// the selection's projection (the reader's own projection is set for the run and put
-/// back after), and only the selected measures are evaluated and tallied.
+/// [`tally_jsonl`] for a [`Run`]: over a library narrowed by [`Library::restrict`],
+/// charts are parsed under its measures' projection (the reader's own projection is set
+/// for the run and put back after).
 ///
 /// ```
 /// use oncoqual::pipeline::{Run, tally_jsonl_with};
 /// use oncoqual::{JsonlReader, Library, RoundCalendar};
-/// let lib = Library::bundled().unwrap();
-/// let i = lib.index_of("end_of_life.chemo-last-14-days").unwrap();
-/// let selection = lib.select(&[i]);
+/// let lib = Library::bundled_owned()
+///     .unwrap()
+///     .restrict(&["end_of_life.chemo-last-14-days"])
+///     .unwrap();
 /// // `labs` is not read by this measure: skimmed, its unknown key still refused.
 /// let input = "{\"id\":\"a\",\"practice\":\"p\",\"round\":\"2026-1\",\"labs\":[{\"test\":\"x\"}]}\n\
 ///              {\"id\":\"b\",\"practice\":\"p\",\"round\":\"2026-1\",\"labs\":[{\"tset\":1}]}\n";
 /// let calendar = RoundCalendar::new();
 /// let mut bad = Vec::new();
 /// let mut reader = JsonlReader::new(input.as_bytes());
-/// let tally = tally_jsonl_with(lib, &mut reader, Run::selection(&selection), |c| calendar.period(c.round), |e| {
+/// let tally = tally_jsonl_with(&lib, &mut reader, Run::library(), |c| calendar.period(c.round), |e| {
 ///     bad.push((e.line, e.findings[0].path.clone()));
 ///     std::ops::ControlFlow::Continue(())
 /// })
