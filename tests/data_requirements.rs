@@ -3,44 +3,23 @@
 //! populations and strata it gives on the whole charts.
 #![cfg(feature = "synth")]
 
-use oncoqual::chart::BaseType;
+#[path = "common/cut.rs"]
+mod cut;
+
 use oncoqual::measure::DataRequirements;
 use oncoqual::synth::{SynthConfig, generate};
 use oncoqual::{Library, RoundCalendar};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The fields every chart keeps whatever the measures read: its identity.
 const IDENTITY: [&str; 3] = ["id", "practice", "round"];
 
-/// `value` (at dictionary path `at`, the chart itself at "") with only the listed paths: a
-/// record keeps its listed fields, anything else is kept whole; list elements share their
-/// list's path.
+/// `value` (at dictionary path `at`, the chart itself at "") with only the listed paths
+/// and the chart's identity.
 fn project(value: &Value, at: &str, req: &DataRequirements) -> Value {
-    match value {
-        Value::Array(items) => Value::Array(items.iter().map(|v| project(v, at, req)).collect()),
-        Value::Object(fields) if is_record(at) => {
-            let mut kept = Map::new();
-            for (name, v) in fields {
-                let path = if at.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{at}.{name}")
-                };
-                if (at.is_empty() && IDENTITY.contains(&name.as_str())) || req.reads(&path) {
-                    kept.insert(name.clone(), project(v, &path, req));
-                }
-            }
-            Value::Object(kept)
-        }
-        other => other.clone(),
-    }
-}
-
-fn is_record(at: &str) -> bool {
-    at.is_empty()
-        || oncoqual::schema()
-            .resolve(at)
-            .is_some_and(|r| matches!(r.ty.base, BaseType::Record { .. }))
+    cut::cut(value, at, &|path: &str| {
+        IDENTITY.contains(&path) || req.reads(path)
+    })
 }
 
 #[test]

@@ -4,43 +4,22 @@
 //! repeated keys, and shape, with the line and column — hostile nesting included.
 #![cfg(feature = "synth")]
 
+#[path = "common/cut.rs"]
+mod cut;
+
 use std::ops::ControlFlow;
 
-use oncoqual::chart::{BaseType, Projection};
+use oncoqual::chart::Projection;
 use oncoqual::io::parse_chart_projected;
 use oncoqual::pipeline::{Run, tally_jsonl_with};
 use oncoqual::synth::{SynthConfig, chart, generate};
 use oncoqual::{Chart, JsonlReader, Library, Limits, RecordError, RoundCalendar, parse_chart};
 use proptest::prelude::*;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// `value` (at dictionary path `at`, the chart at "") with only the fields `p` keeps.
 fn clear(value: &Value, at: &str, p: &Projection) -> Value {
-    match value {
-        Value::Array(items) => Value::Array(items.iter().map(|v| clear(v, at, p)).collect()),
-        Value::Object(fields) if is_record(at) => {
-            let mut kept = Map::new();
-            for (name, v) in fields {
-                let path = if at.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{at}.{name}")
-                };
-                if p.keeps(&path) {
-                    kept.insert(name.clone(), clear(v, &path, p));
-                }
-            }
-            Value::Object(kept)
-        }
-        other => other.clone(),
-    }
-}
-
-fn is_record(at: &str) -> bool {
-    at.is_empty()
-        || oncoqual::schema()
-            .resolve(at)
-            .is_some_and(|r| matches!(r.ty.base, BaseType::Record { .. }))
+    cut::cut(value, at, &|path: &str| p.keeps(path))
 }
 
 /// The chart `c` with only the fields `p` keeps: the helper the projected parse is held to.
