@@ -141,6 +141,7 @@ impl<'a> Run<'a> {
 
     /// The measures of `selection`, charts parsed under their projection (for
     /// `evaluate --measure`, whose outcomes name their measures; never for a tally).
+    #[cfg(feature = "cli")]
     pub(crate) fn selection(selection: &'a Selection) -> Self {
         Run {
             selection: Some(selection),
