@@ -1,6 +1,8 @@
-//! FHIR R4 `MeasureReport` resources as our own small serde types: summary reports per
-//! (practice, measure, round) from a benchmark report, and individual reports per (chart,
-//! measure) from an evaluation outcome (only on request: they name a chart).
+//! FHIR R4 resources as our own small serde types: `MeasureReport`s — summary reports per
+//! (practice, measure, round) from a benchmark report, individual reports per (chart,
+//! measure) from an evaluation outcome, and subject-list reports per measure (both only on
+//! request: they name charts) — and the library's definitions (`Measure`, `Library`,
+//! `ValueSet`; see [`definitions`]), which the reports' canonicals resolve to.
 //!
 //! Population codes come from `http://terminology.hl7.org/CodeSystem/measure-population`;
 //! `improvementNotation` from the measure's direction
@@ -13,6 +15,16 @@ use std::io::{self, Write};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+mod definitions;
+
+pub use definitions::{
+    Attachment, COMPOSITE_SCORING_SYSTEM, Compose, ComposeInclude, Concept, DataRequirement,
+    Expansion, ExportOptions, Expression, LIBRARY_TYPE_SYSTEM, Library, Measure, MeasureGroup,
+    MeasurePopulation, MeasureStratifier, OQM_MEDIA_TYPE, RelatedArtifact, Resource,
+    SCORING_SYSTEM, ValueSet, data_requirements, definitions, library_url, measure,
+    measure_library, measure_url, shared_library, valueset, valueset_url,
+};
 
 use super::format::rounded;
 use super::view::ReportView;
