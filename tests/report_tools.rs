@@ -276,3 +276,32 @@ fn every_fhir_measure_report_parses_with_an_independent_r4_model() {
     );
     eprintln!("{stdout}");
 }
+
+#[test]
+fn every_exported_measure_library_and_valueset_parses_with_an_independent_r4_model() {
+    if !tool_present("Python fhir.resources (R4)", fhir_model_present()) {
+        return;
+    }
+    let dir = work_dir().join("definitions");
+    let _ = std::fs::remove_dir_all(&dir);
+    oncoqual(&["fhir", "measures", "-o", dir.to_str().unwrap()]);
+    let files = std::fs::read_dir(&dir).unwrap().count();
+    let out = run(Command::new(python())
+        .arg(tools_dir().join("fhir_check.py"))
+        .arg(&dir));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "FHIR check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every file was a resource that parsed, of the three types.
+    assert!(
+        stdout.contains(&format!("{files} resources parse with fhir.resources")),
+        "{stdout}"
+    );
+    for kind in ["Measure", "Library", "ValueSet"] {
+        assert!(stdout.contains(&format!(" {kind}")), "{stdout}");
+    }
+    eprintln!("{stdout}");
+}

@@ -50,15 +50,23 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     }
 }
 
-/// Whether `dir` is `input` or lies below it (both existing folders).
+/// Whether `dir` is folder `input` or lies below it, through links: `dir` need not exist
+/// yet (its nearest existing ancestor decides).
 fn inside(dir: &Path, input: &Path) -> bool {
-    if super::output::same_file(dir, input) {
-        return true;
+    let Ok(input) = input.canonicalize() else {
+        return false;
+    };
+    for a in dir.ancestors() {
+        let a = if a.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            a
+        };
+        if let Ok(c) = a.canonicalize() {
+            return c.starts_with(&input);
+        }
     }
-    match (dir.canonicalize(), input.canonicalize()) {
-        (Ok(d), Ok(i)) => d.starts_with(i),
-        _ => false,
-    }
+    false
 }
 
 fn measures(args: &MeasuresArgs) -> io::Result<ExitCode> {
@@ -76,10 +84,7 @@ fn measures(args: &MeasuresArgs) -> io::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     if let Some(specs) = args.specs.as_deref() {
-        // Checked before and after creating the folder: a folder that does not exist yet
-        // is created inside the specs only if its parent is inside them.
-        let parent = args.output.parent().filter(|p| !p.as_os_str().is_empty());
-        if inside(&args.output, specs) || parent.is_some_and(|p| inside(p, specs)) {
+        if inside(&args.output, specs) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
