@@ -182,3 +182,69 @@ fn fhir_measures_refuses_an_output_folder_that_is_or_is_inside_the_spec_folder()
         ["Library-core.example.json", "Measure-core.example.json"]
     );
 }
+
+#[test]
+fn evaluate_writes_subject_list_reports_whose_lists_name_the_charts_counted() {
+    let dir = Dir::new("fhir-subject-list");
+    let charts = dir.file("charts.jsonl");
+    let (code, _, err) = oncoqual(&["synth", "--charts", "200", "-o", &charts]);
+    assert_eq!(code, 0, "{err}");
+    let run = |out: &str| {
+        let (code, _, err) = oncoqual(&[
+            "evaluate",
+            "--charts",
+            &charts,
+            "--measure",
+            "end_of_life.chemo-last-14-days",
+            "--measure",
+            "core.pathology-report-confirms-malignancy",
+            "--fhir-subject-list",
+            out,
+            "-o",
+            "/dev/null",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        files(Path::new(out))
+    };
+    let (a, b) = (run(&dir.file("a")), run(&dir.file("b")));
+    assert_eq!(a, b, "two runs differ");
+    let reports: Vec<Value> = a
+        .iter()
+        .filter(|(n, _)| n.starts_with("MeasureReport-"))
+        .map(|(_, b)| json(b))
+        .collect();
+    assert!(reports.len() >= 2, "{:?}", a.keys());
+    let mut listed_any = false;
+    for r in &reports {
+        assert_eq!(r["type"], "subject-list");
+        assert!(
+            r["measure"]
+                .as_str()
+                .unwrap()
+                .starts_with("urn:oncoqual:measure:")
+        );
+        for p in r["group"][0]["population"].as_array().unwrap() {
+            let count = p["count"].as_u64().unwrap();
+            match p.get("subjectResults") {
+                None => assert_eq!(count, 0, "{p}"),
+                Some(s) => {
+                    let id = s["reference"]
+                        .as_str()
+                        .unwrap()
+                        .strip_prefix("List/")
+                        .unwrap();
+                    let list = json(&a[&format!("List-{id}.json")]);
+                    let entries = list["entry"].as_array().unwrap();
+                    assert_eq!(entries.len() as u64, count);
+                    let ids: Vec<&str> = entries
+                        .iter()
+                        .map(|e| e["item"]["identifier"]["value"].as_str().unwrap())
+                        .collect();
+                    assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
+                    listed_any = true;
+                }
+            }
+        }
+    }
+    assert!(listed_any, "some population has charts");
+}

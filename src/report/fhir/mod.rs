@@ -17,6 +17,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 mod definitions;
+mod subject_list;
 
 pub use definitions::{
     Attachment, COMPOSITE_SCORING_SYSTEM, Compose, ComposeInclude, Concept, DataRequirement,
@@ -25,6 +26,8 @@ pub use definitions::{
     SCORING_SYSTEM, ValueSet, data_requirements, definitions, library_url, measure,
     measure_library, measure_url, shared_library, valueset, valueset_url,
 };
+
+pub use subject_list::{List, ListEntry, LiteralReference, SubjectLists};
 
 use super::format::rounded;
 use super::view::ReportView;
@@ -54,7 +57,7 @@ pub struct MeasureReport {
     pub id: String,
     /// `complete`.
     pub status: String,
-    /// `summary` or `individual`.
+    /// `summary`, `individual` or `subject-list`.
     #[serde(rename = "type")]
     pub kind: String,
     /// The measure's canonical URL, with its version (`urn:oncoqual:measure:<id>|<version>`).
@@ -100,6 +103,13 @@ pub struct GroupPopulation {
     pub code: CodeableConcept,
     /// How many charts are in it.
     pub count: u64,
+    /// The `List` of the charts in it (subject-list reports only).
+    #[serde(
+        rename = "subjectResults",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub subject_results: Option<LiteralReference>,
 }
 
 /// `MeasureReport.group.stratifier`.
@@ -220,6 +230,7 @@ fn populations(count: impl Fn(Population) -> u64) -> Vec<GroupPopulation> {
                     text: None,
                 },
                 count: count(p),
+                subject_results: None,
             }
         })
         .collect()
