@@ -83,17 +83,17 @@ fn measures(args: &MeasuresArgs) -> io::Result<ExitCode> {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
-    if let Some(specs) = args.specs.as_deref() {
-        if inside(&args.output, specs) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{}: refused: the output directory is (or is inside) the spec directory `{}`; the exported files would be read as specs or value sets",
-                    args.output.display(),
-                    specs.display()
-                ),
-            ));
-        }
+    if let Some(specs) = args.specs.as_deref()
+        && inside(&args.output, specs)
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{}: refused: the output directory is (or is inside) the spec directory `{}`; the exported files would be read as specs or value sets",
+                args.output.display(),
+                specs.display()
+            ),
+        ));
     }
     let resources = definitions(
         &lib,
@@ -102,12 +102,14 @@ fn measures(args: &MeasuresArgs) -> io::Result<ExitCode> {
     );
     let mut names: Vec<String> = resources.iter().map(|r| r.file_name()).collect();
     names.sort_unstable();
-    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+    if let Some(name) = names
+        .windows(2)
+        .find_map(|w| w.first().filter(|a| w.get(1) == Some(*a)))
+    {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
             format!(
-                "two resources would be written to `{}`: rename a measure, module or value set",
-                w[0]
+                "two resources would be written to `{name}`: rename a measure, module or value set"
             ),
         ));
     }

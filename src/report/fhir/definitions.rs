@@ -1,38 +1,5 @@
-//! The library published as FHIR R4 definitions: a `Measure` and a `Library` per measure,
-//! a `Library` per shared `lib` module, and a `ValueSet` per value set. MeasureReports
-//! point at the `Measure` canonicals written here (`urn:oncoqual:measure:<id>`, version
-//! the spec's), so every report resolves.
-//!
-//! Choices (each one documented where a consumer would look):
-//!
-//! - **Canonicals**: `urn:oncoqual:measure:<id>`, `urn:oncoqual:library:<id>` (a measure's
-//!   logic has its measure's id; a shared module its `lib.NAME`),
-//!   `urn:oncoqual:valueset:<name>`. A measure and its Library carry the spec's `version`;
-//!   a shared module or value set has no version of its own, so its `version` is the first
-//!   16 hex digits of the BLAKE3 hash of its file: it changes exactly when the file does.
-//! - **Logic**: `Library.content` holds the `.oqm` file byte for byte (base64), content
-//!   type `text/x-oqm` — the `x-` form of an unregistered media type, as CQL used
-//!   `text/cql` before registration. A population's `criteria` is an `Expression` in that
-//!   language whose `expression` names the criterion in the spec (`initial_population`,
-//!   `denominator`, …; a proportion measure without a `denominator` uses its initial
-//!   population, so that criterion is `initial_population`).
-//! - **Scoring**: `proportion`; composites `composite` (terminology.hl7.org measure-scoring)
-//!   with `compositeScoring` `all-or-nothing` and `relatedArtifact` `composed-of` each
-//!   component, whose populations they are built from (the group lists only the composite's
-//!   own initial population). *Informational* measures keep `proportion`: they have a
-//!   numerator and their MeasureReports a score, which `cohort` could not describe; their
-//!   `usage` says they are reported and never scored.
-//! - **Data requirements**: one `DataRequirement` per chart root the measure reads, its
-//!   `type` from the one chart → FHIR table (`chart/fhir_map.rs`), `profile` the logical
-//!   model element (`urn:oncoqual:chart:<root>`) and `mustSupport` the field paths read
-//!   below it, relative to the root (`cancer_type`, `biomarkers.result`), as
-//!   [`Library::data_requirements`](crate::measure::Library::data_requirements) lists them.
-//! - **Dates**: nothing carries a clock. `date` (and the expansion `timestamp`, which R4
-//!   requires) come from [`ExportOptions::date`]; without it `date` is omitted and the
-//!   timestamp is `1970-01-01T00:00:00Z`, standing for "as the file lists it": the
-//!   expansion is the value set file's own code list, and `version` names its content.
-//! - **Ids**: the measure id, module id or value-set name, `_` written `-`, when that is a
-//!   valid FHIR id, otherwise `oq-` and a hash (as for MeasureReports).
+//! The library as FHIR R4 definitions; every mapping choice is documented in the
+//! `# Definitions` section of the parent module.
 
 use std::collections::{BTreeMap, BTreeSet};
 
