@@ -172,8 +172,11 @@ pub(crate) struct MeasureDef {
 pub struct Library {
     pub(super) sources: Vec<Source>,
     /// Per source file, the `lib` files it `use`s (indices into `sources`), in `use` order.
+    /// Read by the FHIR export (feature `fhir`).
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
     pub(super) file_uses: Vec<Vec<usize>>,
     /// The `library lib.NAME` ids with their file (index into `sources`), sorted by id.
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
     pub(super) lib_ids: Vec<(String, usize)>,
     pub(super) slots: Vec<SlotDef>,
     pub(crate) valuesets: Vec<ValueSet>,
@@ -468,11 +471,13 @@ impl Library {
     }
 
     /// The spec file of measure `index`: its name (relative to the library root) and text.
+    #[cfg(feature = "fhir")]
     pub(crate) fn spec_source(&self, index: usize) -> Option<&Source> {
         self.sources.get(self.measures.get(index)?.file)
     }
 
     /// The shared `lib` modules, sorted by id: each id with its file.
+    #[cfg(feature = "fhir")]
     pub(crate) fn shared_libraries(&self) -> impl Iterator<Item = (&str, &Source)> {
         self.lib_ids
             .iter()
@@ -480,6 +485,7 @@ impl Library {
     }
 
     /// The ids of the `lib` modules measure `index`'s file `use`s, sorted.
+    #[cfg(feature = "fhir")]
     pub(crate) fn measure_uses(&self, index: usize) -> Vec<&str> {
         self.measures
             .get(index)
@@ -487,6 +493,7 @@ impl Library {
     }
 
     /// The ids of the `lib` modules shared library `id` `use`s, sorted.
+    #[cfg(feature = "fhir")]
     pub(crate) fn library_uses(&self, id: &str) -> Vec<&str> {
         self.lib_ids
             .iter()
@@ -494,6 +501,7 @@ impl Library {
             .map_or(Vec::new(), |(_, f)| self.uses_of_file(*f))
     }
 
+    #[cfg(feature = "fhir")]
     fn uses_of_file(&self, file: usize) -> Vec<&str> {
         let uses = self.file_uses.get(file).map_or(&[][..], Vec::as_slice);
         let mut ids: Vec<&str> = self
@@ -508,6 +516,7 @@ impl Library {
     }
 
     /// The value set named `name`.
+    #[cfg(feature = "fhir")]
     pub(crate) fn valueset(&self, name: &str) -> Option<&ValueSet> {
         self.valuesets.iter().find(|v| v.name == name)
     }

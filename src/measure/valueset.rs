@@ -40,13 +40,18 @@ struct RawCode {
 #[derive(Debug, Clone)]
 pub(crate) struct ValueSet {
     pub(crate) name: String,
-    /// Its title and source, as the file states them.
+    /// Its title and source, as the file states them (these four fields are read by the
+    /// FHIR export, feature `fhir`).
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
     pub(crate) title: String,
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
     pub(crate) source: String,
     /// The codes as the file lists them (system, code), in file order.
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
     pub(crate) listed: Vec<(String, String)>,
     /// The BLAKE3 hash of the file's text, in hex (a value set carries no version of its
     /// own: this names its content).
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
     pub(crate) digest: String,
     compare: Compare,
     codes: HashSet<(String, String)>,
