@@ -86,3 +86,53 @@ fn the_bundled_library_holds_exactly_the_202_catalog_ids_each_with_its_cases() {
         assert!(n >= 3, "{id}: {n} cases");
     }
 }
+
+/// `data/catalog.json` is what `tools/gen_catalog.py` writes from the program's catalog,
+/// when that catalog (`../shared/measures/catalog.toml`) and Python 3.11+ are at hand; the
+/// crate builds and tests without them (then this test says it skipped).
+#[test]
+fn the_shipped_catalog_is_the_generator_output_of_the_program_catalog() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let toml = root.join("../shared/measures/catalog.toml");
+    if !toml.is_file() {
+        eprintln!("SKIPPED: {} absent", toml.display());
+        return;
+    }
+    let out = std::process::Command::new("python3")
+        .arg(root.join("tools/gen_catalog.py"))
+        .arg(&toml)
+        .args(["-o", "-"])
+        .output();
+    let Ok(out) = out.as_ref().map_err(|e| eprintln!("SKIPPED: python3: {e}")) else {
+        return;
+    };
+    if !out.status.success() {
+        eprintln!(
+            "SKIPPED: gen_catalog.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    let shipped = std::fs::read(root.join("data/catalog.json")).unwrap();
+    assert!(
+        out.stdout == shipped,
+        "data/catalog.json is stale: run `python3 tools/gen_catalog.py`"
+    );
+}
+
+#[test]
+fn every_catalog_entry_ships_its_population_text_and_rationale() {
+    for e in Catalog::bundled().unwrap().entries() {
+        for (what, text) in [
+            ("initial_population", &e.initial_population),
+            ("numerator", &e.numerator),
+            ("rationale", &e.rationale),
+        ] {
+            assert!(
+                text.as_deref().is_some_and(|t| !t.trim().is_empty()),
+                "{}: no {what}",
+                e.id
+            );
+        }
+    }
+}

@@ -247,32 +247,68 @@ fn every_fhir_measure_report_parses_with_an_independent_r4_model() {
         "-o",
         charts.to_str().unwrap(),
     ]);
+    let subject_lists = dir.join("subject-lists");
+    let _ = std::fs::remove_dir_all(&subject_lists);
     oncoqual(&[
         "evaluate",
         "--charts",
         charts.to_str().unwrap(),
         "--fhir",
         "--all",
+        "--fhir-subject-list",
+        subject_lists.to_str().unwrap(),
         "-o",
         individual.to_str().unwrap(),
     ]);
     let out = run(Command::new(python())
         .arg(tools_dir().join("fhir_check.py"))
         .arg(&summary)
-        .arg(&individual));
+        .arg(&individual)
+        .arg(&subject_lists));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "FHIR check failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Both files were checked, and each held resources.
+    // The three outputs were checked, and each held resources (the subject lists: reports
+    // and lists).
     assert_eq!(
         stdout
             .matches("resources parse with fhir.resources")
             .count(),
-        2,
+        3,
         "{stdout}"
     );
+    assert!(stdout.contains(" List"), "{stdout}");
+    eprintln!("{stdout}");
+}
+
+#[test]
+fn every_exported_measure_library_and_valueset_parses_with_an_independent_r4_model() {
+    if !tool_present("Python fhir.resources (R4)", fhir_model_present()) {
+        return;
+    }
+    let dir = work_dir().join("definitions");
+    let _ = std::fs::remove_dir_all(&dir);
+    oncoqual(&["fhir", "measures", "-o", dir.to_str().unwrap()]);
+    let files = std::fs::read_dir(&dir).unwrap().count();
+    let out = run(Command::new(python())
+        .arg(tools_dir().join("fhir_check.py"))
+        .arg(&dir));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "FHIR check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every file was a resource that parsed, of the three types.
+    assert!(
+        stdout.contains(&format!("{files} resources parse with fhir.resources")),
+        "{stdout}"
+    );
+    for kind in ["Measure", "Library", "ValueSet"] {
+        assert!(stdout.contains(&format!(" {kind}")), "{stdout}");
+    }
     eprintln!("{stdout}");
 }

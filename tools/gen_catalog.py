@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Converts the measure catalog (shared/measures/catalog.toml) into the JSON data file the
 crate ships (data/catalog.json): a list, in catalog order, of every entry's metadata (id,
-title, module, tracks, direction, scoring, components for composites, source, evidence).
+title, module, tracks, direction, scoring, components for composites, source, evidence) and
+its text (the population definitions, rationale and data elements, which the FHIR `Measure`
+export publishes as description and guidance), each text field only when the catalog has it.
 The output is deterministic. Run from the repository root:
 
     python3 tools/gen_catalog.py [../shared/measures/catalog.toml] [-o data/catalog.json]
@@ -16,6 +18,16 @@ import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIELDS = ["id", "title", "module", "tracks", "direction", "scoring"]
+TEXT = [
+    "initial_population",
+    "denominator",
+    "denominator_exclusions",
+    "denominator_exceptions",
+    "numerator",
+    "numerator_exclusions",
+    "rationale",
+    "data_elements",
+]
 
 
 def entry(m):
@@ -24,6 +36,9 @@ def entry(m):
         out["components"] = m["components"]
     out["source"] = m["source"]
     out["evidence"] = m["evidence"]
+    for k in TEXT:
+        if k in m:
+            out[k] = m[k]
     return out
 
 

@@ -34,6 +34,8 @@
 
 pub(crate) mod build;
 pub(crate) mod digest;
+#[cfg(feature = "fhir")]
+pub(crate) mod fhir_map;
 mod limits;
 pub(crate) mod model;
 pub(crate) mod project;

@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::chart::{Chart, ChartDigest, ChartKey, Projection};
+use crate::chart::{Chart, ChartDigest, ChartId, ChartKey, Projection};
 use crate::io::{JsonlReader, Limits, RawLine, RecordError, parse_raw_ref};
 use crate::measure::{Library, Outcome, Population};
+use crate::report::fhir::SubjectLists;
 use crate::{Period, RoundCalendar};
 
 /// Arguments of `oncoqual evaluate`.
@@ -39,6 +40,12 @@ pub(crate) struct Args {
     /// name each chart: write them only where that is wanted.
     #[arg(long)]
     fhir: bool,
+    /// Also write FHIR R4 `subject-list` MeasureReports into this directory: per reporting
+    /// period and measure, the population counts, each non-empty population pointing at a
+    /// `List` of its charts (written beside: `MeasureReport-<id>.json`, `List-<id>.json`).
+    /// They name every chart: write them only where that is wanted.
+    #[arg(long, value_name = "DIR")]
+    fhir_subject_list: Option<PathBuf>,
     /// Parse and validate every field of every chart. Without it, a run over `--measure`
     /// ids parses only the fields those measures read (and the chart's id, practice and
     /// round): the fields it does not read are checked for JSON syntax and unknown or
@@ -140,10 +147,17 @@ const BATCH: usize = 256;
 enum Fate {
     /// A valid chart (its digest and line): its rendered output, or why its evaluation
     /// failed.
-    Chart(ChartDigest, usize, Result<io::Result<Vec<u8>>, RecordError>),
+    Chart(
+        ChartDigest,
+        usize,
+        Result<io::Result<Rendered>, RecordError>,
+    ),
     /// An unreadable or invalid record.
     Rejected(RecordError),
 }
+
+/// A chart's rendered output, and its outcomes for the subject lists (when written).
+type Rendered = (Vec<u8>, Option<(ChartId, Period, Vec<Outcome>)>);
 
 /// What each worker needs to evaluate and render a chart.
 struct Job<'a> {
@@ -178,6 +192,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         projection: projection(&lib, &args.measures, &selected, args.validate_all),
     };
     let mut bad = 0usize;
+    let mut lists = args.fhir_subject_list.as_ref().map(|_| SubjectLists::new());
     // Three batches in flight: the workers evaluate `current` while this thread writes the
     // batch before it (in input order: so the duplicate check, which needs that order, is
     // made here) and reads the one after.
@@ -190,7 +205,14 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         let mut written: io::Result<()> = Ok(());
         rayon::in_place_scope(|s| {
             s.spawn(|_| fates = evaluate(&job, &current));
-            written = write(&mut reader, &mut out, evaluated, &mut bad, &args.charts);
+            written = write(
+                &mut reader,
+                &mut out,
+                evaluated,
+                &mut bad,
+                &args.charts,
+                lists.as_mut(),
+            );
             if written.is_ok() {
                 reader.raw_batch(BATCH, &mut next);
             }
@@ -200,8 +222,18 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         // The batch just evaluated lends its line buffers to the one after next.
         std::mem::swap(&mut current, &mut next);
     }
-    write(&mut reader, &mut out, evaluated, &mut bad, &args.charts)?;
+    write(
+        &mut reader,
+        &mut out,
+        evaluated,
+        &mut bad,
+        &args.charts,
+        lists.as_mut(),
+    )?;
     out.finish()?;
+    if let (Some(dir), Some(lists)) = (args.fhir_subject_list.as_deref(), lists) {
+        write_subject_lists(dir, &lib, &lists, &inputs)?;
+    }
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {
@@ -230,7 +262,16 @@ fn evaluate(job: &Job<'_>, lines: &[RawLine]) -> Vec<Fate> {
             let rendered = job
                 .lib
                 .try_evaluate_selected(chart, period, job.selected)
-                .map(|outcomes| render(job, chart, period, &outcomes))
+                .map(|outcomes| {
+                    render(job, chart, period, &outcomes).map(|bytes| {
+                        let kept = job
+                            .args
+                            .fhir_subject_list
+                            .is_some()
+                            .then(|| (chart.id.clone(), period, outcomes));
+                        (bytes, kept)
+                    })
+                })
                 .map_err(|e| e.to_record_error(checked.line));
             Fate::Chart(digest, line, rendered)
         })
@@ -312,6 +353,7 @@ fn write<R: io::BufRead>(
     fates: Vec<Fate>,
     bad: &mut usize,
     path: &Path,
+    mut lists: Option<&mut SubjectLists>,
 ) -> io::Result<()> {
     let mut stderr = io::stderr().lock();
     for fate in fates {
@@ -322,8 +364,14 @@ fn write<R: io::BufRead>(
             Fate::Chart(digest, line, rendered) => match reader.check_id(digest, line) {
                 Err(e) => e,
                 Ok(()) => match rendered {
-                    Ok(bytes) => {
-                        out.write_all(&bytes?)?;
+                    Ok(rendered) => {
+                        let (bytes, kept) = rendered?;
+                        out.write_all(&bytes)?;
+                        if let (Some(lists), Some((id, period, outcomes))) =
+                            (lists.as_deref_mut(), kept)
+                        {
+                            lists.add(&id, &outcomes, period);
+                        }
                         continue;
                     }
                     Err(e) => e,
@@ -335,4 +383,35 @@ fn write<R: io::BufRead>(
         writeln!(stderr, "{}: {problem}", path.display())?;
     }
     Ok(())
+}
+
+/// Writes the subject-list reports and their lists into `dir` (created when missing), one
+/// file per resource, each whole or not at all and never over an input.
+fn write_subject_lists(
+    dir: &Path,
+    lib: &Library,
+    lists: &SubjectLists,
+    inputs: &[&Path],
+) -> io::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| super::with_path(e, dir))?;
+    let (reports, lists) = lists.reports(lib, None);
+    for r in &reports {
+        super::write_file(
+            &dir.join(format!("MeasureReport-{}.json", r.id)),
+            inputs,
+            &pretty(r),
+        )?;
+    }
+    for l in &lists {
+        super::write_file(&dir.join(format!("List-{}.json", l.id)), inputs, &pretty(l))?;
+    }
+    Ok(())
+}
+
+/// A resource as pretty JSON with a final newline.
+fn pretty<T: Serialize>(resource: &T) -> Vec<u8> {
+    // Our own serde types of strings and numbers: serialising cannot fail.
+    let mut out = serde_json::to_vec_pretty(resource).unwrap_or_default();
+    out.push(b'\n');
+    out
 }

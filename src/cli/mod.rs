@@ -12,6 +12,7 @@ mod check;
 mod demo;
 mod evaluate;
 mod explain;
+mod fhir;
 mod logstore;
 mod output;
 mod render;
@@ -46,6 +47,8 @@ enum Command {
     Catalog(catalog::Args),
     /// Print the chart fields and value sets each measure reads (its data requirements).
     Requirements(requirements::Args),
+    /// Publish the library as FHIR R4 definitions (`fhir measures -o DIR`).
+    Fhir(fhir::Args),
     /// Run the measure test cases.
     Test(test::Args),
     /// Evaluate measures on charts: one JSON line of outcomes per chart.
@@ -78,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Catalog(args) => catalog::run(&args),
         Command::Requirements(args) => requirements::run(&args),
+        Command::Fhir(args) => fhir::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Explain(args) => explain::run(&args),

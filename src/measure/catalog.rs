@@ -69,6 +69,30 @@ pub struct CatalogEntry {
     pub source: String,
     /// How far the definition was checked.
     pub evidence: Evidence,
+    /// The initial population, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_population: Option<String>,
+    /// The denominator, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denominator: Option<String>,
+    /// The denominator exclusions, in words (`none` when there are none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denominator_exclusions: Option<String>,
+    /// The denominator exceptions, in words (`none` when there are none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denominator_exceptions: Option<String>,
+    /// The numerator, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numerator: Option<String>,
+    /// The numerator exclusions, in words (`none` when there are none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numerator_exclusions: Option<String>,
+    /// Why the measure matters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    /// The data-dictionary elements the catalog names for the measure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_elements: Vec<String>,
 }
 
 /// The measure catalog, in catalog order.

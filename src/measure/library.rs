@@ -171,8 +171,15 @@ pub(crate) struct MeasureDef {
 /// A checked and compiled measure library.
 pub struct Library {
     pub(super) sources: Vec<Source>,
+    /// Per source file, the `lib` files it `use`s (indices into `sources`), in `use` order.
+    /// Read by the FHIR export (feature `fhir`).
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
+    pub(super) file_uses: Vec<Vec<usize>>,
+    /// The `library lib.NAME` ids with their file (index into `sources`), sorted by id.
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
+    pub(super) lib_ids: Vec<(String, usize)>,
     pub(super) slots: Vec<SlotDef>,
-    pub(super) valuesets: Vec<ValueSet>,
+    pub(crate) valuesets: Vec<ValueSet>,
     pub(crate) measures: Vec<MeasureDef>,
     /// Evaluation order: components before the composites that use them.
     pub(super) order: Vec<usize>,
@@ -461,6 +468,57 @@ impl Library {
     /// A measure id close to `id`, for "did you mean" messages.
     pub fn suggest(&self, id: &str) -> Option<&str> {
         did_you_mean(id, self.by_id.keys().map(String::as_str))
+    }
+
+    /// The spec file of measure `index`: its name (relative to the library root) and text.
+    #[cfg(feature = "fhir")]
+    pub(crate) fn spec_source(&self, index: usize) -> Option<&Source> {
+        self.sources.get(self.measures.get(index)?.file)
+    }
+
+    /// The shared `lib` modules, sorted by id: each id with its file.
+    #[cfg(feature = "fhir")]
+    pub(crate) fn shared_libraries(&self) -> impl Iterator<Item = (&str, &Source)> {
+        self.lib_ids
+            .iter()
+            .filter_map(|(id, f)| Some((id.as_str(), self.sources.get(*f)?)))
+    }
+
+    /// The ids of the `lib` modules measure `index`'s file `use`s, sorted.
+    #[cfg(feature = "fhir")]
+    pub(crate) fn measure_uses(&self, index: usize) -> Vec<&str> {
+        self.measures
+            .get(index)
+            .map_or(Vec::new(), |m| self.uses_of_file(m.file))
+    }
+
+    /// The ids of the `lib` modules shared library `id` `use`s, sorted.
+    #[cfg(feature = "fhir")]
+    pub(crate) fn library_uses(&self, id: &str) -> Vec<&str> {
+        self.lib_ids
+            .iter()
+            .find(|(l, _)| l == id)
+            .map_or(Vec::new(), |(_, f)| self.uses_of_file(*f))
+    }
+
+    #[cfg(feature = "fhir")]
+    fn uses_of_file(&self, file: usize) -> Vec<&str> {
+        let uses = self.file_uses.get(file).map_or(&[][..], Vec::as_slice);
+        let mut ids: Vec<&str> = self
+            .lib_ids
+            .iter()
+            .filter(|(_, f)| uses.contains(f))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The value set named `name`.
+    #[cfg(feature = "fhir")]
+    pub(crate) fn valueset(&self, name: &str) -> Option<&ValueSet> {
+        self.valuesets.iter().find(|v| v.name == name)
     }
 
     pub(super) fn program(&self) -> Program<'_> {

@@ -196,6 +196,7 @@ pub(super) fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Lib
 
     // Per-file name tables and `use` resolution.
     let mut units = Vec::with_capacity(parsed.len());
+    let mut file_uses: Vec<Vec<usize>> = Vec::with_capacity(parsed.len());
     for (p, ex) in parsed.iter().zip(extra.iter_mut()) {
         let mut defines: HashMap<&str, &ast::Define> = HashMap::new();
         for d in &p.ast.defines {
@@ -228,6 +229,7 @@ pub(super) fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Lib
                 }
             }
         }
+        file_uses.push(uses.clone());
         units.push(Unit0 { defines, uses });
     }
     let mut compiler = Compiler::new(units, vs_index);
@@ -430,6 +432,8 @@ pub(super) fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Lib
     let slots = std::mem::take(&mut compiler.slots);
     drop(compiler);
     let sources: Vec<Source> = parsed.iter().map(|p| p.source.clone()).collect();
+    let mut lib_ids: Vec<(String, usize)> = libs.into_iter().collect();
+    lib_ids.sort();
     let measures: Vec<MeasureDef> = measures
         .into_iter()
         .zip(comp_idx)
@@ -458,6 +462,8 @@ pub(super) fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Lib
     );
     Ok(Library {
         sources,
+        file_uses,
+        lib_ids,
         slots,
         valuesets,
         measures,

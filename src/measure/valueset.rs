@@ -20,7 +20,6 @@ pub(crate) enum Compare {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // `title` and `source` document the file; they are required, not read.
 struct Raw {
     name: String,
     title: String,
@@ -41,6 +40,19 @@ struct RawCode {
 #[derive(Debug, Clone)]
 pub(crate) struct ValueSet {
     pub(crate) name: String,
+    /// Its title and source, as the file states them (these four fields are read by the
+    /// FHIR export, feature `fhir`).
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
+    pub(crate) title: String,
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
+    pub(crate) source: String,
+    /// The codes as the file lists them (system, code), in file order.
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
+    pub(crate) listed: Vec<(String, String)>,
+    /// The BLAKE3 hash of the file's text, in hex (a value set carries no version of its
+    /// own: this names its content).
+    #[cfg_attr(not(feature = "fhir"), allow(dead_code))]
+    pub(crate) digest: String,
     compare: Compare,
     codes: HashSet<(String, String)>,
 }
@@ -81,6 +93,10 @@ impl ValueSet {
             .collect();
         Ok(ValueSet {
             name: raw.name,
+            title: raw.title,
+            source: raw.source,
+            listed: raw.codes.into_iter().map(|c| (c.system, c.code)).collect(),
+            digest: blake3::hash(text.as_bytes()).to_hex().to_string(),
             compare: raw.compare,
             codes,
         })

@@ -1,18 +1,77 @@
-//! FHIR R4 `MeasureReport` resources as our own small serde types: summary reports per
-//! (practice, measure, round) from a benchmark report, and individual reports per (chart,
-//! measure) from an evaluation outcome (only on request: they name a chart).
+//! FHIR R4 resources as our own small serde types: `MeasureReport`s — summary reports per
+//! (practice, measure, round) from a benchmark report, individual reports per (chart,
+//! measure) from an evaluation outcome, and subject-list reports per measure (both only on
+//! request: they name charts) — and the library's definitions (`Measure`, `Library`,
+//! `ValueSet`; see [`definitions`]), which the reports' canonicals resolve to.
 //!
 //! Population codes come from `http://terminology.hl7.org/CodeSystem/measure-population`;
 //! `improvementNotation` from the measure's direction
 //! (`http://terminology.hl7.org/CodeSystem/measure-improvement-notation`: `increase` |
 //! `decrease`); `measureScore` is the rate (net numerator over net denominator) rounded to
-//! 6 places, half away from zero, and absent when there is no rate. Resources are written
-//! one per line (NDJSON, the FHIR bulk-data format).
+//! 6 places, half away from zero, and absent when there is no rate. MeasureReports are
+//! written one per line ([`write_ndjson`]: NDJSON, the FHIR bulk-data format); definitions
+//! one JSON file each ([`Resource::to_json`]).
+//!
+//! A subject-list report ([`SubjectLists`]) is made per (reporting period, measure) over
+//! the charts added: each population's count, and for a non-empty one `subjectResults`
+//! pointing at a `List` of its charts (by identifier, `urn:oncoqual:chart`, sorted);
+//! stratifiers carry counts per stratum only.
+//!
+//! # Definitions
+//!
+//! The library published as FHIR R4 definitions: a `Measure` and a `Library` per measure,
+//! a `Library` per shared `lib` module, and a `ValueSet` per value set. MeasureReports
+//! point at the `Measure` canonicals written here (`urn:oncoqual:measure:<id>`, version
+//! the spec's), so every report resolves.
+//!
+//! Choices (each one documented where a consumer would look):
+//!
+//! - **Canonicals**: `urn:oncoqual:measure:<id>`, `urn:oncoqual:library:<id>` (a measure's
+//!   logic has its measure's id; a shared module its `lib.NAME`),
+//!   `urn:oncoqual:valueset:<name>`. A measure and its Library carry the spec's `version`;
+//!   a shared module or value set has no version of its own, so its `version` is the first
+//!   16 hex digits of the BLAKE3 hash of its file: it changes exactly when the file does.
+//! - **Logic**: `Library.content` holds the `.oqm` file byte for byte (base64), content
+//!   type `text/x-oqm` — the `x-` form of an unregistered media type, as CQL used
+//!   `text/cql` before registration. A population's `criteria` is an `Expression` in that
+//!   language whose `expression` names the criterion in the spec (`initial_population`,
+//!   `denominator`, …; a proportion measure without a `denominator` uses its initial
+//!   population, so that criterion is `initial_population`).
+//! - **Scoring**: `proportion`; composites `composite` (terminology.hl7.org measure-scoring)
+//!   with `compositeScoring` `all-or-nothing` and `relatedArtifact` `composed-of` each
+//!   component, whose populations they are built from (the group lists only the composite's
+//!   own initial population). *Informational* measures keep `proportion`: they have a
+//!   numerator and their MeasureReports a score, which `cohort` could not describe; their
+//!   `usage` says they are reported and never scored.
+//! - **Data requirements**: one `DataRequirement` per chart root the measure reads, its
+//!   `type` from the one chart → FHIR table (`chart/fhir_map.rs`), `profile` the logical
+//!   model element (`urn:oncoqual:chart:<root>`) and `mustSupport` the field paths read
+//!   below it, relative to the root (`cancer_type`, `biomarkers.result`), as
+//!   [`Library::data_requirements`](crate::measure::Library::data_requirements) lists them.
+//! - **Dates**: nothing carries a clock. `date` (and the expansion `timestamp`, which R4
+//!   requires) come from [`ExportOptions::date`]; without it `date` is omitted and the
+//!   timestamp is `1970-01-01T00:00:00Z`, standing for "as the file lists it": the
+//!   expansion is the value set file's own code list, and `version` names its content.
+//! - **Ids**: the measure id, module id or value-set name, `_` written `-`, when that is a
+//!   valid FHIR id, otherwise `oq-` and a hash (as for MeasureReports).
 
 use std::io::{self, Write};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+mod definitions;
+mod subject_list;
+
+pub use definitions::{
+    Attachment, COMPOSITE_SCORING_SYSTEM, Compose, ComposeInclude, Concept, DataRequirement,
+    Expansion, ExportOptions, Expression, LIBRARY_TYPE_SYSTEM, Library, Measure, MeasureGroup,
+    MeasurePopulation, MeasureStratifier, OQM_MEDIA_TYPE, RelatedArtifact, Resource,
+    SCORING_SYSTEM, ValueSet, data_requirements, definitions, library_url, measure,
+    measure_library, measure_url, shared_library, valueset, valueset_url,
+};
+
+pub use subject_list::{List, ListEntry, LiteralReference, SubjectLists};
 
 use super::format::rounded;
 use super::view::ReportView;
@@ -42,7 +101,7 @@ pub struct MeasureReport {
     pub id: String,
     /// `complete`.
     pub status: String,
-    /// `summary` or `individual`.
+    /// `summary`, `individual` or `subject-list`.
     #[serde(rename = "type")]
     pub kind: String,
     /// The measure's canonical URL, with its version (`urn:oncoqual:measure:<id>|<version>`).
@@ -88,6 +147,13 @@ pub struct GroupPopulation {
     pub code: CodeableConcept,
     /// How many charts are in it.
     pub count: u64,
+    /// The `List` of the charts in it (subject-list reports only).
+    #[serde(
+        rename = "subjectResults",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub subject_results: Option<LiteralReference>,
 }
 
 /// `MeasureReport.group.stratifier`.
@@ -208,6 +274,7 @@ fn populations(count: impl Fn(Population) -> u64) -> Vec<GroupPopulation> {
                     text: None,
                 },
                 count: count(p),
+                subject_results: None,
             }
         })
         .collect()
