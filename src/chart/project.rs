@@ -785,6 +785,35 @@ pub(crate) fn chart_from_str(
     text: &str,
     projection: &Projection,
 ) -> Result<super::Chart, serde_json::Error> {
+    // The short text of the kept members when the first pass takes the chart in its
+    // stride (see `skim`); the text itself otherwise, or when the short one is refused (so
+    // a refusal is the projected parse's of the text, as before that pass).
+    thread_local! {
+        static SHORT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let short = SHORT.with_borrow_mut(|buf| {
+        if !super::skim::reduce(text, projection.root(), buf) {
+            return None;
+        }
+        let short = std::str::from_utf8(buf).ok()?;
+        let chart = project_str(short, projection).ok();
+        // Kept buffers must not creep up to the longest chart ever read.
+        if buf.capacity() > 1 << 20 {
+            *buf = Vec::new();
+        }
+        chart
+    });
+    match short {
+        Some(chart) => Ok(chart),
+        None => project_str(text, projection),
+    }
+}
+
+/// The projected parse of `text`.
+pub(crate) fn project_str(
+    text: &str,
+    projection: &Projection,
+) -> Result<super::Chart, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     let chart = <super::Chart as Projectable>::project(&mut de, Some(projection.root()))?;
     de.end()?;
