@@ -788,12 +788,25 @@ pub(crate) fn chart_from_str(
     // The short text of the kept members when the first pass takes the chart in its
     // stride (see `skim`); the text itself otherwise, or when the short one is refused (so
     // a refusal is the projected parse's of the text, as before that pass).
+    //
+    // The pass pays when it leaves most of the text out: where the kept members were more
+    // than half of a chart, this thread reads the next `PAUSE` charts without it (charts
+    // of one input are alike), then tries it again. Either way reads the same chart.
+    const PAUSE: u32 = 63;
     thread_local! {
-        static SHORT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        static SHORT: std::cell::RefCell<(Vec<u8>, u32)> =
+            const { std::cell::RefCell::new((Vec::new(), 0)) };
     }
-    let short = SHORT.with_borrow_mut(|buf| {
+    let short = SHORT.with_borrow_mut(|(buf, paused)| {
+        if let Some(left) = paused.checked_sub(1) {
+            *paused = left;
+            return None;
+        }
         if !super::skim::reduce(text, projection.root(), buf) {
             return None;
+        }
+        if buf.len() > text.len() / 2 {
+            *paused = PAUSE;
         }
         let short = std::str::from_utf8(buf).ok()?;
         let chart = project_str(short, projection).ok();
