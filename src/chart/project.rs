@@ -8,7 +8,10 @@
 //!
 //! The projected parse is one pass of serde_json driven by the schema
 //! ([`Projectable`]): a kept field is deserialised as the full parse does; an unread one is
-//! skimmed. What is checked of an unread value:
+//! skimmed. A faster first pass ([`super::skim`]) usually does the skimming instead: it
+//! checks the unread values as below and hands serde_json a short text of the kept members
+//! only; on anything unusual it gives up and this pass reads the chart's own text. What is
+//! checked of an unread value:
 //!
 //! - its JSON syntax (serde_json's own scanner: strings and their escapes, numbers,
 //!   literals, brackets), with the line and column of an error;
