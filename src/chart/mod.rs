@@ -44,6 +44,7 @@ pub(crate) mod reflect;
 pub(crate) mod round;
 pub(crate) mod schema;
 pub(crate) mod serde_error;
+pub(crate) mod skim;
 pub(crate) mod types;
 pub(crate) mod validate;
 

@@ -8,7 +8,10 @@
 //!
 //! The projected parse is one pass of serde_json driven by the schema
 //! ([`Projectable`]): a kept field is deserialised as the full parse does; an unread one is
-//! skimmed. What is checked of an unread value:
+//! skimmed. A faster first pass ([`super::skim`]) usually does the skimming instead: it
+//! checks the unread values as below and hands serde_json a short text of the kept members
+//! only; on anything unusual it gives up and this pass reads the chart's own text. What is
+//! checked of an unread value:
 //!
 //! - its JSON syntax (serde_json's own scanner: strings and their escapes, numbers,
 //!   literals, brackets), with the line and column of an error;
@@ -782,6 +785,48 @@ impl<'de> Visitor<'de> for CodeKey {
 /// Reads a whole chart under `projection`: see the [module docs](self). Errors are
 /// serde_json's (line and column; the message names no value).
 pub(crate) fn chart_from_str(
+    text: &str,
+    projection: &Projection,
+) -> Result<super::Chart, serde_json::Error> {
+    // The short text of the kept members when the first pass takes the chart in its
+    // stride (see `skim`); the text itself otherwise, or when the short one is refused (so
+    // a refusal is the projected parse's of the text, as before that pass).
+    //
+    // The pass pays when it leaves most of the text out: where the kept members were more
+    // than half of a chart, this thread reads the next `PAUSE` charts without it (charts
+    // of one input are alike), then tries it again. Either way reads the same chart.
+    const PAUSE: u32 = 63;
+    thread_local! {
+        static SHORT: std::cell::RefCell<(Vec<u8>, u32)> =
+            const { std::cell::RefCell::new((Vec::new(), 0)) };
+    }
+    let short = SHORT.with_borrow_mut(|(buf, paused)| {
+        if let Some(left) = paused.checked_sub(1) {
+            *paused = left;
+            return None;
+        }
+        if !super::skim::reduce(text, projection.root(), buf) {
+            return None;
+        }
+        if buf.len() > text.len() / 2 {
+            *paused = PAUSE;
+        }
+        let short = std::str::from_utf8(buf).ok()?;
+        let chart = project_str(short, projection).ok();
+        // Kept buffers must not creep up to the longest chart ever read.
+        if buf.capacity() > 1 << 20 {
+            *buf = Vec::new();
+        }
+        chart
+    });
+    match short {
+        Some(chart) => Ok(chart),
+        None => project_str(text, projection),
+    }
+}
+
+/// The projected parse of `text`.
+pub(crate) fn project_str(
     text: &str,
     projection: &Projection,
 ) -> Result<super::Chart, serde_json::Error> {

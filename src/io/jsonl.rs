@@ -26,7 +26,7 @@ pub type Record = Result<CheckedChart, RecordError>;
 /// assert_eq!(err.findings[0].path, "round");
 /// ```
 pub struct JsonlReader<R> {
-    input: R,
+    input: Source<R>,
     limits: Limits,
     line: usize,
     buf: Vec<u8>,
@@ -52,7 +52,11 @@ impl<R: BufRead> JsonlReader<R> {
         let mut ledger = ChartLedger::default();
         let source = ledger.open("");
         JsonlReader {
-            input,
+            input: Source {
+                input,
+                carry: Vec::new(),
+                at: 0,
+            },
             limits,
             line: 0,
             buf: Vec::new(),
@@ -177,6 +181,38 @@ impl<R: BufRead> JsonlReader<R> {
                     Ok(true)
                 };
             }
+        }
+    }
+}
+
+/// The input, and bytes read from it ahead of the lines taken so far (by
+/// [`JsonlReader::raw_block`], which reads straight into its block): they come first.
+struct Source<R> {
+    input: R,
+    carry: Vec<u8>,
+    /// Where the bytes of `carry` not consumed yet start.
+    at: usize,
+}
+
+impl<R: BufRead> Source<R> {
+    /// As [`BufRead::fill_buf`], the carried bytes first.
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.at < self.carry.len() {
+            return Ok(self.carry.get(self.at..).unwrap_or_default());
+        }
+        self.input.fill_buf()
+    }
+
+    /// As [`BufRead::consume`], of what [`Source::fill_buf`] gave.
+    fn consume(&mut self, n: usize) {
+        if self.at < self.carry.len() {
+            self.at = self.at.saturating_add(n);
+            if self.at >= self.carry.len() {
+                self.carry.clear();
+                self.at = 0;
+            }
+        } else {
+            self.input.consume(n);
         }
     }
 }
@@ -339,8 +375,10 @@ impl<R: BufRead> JsonlReader<R> {
 #[cfg(feature = "parallel")]
 #[derive(Debug, Default)]
 pub(crate) struct RawBlock {
-    /// The lines' bytes, each ending in a newline but maybe the last of the input.
+    /// The lines' bytes (the first `len`), each ending in a newline but maybe the last of
+    /// the input. Past `len`: room to read into, kept from block to block.
     pub(crate) bytes: Vec<u8>,
+    pub(crate) len: usize,
     /// Runs of whole lines in `bytes` (its end, and the number of its first line), short
     /// enough to share out among workers.
     pub(crate) pieces: Vec<(usize, usize)>,
@@ -372,6 +410,10 @@ impl RawBlock {
 const PIECE_LINES: usize = 32;
 #[cfg(feature = "parallel")]
 const PIECE_BYTES: usize = 1 << 18;
+/// Bytes asked of the input per read of [`JsonlReader::raw_block`]: more than the CLI's
+/// `BufReader` holds (1 MiB), so that it reads straight into the block.
+#[cfg(feature = "parallel")]
+const READ_BYTES: usize = 1 << 21;
 
 #[cfg(feature = "parallel")]
 impl<R: BufRead> JsonlReader<R> {
@@ -379,7 +421,7 @@ impl<R: BufRead> JsonlReader<R> {
     /// memory kept), for [`split_lines`]: the same lines, numbers and errors as
     /// [`JsonlReader::raw_batch`], blank lines included (the split skips them).
     pub(crate) fn raw_block(&mut self, max: usize, out: &mut RawBlock) {
-        out.bytes.clear();
+        out.len = 0;
         out.pieces.clear();
         out.tail = None;
         let max = max.max(1);
@@ -391,41 +433,68 @@ impl<R: BufRead> JsonlReader<R> {
         // Numbers stay far below `usize::MAX`: a line counter.
         let first = self.line.saturating_add(1);
         while !self.done && lines < max {
-            let chunk = match self.input.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    // The unfinished line is lost; the error is that line's.
-                    out.bytes.truncate(line_start);
-                    self.done = true;
-                    out.tail = Some(RecordError::single(
-                        Some(first.saturating_add(lines)),
-                        None,
-                        Finding::error(
-                            "",
-                            FindingKind::Io {
-                                message: e.kind().to_string(),
-                            },
-                        ),
-                    ));
-                    break;
+            // The bytes carried from the last block, else a read straight into this one
+            // (a `BufReader` with nothing buffered passes a read this long through).
+            let from = out.len;
+            let n = if self.input.at < self.input.carry.len() {
+                let carry = std::mem::take(&mut self.input.carry);
+                let rest = carry.get(self.input.at..).unwrap_or_default();
+                let to = from.saturating_add(rest.len());
+                if out.bytes.len() < to {
+                    out.bytes.resize(to, 0);
+                }
+                if let Some(room) = out.bytes.get_mut(from..to) {
+                    room.copy_from_slice(rest);
+                }
+                let n = rest.len();
+                // Its memory is kept for the next carry.
+                self.input.carry = carry;
+                self.input.carry.clear();
+                self.input.at = 0;
+                n
+            } else {
+                let to = from.saturating_add(READ_BYTES);
+                if out.bytes.len() < to {
+                    out.bytes.resize(to, 0);
+                }
+                let room = out.bytes.get_mut(from..to).unwrap_or_default();
+                match std::io::Read::read(&mut self.input.input, room) {
+                    Ok(n) => n.min(READ_BYTES),
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        // The unfinished line is lost; the error is that line's.
+                        out.len = line_start;
+                        self.done = true;
+                        out.tail = Some(RecordError::single(
+                            Some(first.saturating_add(lines)),
+                            None,
+                            Finding::error(
+                                "",
+                                FindingKind::Io {
+                                    message: e.kind().to_string(),
+                                },
+                            ),
+                        ));
+                        break;
+                    }
                 }
             };
-            if chunk.is_empty() {
+            if n == 0 {
                 self.done = true;
-                if line_start < out.bytes.len() {
+                if line_start < out.len {
                     lines = lines.saturating_add(1);
                     piece_lines = piece_lines.saturating_add(1);
                 }
                 break;
             }
-            // Take the chunk up to its newline that completes line `max` (or all of it).
-            let mut take = chunk.len();
-            for i in memchr::memchr_iter(b'\n', chunk) {
+            // Within `bytes`: below `usize::MAX`.
+            let end_read = from.saturating_add(n);
+            out.len = end_read;
+            let new = out.bytes.get(from..end_read).unwrap_or_default();
+            for i in memchr::memchr_iter(b'\n', new) {
                 lines = lines.saturating_add(1);
                 piece_lines = piece_lines.saturating_add(1);
-                // Within the chunk: below `usize::MAX`.
-                let end = out.bytes.len().saturating_add(i).saturating_add(1);
+                let end = from.saturating_add(i).saturating_add(1);
                 line_start = end;
                 if piece_lines >= PIECE_LINES || end.saturating_sub(piece_start) >= PIECE_BYTES {
                     let number = first.saturating_add(lines).saturating_sub(piece_lines);
@@ -433,16 +502,17 @@ impl<R: BufRead> JsonlReader<R> {
                     (piece_start, piece_lines) = (end, 0);
                 }
                 if lines >= max {
-                    take = i.saturating_add(1);
+                    // The bytes after line `max` are the next block's.
+                    self.input
+                        .carry
+                        .extend_from_slice(out.bytes.get(end..end_read).unwrap_or_default());
+                    out.len = end;
                     break;
                 }
             }
-            out.bytes
-                .extend_from_slice(chunk.get(..take).unwrap_or_default());
-            self.input.consume(take);
-            if out.bytes.len().saturating_sub(line_start) > limit {
+            if out.len.saturating_sub(line_start) > limit {
                 // A line longer than the limit: skipped to its end without being kept.
-                out.bytes.truncate(line_start);
+                out.len = line_start;
                 let kind = self.skip_line();
                 out.tail = Some(RecordError::single(
                     Some(first.saturating_add(lines)),
@@ -452,9 +522,9 @@ impl<R: BufRead> JsonlReader<R> {
                 break;
             }
         }
-        if piece_start < out.bytes.len() || piece_lines > 0 {
+        if piece_start < out.len || piece_lines > 0 {
             let number = first.saturating_add(lines).saturating_sub(piece_lines);
-            out.pieces.push((out.bytes.len(), number));
+            out.pieces.push((out.len, number));
         }
         // The tail's line counts as read.
         let read = lines.saturating_add(usize::from(out.tail.is_some()));
@@ -625,6 +695,39 @@ mod tests {
             }
             if let Some(e) = block.tail.take() {
                 out.push(format!("{} {e}", e.line.unwrap()));
+            }
+        }
+    }
+
+    #[test]
+    fn lines_read_after_a_block_start_where_it_ended() {
+        // A block reads ahead of its last line; the lines read after it (as lines) start
+        // at the next one, whatever was read ahead.
+        let mut input = String::new();
+        for k in 0..50 {
+            input.push_str(&format!(
+                "{{\"id\":\"c{k}\",\"practice\":\"p\",\"round\":\"2026-1\"}}\n"
+            ));
+        }
+        let limits = Limits::default();
+        for buffer in [1, 64, 1 << 16] {
+            let expected = by_lines(input.as_bytes(), buffer, limits);
+            for max in [1, 3, 49] {
+                let mut reader = JsonlReader::with_limits(
+                    BufReader::with_capacity(buffer, input.as_bytes()),
+                    limits,
+                );
+                let mut out = Vec::new();
+                let mut block = RawBlock::default();
+                reader.raw_block(max, &mut block);
+                for (piece, first) in block.pieces() {
+                    split_lines(piece, first, &limits, None, |at, r| out.push(show(at, &r)));
+                }
+                for r in reader {
+                    let line = r.as_ref().map_or_else(|e| e.line, |c| c.line).unwrap();
+                    out.push(show(line, &r));
+                }
+                assert_eq!(out, expected, "{buffer} {max}");
             }
         }
     }
