@@ -74,8 +74,7 @@ fn note(v: DateResult, field: &'static str, reasons: &mut Reasons) -> Option<Dat
 /// Patient → demographics and, when deceased, the death record.
 pub(crate) fn patient(p: &PatientInner) -> (Patient, Option<Death>, Reasons, Reasons) {
     let mut reasons = Reasons::new();
-    let mut out = Patient::default();
-    out.birth_date = match p
+    let birth_date = match p
         .birth_date
         .as_ref()
         .map_or(Err(MissingReason::Absent), from_date)
@@ -86,7 +85,7 @@ pub(crate) fn patient(p: &PatientInner) -> (Patient, Option<Death>, Reasons, Rea
             None
         }
     };
-    out.sex = match p.gender {
+    let sex = match p.gender {
         Some(AdministrativeGender::Female) => Some(Sex::Female),
         Some(AdministrativeGender::Male) => Some(Sex::Male),
         Some(AdministrativeGender::Other) => Some(Sex::Other),
@@ -96,13 +95,17 @@ pub(crate) fn patient(p: &PatientInner) -> (Patient, Option<Death>, Reasons, Rea
             None
         }
     };
+    let out = Patient {
+        birth_date,
+        sex,
+        ..Patient::default()
+    };
     let mut death_reasons = Reasons::new();
     let death = match &p.deceased {
-        Some(PatientDeceased::DateTime(d)) => {
-            let mut death = Death::default();
-            death.date = note(from_date_time(d), "date", &mut death_reasons);
-            Some(death)
-        }
+        Some(PatientDeceased::DateTime(d)) => Some(Death {
+            date: note(from_date_time(d), "date", &mut death_reasons),
+            ..Death::default()
+        }),
         Some(PatientDeceased::Boolean(true)) => {
             death_reasons.push(("date", MissingReason::NoValue));
             Some(Death::default())
@@ -237,8 +240,10 @@ pub(crate) fn condition(c: &ConditionInner, t: &Tables) -> ConditionOut {
     if cancer {
         let mut reasons = Reasons::new();
         let mut unmapped = Vec::new();
-        let mut dx = Diagnosis::default();
-        dx.id = c.id.as_deref().and_then(DiagnosisId::new);
+        let mut dx = Diagnosis {
+            id: c.id.as_deref().and_then(DiagnosisId::new),
+            ..Diagnosis::default()
+        };
         if dx.id.is_none() {
             reasons.push(("id", MissingReason::Absent));
         }
@@ -309,10 +314,11 @@ pub(crate) fn condition(c: &ConditionInner, t: &Tables) -> ConditionOut {
         );
     };
     let mut reasons = Reasons::new();
-    let mut out = Condition::default();
-    out.kind = Some(kind);
-    out.onset_date = note(diagnosis_date(c), "onset_date", &mut reasons);
-    out.abatement_date = note(abatement(c), "abatement_date", &mut reasons);
+    let out = Condition {
+        kind: Some(kind),
+        onset_date: note(diagnosis_date(c), "onset_date", &mut reasons),
+        abatement_date: note(abatement(c), "abatement_date", &mut reasons),
+    };
     ConditionOut::Condition(out, reasons)
 }
 
@@ -348,8 +354,10 @@ pub(crate) fn encounter(
         }
     };
     let mut reasons = Reasons::new();
-    let mut out = Encounter::default();
-    out.kind = Some(kind);
+    let mut out = Encounter {
+        kind: Some(kind),
+        ..Encounter::default()
+    };
     let period = e.period.as_ref();
     out.date = note(
         opt_date(period.and_then(|p| p.start.as_ref())),

@@ -68,7 +68,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::{BufRead, Read};
 
-use fhir_model::r4b::resources::Resource;
+use fhir_model::r4b::resources as r4b;
 use serde::Deserialize;
 
 use crate::RoundId;
@@ -201,6 +201,34 @@ struct RawEntry {
     resource: Option<serde_json::Value>,
 }
 
+/// A resource of a mapped type, parsed as its R4B type alone (parsing into the model's
+/// `Resource` enum would compile a deserializer for every resource type).
+enum Parsed {
+    Patient(r4b::Patient),
+    Condition(r4b::Condition),
+    Encounter(r4b::Encounter),
+}
+
+/// Parses `text` as resource type `ty` (`None`: not a mapped type).
+fn parse_str(ty: &str, text: &str) -> Result<Option<Parsed>, serde_json::Error> {
+    Ok(Some(match ty {
+        "Patient" => Parsed::Patient(serde_json::from_str(text)?),
+        "Condition" => Parsed::Condition(serde_json::from_str(text)?),
+        "Encounter" => Parsed::Encounter(serde_json::from_str(text)?),
+        _ => return Ok(None),
+    }))
+}
+
+/// Parses a Bundle entry's `value` as resource type `ty` (`None`: not a mapped type).
+fn parse_value(ty: &str, value: serde_json::Value) -> Result<Option<Parsed>, serde_json::Error> {
+    Ok(Some(match ty {
+        "Patient" => Parsed::Patient(serde_json::from_value(value)?),
+        "Condition" => Parsed::Condition(serde_json::from_value(value)?),
+        "Encounter" => Parsed::Encounter(serde_json::from_value(value)?),
+        _ => return Ok(None),
+    }))
+}
+
 /// The resource types this import maps.
 const MAPPED: &[&str] = &["Condition", "Encounter", "Patient"];
 
@@ -331,8 +359,7 @@ impl FhirImport {
                     continue;
                 }
             };
-            let parse = |v: serde_json::Value| serde_json::from_value::<Resource>(v);
-            self.route(peek, position, &urls, || parse(value))?;
+            self.route(peek, position, &urls, |ty| parse_value(ty, value))?;
         }
         Ok(())
     }
@@ -368,9 +395,7 @@ impl FhirImport {
                     continue;
                 }
             };
-            self.route(peek, position, &urls, || {
-                serde_json::from_str::<Resource>(&line)
-            })?;
+            self.route(peek, position, &urls, |ty| parse_str(ty, &line))?;
         }
         Ok(())
     }
@@ -400,7 +425,7 @@ impl FhirImport {
         peek: Peek,
         position: String,
         urls: &HashMap<String, String>,
-        parse: impl FnOnce() -> Result<Resource, serde_json::Error>,
+        parse: impl FnOnce(&str) -> Result<Option<Parsed>, serde_json::Error>,
     ) -> Result<(), ImportError> {
         self.held = self.held.saturating_add(1);
         if self.held > self.max_resources {
@@ -432,8 +457,17 @@ impl FhirImport {
             self.hold(owner, skipped);
             return Ok(());
         }
-        let resource = match parse() {
-            Ok(r) => r,
+        let resource = match parse(&resource_type) {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                let skipped = Skipped {
+                    resource: rref,
+                    reason: SkipReason::UnsupportedType,
+                };
+                self.count_skip(&skipped.reason);
+                self.hold(owner, skipped);
+                return Ok(());
+            }
             Err(e) => {
                 self.report.summary.resources_read =
                     self.report.summary.resources_read.saturating_sub(1);
@@ -458,7 +492,7 @@ impl FhirImport {
         };
         let acc = self.patients.entry(owner.clone()).or_default();
         let outcome: Result<(), (SkipReason, Vec<CodeRef>)> = match &resource {
-            Resource::Patient(p) => {
+            Parsed::Patient(p) => {
                 if acc.position.is_some() {
                     Err((SkipReason::DuplicatePatient, Vec::new()))
                 } else {
@@ -470,7 +504,7 @@ impl FhirImport {
                     Ok(())
                 }
             }
-            Resource::Condition(c) => match map::condition(c, tables) {
+            Parsed::Condition(c) => match map::condition(c, tables) {
                 map::ConditionOut::Diagnosis(dx, reasons, unmapped) => {
                     acc.diagnoses.push((*dx, reasons));
                     self_unmapped(&mut self.report.summary, &unmapped);
@@ -482,15 +516,13 @@ impl FhirImport {
                 }
                 map::ConditionOut::Skip(reason, codes) => Err((reason, codes)),
             },
-            Resource::Encounter(e) => match map::encounter(e) {
+            Parsed::Encounter(e) => match map::encounter(e) {
                 Ok((e, reasons)) => {
                     acc.encounters.push((e, reasons));
                     Ok(())
                 }
                 Err(skip) => Err(skip),
             },
-            // The peeked type is one of MAPPED; a resource parsed as another type is not.
-            _ => Err((SkipReason::UnsupportedType, Vec::new())),
         };
         match outcome {
             Ok(()) => {
