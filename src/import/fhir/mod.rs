@@ -249,7 +249,7 @@ fn patient_id(reference: &str, urls: &HashMap<String, String>) -> Option<String>
         return Some(id.clone());
     }
     let mut parts: Vec<&str> = reference.split('/').collect();
-    if let [.., h, _, _] = parts.as_slice()
+    if let [.., h, _] = parts.as_slice()
         && *h == "_history"
     {
         parts.truncate(parts.len().saturating_sub(2));
