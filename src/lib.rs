@@ -5,11 +5,13 @@
 //! The modules stack bottom-up, each using only those before it (no module names one
 //! above it, so there is no import cycle; `tests/layering.rs` checks every path):
 //!
-//! `chart` → `io` → `dsl` → `measure` → `program` → `benchmark` → `pipeline` → `certification` → `synth` → `report` → `cli`
+//! `chart` → `io` → `import` → `dsl` → `measure` → `program` → `benchmark` → `pipeline` → `certification` → `synth` → `report` → `cli`
 //!
 //! - [`chart`]: the typed chart model, its schema and reflection, validation, rounds and
 //!   the reporting calendar, input limits;
 //! - [`io`]: reading charts from JSON and JSONL with PHI-safe errors;
+//! - `import` (feature `fhir-import`): patient data in other formats (FHIR R4 Bundles and
+//!   Bulk Data NDJSON) into charts, with an import report;
 //! - [`dsl`]: the measure language's lexer, parser and diagnostics;
 //! - [`measure`]: metadata, linking, compilation to IR, evaluation and explain, over the
 //!   chart's reflection; it reads files only in `measure/fs.rs` ([`Library::load`]), and
@@ -39,6 +41,8 @@ pub mod chart;
 #[doc(hidden)]
 pub mod cli;
 pub mod dsl;
+#[cfg(feature = "fhir-import")]
+pub mod import;
 pub mod io;
 pub mod measure;
 pub mod pipeline;

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 const ORDER: &[&str] = &[
     "chart",
     "io",
+    "import",
     "dsl",
     "measure",
     "program",

@@ -34,7 +34,7 @@
 
 pub(crate) mod build;
 pub(crate) mod digest;
-#[cfg(feature = "fhir")]
+#[cfg(any(feature = "fhir", feature = "fhir-import"))]
 pub(crate) mod fhir_map;
 mod limits;
 pub(crate) mod model;

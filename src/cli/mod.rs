@@ -13,6 +13,7 @@ mod demo;
 mod evaluate;
 mod explain;
 mod fhir;
+mod import;
 mod logstore;
 mod output;
 mod render;
@@ -49,6 +50,8 @@ enum Command {
     Requirements(requirements::Args),
     /// Publish the library as FHIR R4 definitions (`fhir measures -o DIR`).
     Fhir(fhir::Args),
+    /// Import patient data as charts (`import fhir PATH... --practice ID --round YYYY-N`).
+    Import(import::Args),
     /// Run the measure test cases.
     Test(test::Args),
     /// Evaluate measures on charts: one JSON line of outcomes per chart.
@@ -82,6 +85,7 @@ pub fn main() -> ExitCode {
         Command::Catalog(args) => catalog::run(&args),
         Command::Requirements(args) => requirements::run(&args),
         Command::Fhir(args) => fhir::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Explain(args) => explain::run(&args),

@@ -1,0 +1,816 @@
+//! FHIR R4 patient data → charts (feature `fhir-import`).
+//!
+//! Reads R4 Bundles (JSON, one Bundle per reader) and FHIR Bulk Data exports (NDJSON, one
+//! resource per line, typically one file per resource type), groups the resources by
+//! patient (the `subject` or `patient` reference `Patient/<id>`, or a Bundle entry's
+//! `fullUrl`), and builds one chart per Patient resource, with an [`ImportReport`].
+//!
+//! The resources are parsed with the `fhir-model` crate's R4B types: R4B's Patient,
+//! Condition and Encounter (and the Observation, Procedure and Medication* resources later
+//! slices read) are wire-compatible with R4, so R4 JSON parses as R4B. Unknown elements are
+//! ignored; partial dates are kept as partial (and a partial date is no chart date).
+//!
+//! # What maps
+//!
+//! - **Patient** → `patient`: `birthDate` → `birth_date` (a year or year-month birth date is
+//!   left missing, reason `partial_date`), `gender` → `sex`; `deceasedDateTime` →
+//!   `death.date`, `deceasedBoolean: true` → a `death` record without a date (reason
+//!   `no_value`). The chart's `id` is the Patient's logical id as it is (a FHIR id is 1–64
+//!   characters, so always a valid chart id; one that is not is refused with a reason).
+//! - **Condition** → `diagnoses` when it is a cancer: the mCODE primary cancer condition
+//!   profile in `meta.profile`, or a malignant primary or in-situ ICD-10-CM (C00–C96 less
+//!   the secondary C77–C79/C7B, D00–D09, D45–D46) or SNOMED CT code of the shipped tables.
+//!   `cancer_type` from the code's table row, else from an ICD-O-3 topography in `bodySite`;
+//!   `invasive` true for a malignant primary, false for in situ; `diagnosis_date` from
+//!   `onset[x]` (dateTime or period start), which wins over `recordedDate` (used only when
+//!   onset gives no whole day); `resolved_date` from `abatement[x]`; `stage_group` from
+//!   `stage.summary` coded in AJCC (`http://cancerstaging.org`) when it maps exactly; the
+//!   diagnosis `id` is the Condition's logical id. mCODE secondary cancer conditions (and
+//!   ICD-10-CM secondary codes) are skipped: a site of spread is not a diagnosis.
+//!   Otherwise → `conditions` when a code is one of the dictionary's kinds (tuberculosis,
+//!   hiv, immunocompromised_state, pain_warranting_workup), with `onset_date` and
+//!   `abatement_date` read as above; any other Condition is skipped with its codes.
+//!   A Condition whose verificationStatus is refuted or entered-in-error is skipped.
+//! - **Encounter** → `encounters`: `class` (HL7 v3 ActCode) AMB → office_visit, VR →
+//!   telehealth_visit, IMP → inpatient_admission, EMER → ed_visit, OBSENC →
+//!   observation_stay; any other class is skipped with it. `date` from `period.start`,
+//!   `discharge_date` from `period.end` for the two stays. `with_practice` and
+//!   `provider_role` are left missing (reason `not_imported`): the practice is an argument
+//!   of the import, not a FHIR organization, and participant types do not name the
+//!   dictionary's roles. Planned, cancelled and entered-in-error encounters are skipped.
+//! - `practice` and `round` are not in FHIR: they are arguments of the import.
+//! - Every other resource type is skipped (`unsupported_type`), and every chart root not
+//!   read yet is listed in the summary with the resource type the export table names.
+//!
+//! # Memory
+//!
+//! Each resource is mapped as it is read and dropped: what stays in memory until
+//! [`FhirImport::finish`] is the mapped records and the report entries, grouped by patient
+//! (a Bulk Data export splits a patient's resources over one file per type, so no patient
+//! is complete before the last file is read). That is bounded by
+//! [`FhirImport::max_resources`] (default [`DEFAULT_MAX_RESOURCES`]): the resource past the
+//! cap stops the run with [`ImportError::TooManyResources`] — never a silent truncation;
+//! split the export by patient and import the parts separately.
+//!
+//! # Errors
+//!
+//! Bad input never stops a run: a malformed line of NDJSON, a Bundle that is no JSON or no
+//! Bundle, or an entry that is not an R4 resource is an [`InputError`] in the report, by
+//! source and line or entry, without the input's text; reading goes on. A chart that the
+//! ingest checks refuse is reported with the position of its Patient resource and the
+//! findings' field paths. Only I/O errors and the cap stop the run.
+
+mod map;
+mod report;
+mod tables;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::{BufRead, Read};
+
+use fhir_model::r4b::resources as r4b;
+use serde::Deserialize;
+
+use crate::RoundId;
+use crate::chart::{Chart, ChartId, Condition, Death, Diagnosis, Encounter, Patient, PracticeId};
+
+pub use report::{
+    ChartReport, CodeRef, ImportReport, InputError, Missing, MissingReason, ResourceRef,
+    SkipReason, Skipped, Summary,
+};
+
+/// The default cap on resources held by one run (mapped or reported).
+pub const DEFAULT_MAX_RESOURCES: u64 = 2_000_000;
+
+/// What stops an import run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// Reading a source failed.
+    #[error("{source_name}: {error}")]
+    Io {
+        /// The source's name.
+        source_name: String,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// More resources than the cap: the run is refused rather than truncated.
+    #[error(
+        "more than {cap} resources in one import run (the cap on what is held in memory): split the export by patient and import the parts separately"
+    )]
+    TooManyResources {
+        /// The cap.
+        cap: u64,
+    },
+    /// A shipped code table is defective (a build defect).
+    #[error("a shipped code table is defective: {0}")]
+    Tables(&'static str),
+}
+
+/// The result of a run: the valid charts (sorted by Patient id) and the report.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Imported {
+    /// The charts built, each valid as ingest checks it.
+    pub charts: Vec<Chart>,
+    /// The report.
+    pub report: ImportReport,
+}
+
+/// What one patient has gathered so far.
+#[derive(Default)]
+struct Acc {
+    /// Where its Patient resource was read, once it was.
+    position: Option<String>,
+    patient: Patient,
+    patient_missing: map::Reasons,
+    death: Option<(Death, map::Reasons)>,
+    diagnoses: Vec<(Diagnosis, map::Reasons)>,
+    conditions: Vec<(Condition, map::Reasons)>,
+    encounters: Vec<(Encounter, map::Reasons)>,
+    used: Vec<ResourceRef>,
+    skipped: Vec<Skipped>,
+}
+
+/// An import run: feed it sources, then [`FhirImport::finish`].
+///
+/// ```
+/// use oncoqual::import::fhir::FhirImport;
+///
+/// let bundle = r#"{"resourceType":"Bundle","type":"collection","entry":[
+///   {"resource":{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1960-05-01"}},
+///   {"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},
+///     "code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"C50.911"}]},
+///     "onsetDateTime":"2026-01-10"}}]}"#;
+/// let mut run = FhirImport::new("prac-1".parse()?, "2026-1".parse()?);
+/// run.read_bundle("example.json", bundle.as_bytes())?;
+/// let out = run.finish()?;
+/// assert_eq!(out.charts.len(), 1);
+/// assert_eq!(out.charts[0].diagnoses[0].cancer_type, Some(oncoqual::chart::CancerType::Breast));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct FhirImport {
+    practice: PracticeId,
+    round: RoundId,
+    max_resources: u64,
+    patients: BTreeMap<String, Acc>,
+    /// Resources without a patient reference.
+    waiting: Vec<Skipped>,
+    held: u64,
+    report: ImportReport,
+}
+
+impl fmt::Debug for FhirImport {
+    /// Counts only: no patient value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FhirImport")
+            .field("patients", &self.patients.len())
+            .field("held", &self.held)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Just enough of a resource to route it: its type, id and patient reference.
+#[derive(Deserialize)]
+struct Peek {
+    #[serde(rename = "resourceType")]
+    resource_type: Option<String>,
+    id: Option<String>,
+    subject: Option<PeekRef>,
+    patient: Option<PeekRef>,
+}
+
+#[derive(Deserialize)]
+struct PeekRef {
+    reference: Option<String>,
+}
+
+/// A Bundle's entries, each kept as JSON until it is routed.
+#[derive(Deserialize)]
+struct RawBundle {
+    #[serde(rename = "resourceType")]
+    resource_type: Option<String>,
+    #[serde(default)]
+    entry: Vec<RawEntry>,
+}
+
+#[derive(Deserialize)]
+struct RawEntry {
+    #[serde(rename = "fullUrl")]
+    full_url: Option<String>,
+    resource: Option<serde_json::Value>,
+}
+
+/// A resource of a mapped type, parsed as its R4B type alone (parsing into the model's
+/// `Resource` enum would compile a deserializer for every resource type).
+enum Parsed {
+    Patient(r4b::Patient),
+    Condition(r4b::Condition),
+    Encounter(r4b::Encounter),
+}
+
+/// Parses `text` as resource type `ty` (`None`: not a mapped type).
+fn parse_str(ty: &str, text: &str) -> Result<Option<Parsed>, serde_json::Error> {
+    Ok(Some(match ty {
+        "Patient" => Parsed::Patient(serde_json::from_str(text)?),
+        "Condition" => Parsed::Condition(serde_json::from_str(text)?),
+        "Encounter" => Parsed::Encounter(serde_json::from_str(text)?),
+        _ => return Ok(None),
+    }))
+}
+
+/// Parses a Bundle entry's `value` as resource type `ty` (`None`: not a mapped type).
+fn parse_value(ty: &str, value: serde_json::Value) -> Result<Option<Parsed>, serde_json::Error> {
+    Ok(Some(match ty {
+        "Patient" => Parsed::Patient(serde_json::from_value(value)?),
+        "Condition" => Parsed::Condition(serde_json::from_value(value)?),
+        "Encounter" => Parsed::Encounter(serde_json::from_value(value)?),
+        _ => return Ok(None),
+    }))
+}
+
+/// The resource types this import maps.
+const MAPPED: &[&str] = &["Condition", "Encounter", "Patient"];
+
+/// The chart roots this import fills.
+const ROOTS_READ: &[&str] = &[
+    "conditions",
+    "death",
+    "diagnoses",
+    "encounters",
+    "id",
+    "patient",
+];
+
+/// The patient id of a reference: `Patient/<id>`, with any base URL before it and any
+/// `/_history/<v>` after it; a Bundle `fullUrl` of a Patient entry resolves to its id.
+fn patient_id(reference: &str, urls: &HashMap<String, String>) -> Option<String> {
+    if let Some(id) = urls.get(reference) {
+        return Some(id.clone());
+    }
+    let mut parts: Vec<&str> = reference.split('/').collect();
+    if let [.., h, _] = parts.as_slice()
+        && *h == "_history"
+    {
+        parts.truncate(parts.len().saturating_sub(2));
+    }
+    match parts.as_slice() {
+        [.., "Patient", id] if !id.is_empty() => Some((*id).to_owned()),
+        _ => None,
+    }
+}
+
+/// A serde_json error as a message without the input's text: its category and position.
+fn json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "could not be read",
+        Category::Syntax => "malformed JSON",
+        Category::Eof => "truncated JSON",
+        Category::Data => "not a valid FHIR R4 resource (an element does not fit the R4 model)",
+    };
+    if e.line() == 0 {
+        // From a parsed Bundle entry: no position of its own (the entry names it).
+        what.to_owned()
+    } else {
+        format!("{what} (line {}, column {})", e.line(), e.column())
+    }
+}
+
+impl FhirImport {
+    /// A run for `practice` and `round` (neither is in FHIR data).
+    pub fn new(practice: PracticeId, round: RoundId) -> Self {
+        let mut report = ImportReport::default();
+        for (root, ty, _) in crate::chart::fhir_map::CHART_RESOURCES {
+            if !ROOTS_READ.contains(root) && !matches!(*root, "practice" | "round") {
+                report
+                    .summary
+                    .roots_not_imported
+                    .insert((*root).to_owned(), (*ty).to_owned());
+            }
+        }
+        FhirImport {
+            practice,
+            round,
+            max_resources: DEFAULT_MAX_RESOURCES,
+            patients: BTreeMap::new(),
+            waiting: Vec::new(),
+            held: 0,
+            report,
+        }
+    }
+
+    /// Sets the cap on resources one run holds (see the module docs, *Memory*).
+    #[must_use]
+    pub fn max_resources(mut self, cap: u64) -> Self {
+        self.max_resources = cap;
+        self
+    }
+
+    fn input_error(&mut self, position: String, message: String) {
+        self.report.summary.input_errors = self.report.summary.input_errors.saturating_add(1);
+        self.report
+            .input_errors
+            .push(InputError { position, message });
+    }
+
+    /// Reads one Bundle (JSON) from `reader`; `source` names it in the report.
+    pub fn read_bundle<R: Read>(&mut self, source: &str, reader: R) -> Result<(), ImportError> {
+        self.report.summary.sources = self.report.summary.sources.saturating_add(1);
+        let bundle: RawBundle = match serde_json::from_reader(std::io::BufReader::new(reader)) {
+            Ok(b) => b,
+            Err(e) if e.is_io() => {
+                return Err(ImportError::Io {
+                    source_name: source.to_owned(),
+                    error: e.into(),
+                });
+            }
+            Err(e) => {
+                self.input_error(source.to_owned(), json_error(&e));
+                return Ok(());
+            }
+        };
+        if bundle.resource_type.as_deref() != Some("Bundle") {
+            self.input_error(
+                source.to_owned(),
+                "not a FHIR Bundle (resourceType is not `Bundle`)".to_owned(),
+            );
+            return Ok(());
+        }
+        // First the Patient entries' fullUrls, so `urn:uuid:` references resolve.
+        let mut urls = HashMap::new();
+        for e in &bundle.entry {
+            if let (Some(url), Some(r)) = (&e.full_url, &e.resource)
+                && r.get("resourceType").and_then(|t| t.as_str()) == Some("Patient")
+                && let Some(id) = r.get("id").and_then(|t| t.as_str())
+            {
+                urls.insert(url.clone(), id.to_owned());
+            }
+        }
+        for (i, entry) in bundle.entry.into_iter().enumerate() {
+            let position = format!("{source}, entry {}", i.saturating_add(1));
+            let Some(value) = entry.resource else {
+                continue;
+            };
+            let peek = match Peek::deserialize(&value) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.input_error(position, json_error(&e));
+                    continue;
+                }
+            };
+            self.route(peek, position, &urls, |ty| parse_value(ty, value))?;
+        }
+        Ok(())
+    }
+
+    /// Reads Bulk Data NDJSON (one resource per line) from `reader`; `source` names it in
+    /// the report. Blank lines are skipped.
+    pub fn read_ndjson<R: BufRead>(&mut self, source: &str, reader: R) -> Result<(), ImportError> {
+        self.report.summary.sources = self.report.summary.sources.saturating_add(1);
+        let urls = HashMap::new();
+        for (i, line) in reader.lines().enumerate() {
+            let n = i.saturating_add(1);
+            let line = match line {
+                Ok(l) => l,
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    self.input_error(format!("{source}, line {n}"), "not UTF-8 text".to_owned());
+                    continue;
+                }
+                Err(error) => {
+                    return Err(ImportError::Io {
+                        source_name: source.to_owned(),
+                        error,
+                    });
+                }
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            let position = format!("{source}, line {n}");
+            let peek = match serde_json::from_str::<Peek>(&line) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.input_error(position, json_error(&e));
+                    continue;
+                }
+            };
+            self.route(peek, position, &urls, |ty| parse_str(ty, &line))?;
+        }
+        Ok(())
+    }
+
+    fn count_skip(&mut self, reason: &SkipReason) {
+        let s = &mut self.report.summary;
+        s.resources_skipped = s.resources_skipped.saturating_add(1);
+        let n = s.skip_reasons.entry(reason.name().to_owned()).or_insert(0);
+        *n = n.saturating_add(1);
+    }
+
+    fn count_unmapped(&mut self, codes: &[CodeRef]) {
+        for c in codes {
+            let n = self
+                .report
+                .summary
+                .unmapped_codes
+                .entry(c.key())
+                .or_insert(0);
+            *n = n.saturating_add(1);
+        }
+    }
+
+    /// Routes one resource to its patient, mapping it when its type is mapped.
+    fn route(
+        &mut self,
+        peek: Peek,
+        position: String,
+        urls: &HashMap<String, String>,
+        parse: impl FnOnce(&str) -> Result<Option<Parsed>, serde_json::Error>,
+    ) -> Result<(), ImportError> {
+        self.held = self.held.saturating_add(1);
+        if self.held > self.max_resources {
+            return Err(ImportError::TooManyResources {
+                cap: self.max_resources,
+            });
+        }
+        self.report.summary.resources_read = self.report.summary.resources_read.saturating_add(1);
+        let resource_type = peek.resource_type.clone().unwrap_or_default();
+        let rref = ResourceRef {
+            resource_type: resource_type.clone(),
+            id: peek.id.clone(),
+        };
+        let owner = if resource_type == "Patient" {
+            peek.id.clone()
+        } else {
+            peek.subject
+                .as_ref()
+                .or(peek.patient.as_ref())
+                .and_then(|r| r.reference.as_deref())
+                .and_then(|r| patient_id(r, urls))
+        };
+        if !MAPPED.contains(&resource_type.as_str()) {
+            let skipped = Skipped {
+                resource: rref,
+                reason: SkipReason::UnsupportedType,
+            };
+            self.count_skip(&skipped.reason);
+            self.hold(owner, skipped);
+            return Ok(());
+        }
+        let resource = match parse(&resource_type) {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                let skipped = Skipped {
+                    resource: rref,
+                    reason: SkipReason::UnsupportedType,
+                };
+                self.count_skip(&skipped.reason);
+                self.hold(owner, skipped);
+                return Ok(());
+            }
+            Err(e) => {
+                self.report.summary.resources_read =
+                    self.report.summary.resources_read.saturating_sub(1);
+                self.input_error(position, json_error(&e));
+                return Ok(());
+            }
+        };
+        let tables = tables::tables().map_err(ImportError::Tables)?;
+        let Some(owner) = owner else {
+            let reason = if resource_type == "Patient" {
+                SkipReason::NoId
+            } else {
+                SkipReason::NoPatientReference
+            };
+            let skipped = Skipped {
+                resource: rref,
+                reason,
+            };
+            self.count_skip(&skipped.reason);
+            self.hold(None, skipped);
+            return Ok(());
+        };
+        let acc = self.patients.entry(owner.clone()).or_default();
+        let outcome: Result<(), (SkipReason, Vec<CodeRef>)> = match &resource {
+            Parsed::Patient(p) => {
+                if acc.position.is_some() {
+                    Err((SkipReason::DuplicatePatient, Vec::new()))
+                } else {
+                    let (patient, death, missing, death_missing) = map::patient(p);
+                    acc.position = Some(position);
+                    acc.patient = patient;
+                    acc.patient_missing = missing;
+                    acc.death = death.map(|d| (d, death_missing));
+                    Ok(())
+                }
+            }
+            Parsed::Condition(c) => match map::condition(c, tables) {
+                map::ConditionOut::Diagnosis(dx, reasons, unmapped) => {
+                    acc.diagnoses.push((*dx, reasons));
+                    self_unmapped(&mut self.report.summary, &unmapped);
+                    Ok(())
+                }
+                map::ConditionOut::Condition(c, reasons) => {
+                    acc.conditions.push((c, reasons));
+                    Ok(())
+                }
+                map::ConditionOut::Skip(reason, codes) => Err((reason, codes)),
+            },
+            Parsed::Encounter(e) => match map::encounter(e) {
+                Ok((e, reasons)) => {
+                    acc.encounters.push((e, reasons));
+                    Ok(())
+                }
+                Err(skip) => Err(skip),
+            },
+        };
+        match outcome {
+            Ok(()) => {
+                acc.used.push(rref);
+                self.report.summary.resources_used =
+                    self.report.summary.resources_used.saturating_add(1);
+            }
+            Err((reason, codes)) => {
+                let skipped = Skipped {
+                    resource: rref,
+                    reason,
+                };
+                acc.skipped.push(skipped.clone());
+                self.count_skip(&skipped.reason);
+                self.count_unmapped(&codes);
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps a skipped resource for its patient (known now or later), or as unassigned.
+    fn hold(&mut self, owner: Option<String>, skipped: Skipped) {
+        match owner {
+            Some(id) => self.patients.entry(id).or_default().skipped.push(skipped),
+            None => self.waiting.push(skipped),
+        }
+    }
+
+    /// Builds the charts and completes the report.
+    pub fn finish(mut self) -> Result<Imported, ImportError> {
+        let mut charts = Vec::new();
+        let schema = crate::chart::schema().chart;
+        for (id, acc) in std::mem::take(&mut self.patients) {
+            let Some(position) = acc.position else {
+                // Resources for a patient without a Patient resource.
+                for r in acc.used {
+                    let skipped = Skipped {
+                        resource: r,
+                        reason: SkipReason::NoPatientResource,
+                    };
+                    self.report.summary.resources_used =
+                        self.report.summary.resources_used.saturating_sub(1);
+                    self.count_skip(&skipped.reason);
+                    self.report.unassigned.push(skipped);
+                }
+                self.report.unassigned.extend(acc.skipped);
+                continue;
+            };
+            self.report.summary.patients = self.report.summary.patients.saturating_add(1);
+            let mut entry = ChartReport {
+                patient: id.clone(),
+                position: position.clone(),
+                used: acc.used,
+                skipped: acc.skipped,
+                ..ChartReport::default()
+            };
+            let mut missing = Vec::new();
+            missing_of(
+                schema,
+                "patient",
+                &acc.patient,
+                &acc.patient_missing,
+                &mut missing,
+            );
+            let mut builder = match ChartId::new(&id) {
+                Some(chart_id) => Chart::builder(chart_id, self.practice.clone(), self.round),
+                None => {
+                    entry.refused = Some(format!(
+                        "{position}: the Patient's id is not a valid chart id (1 to {} bytes)",
+                        crate::chart::MAX_ID_LEN
+                    ));
+                    self.report.summary.charts_refused =
+                        self.report.summary.charts_refused.saturating_add(1);
+                    self.report.charts.push(entry);
+                    continue;
+                }
+            };
+            builder = builder.patient(acc.patient);
+            if let Some((death, reasons)) = acc.death {
+                missing_of(schema, "death", &death, &reasons, &mut missing);
+                builder = builder.death(death);
+            }
+            for (i, (dx, reasons)) in acc.diagnoses.into_iter().enumerate() {
+                missing_of(
+                    schema,
+                    &format!("diagnoses[{i}]"),
+                    &dx,
+                    &reasons,
+                    &mut missing,
+                );
+                builder = builder.diagnoses(dx);
+            }
+            for (i, (c, reasons)) in acc.conditions.into_iter().enumerate() {
+                missing_of(
+                    schema,
+                    &format!("conditions[{i}]"),
+                    &c,
+                    &reasons,
+                    &mut missing,
+                );
+                builder = builder.conditions(c);
+            }
+            for (i, (e, reasons)) in acc.encounters.into_iter().enumerate() {
+                missing_of(
+                    schema,
+                    &format!("encounters[{i}]"),
+                    &e,
+                    &reasons,
+                    &mut missing,
+                );
+                builder = builder.encounters(e);
+            }
+            entry.missing = missing;
+            match builder.build() {
+                Ok(chart) => {
+                    entry.built = true;
+                    charts.push(chart);
+                    self.report.summary.charts_built =
+                        self.report.summary.charts_built.saturating_add(1);
+                }
+                Err(e) => {
+                    entry.refused = Some(format!("{position}: {e}"));
+                    self.report.summary.charts_refused =
+                        self.report.summary.charts_refused.saturating_add(1);
+                }
+            }
+            self.report.charts.push(entry);
+        }
+        self.report.unassigned.extend(self.waiting);
+        Ok(Imported {
+            charts,
+            report: self.report,
+        })
+    }
+}
+
+fn self_unmapped(summary: &mut Summary, codes: &[CodeRef]) {
+    for c in codes {
+        let n = summary.unmapped_codes.entry(c.key()).or_insert(0);
+        *n = n.saturating_add(1);
+    }
+}
+
+/// The scalar fields of `record` (at chart path `path`, whose schema is the root's) that its
+/// JSON leaves out, each with the mapping's reason or `not_imported`.
+fn missing_of<T: serde::Serialize>(
+    chart: &crate::chart::RecordSchema,
+    path: &str,
+    record: &T,
+    reasons: &map::Reasons,
+    out: &mut Vec<Missing>,
+) {
+    let root = path.split('[').next().unwrap_or(path);
+    let Some(crate::chart::BaseType::Record { schema }) = chart.field(root).map(|f| f.ty.base)
+    else {
+        return;
+    };
+    let json = serde_json::to_value(record).unwrap_or_default();
+    for f in schema.fields {
+        if f.ty.list || json.get(f.name).is_some() {
+            continue;
+        }
+        let reason = reasons
+            .iter()
+            .find(|(n, _)| *n == f.name)
+            .map_or(MissingReason::NotImported, |(_, r)| *r);
+        out.push(Missing {
+            field: format!("{path}.{}", f.name),
+            reason,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run() -> FhirImport {
+        FhirImport::new("p".parse().unwrap(), "2026-1".parse().unwrap())
+    }
+
+    #[test]
+    fn patient_references_resolve() {
+        let urls = HashMap::from([("urn:uuid:1".to_owned(), "a".to_owned())]);
+        assert_eq!(patient_id("Patient/x1", &urls).as_deref(), Some("x1"));
+        assert_eq!(
+            patient_id("https://h/fhir/Patient/x1", &urls).as_deref(),
+            Some("x1")
+        );
+        assert_eq!(
+            patient_id("Patient/x1/_history/3", &urls).as_deref(),
+            Some("x1")
+        );
+        assert_eq!(patient_id("urn:uuid:1", &urls).as_deref(), Some("a"));
+        assert_eq!(patient_id("Group/g", &urls), None);
+        assert_eq!(patient_id("Patient/", &urls), None);
+    }
+
+    #[test]
+    fn the_cap_stops_the_run_rather_than_truncating() {
+        let mut r = run().max_resources(2);
+        let lines = "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n".repeat(3);
+        let e = r.read_ndjson("x.ndjson", lines.as_bytes()).unwrap_err();
+        assert!(matches!(e, ImportError::TooManyResources { cap: 2 }));
+    }
+
+    #[test]
+    fn an_invalid_chart_is_refused_naming_its_patient_position() {
+        let mut r = run();
+        let ndjson = concat!(
+            "{\"resourceType\":\"Patient\",\"id\":\"a\",\"birthDate\":\"1990-01-01\",\"deceasedDateTime\":\"1980-01-01\"}\n",
+            "{\"resourceType\":\"Patient\",\"id\":\"b\"}\n",
+        );
+        r.read_ndjson("pts.ndjson", ndjson.as_bytes()).unwrap();
+        let out = r.finish().unwrap();
+        assert_eq!(out.charts.len(), 1);
+        let refused = out.report.charts[0].refused.as_deref().unwrap();
+        assert!(
+            refused.starts_with("pts.ndjson, line 1: invalid chart"),
+            "{refused}"
+        );
+        assert!(
+            !refused.contains("1990") && !refused.contains("1980"),
+            "{refused}"
+        );
+        assert_eq!(out.report.summary.charts_refused, 1);
+    }
+
+    #[test]
+    fn bad_input_is_reported_and_reading_goes_on() {
+        let mut r = run();
+        r.read_bundle("a.json", &b"{not json"[..]).unwrap();
+        r.read_bundle("b.json", &br#"{"resourceType":"Patient","id":"x"}"#[..])
+            .unwrap();
+        r.read_bundle(
+            "c.json",
+            &br#"{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","id":"ok","gender":"secret-value"}},
+              {"resource":{"resourceType":"Patient","id":"y"}}, {"resource":[1]}]}"#[..],
+        )
+        .unwrap();
+        r.read_ndjson(
+            "d.ndjson",
+            &b"\xff\xfe\n{\"resourceType\":\"Basic\",\"id\":\"q\"}\n"[..],
+        )
+        .unwrap();
+        let out = r.finish().unwrap();
+        let positions: Vec<&str> = out
+            .report
+            .input_errors
+            .iter()
+            .map(|e| e.position.as_str())
+            .collect();
+        assert_eq!(
+            positions,
+            [
+                "a.json",
+                "b.json",
+                "c.json, entry 1",
+                "c.json, entry 3",
+                "d.ndjson, line 1"
+            ]
+        );
+        assert!(
+            out.report
+                .input_errors
+                .iter()
+                .all(|e| !e.message.contains("secret"))
+        );
+        assert_eq!(out.charts.len(), 1, "patient y");
+        assert_eq!(
+            out.report.unassigned.len(),
+            1,
+            "the Basic resource has no patient"
+        );
+        assert_eq!(out.report.unassigned[0].reason, SkipReason::UnsupportedType);
+    }
+
+    #[test]
+    fn a_second_patient_resource_with_the_same_id_is_skipped() {
+        let mut r = run();
+        let line = "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n";
+        r.read_ndjson("x.ndjson", line.repeat(2).as_bytes())
+            .unwrap();
+        let out = r.finish().unwrap();
+        assert_eq!(out.charts.len(), 1);
+        assert_eq!(
+            out.report.charts[0].skipped[0].reason,
+            SkipReason::DuplicatePatient
+        );
+    }
+}

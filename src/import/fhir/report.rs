@@ -1,0 +1,206 @@
+//! The import report: per chart, every resource used, every one skipped and why, every
+//! dictionary field left missing and why; per run, the counts. It names resources by type
+//! and logical id and codes by system and code, and never holds a patient value (no date,
+//! name or free text), so it can be shared as the charts' errors are.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The report of one import run. Serializable: the command line writes it as JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ImportReport {
+    /// Counts over the run.
+    pub summary: Summary,
+    /// One entry per patient (by Patient logical id, sorted), built or refused.
+    pub charts: Vec<ChartReport>,
+    /// Resources that could not be given to any patient (no `Patient/<id>` subject, or no
+    /// Patient resource for it).
+    pub unassigned: Vec<Skipped>,
+    /// Input that could not be read (malformed JSON, not an R4 resource): by source and line
+    /// (NDJSON) or entry (Bundle); reading went on after each.
+    pub input_errors: Vec<InputError>,
+}
+
+/// Counts over one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Inputs read (Bundles and NDJSON files).
+    pub sources: u64,
+    /// Resources read (parsed as far as their type).
+    pub resources_read: u64,
+    /// Resources mapped into a chart.
+    pub resources_used: u64,
+    /// Resources skipped (each with its reason in a chart's report or `unassigned`).
+    pub resources_skipped: u64,
+    /// Inputs or parts of inputs that could not be read.
+    pub input_errors: u64,
+    /// Patients found (Patient resources).
+    pub patients: u64,
+    /// Charts built and valid.
+    pub charts_built: u64,
+    /// Charts refused (invalid as ingest checks them, or no valid chart id).
+    pub charts_refused: u64,
+    /// Skip reasons and how often each was given.
+    pub skip_reasons: BTreeMap<String, u64>,
+    /// Codes no shipped table maps, as `system|code`, with their counts.
+    pub unmapped_codes: BTreeMap<String, u64>,
+    /// Chart roots this import does not read yet, with the FHIR resource type they come from
+    /// (the export's table): always missing from imported charts.
+    pub roots_not_imported: BTreeMap<String, String>,
+}
+
+/// One patient's part of the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ChartReport {
+    /// The Patient resource's logical id (the chart's id when it is a valid one).
+    pub patient: String,
+    /// Where the Patient resource was read (`file` and line, or `file` and Bundle entry).
+    pub position: String,
+    /// Whether a valid chart was written for this patient.
+    pub built: bool,
+    /// Why not, when refused: the checks' findings (field paths, never values).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+    /// Resources mapped into the chart.
+    pub used: Vec<ResourceRef>,
+    /// Resources of this patient that were skipped, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Dictionary fields of the produced records left missing, with the reason.
+    pub missing: Vec<Missing>,
+}
+
+/// A resource by type and logical id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ResourceRef {
+    /// `resourceType`.
+    pub resource_type: String,
+    /// Logical id (`id`), when the resource has one.
+    pub id: Option<String>,
+}
+
+/// A resource not mapped, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Skipped {
+    /// The resource.
+    #[serde(flatten)]
+    pub resource: ResourceRef,
+    /// Why it was skipped.
+    pub reason: SkipReason,
+}
+
+/// A coding by system and code (codes are not patient values).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[non_exhaustive]
+pub struct CodeRef {
+    /// The code system URI (absent when the coding has none).
+    pub system: Option<String>,
+    /// The code.
+    pub code: Option<String>,
+}
+
+impl CodeRef {
+    pub(crate) fn key(&self) -> String {
+        format!(
+            "{}|{}",
+            self.system.as_deref().unwrap_or(""),
+            self.code.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// Why a resource was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// A resource type this import does not map (yet).
+    UnsupportedType,
+    /// A Condition that is neither a cancer nor a condition kind of the dictionary; its codes.
+    UnlistedCondition {
+        /// The Condition's codings.
+        codes: Vec<CodeRef>,
+    },
+    /// A secondary (metastatic) cancer condition: a site of spread, not a diagnosis of its
+    /// own (metastasis dates are not mapped by this import yet).
+    SecondaryCancer,
+    /// A status saying the event did not happen or was recorded in error.
+    Status {
+        /// The status code.
+        status: String,
+    },
+    /// An Encounter class with no chart encounter kind.
+    EncounterClass {
+        /// The class coding.
+        class: CodeRef,
+    },
+    /// A second Patient resource with the same logical id.
+    DuplicatePatient,
+    /// A Patient resource without a logical id.
+    NoId,
+    /// No `subject`/`patient` reference of the form `Patient/<id>`.
+    NoPatientReference,
+    /// The referenced patient has no Patient resource in the input.
+    NoPatientResource,
+}
+
+impl SkipReason {
+    /// The reason's name, as tallied in [`Summary::skip_reasons`].
+    pub fn name(&self) -> &'static str {
+        match self {
+            SkipReason::UnsupportedType => "unsupported_type",
+            SkipReason::UnlistedCondition { .. } => "unlisted_condition",
+            SkipReason::SecondaryCancer => "secondary_cancer",
+            SkipReason::Status { .. } => "status",
+            SkipReason::EncounterClass { .. } => "encounter_class",
+            SkipReason::DuplicatePatient => "duplicate_patient",
+            SkipReason::NoId => "no_id",
+            SkipReason::NoPatientReference => "no_patient_reference",
+            SkipReason::NoPatientResource => "no_patient_resource",
+        }
+    }
+}
+
+/// A dictionary field of a produced record left missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Missing {
+    /// The field's path in the chart (`diagnoses[0].cancer_type`).
+    pub field: String,
+    /// Why.
+    pub reason: MissingReason,
+}
+
+/// Why a field is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MissingReason {
+    /// The resource has no element for it.
+    Absent,
+    /// The date is partial (a year, or a year and month): a chart date is a whole day.
+    PartialDate,
+    /// The date is outside the chart's range (years 1–9999).
+    UnusableDate,
+    /// The resource's code maps to no chart value (counted in `unmapped_codes`).
+    UnmappedCode,
+    /// The resource says the fact without a value for it (`deceasedBoolean` without a date).
+    NoValue,
+    /// This import does not read the field (yet), or its FHIR resource cannot say it.
+    NotImported,
+}
+
+/// Input that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct InputError {
+    /// Where: the source's name with its line (NDJSON) or Bundle entry.
+    pub position: String,
+    /// What, without the input's text.
+    pub message: String,
+}
