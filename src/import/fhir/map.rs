@@ -9,6 +9,7 @@ use fhir_model::r4b::resources::{
 };
 use fhir_model::r4b::types::{CodeableConcept, Coding};
 
+use super::assemble::{Item, Mapped};
 use super::report::{CodeRef, MissingReason, SkipReason};
 use super::tables::{Behaviour, Tables};
 use crate::chart::fhir_map::code_system_uri;
@@ -61,6 +62,18 @@ fn opt_date(d: Option<&fhir_model::DateTime>) -> DateResult {
 /// Fields left missing by a mapping, with their reasons (paths relative to the record).
 pub(crate) type Reasons = Vec<(&'static str, MissingReason)>;
 
+/// What mapping one resource gives: its records and the codes among them that mapped to
+/// nothing (counted in the summary), or why it is skipped with the codes to count.
+pub(crate) type Outcome = Result<(Vec<Item>, Vec<CodeRef>), (SkipReason, Vec<CodeRef>)>;
+
+/// A mapped record as an [`Item`].
+pub(crate) fn item<T>(record: T, reasons: Reasons) -> Item
+where
+    Box<T>: Into<Mapped>,
+{
+    Item::new(Box::new(record).into(), reasons)
+}
+
 fn note(v: DateResult, field: &'static str, reasons: &mut Reasons) -> Option<Date> {
     match v {
         Ok(d) => Some(d),
@@ -72,7 +85,7 @@ fn note(v: DateResult, field: &'static str, reasons: &mut Reasons) -> Option<Dat
 }
 
 /// Patient → demographics and, when deceased, the death record.
-pub(crate) fn patient(p: &PatientInner) -> (Patient, Option<Death>, Reasons, Reasons) {
+pub(crate) fn patient(p: &PatientInner) -> Vec<Item> {
     let mut reasons = Reasons::new();
     let birth_date = match p
         .birth_date
@@ -112,7 +125,11 @@ pub(crate) fn patient(p: &PatientInner) -> (Patient, Option<Death>, Reasons, Rea
         }
         Some(PatientDeceased::Boolean(false)) | None => None,
     };
-    (out, death, reasons, death_reasons)
+    let mut items = vec![item(out, reasons)];
+    if let Some(death) = death {
+        items.push(item(death, death_reasons));
+    }
+    items
 }
 
 /// The codings of a concept, as references.
@@ -129,16 +146,6 @@ fn code_ref(c: &Coding) -> CodeRef {
 
 fn is_system(c: &Coding, name: &str) -> bool {
     c.system.as_deref() == Some(code_system_uri(name).as_str())
-}
-
-/// A Condition mapped: a diagnosis, a coexisting condition, or a skip.
-pub(crate) enum ConditionOut {
-    /// A cancer diagnosis, with the codes that mapped to nothing.
-    Diagnosis(Box<Diagnosis>, Reasons, Vec<CodeRef>),
-    /// A coexisting condition of the dictionary.
-    Condition(Condition, Reasons),
-    /// Not mapped; the codes to count as unmapped.
-    Skip(SkipReason, Vec<CodeRef>),
 }
 
 fn status_code(c: Option<&CodeableConcept>) -> Option<String> {
@@ -201,11 +208,11 @@ pub(crate) fn ajcc_stage(code: &str) -> Option<StageGroup> {
 
 /// Condition → diagnosis (a cancer: mCODE primary cancer profile, or a malignant or in-situ
 /// ICD-10-CM / SNOMED code of the shipped tables) or condition (a kind of the dictionary).
-pub(crate) fn condition(c: &ConditionInner, t: &Tables) -> ConditionOut {
+pub(crate) fn condition(c: &ConditionInner, t: &Tables) -> Outcome {
     if let Some(s) = status_code(c.verification_status.as_ref())
         && matches!(s.as_str(), "refuted" | "entered-in-error")
     {
-        return ConditionOut::Skip(SkipReason::Status { status: s }, Vec::new());
+        return Err((SkipReason::Status { status: s }, Vec::new()));
     }
     let profiles: Vec<&str> = c
         .meta
@@ -233,7 +240,7 @@ pub(crate) fn condition(c: &ConditionInner, t: &Tables) -> ConditionOut {
     if profiles.contains(&MCODE_SECONDARY)
         || found.is_some_and(|n| n.behaviour == Behaviour::Secondary)
     {
-        return ConditionOut::Skip(SkipReason::SecondaryCancer, Vec::new());
+        return Err((SkipReason::SecondaryCancer, Vec::new()));
     }
     let cancer = profiles.contains(&MCODE_PRIMARY)
         || found.is_some_and(|n| matches!(n.behaviour, Behaviour::Primary | Behaviour::InSitu));
@@ -292,7 +299,7 @@ pub(crate) fn condition(c: &ConditionInner, t: &Tables) -> ConditionOut {
                 unmapped.extend(stage_codings.iter().map(|c| code_ref(c)));
             }
         }
-        return ConditionOut::Diagnosis(Box::new(dx), reasons, unmapped);
+        return Ok((vec![item(dx, reasons)], unmapped));
     }
     let kind = all.iter().find_map(|c| {
         let code = c.code.as_deref()?;
@@ -306,12 +313,12 @@ pub(crate) fn condition(c: &ConditionInner, t: &Tables) -> ConditionOut {
     });
     let Some(kind) = kind else {
         let codes: Vec<CodeRef> = all.iter().map(|c| code_ref(c)).collect();
-        return ConditionOut::Skip(
+        return Err((
             SkipReason::UnlistedCondition {
                 codes: codes.clone(),
             },
             codes,
-        );
+        ));
     };
     let mut reasons = Reasons::new();
     let out = Condition {
@@ -319,13 +326,11 @@ pub(crate) fn condition(c: &ConditionInner, t: &Tables) -> ConditionOut {
         onset_date: note(diagnosis_date(c), "onset_date", &mut reasons),
         abatement_date: note(abatement(c), "abatement_date", &mut reasons),
     };
-    ConditionOut::Condition(out, reasons)
+    Ok((vec![item(out, reasons)], Vec::new()))
 }
 
 /// Encounter → a chart encounter, or why not.
-pub(crate) fn encounter(
-    e: &EncounterInner,
-) -> Result<(Encounter, Reasons), (SkipReason, Vec<CodeRef>)> {
+pub(crate) fn encounter(e: &EncounterInner) -> Outcome {
     let status = match e.status {
         EncounterStatus::Planned => Some("planned"),
         EncounterStatus::Cancelled => Some("cancelled"),
@@ -374,11 +379,12 @@ pub(crate) fn encounter(
             &mut reasons,
         );
     }
-    Ok((out, reasons))
+    Ok((vec![item(out, reasons)], Vec::new()))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::assemble::take;
     use super::*;
     use crate::chart::{CancerType, ConditionKind};
     use fhir_model::r4b::resources::{
@@ -389,9 +395,22 @@ mod tests {
         super::super::tables::tables().unwrap()
     }
 
-    fn cond(json: &str) -> ConditionOut {
+    fn cond(json: &str) -> Outcome {
         let c: FhirCondition = serde_json::from_str(json).unwrap();
         condition(&c, tables())
+    }
+
+    /// The one record of a mapped outcome, with its reasons and the unmapped codes.
+    fn one<T>(o: Outcome) -> Option<(T, Reasons, Vec<CodeRef>)>
+    where
+        Box<T>: TryFrom<Mapped, Error = &'static str>,
+    {
+        let (mut items, unmapped) = o.ok()?;
+        assert_eq!(items.len(), 1);
+        let item = items.pop()?;
+        Box::<T>::try_from(item.mapped)
+            .ok()
+            .map(|r| (*r, item.reasons, unmapped))
     }
 
     fn enc(
@@ -403,7 +422,7 @@ mod tests {
             r#"{{"resourceType":"Encounter","status":"{status}","class":{class},"period":{period}}}"#
         );
         let e: FhirEncounter = serde_json::from_str(&json).unwrap();
-        encounter(&e)
+        encounter(&e).map(|(mut items, _)| take(items.remove(0)))
     }
 
     #[test]
@@ -433,37 +452,41 @@ mod tests {
             r#"{"resourceType":"Patient","gender":"male","birthDate":"1950","deceasedBoolean":true}"#,
         )
         .unwrap();
-        let (pt, death, missing, death_missing) = patient(&p);
+        let mut items = patient(&p).into_iter();
+        let (pt, missing) = take::<Patient>(items.next().unwrap());
+        let (death, death_missing) = take::<Death>(items.next().unwrap());
         assert_eq!(pt.sex, Some(Sex::Male));
         assert_eq!(pt.birth_date, None);
         assert_eq!(missing, [("birth_date", MissingReason::PartialDate)]);
-        assert_eq!(death.unwrap().date, None);
+        assert_eq!(death.date, None);
         assert_eq!(death_missing, [("date", MissingReason::NoValue)]);
         let p: FhirPatient = serde_json::from_str(
             r#"{"resourceType":"Patient","birthDate":"1950-02-03","deceasedDateTime":"2026-04-05T23:30:00-08:00"}"#,
         )
         .unwrap();
-        let (pt, death, missing, _) = patient(&p);
+        let mut items = patient(&p).into_iter();
+        let (pt, missing) = take::<Patient>(items.next().unwrap());
+        let (death, _) = take::<Death>(items.next().unwrap());
         assert_eq!(pt.birth_date, Date::from_ymd(1950, 2, 3));
         assert_eq!(missing, [("sex", MissingReason::Absent)]);
         assert_eq!(
-            death.unwrap().date,
+            death.date,
             Date::from_ymd(2026, 4, 5),
             "the day in its own offset"
         );
         let p: FhirPatient =
             serde_json::from_str(r#"{"resourceType":"Patient","deceasedBoolean":false}"#).unwrap();
-        assert!(patient(&p).1.is_none());
+        assert_eq!(patient(&p).len(), 1, "no death record");
     }
 
     #[test]
     fn cancer_conditions_become_diagnoses() {
-        let ConditionOut::Diagnosis(dx, reasons, unmapped) = cond(
+        let Some((dx, reasons, unmapped)) = one::<Diagnosis>(cond(
             r#"{"resourceType":"Condition","id":"d1","subject":{"reference":"Patient/x"},
             "code":{"coding":[{"system":"http://snomed.info/sct","code":"254637007"}]},
             "onsetPeriod":{"start":"2025-06-07"},"recordedDate":"2025-07-01","abatementDateTime":"2026-01-02",
             "stage":[{"summary":{"coding":[{"system":"http://cancerstaging.org","code":"c3C"}]}}]}"#,
-        ) else {
+        )) else {
             panic!("a diagnosis")
         };
         assert_eq!(dx.id.as_ref().unwrap().as_str(), "d1");
@@ -475,13 +498,13 @@ mod tests {
         assert_eq!(reasons, [("stage_group", MissingReason::UnmappedCode)]);
         assert_eq!(unmapped[0].code.as_deref(), Some("c3C"));
         // The mCODE profile makes a cancer of a code no table holds; the topography names it.
-        let ConditionOut::Diagnosis(dx, reasons, _) = cond(
+        let Some((dx, reasons, _)) = one::<Diagnosis>(cond(
             r#"{"resourceType":"Condition","subject":{"reference":"Patient/x"},
             "meta":{"profile":["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-primary-cancer-condition"]},
             "code":{"coding":[{"system":"http://example.org/local","code":"X1"}]},
             "bodySite":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"C50.4"}]}],
             "onsetDateTime":"2025-03","recordedDate":"2025-04-05"}"#,
-        ) else {
+        )) else {
             panic!("a diagnosis")
         };
         assert_eq!(dx.cancer_type, Some(CancerType::Breast));
@@ -497,17 +520,17 @@ mod tests {
 
     #[test]
     fn other_conditions_become_conditions_or_are_skipped() {
-        let ConditionOut::Condition(c, reasons) = cond(
+        let Some((c, reasons, _)) = one::<Condition>(cond(
             r#"{"resourceType":"Condition","subject":{"reference":"Patient/x"},
             "code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"Z94.0"}]},"onsetDateTime":"2020-01-01"}"#,
-        ) else {
+        )) else {
             panic!("a condition")
         };
         assert_eq!(c.kind, Some(ConditionKind::ImmunocompromisedState));
         assert_eq!(reasons, [("abatement_date", MissingReason::Absent)]);
         let skip = |json| match cond(json) {
-            ConditionOut::Skip(r, _) => r.name(),
-            _ => "mapped",
+            Err((r, _)) => r.name(),
+            Ok(_) => "mapped",
         };
         assert_eq!(
             skip(

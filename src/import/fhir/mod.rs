@@ -60,6 +60,7 @@
 //! ingest checks refuse is reported with the position of its Patient resource and the
 //! findings' field paths. Only I/O errors and the cap stop the run.
 
+mod assemble;
 mod map;
 mod report;
 mod tables;
@@ -72,7 +73,8 @@ use fhir_model::r4b::resources as r4b;
 use serde::Deserialize;
 
 use crate::RoundId;
-use crate::chart::{Chart, ChartId, Condition, Death, Diagnosis, Encounter, Patient, PracticeId};
+use crate::chart::{Chart, ChartId, PracticeId};
+use assemble::Item;
 
 pub use report::{
     ChartReport, CodeRef, ImportReport, InputError, Missing, MissingReason, ResourceRef,
@@ -122,12 +124,8 @@ pub struct Imported {
 struct Acc {
     /// Where its Patient resource was read, once it was.
     position: Option<String>,
-    patient: Patient,
-    patient_missing: map::Reasons,
-    death: Option<(Death, map::Reasons)>,
-    diagnoses: Vec<(Diagnosis, map::Reasons)>,
-    conditions: Vec<(Condition, map::Reasons)>,
-    encounters: Vec<(Encounter, map::Reasons)>,
+    /// The records mapped from its resources, in the order read.
+    items: Vec<Item>,
     used: Vec<ResourceRef>,
     skipped: Vec<Skipped>,
 }
@@ -201,46 +199,49 @@ struct RawEntry {
     resource: Option<serde_json::Value>,
 }
 
-/// A resource of a mapped type, parsed as its R4B type alone (parsing into the model's
-/// `Resource` enum would compile a deserializer for every resource type).
-enum Parsed {
-    Patient(r4b::Patient),
-    Condition(r4b::Condition),
-    Encounter(r4b::Encounter),
+/// Declares the mapped resource types: [`Parsed`] (one variant each), the parsers from text
+/// and from a Bundle entry's JSON, and [`MAPPED`].
+macro_rules! parsed {
+    ($($ty:ident,)*) => {
+        /// A resource of a mapped type, parsed as its R4B type alone (parsing into the
+        /// model's `Resource` enum would compile a deserializer for every resource type).
+        enum Parsed {
+            $(
+                #[doc = concat!("A `", stringify!($ty), "`.")]
+                $ty(r4b::$ty),
+            )*
+        }
+
+        /// Parses `text` as resource type `ty` (`None`: not a mapped type).
+        fn parse_str(ty: &str, text: &str) -> Result<Option<Parsed>, serde_json::Error> {
+            Ok(Some(match ty {
+                $(stringify!($ty) => Parsed::$ty(serde_json::from_str(text)?),)*
+                _ => return Ok(None),
+            }))
+        }
+
+        /// Parses a Bundle entry's `value` as resource type `ty` (`None`: not a mapped
+        /// type).
+        fn parse_value(
+            ty: &str,
+            value: serde_json::Value,
+        ) -> Result<Option<Parsed>, serde_json::Error> {
+            Ok(Some(match ty {
+                $(stringify!($ty) => Parsed::$ty(serde_json::from_value(value)?),)*
+                _ => return Ok(None),
+            }))
+        }
+
+        /// The resource types this import maps.
+        const MAPPED: &[&str] = &[$(stringify!($ty),)*];
+    };
 }
 
-/// Parses `text` as resource type `ty` (`None`: not a mapped type).
-fn parse_str(ty: &str, text: &str) -> Result<Option<Parsed>, serde_json::Error> {
-    Ok(Some(match ty {
-        "Patient" => Parsed::Patient(serde_json::from_str(text)?),
-        "Condition" => Parsed::Condition(serde_json::from_str(text)?),
-        "Encounter" => Parsed::Encounter(serde_json::from_str(text)?),
-        _ => return Ok(None),
-    }))
+parsed! {
+    Patient,
+    Condition,
+    Encounter,
 }
-
-/// Parses a Bundle entry's `value` as resource type `ty` (`None`: not a mapped type).
-fn parse_value(ty: &str, value: serde_json::Value) -> Result<Option<Parsed>, serde_json::Error> {
-    Ok(Some(match ty {
-        "Patient" => Parsed::Patient(serde_json::from_value(value)?),
-        "Condition" => Parsed::Condition(serde_json::from_value(value)?),
-        "Encounter" => Parsed::Encounter(serde_json::from_value(value)?),
-        _ => return Ok(None),
-    }))
-}
-
-/// The resource types this import maps.
-const MAPPED: &[&str] = &["Condition", "Encounter", "Patient"];
-
-/// The chart roots this import fills.
-const ROOTS_READ: &[&str] = &[
-    "conditions",
-    "death",
-    "diagnoses",
-    "encounters",
-    "id",
-    "patient",
-];
 
 /// The patient id of a reference: `Patient/<id>`, with any base URL before it and any
 /// `/_history/<v>` after it; a Bundle `fullUrl` of a Patient entry resolves to its id.
@@ -282,7 +283,7 @@ impl FhirImport {
     pub fn new(practice: PracticeId, round: RoundId) -> Self {
         let mut report = ImportReport::default();
         for (root, ty, _) in crate::chart::fhir_map::CHART_RESOURCES {
-            if !ROOTS_READ.contains(root) && !matches!(*root, "practice" | "round") {
+            if !assemble::ROOTS_READ.contains(root) && !matches!(*root, "practice" | "round") {
                 report
                     .summary
                     .roots_not_imported
@@ -491,41 +492,22 @@ impl FhirImport {
             return Ok(());
         };
         let acc = self.patients.entry(owner.clone()).or_default();
-        let outcome: Result<(), (SkipReason, Vec<CodeRef>)> = match &resource {
+        let outcome: map::Outcome = match &resource {
             Parsed::Patient(p) => {
                 if acc.position.is_some() {
                     Err((SkipReason::DuplicatePatient, Vec::new()))
                 } else {
-                    let (patient, death, missing, death_missing) = map::patient(p);
                     acc.position = Some(position);
-                    acc.patient = patient;
-                    acc.patient_missing = missing;
-                    acc.death = death.map(|d| (d, death_missing));
-                    Ok(())
+                    Ok((map::patient(p), Vec::new()))
                 }
             }
-            Parsed::Condition(c) => match map::condition(c, tables) {
-                map::ConditionOut::Diagnosis(dx, reasons, unmapped) => {
-                    acc.diagnoses.push((*dx, reasons));
-                    self_unmapped(&mut self.report.summary, &unmapped);
-                    Ok(())
-                }
-                map::ConditionOut::Condition(c, reasons) => {
-                    acc.conditions.push((c, reasons));
-                    Ok(())
-                }
-                map::ConditionOut::Skip(reason, codes) => Err((reason, codes)),
-            },
-            Parsed::Encounter(e) => match map::encounter(e) {
-                Ok((e, reasons)) => {
-                    acc.encounters.push((e, reasons));
-                    Ok(())
-                }
-                Err(skip) => Err(skip),
-            },
+            Parsed::Condition(c) => map::condition(c, tables),
+            Parsed::Encounter(e) => map::encounter(e),
         };
         match outcome {
-            Ok(()) => {
+            Ok((items, unmapped)) => {
+                acc.items.extend(items);
+                self_unmapped(&mut self.report.summary, &unmapped);
                 acc.used.push(rref);
                 self.report.summary.resources_used =
                     self.report.summary.resources_used.saturating_add(1);
@@ -554,7 +536,6 @@ impl FhirImport {
     /// Builds the charts and completes the report.
     pub fn finish(mut self) -> Result<Imported, ImportError> {
         let mut charts = Vec::new();
-        let schema = crate::chart::schema().chart;
         for (id, acc) in std::mem::take(&mut self.patients) {
             let Some(position) = acc.position else {
                 // Resources for a patient without a Patient resource.
@@ -580,14 +561,7 @@ impl FhirImport {
                 ..ChartReport::default()
             };
             let mut missing = Vec::new();
-            missing_of(
-                schema,
-                "patient",
-                &acc.patient,
-                &acc.patient_missing,
-                &mut missing,
-            );
-            let mut builder = match ChartId::new(&id) {
+            let builder = match ChartId::new(&id) {
                 Some(chart_id) => Chart::builder(chart_id, self.practice.clone(), self.round),
                 None => {
                     entry.refused = Some(format!(
@@ -600,41 +574,7 @@ impl FhirImport {
                     continue;
                 }
             };
-            builder = builder.patient(acc.patient);
-            if let Some((death, reasons)) = acc.death {
-                missing_of(schema, "death", &death, &reasons, &mut missing);
-                builder = builder.death(death);
-            }
-            for (i, (dx, reasons)) in acc.diagnoses.into_iter().enumerate() {
-                missing_of(
-                    schema,
-                    &format!("diagnoses[{i}]"),
-                    &dx,
-                    &reasons,
-                    &mut missing,
-                );
-                builder = builder.diagnoses(dx);
-            }
-            for (i, (c, reasons)) in acc.conditions.into_iter().enumerate() {
-                missing_of(
-                    schema,
-                    &format!("conditions[{i}]"),
-                    &c,
-                    &reasons,
-                    &mut missing,
-                );
-                builder = builder.conditions(c);
-            }
-            for (i, (e, reasons)) in acc.encounters.into_iter().enumerate() {
-                missing_of(
-                    schema,
-                    &format!("encounters[{i}]"),
-                    &e,
-                    &reasons,
-                    &mut missing,
-                );
-                builder = builder.encounters(e);
-            }
+            let builder = assemble::assemble(acc.items, builder, &mut missing);
             entry.missing = missing;
             match builder.build() {
                 Ok(chart) => {
@@ -663,36 +603,6 @@ fn self_unmapped(summary: &mut Summary, codes: &[CodeRef]) {
     for c in codes {
         let n = summary.unmapped_codes.entry(c.key()).or_insert(0);
         *n = n.saturating_add(1);
-    }
-}
-
-/// The scalar fields of `record` (at chart path `path`, whose schema is the root's) that its
-/// JSON leaves out, each with the mapping's reason or `not_imported`.
-fn missing_of<T: serde::Serialize>(
-    chart: &crate::chart::RecordSchema,
-    path: &str,
-    record: &T,
-    reasons: &map::Reasons,
-    out: &mut Vec<Missing>,
-) {
-    let root = path.split('[').next().unwrap_or(path);
-    let Some(crate::chart::BaseType::Record { schema }) = chart.field(root).map(|f| f.ty.base)
-    else {
-        return;
-    };
-    let json = serde_json::to_value(record).unwrap_or_default();
-    for f in schema.fields {
-        if f.ty.list || json.get(f.name).is_some() {
-            continue;
-        }
-        let reason = reasons
-            .iter()
-            .find(|(n, _)| *n == f.name)
-            .map_or(MissingReason::NotImported, |(_, r)| *r);
-        out.push(Missing {
-            field: format!("{path}.{}", f.name),
-            reason,
-        });
     }
 }
 
