@@ -84,6 +84,43 @@ fn note(v: DateResult, field: &'static str, reasons: &mut Reasons) -> Option<Dat
     }
 }
 
+/// US Core's individual-sex extension (a SNOMED CT coding), used when `gender` is absent.
+pub(crate) const US_CORE_INDIVIDUAL_SEX: &str =
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-individual-sex";
+/// US Core's birth-sex extension (a code F, M or UNK), used when neither `gender` nor
+/// individual-sex says.
+pub(crate) const US_CORE_BIRTH_SEX: &str =
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex";
+
+/// The sex a US Core extension records: individual-sex (SNOMED CT 248152002 female,
+/// 248153007 male) first, then birth sex (F, M, UNK). Any other value is an unmapped code.
+fn sex_extension(extensions: &[fhir_model::r4b::types::Extension]) -> Result<Sex, MissingReason> {
+    use fhir_model::r4b::types::ExtensionValue;
+    let find = |url: &str| extensions.iter().find(|e| e.url == url);
+    if let Some(e) = find(US_CORE_INDIVIDUAL_SEX) {
+        if let Some(ExtensionValue::Coding(c)) = &e.value
+            && c.system.as_deref() == Some("http://snomed.info/sct")
+        {
+            match c.code.as_deref() {
+                Some("248152002") => return Ok(Sex::Female),
+                Some("248153007") => return Ok(Sex::Male),
+                _ => {}
+            }
+        }
+        return Err(MissingReason::UnmappedCode);
+    }
+    match find(US_CORE_BIRTH_SEX).map(|e| &e.value) {
+        Some(Some(ExtensionValue::Code(c))) => match c.as_str() {
+            "F" => Ok(Sex::Female),
+            "M" => Ok(Sex::Male),
+            "UNK" => Ok(Sex::Unknown),
+            _ => Err(MissingReason::UnmappedCode),
+        },
+        Some(_) => Err(MissingReason::UnmappedCode),
+        None => Err(MissingReason::Absent),
+    }
+}
+
 /// Patient → demographics and, when deceased, the death record.
 pub(crate) fn patient(p: &PatientInner) -> Vec<Item> {
     let mut reasons = Reasons::new();
@@ -103,10 +140,13 @@ pub(crate) fn patient(p: &PatientInner) -> Vec<Item> {
         Some(AdministrativeGender::Male) => Some(Sex::Male),
         Some(AdministrativeGender::Other) => Some(Sex::Other),
         Some(AdministrativeGender::Unknown) => Some(Sex::Unknown),
-        None => {
-            reasons.push(("sex", MissingReason::Absent));
-            None
-        }
+        None => match sex_extension(&p.extension) {
+            Ok(s) => Some(s),
+            Err(r) => {
+                reasons.push(("sex", r));
+                None
+            }
+        },
     };
     let out = Patient {
         birth_date,
@@ -477,6 +517,34 @@ mod tests {
         let p: FhirPatient =
             serde_json::from_str(r#"{"resourceType":"Patient","deceasedBoolean":false}"#).unwrap();
         assert_eq!(patient(&p).len(), 1, "no death record");
+    }
+
+    #[test]
+    fn sex_comes_from_gender_else_the_us_core_extensions() {
+        let sex = |json: &str| {
+            let p: FhirPatient = serde_json::from_str(json).unwrap();
+            take::<Patient>(patient(&p).remove(0))
+        };
+        let individual = r#"{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-individual-sex",
+            "valueCoding":{"system":"http://snomed.info/sct","code":"248153007"}}"#;
+        let birth = r#"{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex","valueCode":"F"}"#;
+        let (p, _) = sex(&format!(
+            r#"{{"resourceType":"Patient","extension":[{birth},{individual}]}}"#
+        ));
+        assert_eq!(p.sex, Some(Sex::Male), "individual sex before birth sex");
+        let (p, _) = sex(&format!(
+            r#"{{"resourceType":"Patient","gender":"female","extension":[{individual}]}}"#
+        ));
+        assert_eq!(p.sex, Some(Sex::Female), "gender first");
+        let (p, _) = sex(&format!(
+            r#"{{"resourceType":"Patient","extension":[{birth}]}}"#
+        ));
+        assert_eq!(p.sex, Some(Sex::Female));
+        let (p, reasons) = sex(
+            r#"{"resourceType":"Patient","extension":[{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex","valueCode":"X"}]}"#,
+        );
+        assert_eq!(p.sex, None);
+        assert!(reasons.contains(&("sex", MissingReason::UnmappedCode)));
     }
 
     #[test]
