@@ -1,5 +1,5 @@
 //! `oncoqual import fhir PATH... --practice ID --round YYYY-N [-o charts.jsonl]
-//! [--report report.json]`: FHIR R4 patient data (Bundles `.json`, Bulk Data `.ndjson`, or
+//! [--report report.json]`: FHIR R4 patient data (Bundles or single resources `.json`, Bulk Data `.ndjson`, or
 //! folders of them) into charts, one JSON line each, sorted by Patient id (see
 //! `import::fhir` for what maps). The charts file and the report are written whole or not at
 //! all and never over an input. A summary line goes to standard error; the exit code is 1
@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::RoundId;
 use crate::chart::PracticeId;
@@ -23,7 +25,7 @@ pub(crate) struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Import FHIR R4 Bundles (`.json`) and Bulk Data exports (`.ndjson`), or folders of
+    /// Import FHIR R4 Bundles or single resources (`.json`) and Bulk Data exports (`.ndjson`), or folders of
     /// them, as charts (JSONL), with an import report.
     Fhir(FhirArgs),
 }
@@ -31,7 +33,7 @@ enum Command {
 /// Arguments of `oncoqual import fhir`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct FhirArgs {
-    /// Bundle files (`.json`), NDJSON files (`.ndjson`), or folders holding them (their
+    /// Bundle or single-resource files (`.json`), NDJSON files (`.ndjson`), or folders holding them (their
     /// `.json` and `.ndjson` files, in name order).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -93,7 +95,7 @@ fn inputs(paths: &[PathBuf]) -> io::Result<Vec<(PathBuf, Kind)>> {
                 io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!(
-                        "{}: expected a Bundle (`.json`), an NDJSON file (`.ndjson`) or a folder",
+                        "{}: expected a Bundle or resource (`.json`), an NDJSON file (`.ndjson`) or a folder",
                         path.display()
                     ),
                 )
@@ -111,6 +113,26 @@ fn to_io(e: ImportError) -> io::Error {
         }
         other => io::Error::other(other.to_string()),
     }
+}
+
+/// A progress bar over the bytes of the input files, on standard error when it is a terminal
+/// (hidden otherwise, so logs and pipes stay clean).
+fn progress(total: u64) -> ProgressBar {
+    use std::io::IsTerminal;
+    let pb = ProgressBar::new(total);
+    if io::stderr().is_terminal() {
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{msg:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        pb.set_message("importing");
+    } else {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    pb
 }
 
 fn fhir(args: &FhirArgs) -> io::Result<ExitCode> {
@@ -134,16 +156,24 @@ fn fhir(args: &FhirArgs) -> io::Result<ExitCode> {
     let mut out = super::output(args.output.as_deref(), &all_inputs)?;
     let mut run =
         FhirImport::new(args.practice.clone(), args.round).max_resources(args.max_resources);
+    let total = files
+        .iter()
+        .filter_map(|(p, _)| std::fs::metadata(p).ok())
+        .fold(0u64, |n, m| n.saturating_add(m.len()));
+    let pb = progress(total);
     for (path, kind) in &files {
         let name = path.display().to_string();
         let file = File::open(path).map_err(|e| super::with_path(e, path))?;
+        let reader = pb.wrap_read(file);
         match kind {
-            Kind::Bundle => run.read_bundle(&name, BufReader::new(file)),
-            Kind::Ndjson => run.read_ndjson(&name, BufReader::new(file)),
+            Kind::Bundle => run.read_bundle(&name, BufReader::new(reader)),
+            Kind::Ndjson => run.read_ndjson(&name, BufReader::new(reader)),
         }
         .map_err(to_io)?;
     }
+    pb.set_message("building");
     let imported = run.finish().map_err(to_io)?;
+    pb.finish_and_clear();
     for chart in &imported.charts {
         out.write_all(chart.to_json().as_bytes())?;
         out.write_all(b"\n")?;

@@ -1,7 +1,8 @@
 //! FHIR R4 patient data → charts (feature `fhir-import`).
 //!
-//! Reads R4 Bundles (JSON, one Bundle per reader) and FHIR Bulk Data exports (NDJSON, one
-//! resource per line, typically one file per resource type), groups the resources by
+//! Reads R4 Bundles (JSON: one Bundle, or one resource, per reader) and FHIR Bulk Data
+//! exports (NDJSON, one resource per line, typically one file per resource type), groups
+//! the resources by
 //! patient (the `subject` or `patient` reference `Patient/<id>`, or a Bundle entry's
 //! `fullUrl`), and builds one chart per Patient resource, with an [`ImportReport`].
 //!
@@ -186,8 +187,6 @@ struct PeekRef {
 /// A Bundle's entries, each kept as JSON until it is routed.
 #[derive(Deserialize)]
 struct RawBundle {
-    #[serde(rename = "resourceType")]
-    resource_type: Option<String>,
     #[serde(default)]
     entry: Vec<RawEntry>,
 }
@@ -315,29 +314,53 @@ impl FhirImport {
             .push(InputError { position, message });
     }
 
-    /// Reads one Bundle (JSON) from `reader`; `source` names it in the report.
+    /// Reads one JSON document from `reader`: a Bundle (its entries' resources) or a single
+    /// resource (as an implementation guide's example files hold them); `source` names it in
+    /// the report.
     pub fn read_bundle<R: Read>(&mut self, source: &str, reader: R) -> Result<(), ImportError> {
         self.report.summary.sources = self.report.summary.sources.saturating_add(1);
-        let bundle: RawBundle = match serde_json::from_reader(std::io::BufReader::new(reader)) {
-            Ok(b) => b,
-            Err(e) if e.is_io() => {
-                return Err(ImportError::Io {
-                    source_name: source.to_owned(),
-                    error: e.into(),
-                });
+        let value: serde_json::Value =
+            match serde_json::from_reader(std::io::BufReader::new(reader)) {
+                Ok(v) => v,
+                Err(e) if e.is_io() => {
+                    return Err(ImportError::Io {
+                        source_name: source.to_owned(),
+                        error: e.into(),
+                    });
+                }
+                Err(e) => {
+                    self.input_error(source.to_owned(), json_error(&e));
+                    return Ok(());
+                }
+            };
+        match value.get("resourceType").and_then(|t| t.as_str()) {
+            Some("Bundle") => {}
+            Some(_) => {
+                let peek = match Peek::deserialize(&value) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        self.input_error(source.to_owned(), json_error(&e));
+                        return Ok(());
+                    }
+                };
+                let urls = HashMap::new();
+                return self.route(peek, source.to_owned(), &urls, |ty| parse_value(ty, value));
             }
+            None => {
+                self.input_error(
+                    source.to_owned(),
+                    "not a FHIR resource (no `resourceType`)".to_owned(),
+                );
+                return Ok(());
+            }
+        }
+        let bundle = match RawBundle::deserialize(value) {
+            Ok(b) => b,
             Err(e) => {
                 self.input_error(source.to_owned(), json_error(&e));
                 return Ok(());
             }
         };
-        if bundle.resource_type.as_deref() != Some("Bundle") {
-            self.input_error(
-                source.to_owned(),
-                "not a FHIR Bundle (resourceType is not `Bundle`)".to_owned(),
-            );
-            return Ok(());
-        }
         // First the Patient entries' fullUrls, so `urn:uuid:` references resolve.
         let mut urls = HashMap::new();
         for e in &bundle.entry {
@@ -665,7 +688,7 @@ mod tests {
     fn bad_input_is_reported_and_reading_goes_on() {
         let mut r = run();
         r.read_bundle("a.json", &b"{not json"[..]).unwrap();
-        r.read_bundle("b.json", &br#"{"resourceType":"Patient","id":"x"}"#[..])
+        r.read_bundle("b.json", &br#"{"id":"x","gender":"female"}"#[..])
             .unwrap();
         r.read_bundle(
             "c.json",
@@ -708,6 +731,25 @@ mod tests {
             "the Basic resource has no patient"
         );
         assert_eq!(out.report.unassigned[0].reason, SkipReason::UnsupportedType);
+    }
+
+    #[test]
+    fn a_json_file_with_one_resource_is_read_as_that_resource() {
+        let mut r = run();
+        r.read_bundle("p.json", &br#"{"resourceType":"Patient","id":"x"}"#[..])
+            .unwrap();
+        r.read_bundle(
+            "e.json",
+            &br#"{"resourceType":"Encounter","id":"e","status":"finished",
+              "class":{"code":"AMB"},"subject":{"reference":"Patient/x"},
+              "period":{"start":"2026-02-03"}}"#[..],
+        )
+        .unwrap();
+        let out = r.finish().unwrap();
+        assert_eq!(out.report.summary.input_errors, 0);
+        assert_eq!(out.charts.len(), 1);
+        assert_eq!(out.charts[0].encounters.len(), 1);
+        assert_eq!(out.report.charts[0].position, "p.json");
     }
 
     #[test]
