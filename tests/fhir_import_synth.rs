@@ -4,43 +4,15 @@
 //! writers promise — every field they wrote, and nothing else.
 #![cfg(all(feature = "fhir-import", feature = "synth"))]
 
-#[path = "fhir_write/core.rs"]
-mod core_w;
+mod fhir_write;
 
 use std::collections::BTreeMap;
 
+use fhir_write::{ROOTS_WRITTEN, write};
 use oncoqual::Chart;
 use oncoqual::import::fhir::FhirImport;
 use oncoqual::synth::{self, SynthConfig};
 use serde_json::{Map, Value};
-
-use core_w::Writer;
-
-/// The chart roots the writers fill: each must carry values in the round trip.
-const ROOTS_WRITTEN: &[&str] = &[
-    "conditions",
-    "death",
-    "diagnoses",
-    "encounters",
-    "id",
-    "patient",
-];
-
-/// Writes one chart as FHIR resources with the chart the import must give back.
-fn write(c: &Chart) -> Writer {
-    let mut w = Writer::new(c.id.as_str());
-    core_w::patient(&mut w, &c.patient, c.death.as_ref());
-    for (i, d) in c.diagnoses.iter().enumerate() {
-        core_w::diagnosis(&mut w, i, d);
-    }
-    for (i, x) in c.conditions.iter().enumerate() {
-        core_w::condition(&mut w, i, x);
-    }
-    for (i, e) in c.encounters.iter().enumerate() {
-        core_w::encounter(&mut w, i, e);
-    }
-    w
-}
 
 /// The chart's JSON without the two fields an import takes as arguments.
 fn imported_json(c: &Chart) -> Map<String, Value> {

@@ -3,7 +3,6 @@
 //! writer wrote. Patient, death, diagnoses (code, dates, stage in `stage.summary`),
 //! coexisting conditions and encounters. Codes are chosen by hand here (one per chart value),
 //! independently of the shipped tables the import reads.
-#![allow(dead_code)]
 
 use oncoqual::chart::{
     CancerType, Condition, ConditionKind, Death, Diagnosis, Encounter, EncounterKind, Patient, Sex,
