@@ -8,6 +8,7 @@
 
 /// The profile URI naming the chart element `root` (`urn:oncoqual:chart:diagnoses`): our
 /// logical model, not a FHIR profile.
+#[cfg(feature = "fhir")]
 pub(crate) const PROFILE_PREFIX: &str = "urn:oncoqual:chart:";
 
 /// Chart root → (FHIR R4 resource type, what of it carries the root). Sorted by root.
@@ -107,6 +108,7 @@ pub(crate) const CHART_RESOURCES: &[(&str, &str, &str)] = &[
 ];
 
 /// The FHIR resource type chart root `root` is read from.
+#[cfg(any(feature = "fhir", test))]
 pub(crate) fn resource_type(root: &str) -> Option<&'static str> {
     CHART_RESOURCES
         .binary_search_by(|(r, _, _)| (*r).cmp(root))
