@@ -138,7 +138,7 @@ fn staging_markers_assessments_labs_and_metastases_map_to_their_diagnosis() {
         .filter(|s| s.reason == SkipReason::Unlinked)
         .filter_map(|s| s.resource.id.as_deref())
         .collect();
-    assert_eq!(unlinked, ["synth-o2-stage-nofocus", "synth-o2-met"]);
+    assert_eq!(unlinked, ["synth-o2-met", "synth-o2-stage-nofocus"]);
 
     let s = &out.report.summary;
     assert_eq!(s.skip_reasons.get("unlinked"), Some(&2));
