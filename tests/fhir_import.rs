@@ -94,7 +94,7 @@ fn the_bundle_maps_patient_cancer_conditions_and_encounters() {
         .unwrap();
     assert!(r.built);
     assert_eq!(r.position, "bundle-synth.json, entry 1");
-    assert_eq!(r.used.len(), 5, "{:?}", r.used);
+    assert_eq!(r.used.len(), 6, "{:?}", r.used);
     let reasons: Vec<(&str, &str)> = r
         .skipped
         .iter()
@@ -103,11 +103,11 @@ fn the_bundle_maps_patient_cancer_conditions_and_encounters() {
     assert_eq!(
         reasons,
         [
-            ("synth-met1", "secondary_cancer"),
+            // No mCODE related-primary extension names its diagnosis.
+            ("synth-met1", "unlinked"),
             ("synth-dm", "unlisted_condition"),
             ("synth-e3", "encounter_class"),
             ("synth-e4", "status"),
-            ("synth-obs1", "unsupported_type"),
         ]
     );
     assert!(
@@ -124,7 +124,7 @@ fn the_bundle_maps_patient_cancer_conditions_and_encounters() {
     );
     assert_eq!(
         missing("diagnoses[0].histology_group"),
-        Some(MissingReason::NotImported)
+        Some(MissingReason::Absent)
     );
     assert_eq!(missing("diagnoses[0].cancer_type"), None);
     assert_eq!(
@@ -234,7 +234,9 @@ fn the_ndjson_set_maps_partial_dates_deaths_and_in_situ_disease() {
         Some(&1)
     );
     assert_eq!(
-        s.roots_not_imported.get("labs").map(String::as_str),
+        s.roots_not_imported
+            .get("genetic_tests")
+            .map(String::as_str),
         Some("Observation")
     );
     assert!(!s.roots_not_imported.contains_key("diagnoses"));

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 
 use super::map::Reasons;
 use super::report::{Missing, MissingReason};
-use crate::chart::{ChartBuilder, Condition, Death, Diagnosis, Encounter, Patient, RecordSchema};
+use crate::chart::{
+    Assessment, ChartBuilder, Condition, Death, Diagnosis, Encounter, Lab, Patient, RecordSchema,
+};
 
 /// Declares [`Mapped`] (one variant per chart root the import fills with records), its root
 /// names, and how each is added to a chart builder.
@@ -80,6 +82,8 @@ mapped! {
     Diagnosis(Diagnosis) => diagnoses,
     Condition(Condition) => conditions,
     Encounter(Encounter) => encounters,
+    Assessment(Assessment) => assessments,
+    Lab(Lab) => labs,
 }
 
 /// One mapped record and the reasons of the fields it leaves missing.

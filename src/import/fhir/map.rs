@@ -11,7 +11,7 @@ use fhir_model::r4b::types::{CodeableConcept, Coding};
 
 use super::assemble::{Item, Mapped};
 use super::report::{CodeRef, MissingReason, SkipReason};
-use super::tables::{Behaviour, Tables};
+use super::tables::{Behaviour, Neoplasm, Tables};
 use crate::chart::fhir_map::code_system_uri;
 use crate::chart::{
     Condition, Date, Death, Diagnosis, DiagnosisId, Encounter, EncounterKind, Patient, Sex,
@@ -173,18 +173,18 @@ pub(crate) fn patient(p: &PatientInner) -> Vec<Item> {
 }
 
 /// The codings of a concept, as references.
-fn codings(c: Option<&CodeableConcept>) -> impl Iterator<Item = &Coding> {
+pub(crate) fn codings(c: Option<&CodeableConcept>) -> impl Iterator<Item = &Coding> {
     c.into_iter().flat_map(|c| c.coding.iter().flatten())
 }
 
-fn code_ref(c: &Coding) -> CodeRef {
+pub(crate) fn code_ref(c: &Coding) -> CodeRef {
     CodeRef {
         system: c.system.clone(),
         code: c.code.clone(),
     }
 }
 
-fn is_system(c: &Coding, name: &str) -> bool {
+pub(crate) fn is_system(c: &Coding, name: &str) -> bool {
     c.system.as_deref() == Some(code_system_uri(name).as_str())
 }
 
@@ -194,7 +194,7 @@ fn status_code(c: Option<&CodeableConcept>) -> Option<String> {
 
 /// The diagnosis date: onset[x] (its dateTime, or its period's start) wins; else
 /// `recordedDate`; an onset given as an age or range is no date.
-fn diagnosis_date(c: &ConditionInner) -> DateResult {
+pub(crate) fn diagnosis_date(c: &ConditionInner) -> DateResult {
     let onset = match &c.onset {
         Some(ConditionOnset::DateTime(d)) => Some(from_date_time(d)),
         Some(ConditionOnset::Period(p)) => p.start.as_ref().map(from_date_time),
@@ -246,6 +246,36 @@ pub(crate) fn ajcc_stage(code: &str) -> Option<StageGroup> {
     format!("{roman}{rest}").parse().ok()
 }
 
+/// The neoplasm row of a Condition's codings: the first that names the cancer type, else
+/// the first neoplasm at all.
+fn neoplasm(all: &[&Coding], t: &Tables) -> Option<Neoplasm> {
+    let one = |c: &Coding| {
+        let code = c.code.as_deref()?;
+        if is_system(c, "ICD-10-CM") {
+            t.icd10_neoplasm(code)
+        } else if is_system(c, "SNOMED") {
+            t.snomed_neoplasm(code)
+        } else {
+            None
+        }
+    };
+    all.iter()
+        .filter_map(|c| one(c))
+        .find(|n| n.cancer_type.is_some())
+        .or_else(|| all.iter().find_map(|c| one(c)))
+}
+
+/// Whether a Condition is a secondary (metastatic) cancer: the mCODE profile, or a
+/// secondary neoplasm code of the shipped tables.
+pub(crate) fn secondary_cancer(c: &ConditionInner, t: &Tables) -> bool {
+    let all: Vec<&Coding> = codings(c.code.as_ref()).collect();
+    c.meta
+        .iter()
+        .flat_map(|m| m.profile.iter().flatten())
+        .any(|p| p == MCODE_SECONDARY)
+        || neoplasm(&all, t).is_some_and(|n| n.behaviour == Behaviour::Secondary)
+}
+
 /// Condition → diagnosis (a cancer: mCODE primary cancer profile, or a malignant or in-situ
 /// ICD-10-CM / SNOMED code of the shipped tables) or condition (a kind of the dictionary).
 pub(crate) fn condition(c: &ConditionInner, t: &Tables) -> Outcome {
@@ -261,25 +291,8 @@ pub(crate) fn condition(c: &ConditionInner, t: &Tables) -> Outcome {
         .map(String::as_str)
         .collect();
     let all: Vec<&Coding> = codings(c.code.as_ref()).collect();
-    let neoplasm = |c: &Coding| {
-        let code = c.code.as_deref()?;
-        if is_system(c, "ICD-10-CM") {
-            t.icd10_neoplasm(code)
-        } else if is_system(c, "SNOMED") {
-            t.snomed_neoplasm(code)
-        } else {
-            None
-        }
-    };
-    // The first coding that names the cancer type, else the first neoplasm at all.
-    let found = all
-        .iter()
-        .filter_map(|c| neoplasm(c))
-        .find(|n| n.cancer_type.is_some())
-        .or_else(|| all.iter().find_map(|c| neoplasm(c)));
-    if profiles.contains(&MCODE_SECONDARY)
-        || found.is_some_and(|n| n.behaviour == Behaviour::Secondary)
-    {
+    let found = neoplasm(&all, t);
+    if secondary_cancer(c, t) {
         return Err((SkipReason::SecondaryCancer, Vec::new()));
     }
     let cancer = profiles.contains(&MCODE_PRIMARY)
@@ -319,6 +332,7 @@ pub(crate) fn condition(c: &ConditionInner, t: &Tables) -> Outcome {
                 None
             }
         };
+        super::map_obs::histology(c, &mut dx, &mut reasons, &mut unmapped);
         dx.diagnosis_date = note(diagnosis_date(c), "diagnosis_date", &mut reasons);
         dx.resolved_date = note(abatement(c), "resolved_date", &mut reasons);
         let stage_codings: Vec<&Coding> = c

@@ -27,7 +27,8 @@
 //!   onset gives no whole day); `resolved_date` from `abatement[x]`; `stage_group` from
 //!   `stage.summary` coded in AJCC (`http://cancerstaging.org`) when it maps exactly; the
 //!   diagnosis `id` is the Condition's logical id. mCODE secondary cancer conditions (and
-//!   ICD-10-CM secondary codes) are skipped: a site of spread is not a diagnosis.
+//!   ICD-10-CM secondary codes) are skipped: a site of spread is not a diagnosis (see the
+//!   Condition additions below for its metastasis date).
 //!   Otherwise → `conditions` when a code is one of the dictionary's kinds (tuberculosis,
 //!   hiv, immunocompromised_state, pain_warranting_workup), with `onset_date` and
 //!   `abatement_date` read as above; any other Condition is skipped with its codes.
@@ -39,6 +40,50 @@
 //!   `provider_role` are left missing (reason `not_imported`): the practice is an argument
 //!   of the import, not a FHIR organization, and participant types do not name the
 //!   dictionary's roles. Planned, cancelled and entered-in-error encounters are skipped.
+//! - **Condition** (additions): a primary cancer condition's mCODE
+//!   histology-morphology-behavior extension → `histology` (the ICD-O-3 morphology code, or
+//!   a SNOMED CT one as it is) and `histology_group` from the shipped ICD-O-3 morphology
+//!   ranges (behaviour in situ or malignant; a morphology no range covers, and any SNOMED CT
+//!   morphology, is left without a group, reason `unmapped_code`). A secondary cancer
+//!   condition stays no diagnosis, but when its mCODE related-primary-cancer-condition
+//!   extension names a diagnosis of the patient its onset is that diagnosis's
+//!   `metastasis_date` (the earliest of several) and a bone site (ICD-O-3 C40/C41, SNOMED CT
+//!   bone structure, or a secondary-neoplasm-of-bone code) sets `bone_metastases: true`;
+//!   it is then reported used. Without that link it is skipped `unlinked`.
+//! - **Observation** (codes in `data/fhir/loinc-observation.csv`; answers in
+//!   `observation-answers.csv`); status preliminary, registered, cancelled or
+//!   entered-in-error → skipped with it; a code no table lists → skipped
+//!   (`unlisted_observation`) with its codes counted. The date is `effective[x]` (dateTime,
+//!   instant, or period start); a value withheld with `dataAbsentReason` is missing with
+//!   reason `data_absent`.
+//!   - mCODE TNM stage group (LOINC 21908-9, 21902-2, 21914-7 and the SNOMED CT staging
+//!     codes) and T / N / M category Observations → the diagnosis's `stage_group`,
+//!     `staging_system` (`ajcc_tnm`), `stage_documented_date` and `t_category`,
+//!     `n_category`, `m_category`. Only AJCC codes (`http://cancerstaging.org`) map: a
+//!     stage group as `ajcc_stage` reads it, a category as the chart writes it with an
+//!     optional `c`/`p` prefix (`cT2a`, `pN1mi`); `y`, `r`, `a` forms and SNOMED CT values
+//!     are unmapped. The diagnosis is found by the linking pass (`link_obs.rs`: `focus`,
+//!     else a Condition's `stage.assessment`, else the stage group's `hasMember`; never
+//!     guessed, else skipped `unlinked`). The Condition's own `stage.summary` wins over any
+//!     Observation; otherwise pathological beats clinical beats other, then the earliest.
+//!   - mCODE tumour marker tests (ER, PR, HER2, PD-L1, CD20, ALK, RET, MET, KRAS, BRAF
+//!     codes listed) → the linked diagnosis's `biomarkers`: `result` from the value's
+//!     answer or the interpretation (positive / negative / equivocal / indeterminate;
+//!     detected or not for KRAS and BRAF as mutated / wild_type), `result_date`, `value`
+//!     (a percent, for the cell-percentage codes) and `method` where the term names IHC or
+//!     ISH.
+//!   - ECOG, Karnofsky, 0–10 numeric pain, PHQ-2, PHQ-9, GAD-7, height (cm), weight (kg),
+//!     body surface area (m2) → `assessments` with `kind`, `date`, `scale` and `score`; tobacco
+//!     smoking status (72166-2) → `tobacco_status` from the SNOMED CT answers. `severity`,
+//!     `present` and `plan_documented` are left missing (`not_imported`): an Observation
+//!     does not state them, and a severity is never derived from a score.
+//!   - The laboratory tests listed → `labs` with `test`, `date`, `result` (from the answer
+//!     or interpretation) and `value` only in the unit the dictionary names (hemoglobin g/dL,
+//!     CEA and PSA ng/mL, TSH mIU/L, ALT and AST U/L): another unit is `other_unit`, a bound
+//!     (`<0.1`) is `inexact_value`, a lab with no named unit keeps no value (`not_imported`).
+//!   - Not mapped: genomic variant and genomics report Observations (`genetic_tests` needs
+//!     the genes studied), the NCCN distress thermometer (no LOINC term listed), and every
+//!     other code.
 //! - `practice` and `round` are not in FHIR: they are arguments of the import.
 //! - Every other resource type is skipped (`unsupported_type`), and every chart root not
 //!   read yet is listed in the summary with the resource type the export table names.
@@ -62,9 +107,12 @@
 //! findings' field paths. Only I/O errors and the cap stop the run.
 
 mod assemble;
+mod link_obs;
 mod map;
+mod map_obs;
 mod report;
 mod tables;
+mod tables_obs;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -129,6 +177,8 @@ struct Acc {
     items: Vec<Item>,
     used: Vec<ResourceRef>,
     skipped: Vec<Skipped>,
+    /// What its resources leave for linking findings to diagnoses.
+    links: Vec<map_obs::Link>,
 }
 
 /// An import run: feed it sources, then [`FhirImport::finish`].
@@ -240,6 +290,7 @@ parsed! {
     Patient,
     Condition,
     Encounter,
+    Observation,
 }
 
 /// The patient id of a reference: `Patient/<id>`, with any base URL before it and any
@@ -524,8 +575,12 @@ impl FhirImport {
                     Ok((map::patient(p), Vec::new()))
                 }
             }
-            Parsed::Condition(c) => map::condition(c, tables),
+            Parsed::Condition(c) => {
+                map_obs::condition_links(c, tables, &mut acc.links);
+                map::condition(c, tables)
+            }
             Parsed::Encounter(e) => map::encounter(e),
+            Parsed::Observation(o) => map_obs::observation(o, &mut acc.links),
         };
         match outcome {
             Ok((items, unmapped)) => {
@@ -597,7 +652,13 @@ impl FhirImport {
                     continue;
                 }
             };
-            let builder = assemble::assemble(acc.items, builder, &mut missing);
+            let items = link_obs::link_and_report(
+                acc.items,
+                acc.links,
+                &mut entry,
+                &mut self.report.summary,
+            );
+            let builder = assemble::assemble(items, builder, &mut missing);
             entry.missing = missing;
             match builder.build() {
                 Ok(chart) => {

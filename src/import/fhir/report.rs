@@ -127,7 +127,7 @@ pub enum SkipReason {
         codes: Vec<CodeRef>,
     },
     /// A secondary (metastatic) cancer condition: a site of spread, not a diagnosis of its
-    /// own (metastasis dates are not mapped by this import yet).
+    /// own (its onset is the metastasis date of the diagnosis it names: then it is used).
     SecondaryCancer,
     /// A status saying the event did not happen or was recorded in error.
     Status {
@@ -147,6 +147,17 @@ pub enum SkipReason {
     NoPatientReference,
     /// The referenced patient has no Patient resource in the input.
     NoPatientResource,
+    /// An Observation whose code no shipped table lists; its codes.
+    UnlistedObservation {
+        /// The Observation's codings.
+        codes: Vec<CodeRef>,
+    },
+    /// A finding about a diagnosis (a staging or tumour-marker Observation, a secondary
+    /// cancer condition) whose diagnosis could not be resolved: its `focus`, a Condition's
+    /// `stage.assessment`, its stage group's `hasMember` or its related-primary extension
+    /// names no diagnosis of the patient, or several. Never guessed, even for a patient with
+    /// one diagnosis.
+    Unlinked,
 }
 
 impl SkipReason {
@@ -162,6 +173,8 @@ impl SkipReason {
             SkipReason::NoId => "no_id",
             SkipReason::NoPatientReference => "no_patient_reference",
             SkipReason::NoPatientResource => "no_patient_resource",
+            SkipReason::UnlistedObservation { .. } => "unlisted_observation",
+            SkipReason::Unlinked => "unlinked",
         }
     }
 }
@@ -193,6 +206,12 @@ pub enum MissingReason {
     NoValue,
     /// This import does not read the field (yet), or its FHIR resource cannot say it.
     NotImported,
+    /// The resource says why its value is absent (`dataAbsentReason`).
+    DataAbsent,
+    /// The value is in a unit other than the dictionary's (not converted).
+    OtherUnit,
+    /// The value is a bound (`<`, `>`) or not a single number: no exact value.
+    InexactValue,
 }
 
 /// Input that could not be read.
