@@ -10,6 +10,9 @@ use std::collections::HashMap;
 
 use super::map::Reasons;
 use super::report::{Missing, MissingReason};
+use crate::chart::{
+    Administration, Medication, NotDoneReason, Procedure, RadiationCourse, Regimen, Surgery,
+};
 use crate::chart::{ChartBuilder, Condition, Death, Diagnosis, Encounter, Patient, RecordSchema};
 
 /// Declares [`Mapped`] (one variant per chart root the import fills with records), its root
@@ -80,6 +83,13 @@ mapped! {
     Diagnosis(Diagnosis) => diagnoses,
     Condition(Condition) => conditions,
     Encounter(Encounter) => encounters,
+    Regimen(Regimen) => regimens,
+    Administration(Administration) => administrations,
+    Medication(Medication) => medications,
+    NotDoneReason(NotDoneReason) => not_done_reasons,
+    Surgery(Surgery) => surgeries,
+    RadiationCourse(RadiationCourse) => radiation_courses,
+    Procedure(Procedure) => procedures,
 }
 
 /// One mapped record and the reasons of the fields it leaves missing.
@@ -88,12 +98,31 @@ pub(crate) struct Item {
     pub(crate) mapped: Mapped,
     /// Fields left missing, relative to the record.
     pub(crate) reasons: Reasons,
+    /// The FHIR ids a medication or procedure record names, until the linking pass.
+    pub(crate) med: Option<super::link_med::MedRefs>,
 }
 
 impl Item {
     /// A record with the reasons of its missing fields.
     pub(crate) fn new(mapped: Mapped, reasons: Reasons) -> Self {
-        Item { mapped, reasons }
+        Item {
+            mapped,
+            reasons,
+            med: None,
+        }
+    }
+
+    /// A record that names other resources (see [`super::link_med`]).
+    pub(crate) fn with_refs(
+        mapped: Mapped,
+        reasons: Reasons,
+        refs: super::link_med::MedRefs,
+    ) -> Self {
+        Item {
+            mapped,
+            reasons,
+            med: Some(refs),
+        }
     }
 }
 
@@ -118,6 +147,7 @@ pub(crate) fn assemble(
 ) -> ChartBuilder {
     let schema = crate::chart::schema().chart;
     let mut items = items;
+    super::link_med::link(&mut items);
     // By root in the declared order, each root's records in the order read.
     items.sort_by_key(|i| ROOTS_READ.iter().position(|r| *r == i.mapped.root()));
     let mut next: HashMap<&'static str, usize> = HashMap::new();

@@ -55,7 +55,7 @@ pub(crate) fn from_date_time(d: &fhir_model::DateTime) -> DateResult {
     }
 }
 
-fn opt_date(d: Option<&fhir_model::DateTime>) -> DateResult {
+pub(crate) fn opt_date(d: Option<&fhir_model::DateTime>) -> DateResult {
     d.map_or(Err(MissingReason::Absent), from_date_time)
 }
 
@@ -74,7 +74,7 @@ where
     Item::new(Box::new(record).into(), reasons)
 }
 
-fn note(v: DateResult, field: &'static str, reasons: &mut Reasons) -> Option<Date> {
+pub(crate) fn note(v: DateResult, field: &'static str, reasons: &mut Reasons) -> Option<Date> {
     match v {
         Ok(d) => Some(d),
         Err(r) => {
@@ -133,18 +133,18 @@ pub(crate) fn patient(p: &PatientInner) -> Vec<Item> {
 }
 
 /// The codings of a concept, as references.
-fn codings(c: Option<&CodeableConcept>) -> impl Iterator<Item = &Coding> {
+pub(crate) fn codings(c: Option<&CodeableConcept>) -> impl Iterator<Item = &Coding> {
     c.into_iter().flat_map(|c| c.coding.iter().flatten())
 }
 
-fn code_ref(c: &Coding) -> CodeRef {
+pub(crate) fn code_ref(c: &Coding) -> CodeRef {
     CodeRef {
         system: c.system.clone(),
         code: c.code.clone(),
     }
 }
 
-fn is_system(c: &Coding, name: &str) -> bool {
+pub(crate) fn is_system(c: &Coding, name: &str) -> bool {
     c.system.as_deref() == Some(code_system_uri(name).as_str())
 }
 

@@ -62,7 +62,7 @@ const CONDITION_KIND: &str = include_str!("../../../data/fhir/condition-kind.csv
 
 /// The data rows of a table file: comments and the header dropped, `n` columns each (the
 /// last keeps any text). A row with fewer columns is refused, naming the file.
-fn rows<'a>(
+pub(crate) fn rows<'a>(
     text: &'a str,
     n: usize,
     file: &str,
