@@ -248,13 +248,16 @@ fn regimen(i: usize, with_dx: bool) -> impl Strategy<Value = Regimen> {
         })
 }
 
+/// A supportive medication drawn: (drug index, start, days to the end, regimen index).
+type Supportive = (usize, Option<Date>, Option<u16>, Option<usize>);
+
 #[derive(Debug, Clone)]
 struct Values {
     dx: bool,
     regimens: Vec<Regimen>,
     /// (regimen index or none, agent index, days after the regimen start, route)
     administrations: Vec<(Option<usize>, usize, u16, Option<Route>)>,
-    medications: Vec<(usize, Option<Date>, Option<u16>, Option<usize>)>,
+    medications: Vec<Supportive>,
     surgeries: Vec<Surgery>,
     radiation: Vec<RadiationCourse>,
     procedures: Vec<Procedure>,

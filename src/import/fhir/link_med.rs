@@ -318,7 +318,17 @@ mod tests {
         assert_eq!(g.agents.len(), 1, "the same agent once");
         assert_eq!(g.intent, None);
         assert_eq!(g.start_date, "2026-01-01".parse().ok(), "the first dose");
-        assert_eq!(items[0].reasons[0], ("intent", MissingReason::Conflicting));
+        assert!(
+            items[0]
+                .reasons
+                .contains(&("intent", MissingReason::Conflicting))
+        );
+        assert!(
+            !items[0]
+                .reasons
+                .contains(&("intent", MissingReason::Absent)),
+            "the conflict replaces the part's reason"
+        );
         assert!(
             items[0]
                 .reasons
