@@ -6,7 +6,9 @@
 
 use std::fs;
 
-use oncoqual::chart::{CancerType, Sex, StageGroup};
+use oncoqual::chart::{
+    AssessmentScale, CancerType, MCategory, NCategory, Number, Sex, StageGroup, TCategory,
+};
 use oncoqual::import::fhir::{FhirImport, Imported};
 use oncoqual::{Chart, Date};
 
@@ -116,6 +118,24 @@ fn the_mcode_examples_import_with_a_clean_report() {
     assert_eq!(dx.invasive, Some(true));
     assert_eq!(dx.diagnosis_date, date("2019-04-01"));
     assert_eq!(dx.stage_group, Some(StageGroup::IIIC));
+    // The clinical T, N and M categories the stage group's Observation links; the
+    // pathological ones name no diagnosis and are reported unlinked, never guessed.
+    assert_eq!(dx.t_category, Some(TCategory::T3));
+    assert_eq!(dx.n_category, Some(NCategory::N3));
+    assert_eq!(dx.m_category, Some(MCategory::M0));
+    assert_eq!(
+        dx.metastasis_date,
+        date("2019-05-01"),
+        "from the linked secondary cancer"
+    );
+    let scales: Vec<_> = p.assessments.iter().map(|a| (a.scale, a.score)).collect();
+    assert_eq!(
+        scales,
+        [
+            (Some(AssessmentScale::Ecog), Some(Number::from(0))),
+            (Some(AssessmentScale::Karnofsky), Some(Number::from(90)))
+        ]
+    );
     insta::assert_snapshot!(summary(&out));
 }
 

@@ -208,25 +208,23 @@ fn biomarker() -> impl Strategy<Value = Biomarker> {
                 (false, true) => BiomarkerResult::Positive,
                 (false, false) => BiomarkerResult::Negative,
             };
-            Biomarker {
-                name: Some(name),
-                result: Some(result),
-                result_date: Some(d),
-                value: percent.then_some(v),
-                method,
-            }
+            let mut b = Biomarker::default();
+            b.name = Some(name);
+            b.result = Some(result);
+            b.result_date = Some(d);
+            b.value = percent.then_some(v);
+            b.method = method;
+            b
         })
 }
 
 fn assessment() -> impl Strategy<Value = Assessment> {
     (0..obs::ASSESSMENT_CODES.len(), day(), 0i64..11, 0..4usize).prop_map(|(i, d, s, t)| {
         let (kind, scale, _, _) = obs::ASSESSMENT_CODES[i];
-        let mut a = Assessment {
-            kind: Some(kind),
-            scale,
-            date: Some(d),
-            ..Assessment::default()
-        };
+        let mut a = Assessment::default();
+        a.kind = Some(kind);
+        a.scale = scale;
+        a.date = Some(d);
         if kind == AssessmentKind::TobaccoUse {
             a.tobacco_status = Some(TobaccoStatus::ALL[t]);
         } else {
@@ -239,20 +237,20 @@ fn assessment() -> impl Strategy<Value = Assessment> {
 fn lab() -> impl Strategy<Value = Lab> {
     (0..obs::LAB_CODES.len(), day(), tenths(5000), any::<bool>()).prop_map(|(i, d, v, pos)| {
         let (test, _, unit) = obs::LAB_CODES[i];
-        Lab {
-            test: Some(test),
-            date: Some(d),
-            value: unit.map(|_| v),
-            result: if unit.is_none() {
-                Some(if pos {
-                    LabResult::Positive
-                } else {
-                    LabResult::Negative
-                })
+        let mut l = Lab::default();
+        l.test = Some(test);
+        l.date = Some(d);
+        l.value = unit.map(|_| v);
+        l.result = if unit.is_none() {
+            Some(if pos {
+                LabResult::Positive
             } else {
-                None
-            },
-        }
+                LabResult::Negative
+            })
+        } else {
+            None
+        };
+        l
     })
 }
 

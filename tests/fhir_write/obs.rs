@@ -240,6 +240,7 @@ fn tobacco_code(t: TobaccoStatus) -> &'static str {
         TobaccoStatus::Former => "8517006",
         TobaccoStatus::Never => "266919005",
         TobaccoStatus::Unknown => "266927001",
+        other => panic!("no SNOMED CT code for {other:?}"),
     }
 }
 

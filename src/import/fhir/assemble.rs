@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use super::map::Reasons;
 use super::report::{Missing, MissingReason};
 use crate::chart::{
-    Assessment, ChartBuilder, Condition, Death, Diagnosis, Encounter, Lab, Patient, RecordSchema,
+    Administration, Assessment, ChartBuilder, Condition, Death, Diagnosis, Encounter, Lab,
+    Medication, NotDoneReason, Patient, Procedure, RadiationCourse, RecordSchema, Regimen, Surgery,
 };
 
 /// Declares [`Mapped`] (one variant per chart root the import fills with records), its root
@@ -84,6 +85,13 @@ mapped! {
     Encounter(Encounter) => encounters,
     Assessment(Assessment) => assessments,
     Lab(Lab) => labs,
+    Regimen(Regimen) => regimens,
+    Administration(Administration) => administrations,
+    Medication(Medication) => medications,
+    NotDoneReason(NotDoneReason) => not_done_reasons,
+    Surgery(Surgery) => surgeries,
+    RadiationCourse(RadiationCourse) => radiation_courses,
+    Procedure(Procedure) => procedures,
 }
 
 /// One mapped record and the reasons of the fields it leaves missing.
@@ -92,12 +100,31 @@ pub(crate) struct Item {
     pub(crate) mapped: Mapped,
     /// Fields left missing, relative to the record.
     pub(crate) reasons: Reasons,
+    /// The FHIR ids a medication or procedure record names, until the linking pass.
+    pub(crate) med: Option<super::link_med::MedRefs>,
 }
 
 impl Item {
     /// A record with the reasons of its missing fields.
     pub(crate) fn new(mapped: Mapped, reasons: Reasons) -> Self {
-        Item { mapped, reasons }
+        Item {
+            mapped,
+            reasons,
+            med: None,
+        }
+    }
+
+    /// A record that names other resources (see [`super::link_med`]).
+    pub(crate) fn with_refs(
+        mapped: Mapped,
+        reasons: Reasons,
+        refs: super::link_med::MedRefs,
+    ) -> Self {
+        Item {
+            mapped,
+            reasons,
+            med: Some(refs),
+        }
     }
 }
 
@@ -122,6 +149,7 @@ pub(crate) fn assemble(
 ) -> ChartBuilder {
     let schema = crate::chart::schema().chart;
     let mut items = items;
+    super::link_med::link(&mut items);
     // By root in the declared order, each root's records in the order read.
     items.sort_by_key(|i| ROOTS_READ.iter().position(|r| *r == i.mapped.root()));
     let mut next: HashMap<&'static str, usize> = HashMap::new();

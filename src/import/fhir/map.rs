@@ -55,7 +55,7 @@ pub(crate) fn from_date_time(d: &fhir_model::DateTime) -> DateResult {
     }
 }
 
-fn opt_date(d: Option<&fhir_model::DateTime>) -> DateResult {
+pub(crate) fn opt_date(d: Option<&fhir_model::DateTime>) -> DateResult {
     d.map_or(Err(MissingReason::Absent), from_date_time)
 }
 
@@ -74,7 +74,7 @@ where
     Item::new(Box::new(record).into(), reasons)
 }
 
-fn note(v: DateResult, field: &'static str, reasons: &mut Reasons) -> Option<Date> {
+pub(crate) fn note(v: DateResult, field: &'static str, reasons: &mut Reasons) -> Option<Date> {
     match v {
         Ok(d) => Some(d),
         Err(r) => {
@@ -577,7 +577,14 @@ mod tests {
         assert_eq!(dx.diagnosis_date, Date::from_ymd(2025, 6, 7));
         assert_eq!(dx.resolved_date, Date::from_ymd(2026, 1, 2));
         assert_eq!(dx.stage_group, None);
-        assert_eq!(reasons, [("stage_group", MissingReason::UnmappedCode)]);
+        assert_eq!(
+            reasons,
+            [
+                ("histology", MissingReason::Absent),
+                ("histology_group", MissingReason::Absent),
+                ("stage_group", MissingReason::UnmappedCode)
+            ]
+        );
         assert_eq!(unmapped[0].code.as_deref(), Some("c3C"));
         // The mCODE profile makes a cancer of a code no table holds; the topography names it.
         let Some((dx, reasons, _)) = one::<Diagnosis>(cond(

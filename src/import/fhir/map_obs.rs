@@ -853,7 +853,7 @@ mod tests {
     #[test]
     fn conditions_leave_assessments_and_metastases_and_histology() {
         let (links, out) = cond(
-            r#"{"resourceType":"Condition","id":"c1","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"C50.911"}]},
+            r#"{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/x"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"C50.911"}]},
               "extension":[{"url":"http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior",
                 "valueCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"8500/3"}]}}],
               "stage":[{"assessment":[{"reference":"Observation/s1"}]}]}"#,
@@ -870,7 +870,7 @@ mod tests {
         assert_eq!(dx.histology, Some(Code::new("ICD-O-3", "8500/3")));
         assert_eq!(dx.histology_group, Some(HistologyGroup::Ductal));
         let (links, out) = cond(
-            r#"{"resourceType":"Condition","id":"m1","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"C79.51"}]},
+            r#"{"resourceType":"Condition","id":"m1","subject":{"reference":"Patient/x"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"C79.51"}]},
               "onsetDateTime":"2026-05-06",
               "extension":[{"url":"http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-related-primary-cancer-condition",
                 "valueReference":{"reference":"Condition/c1"}}]}"#,
@@ -889,7 +889,7 @@ mod tests {
             })]
         );
         let (links, _) = cond(
-            r#"{"resourceType":"Condition","id":"m2","meta":{"profile":["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-secondary-cancer-condition"]},
+            r#"{"resourceType":"Condition","id":"m2","subject":{"reference":"Patient/x"},"meta":{"profile":["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-secondary-cancer-condition"]},
               "code":{"coding":[{"system":"http://snomed.info/sct","code":"94381002"}]},
               "bodySite":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/icd-o-3","code":"C22.0"}]}]}"#,
         );

@@ -84,6 +84,44 @@
 //!   - Not mapped: genomic variant and genomics report Observations (`genetic_tests` needs
 //!     the genes studied), the NCCN distress thermometer (no LOINC term listed), and every
 //!     other code.
+//! - **MedicationRequest** → `regimens` when its RxNorm ingredient (of
+//!   `medicationCodeableConcept`, or of a contained Medication's code or ingredients) is an
+//!   anticancer agent of `rxnorm-agents.csv`: one regimen per `groupIdentifier` value, else
+//!   per `basedOn` CarePlan, else per request (that key is the regimen `id`), its agents
+//!   with code, category, class and route (`dosageInstruction.route`, SNOMED CT or EDQM);
+//!   `start_date` the earliest `timing.repeat.boundsPeriod.start` or, when earlier, the first
+//!   administration linked to it (`authoredOn` is the order, never the start); `order_date`
+//!   `authoredOn`; `intent` only from the mCODE procedure intent extension (curative →
+//!   curative, palliative → non_curative), else missing; `diagnosis_id` from a
+//!   `reasonReference` Condition that is a diagnosis of the chart (else missing,
+//!   `unresolved_reference`). `setting`, `completion_status`, `emetic_risk`, `fn_risk`,
+//!   `plan` and the like are left missing (`not_imported`): no FHIR element says them.
+//!   A supportive ingredient of `rxnorm-supportive.csv` → `medications` (class, agent,
+//!   `start_date` from the bounds start, else `dispenseRequest.validityPeriod.start`, else
+//!   `authoredOn`; `end_date` from the bounds or validity end; `regimen_id` when the request
+//!   shares a regimen's group or CarePlan); `purpose` and `immunosuppressive` are left
+//!   missing. `doNotPerform: true` with a `statusReason` or `reasonCode` →
+//!   `not_done_reasons` (action from the drug's class where the dictionary has one, the
+//!   reason type from `not-done-reason.csv`, date `authoredOn`). Status `cancelled`,
+//!   `entered-in-error` and `draft` are skipped; another drug is skipped with its codes
+//!   (`unlisted_medication`); a Medication not contained (shared across patients) is skipped
+//!   (`medication_not_contained`).
+//! - **MedicationAdministration** (`completed`, `in-progress`, `stopped`) → `administrations`
+//!   for an anticancer agent (date from `effective[x]`, agent code, category, class, route;
+//!   `regimen_id` through `request` to the regimen of that MedicationRequest, else missing,
+//!   `unresolved_reference`), `medications` for a supportive one; `not-done` with a
+//!   `statusReason` → `not_done_reasons`; other statuses are skipped.
+//! - **Procedure** → `radiation_courses` for the mCODE radiotherapy course summary (profile
+//!   or its code 1217123003): `performedPeriod` start and end (no end while in progress),
+//!   `modality` from the modality and technique extension (`radiotherapy.csv`; photons and
+//!   electrons only without a technique, since a technique may be stereotactic), `target`
+//!   from `bodySite`, `intent` from the procedure intent extension, `fractions` from the
+//!   number of sessions extension; → `surgeries` or `procedures` by CPT, HCPCS or SNOMED CT
+//!   code (`procedure-kind.csv`), with the performed day, a surgery's `intent` from the
+//!   procedure intent extension and `diagnosis_id` from `reasonReference`; `not-done` with a
+//!   `statusReason` → `not_done_reasons`. `preparation`, `unknown` and `entered-in-error`
+//!   are skipped, and any other code (`unlisted_procedure`). `lymph_nodes_examined`,
+//!   `residual_disease`, `salvage`, a procedure's `indication` and `value` are left missing.
 //! - `practice` and `round` are not in FHIR: they are arguments of the import.
 //! - Every other resource type is skipped (`unsupported_type`), and every chart root not
 //!   read yet is listed in the summary with the resource type the export table names.
@@ -107,11 +145,15 @@
 //! findings' field paths. Only I/O errors and the cap stop the run.
 
 mod assemble;
+mod link_med;
 mod link_obs;
 mod map;
+mod map_care;
+mod map_med;
 mod map_obs;
 mod report;
 mod tables;
+mod tables_med;
 mod tables_obs;
 
 use std::collections::{BTreeMap, HashMap};
@@ -291,6 +333,9 @@ parsed! {
     Condition,
     Encounter,
     Observation,
+    MedicationRequest,
+    MedicationAdministration,
+    Procedure,
 }
 
 /// The patient id of a reference: `Patient/<id>`, with any base URL before it and any
@@ -551,6 +596,7 @@ impl FhirImport {
             }
         };
         let tables = tables::tables().map_err(ImportError::Tables)?;
+        let med_tables = tables_med::med_tables().map_err(ImportError::Tables)?;
         let Some(owner) = owner else {
             let reason = if resource_type == "Patient" {
                 SkipReason::NoId
@@ -581,6 +627,11 @@ impl FhirImport {
             }
             Parsed::Encounter(e) => map::encounter(e),
             Parsed::Observation(o) => map_obs::observation(o, &mut acc.links),
+            Parsed::MedicationRequest(r) => map_med::medication_request(r, med_tables),
+            Parsed::MedicationAdministration(a) => {
+                map_med::medication_administration(a, med_tables)
+            }
+            Parsed::Procedure(p) => map_care::procedure(p, med_tables),
         };
         match outcome {
             Ok((items, unmapped)) => {

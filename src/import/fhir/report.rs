@@ -158,6 +158,23 @@ pub enum SkipReason {
     /// names no diagnosis of the patient, or several. Never guessed, even for a patient with
     /// one diagnosis.
     Unlinked,
+    /// A medication whose RxNorm ingredient is neither an anticancer agent nor a supportive
+    /// medication of the shipped tables; its codes.
+    UnlistedMedication {
+        /// The medication's codings.
+        codes: Vec<CodeRef>,
+    },
+    /// A medication given by reference to a Medication resource that is not contained in
+    /// the resource (a Medication shared across patients is not read).
+    MedicationNotContained,
+    /// A Procedure whose code is no surgery, radiotherapy course or procedure kind of the
+    /// shipped tables; its codes.
+    UnlistedProcedure {
+        /// The Procedure's codings.
+        codes: Vec<CodeRef>,
+    },
+    /// An event not done (`doNotPerform`, status `not-done`) with no reason given.
+    NotDoneWithoutReason,
 }
 
 impl SkipReason {
@@ -175,6 +192,10 @@ impl SkipReason {
             SkipReason::NoPatientResource => "no_patient_resource",
             SkipReason::UnlistedObservation { .. } => "unlisted_observation",
             SkipReason::Unlinked => "unlinked",
+            SkipReason::UnlistedMedication { .. } => "unlisted_medication",
+            SkipReason::MedicationNotContained => "medication_not_contained",
+            SkipReason::UnlistedProcedure { .. } => "unlisted_procedure",
+            SkipReason::NotDoneWithoutReason => "not_done_without_reason",
         }
     }
 }
@@ -212,6 +233,13 @@ pub enum MissingReason {
     OtherUnit,
     /// The value is a bound (`<`, `>`) or not a single number: no exact value.
     InexactValue,
+    /// The resource names another resource for it (a `reasonReference` Condition, an
+    /// administration's `request`, a CarePlan or group) that no record of the chart is.
+    UnresolvedReference,
+    /// The resources merged into the record give different values for it.
+    Conflicting,
+    /// An end date before the record's start date (the end is dropped: the chart refuses it).
+    EndBeforeStart,
 }
 
 /// Input that could not be read.
