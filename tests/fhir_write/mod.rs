@@ -3,8 +3,11 @@
 #![allow(dead_code)]
 
 pub mod core;
+pub mod obs;
 
 use oncoqual::Chart;
+use oncoqual::chart::{AssessmentKind, LabResult};
+use serde_json::{Map, Value};
 
 pub use self::core::Writer;
 
@@ -15,8 +18,16 @@ pub const ROOTS_WRITTEN: &[&str] = &[
     "diagnoses",
     "encounters",
     "id",
+    "labs",
     "patient",
+    "assessments",
 ];
+
+fn put<T: serde::Serialize>(m: &mut Map<String, Value>, k: &str, v: &Option<T>) {
+    if let Some(v) = v {
+        m.insert(k.to_owned(), serde_json::to_value(v).unwrap());
+    }
+}
 
 /// Writes one chart as FHIR resources with the chart the import must give back.
 pub fn write(c: &Chart) -> Writer {
@@ -30,6 +41,48 @@ pub fn write(c: &Chart) -> Writer {
     }
     for (i, e) in c.encounters.iter().enumerate() {
         self::core::encounter(&mut w, i, e);
+    }
+    for (i, a) in c.assessments.iter().enumerate() {
+        let Some(r) = obs::assessment(&format!("asm-{i}"), &w.patient, a) else {
+            continue;
+        };
+        let mut want = Map::new();
+        put(&mut want, "kind", &a.kind);
+        put(&mut want, "date", &a.date);
+        put(&mut want, "scale", &a.scale);
+        if a.kind == Some(AssessmentKind::TobaccoUse) {
+            put(&mut want, "tobacco_status", &a.tobacco_status);
+        } else {
+            put(&mut want, "score", &a.score);
+        }
+        w.resources.push(r);
+        w.expect_item("assessments", want);
+    }
+    for (i, l) in c.labs.iter().enumerate() {
+        let unit = obs::LAB_CODES
+            .iter()
+            .find(|(t, _, _)| Some(*t) == l.test)
+            .and_then(|(_, _, u)| *u);
+        let qualitative = l.value.is_none() || unit.is_none();
+        if qualitative
+            && l.result
+                .is_some_and(|r| !matches!(r, LabResult::Positive | LabResult::Negative))
+        {
+            continue;
+        }
+        let Some(r) = obs::lab(&format!("lab-{i}"), &w.patient, l) else {
+            continue;
+        };
+        let mut want = Map::new();
+        put(&mut want, "test", &l.test);
+        put(&mut want, "date", &l.date);
+        if qualitative {
+            put(&mut want, "result", &l.result);
+        } else {
+            put(&mut want, "value", &l.value);
+        }
+        w.resources.push(r);
+        w.expect_item("labs", want);
     }
     w
 }

@@ -1,7 +1,6 @@
 //! Test writers: chart records → FHIR R4 Observation (and secondary cancer Condition) JSON as
 //! the import reads them (mCODE TNM staging, tumour markers, assessments, labs). Plain
 //! functions, so a whole-chart round trip can reuse them (`#[path]` include).
-#![allow(dead_code)]
 
 use oncoqual::Date;
 use oncoqual::chart::{
