@@ -160,6 +160,9 @@ fn period_arg(period: Option<&str>) -> PyResult<Option<Period>> {
 /// The text of a configuration input: a path (`str` or `os.PathLike`) read as a file, or a
 /// JSON value (dict or list) written as JSON.
 fn config_text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(String, String)> {
+    if let Some(text) = json_str(obj)? {
+        return Ok((text, what.to_owned()));
+    }
     if is_path(obj)? {
         let path = to_path(obj)?;
         let name = path.display().to_string();
@@ -172,6 +175,15 @@ fn config_text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(String, String)>
         .call_method1("dumps", (obj,))
         .map_err(|_| ConfigError::new_err(format!("the {what} cannot be written as JSON")))?;
     Ok((text.extract()?, what.to_owned()))
+}
+
+/// A `str` holding JSON text (an object or a list) rather than a path: `None` otherwise.
+fn json_str(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    if !obj.is_instance_of::<PyString>() {
+        return Ok(None);
+    }
+    let s: String = obj.extract()?;
+    Ok(s.trim_start().starts_with(['{', '[']).then_some(s))
 }
 
 /// The round calendar: the default one, or a rounds file (path) or rounds object (dict).
@@ -293,6 +305,12 @@ type Input = Box<dyn BufRead + Send + Sync>;
 /// the input, its name in messages (the path, or empty) and the slot of a Python error.
 fn chart_source(obj: &Bound<'_, PyAny>) -> PyResult<(Input, String, Failed)> {
     let failed: Failed = Arc::new(Mutex::new(None));
+    // Refused without echoing it: the text may be a chart.
+    if json_str(obj)?.is_some() {
+        return Err(PyTypeError::new_err(
+            "charts: a str is the path of a JSONL file; give JSONL text as bytes, or charts in a list",
+        ));
+    }
     if is_path(obj)? {
         let path = to_path(obj)?;
         let name = path.display().to_string();

@@ -98,6 +98,24 @@ def test_jsonl_streams_from_a_path_bytes_or_an_iterable(lib, synthetic):
     assert from_path[5]["outcomes"] == lib.evaluate(chart)
 
 
+def test_a_str_is_a_path_and_json_text_is_not_echoed(lib, chart, tmp_path):
+    chart["patient"]["sex"] = SENTINEL
+    text = json.dumps(chart)
+    for call in (lib.evaluate_jsonl, lib.tally):
+        with pytest.raises(TypeError, match="a str is the path of a JSONL file") as e:
+            call(text)
+        assert SENTINEL not in str(e.value)
+    with pytest.raises(oncoqual.ChartError, match="cannot read"):
+        lib.tally(str(tmp_path / "missing.jsonl"))
+    # Configuration inputs may be JSON text, an object or a path.
+    rounds = {"2026-1": {"start": "2026-01-01", "end": "2026-01-15"}}
+    path = tmp_path / "rounds.json"
+    path.write_text(json.dumps(rounds))
+    expected = lib.evaluate(chart | {"patient": {}}, rounds=rounds, all=True)
+    assert lib.evaluate(chart | {"patient": {}}, rounds=json.dumps(rounds), all=True) == expected
+    assert lib.evaluate(chart | {"patient": {}}, rounds=path, all=True) == expected
+
+
 def test_the_stream_is_lazy(lib, synthetic):
     pulled = []
 
