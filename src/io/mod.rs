@@ -12,6 +12,9 @@ mod parse;
 pub use crate::chart::Limits;
 pub use jsonl::{JsonlReader, Record};
 #[cfg(feature = "parallel")]
-pub(crate) use jsonl::{RawBlock, RawLine, parse_raw_ref, split_lines};
+pub(crate) use jsonl::{RawBlock, split_lines};
+// `evaluate`'s own batches (the CLI's); `cli` brings `parallel`.
+#[cfg(feature = "cli")]
+pub(crate) use jsonl::{RawLine, parse_raw_ref};
 pub use ledger::ChartLedger;
 pub use parse::{CheckedChart, RecordError, parse_chart, parse_chart_projected};
