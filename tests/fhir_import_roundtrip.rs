@@ -1,71 +1,18 @@
 //! Round trip over the fields the FHIR import maps: chart values drawn at random are written
-//! as FHIR R4 Patient, Condition and Encounter resources (by the test's own writer, below),
+//! as FHIR R4 Patient, Condition and Encounter resources (by the test's own writer, below,
+//! with the codes of `tests/fhir_write/core.rs`),
 //! imported, and come back as the same values.
 #![cfg(feature = "fhir-import")]
 
 use oncoqual::Date;
-use oncoqual::chart::{CancerType, ConditionKind, EncounterKind, Sex, StageGroup};
+use oncoqual::chart::{EncounterKind, StageGroup};
 use oncoqual::import::fhir::FhirImport;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-const ICD10: &str = "http://hl7.org/fhir/sid/icd-10-cm";
-const SNOMED: &str = "http://snomed.info/sct";
+mod fhir_write;
 
-/// (cancer type, code system, code, invasive): one code per value, from the shipped tables.
-const CANCERS: &[(CancerType, &str, &str, bool)] = &[
-    (CancerType::Breast, ICD10, "C50.911", true),
-    (CancerType::Breast, ICD10, "D05.10", false),
-    (CancerType::Colon, ICD10, "C18.7", true),
-    (CancerType::Rectum, ICD10, "C20", true),
-    (CancerType::LungNsclc, SNOMED, "254637007", true),
-    (CancerType::LungSclc, SNOMED, "254632001", true),
-    (CancerType::Nhl, ICD10, "C83.30", true),
-    (CancerType::HodgkinLymphoma, ICD10, "C81.90", true),
-    (CancerType::Myeloma, ICD10, "C90.00", true),
-    (CancerType::Leukemia, ICD10, "C92.00", true),
-    (CancerType::Prostate, ICD10, "C61", true),
-    (CancerType::Prostate, ICD10, "D07.5", false),
-    (CancerType::Ovary, ICD10, "C56.9", true),
-    (CancerType::Cervix, ICD10, "D06.9", false),
-    (CancerType::Endometrium, ICD10, "C54.1", true),
-    (CancerType::Melanoma, ICD10, "C43.9", true),
-    (CancerType::HeadAndNeck, ICD10, "C01", true),
-    (CancerType::Bladder, ICD10, "C67.9", true),
-    (CancerType::Kidney, ICD10, "C64.1", true),
-    (CancerType::Pancreas, ICD10, "C25.9", true),
-    (CancerType::GastricGej, ICD10, "C16.0", true),
-    (CancerType::Esophagus, ICD10, "C15.9", true),
-    (CancerType::Liver, ICD10, "C22.0", true),
-    (CancerType::Testis, ICD10, "C62.90", true),
-    (CancerType::GestationalTrophoblastic, ICD10, "C58", true),
-    (CancerType::BrainCns, ICD10, "C71.9", true),
-    (CancerType::Sarcoma, ICD10, "C49.9", true),
-    (CancerType::OtherSolid, ICD10, "C17.9", true),
-    (CancerType::OtherHeme, ICD10, "C96.9", true),
-];
-
-const CONDITIONS: &[(ConditionKind, &str, &str)] = &[
-    (ConditionKind::Tuberculosis, ICD10, "A15.0"),
-    (ConditionKind::Hiv, SNOMED, "86406008"),
-    (ConditionKind::ImmunocompromisedState, ICD10, "D84.821"),
-    (ConditionKind::PainWarrantingWorkup, ICD10, "G89.3"),
-];
-
-const ENCOUNTERS: &[(EncounterKind, &str)] = &[
-    (EncounterKind::OfficeVisit, "AMB"),
-    (EncounterKind::TelehealthVisit, "VR"),
-    (EncounterKind::InpatientAdmission, "IMP"),
-    (EncounterKind::EdVisit, "EMER"),
-    (EncounterKind::ObservationStay, "OBSENC"),
-];
-
-const SEXES: &[(Sex, &str)] = &[
-    (Sex::Female, "female"),
-    (Sex::Male, "male"),
-    (Sex::Other, "other"),
-    (Sex::Unknown, "unknown"),
-];
+use fhir_write::core::{CANCERS, CONDITIONS, ENCOUNTERS, SEXES};
 
 #[derive(Debug, Clone)]
 struct Dx {

@@ -42,21 +42,6 @@ pub(crate) struct MedRefs {
     pub(crate) request: Option<String>,
 }
 
-/// The logical id of a reference `Type/<id>` (with any base URL before it and any
-/// `/_history/<v>` after it), when it is of type `ty`.
-pub(crate) fn ref_id(reference: &str, ty: &str) -> Option<String> {
-    let mut parts: Vec<&str> = reference.split('/').collect();
-    if let [.., h, _] = parts.as_slice()
-        && *h == "_history"
-    {
-        parts.truncate(parts.len().saturating_sub(2));
-    }
-    match parts.as_slice() {
-        [.., t, id] if *t == ty && !id.is_empty() => Some((*id).to_owned()),
-        _ => None,
-    }
-}
-
 fn set_reason(item: &mut Item, field: &'static str, reason: MissingReason) {
     item.reasons.retain(|(f, _)| *f != field);
     item.reasons.insert(0, (field, reason));
@@ -233,6 +218,7 @@ fn merge_regimen(keep: &mut Item, part: crate::chart::Regimen, reasons: super::m
 
 #[cfg(test)]
 mod tests {
+    use super::super::map::ref_id;
     use super::*;
     use crate::chart::{Administration, Agent, Regimen, RegimenIntent};
 

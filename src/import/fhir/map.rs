@@ -29,6 +29,21 @@ pub(crate) const AJCC: &str = "http://cancerstaging.org";
 /// HL7 v3 ActCode: Encounter.class.
 pub(crate) const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 
+/// The logical id of a reference `<Type>/<id>` (with any base URL before it and any
+/// `/_history/<v>` after it), when it is of type `ty`.
+pub(crate) fn ref_id(reference: &str, ty: &str) -> Option<String> {
+    let mut parts: Vec<&str> = reference.split('/').collect();
+    if let [.., h, _] = parts.as_slice()
+        && *h == "_history"
+    {
+        parts.truncate(parts.len().saturating_sub(2));
+    }
+    match parts.as_slice() {
+        [.., t, id] if *t == ty && !id.is_empty() => Some((*id).to_owned()),
+        _ => None,
+    }
+}
+
 /// A date as the chart can hold it, or why not.
 pub(crate) type DateResult = Result<Date, MissingReason>;
 

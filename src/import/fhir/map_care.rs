@@ -8,7 +8,8 @@ use fhir_model::r4b::resources::{ProcedureInner, ProcedurePerformed};
 use fhir_model::r4b::types::{Coding, ExtensionValue};
 
 use super::assemble::{Item, Mapped};
-use super::link_med::{MedRefs, ref_id};
+use super::link_med::MedRefs;
+use super::map::ref_id;
 use super::map::{
     DateResult, Outcome, Reasons, code_ref, codings, from_date_time, is_system, item, note,
     opt_date,

@@ -16,7 +16,8 @@ use fhir_model::r4b::types::{
 };
 
 use super::assemble::{Item, Mapped};
-use super::link_med::{MedRefs, ref_id};
+use super::link_med::MedRefs;
+use super::map::ref_id;
 use super::map::{
     DateResult, Outcome, Reasons, code_ref, codings, from_date_time, is_system, item, note,
     opt_date,

@@ -16,7 +16,7 @@ use fhir_model::r4b::types::{CodeableConcept, Coding, ExtensionValue, Quantity};
 
 use super::map::{
     AJCC, DateResult, Outcome, Reasons, ajcc_stage, code_ref, codings, diagnosis_date,
-    from_date_time, is_system, item, secondary_cancer,
+    from_date_time, is_system, item, ref_id, secondary_cancer,
 };
 use super::report::{CodeRef, MissingReason, ResourceRef, SkipReason};
 use super::tables::Tables;
@@ -98,21 +98,6 @@ pub(crate) enum Link {
     },
     /// A secondary cancer condition.
     Metastasis(Metastasis),
-}
-
-/// The logical id of a reference `<Type>/<id>` (with any base URL before it and any
-/// `/_history/<v>` after it).
-pub(crate) fn ref_id(reference: &str, ty: &str) -> Option<String> {
-    let mut parts: Vec<&str> = reference.split('/').collect();
-    if let [.., h, _] = parts.as_slice()
-        && *h == "_history"
-    {
-        parts.truncate(parts.len().saturating_sub(2));
-    }
-    match parts.as_slice() {
-        [.., t, id] if *t == ty && !id.is_empty() => Some((*id).to_owned()),
-        _ => None,
-    }
 }
 
 fn refs<'a>(

@@ -344,16 +344,7 @@ fn patient_id(reference: &str, urls: &HashMap<String, String>) -> Option<String>
     if let Some(id) = urls.get(reference) {
         return Some(id.clone());
     }
-    let mut parts: Vec<&str> = reference.split('/').collect();
-    if let [.., h, _] = parts.as_slice()
-        && *h == "_history"
-    {
-        parts.truncate(parts.len().saturating_sub(2));
-    }
-    match parts.as_slice() {
-        [.., "Patient", id] if !id.is_empty() => Some((*id).to_owned()),
-        _ => None,
-    }
+    map::ref_id(reference, "Patient")
 }
 
 /// A serde_json error as a message without the input's text: its category and position.
