@@ -120,7 +120,7 @@ fn the_bundle_maps_patient_cancer_conditions_and_encounters() {
     );
     assert_eq!(
         missing("encounters[0].provider_role"),
-        Some(MissingReason::NotImported)
+        Some(MissingReason::Absent)
     );
     assert_eq!(
         missing("diagnoses[0].histology_group"),
@@ -327,4 +327,123 @@ fn the_cli_imports_a_bundle_and_a_folder_then_evaluate_reads_the_charts() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("refused"), "{err}");
+}
+
+/// The measures the shipped example patient is in, as `id: populations`.
+fn populations(evaluated: &str) -> Vec<String> {
+    let line: Value = serde_json::from_str(evaluated.lines().next().unwrap()).unwrap();
+    line["outcomes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(id, o)| {
+            let p: Vec<&str> = o["populations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap())
+                .collect();
+            format!("{id}: {}", p.join(" "))
+        })
+        .collect()
+}
+
+#[test]
+fn the_example_bundle_imported_for_its_practice_evaluates_into_populations() {
+    let dir = Dir::new("fhir-import-example");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/fhir/breast-cancer-patient.json"
+    );
+    let run = |flags: &[&str], out: &str| {
+        let mut args = vec![
+            "import",
+            "fhir",
+            example,
+            "--practice",
+            "prac-1",
+            "--round",
+            "2026-1",
+            "-o",
+            out,
+        ];
+        args.extend_from_slice(flags);
+        let (code, _, err) = oncoqual(&args);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            err.contains("30 resource(s) read, 30 used, 0 skipped, 0 input error(s)"),
+            "{err}"
+        );
+        let (code, evaluated, err) = oncoqual(&["evaluate", "--charts", out]);
+        assert_eq!(code, 0, "{err}");
+        evaluated
+    };
+    // The clinic is the Organization every encounter's serviceProvider names, and its
+    // clinicians resolve through Practitioner / PractitionerRole to physician and nurse
+    // practitioner: the visits are office visits of the practice.
+    let charts = dir.file("charts.jsonl");
+    let got = populations(&run(&["--practice-organization", "clinic-1"], &charts));
+    for want in [
+        "breast.her2-testing: IPP DENOM NUMER",
+        "breast.er-pr-status-documented: IPP DENOM NUMER",
+        "core.stage-documented-within-one-month: IPP DENOM NUMER",
+        "core.tobacco-use-status-documented: IPP DENOM NUMER",
+        "pain.intensity-quantified-all-treatment-visits: IPP DENOM NUMER",
+        // What FHIR cannot say (the intent's documentation date) leaves the numerator to
+        // the abstractor.
+        "core.chemotherapy-intent-documented: IPP DENOM",
+    ] {
+        assert!(got.iter().any(|g| g == want), "{want} not in {got:#?}");
+    }
+    assert_eq!(got.len(), 36, "{got:#?}");
+    // Stating that the whole export is the practice's gives the same charts.
+    let all = dir.file("all.jsonl");
+    let _ = run(&["--all-encounters-with-practice"], &all);
+    assert_eq!(
+        std::fs::read(&all).unwrap(),
+        std::fs::read(&charts).unwrap()
+    );
+    // Another organization's encounters are outside visits: no office visit, no population.
+    let other = dir.file("other.jsonl");
+    assert_eq!(
+        run(&["--practice-organization", "another-clinic"], &other)
+            .lines()
+            .next()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["outcomes"].clone()),
+        Some(serde_json::json!({}))
+    );
+    // Unstated, `with_practice` is missing (reason not_imported) and no population is met.
+    let unstated = dir.file("unstated.jsonl");
+    let report = dir.file("report.json");
+    let mut args = vec![
+        "import",
+        "fhir",
+        example,
+        "--practice",
+        "prac-1",
+        "--round",
+        "2026-1",
+        "-o",
+        &unstated,
+        "--report",
+        &report,
+    ];
+    let (code, _, err) = oncoqual(&args);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let missing = r["charts"][0]["missing"].as_array().unwrap();
+    assert!(
+        missing
+            .iter()
+            .any(|m| m["field"] == "encounters[0].with_practice" && m["reason"] == "not_imported")
+    );
+    assert_eq!(r["shared"].as_array().unwrap().len(), 3);
+    // Both statements at once are refused.
+    args.extend([
+        "--all-encounters-with-practice",
+        "--practice-organization",
+        "x",
+    ]);
+    let (code, _, _) = oncoqual(&args);
+    assert_eq!(code, 2);
 }

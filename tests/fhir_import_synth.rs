@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use fhir_write::{ROOTS_WRITTEN, write};
 use oncoqual::Chart;
-use oncoqual::import::fhir::FhirImport;
+use oncoqual::import::fhir::{FhirImport, PracticeEncounters};
 use oncoqual::synth::{self, SynthConfig};
 use serde_json::{Map, Value};
 
@@ -61,7 +61,15 @@ fn synthetic_charts_come_back_exactly_through_a_bulk_export() {
                 .is_none()
         );
     }
-    let mut run = FhirImport::new("prac-1".parse().unwrap(), "2026-1".parse().unwrap());
+    let shared = by_type.entry("PractitionerRole".to_owned()).or_default();
+    for r in fhir_write::core::practitioner_roles() {
+        shared.push_str(&r.to_string());
+        shared.push('\n');
+    }
+    let mut run = FhirImport::new("prac-1".parse().unwrap(), "2026-1".parse().unwrap())
+        .practice_encounters(PracticeEncounters::organizations([
+            fhir_write::core::PRACTICE_ORGANIZATION,
+        ]));
     for (ty, text) in &by_type {
         run.read_ndjson(&format!("{ty}.ndjson"), text.as_bytes())
             .unwrap();

@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::RoundId;
 use crate::chart::PracticeId;
-use crate::import::fhir::{FhirImport, ImportError};
+use crate::import::fhir::{FhirImport, ImportError, PracticeEncounters};
 
 /// Arguments of `oncoqual import`.
 #[derive(Debug, clap::Args)]
@@ -49,6 +49,15 @@ pub(crate) struct FhirArgs {
     /// Also write the import report (JSON) here.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// Every encounter of the input is with the practice (an export of the practice's own
+    /// records): `with_practice` is true for all. Without this or `--practice-organization`,
+    /// `with_practice` is left missing and no encounter is an office visit of the practice.
+    #[arg(long, conflicts_with = "practice_organization")]
+    all_encounters_with_practice: bool,
+    /// An Organization logical id that is the practice (repeatable): an encounter whose
+    /// `serviceProvider` names one is with the practice, another organization's is not.
+    #[arg(long, value_name = "ID")]
+    practice_organization: Vec<String>,
     /// The cap on resources held in memory by one run.
     #[arg(long, value_name = "N", default_value_t = crate::import::fhir::DEFAULT_MAX_RESOURCES)]
     max_resources: u64,
@@ -154,8 +163,15 @@ fn fhir(args: &FhirArgs) -> io::Result<ExitCode> {
         super::output::refuse_inputs(r, &all_inputs)?;
     }
     let mut out = super::output(args.output.as_deref(), &all_inputs)?;
-    let mut run =
-        FhirImport::new(args.practice.clone(), args.round).max_resources(args.max_resources);
+    let mut run = FhirImport::new(args.practice.clone(), args.round)
+        .max_resources(args.max_resources)
+        .practice_encounters(if args.all_encounters_with_practice {
+            PracticeEncounters::All
+        } else if args.practice_organization.is_empty() {
+            PracticeEncounters::NotStated
+        } else {
+            PracticeEncounters::organizations(args.practice_organization.iter().cloned())
+        });
     let total = files
         .iter()
         .filter_map(|(p, _)| std::fs::metadata(p).ok())

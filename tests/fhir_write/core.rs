@@ -5,8 +5,8 @@
 //! independently of the shipped tables the import reads.
 
 use oncoqual::chart::{
-    CancerType, Condition, ConditionKind, Death, Diagnosis, Encounter, EncounterKind, Patient, Sex,
-    StageGroup,
+    CancerType, Condition, ConditionKind, Death, Diagnosis, Encounter, EncounterKind, Patient,
+    ProviderRole, Sex, StageGroup,
 };
 use serde_json::{Map, Value, json};
 
@@ -217,6 +217,29 @@ pub fn condition(w: &mut Writer, index: usize, c: &Condition) {
 }
 
 /// An encounter of a kind with an ActCode class; other kinds are not written.
+/// The Organization that is the practice (the import run is told so).
+pub const PRACTICE_ORGANIZATION: &str = "the-practice";
+
+const PARTICIPATION_TYPE: &str = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
+
+/// The clinicians encounters name, one PractitionerRole per dictionary role, each coded in
+/// the NUCC provider taxonomy (shared by every chart: written once per export).
+pub fn practitioner_roles() -> Vec<Value> {
+    [
+        (ProviderRole::Physician, "207RX0202X"),
+        (ProviderRole::AdvancedPracticeProvider, "363L00000X"),
+        (ProviderRole::Nurse, "163W00000X"),
+        (ProviderRole::Pharmacist, "183500000X"),
+        (ProviderRole::Other, "1041C0700X"),
+    ]
+    .iter()
+    .map(|(role, code)| {
+        json!({"resourceType": "PractitionerRole", "id": format!("role-{}", role.as_str()),
+            "code": [{"coding": [{"system": "http://nucc.org/provider-taxonomy", "code": code}]}]})
+    })
+    .collect()
+}
+
 pub fn encounter(w: &mut Writer, index: usize, e: &Encounter) {
     let Some((kind, class)) = ENCOUNTERS.iter().find(|(k, _)| Some(*k) == e.kind) else {
         return;
@@ -236,10 +259,24 @@ pub fn encounter(w: &mut Writer, index: usize, e: &Encounter) {
         period["end"] = json!(d.to_string());
         put(&mut want, "discharge_date", &e.discharge_date);
     }
-    w.resources.push(
-        json!({"resourceType": "Encounter", "id": format!("enc-{index}"),
+    let mut r = json!({"resourceType": "Encounter", "id": format!("enc-{index}"),
         "status": "finished", "class": {"system": ACT_CODE, "code": class},
-        "subject": w.subject(), "period": period}),
-    );
+        "subject": w.subject(), "period": period});
+    if let Some(p) = e.with_practice {
+        let org = if p {
+            PRACTICE_ORGANIZATION
+        } else {
+            "elsewhere"
+        };
+        r["serviceProvider"] = json!({"reference": format!("Organization/{org}")});
+        put(&mut want, "with_practice", &e.with_practice);
+    }
+    if let Some(role) = e.provider_role {
+        r["participant"] = json!([{
+            "type": [{"coding": [{"system": PARTICIPATION_TYPE, "code": "PPRF"}]}],
+            "individual": {"reference": format!("PractitionerRole/role-{}", role.as_str())}}]);
+        put(&mut want, "provider_role", &e.provider_role);
+    }
+    w.resources.push(r);
     w.expect_item("encounters", want);
 }

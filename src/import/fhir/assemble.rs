@@ -102,6 +102,8 @@ pub(crate) struct Item {
     pub(crate) reasons: Reasons,
     /// The FHIR ids a medication or procedure record names, until the linking pass.
     pub(crate) med: Option<super::link_med::MedRefs>,
+    /// What an encounter names for its practice and clinician, until the linking pass.
+    pub(crate) who: Option<Box<super::who::EncounterRefs>>,
 }
 
 impl Item {
@@ -111,6 +113,7 @@ impl Item {
             mapped,
             reasons,
             med: None,
+            who: None,
         }
     }
 
@@ -124,6 +127,7 @@ impl Item {
             mapped,
             reasons,
             med: Some(refs),
+            who: None,
         }
     }
 }

@@ -448,7 +448,9 @@ pub(crate) fn encounter(e: &EncounterInner) -> Outcome {
             &mut reasons,
         );
     }
-    Ok((vec![item(out, reasons)], Vec::new()))
+    let mut item = item(out, reasons);
+    item.who = Some(Box::new(super::who::encounter_refs(e)));
+    Ok((vec![item], Vec::new()))
 }
 
 #[cfg(test)]

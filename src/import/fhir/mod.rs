@@ -36,10 +36,24 @@
 //! - **Encounter** → `encounters`: `class` (HL7 v3 ActCode) AMB → office_visit, VR →
 //!   telehealth_visit, IMP → inpatient_admission, EMER → ed_visit, OBSENC →
 //!   observation_stay; any other class is skipped with it. `date` from `period.start`,
-//!   `discharge_date` from `period.end` for the two stays. `with_practice` and
-//!   `provider_role` are left missing (reason `not_imported`): the practice is an argument
-//!   of the import, not a FHIR organization, and participant types do not name the
-//!   dictionary's roles. Planned, cancelled and entered-in-error encounters are skipped.
+//!   `discharge_date` from `period.end` for the two stays. Planned, cancelled and
+//!   entered-in-error encounters are skipped. `with_practice` follows the run's
+//!   [`PracticeEncounters`]: not stated (the default) leaves it missing (`not_imported`);
+//!   `All` sets it true; `Organizations` sets it true when `serviceProvider` names one of
+//!   the practice's Organization ids, false for another, and leaves it missing (`absent`)
+//!   without one. `provider_role` is the clinician seen: the participants typed primary
+//!   performer (`PPRF`), else attender (`ATND`), else untyped, resolved through the run's
+//!   Practitioner and PractitionerRole resources (`PractitionerRole.code`, else its
+//!   practitioner's qualifications; a Practitioner's qualifications and the codes of the
+//!   PractitionerRoles naming it) by `provider-role.csv` (NUCC provider taxonomy, FHIR
+//!   practitioner-role, HL7 v2 degree, SNOMED CT occupation codes); of several roles the
+//!   first of physician, advanced practice provider, nurse, pharmacist, other. A participant
+//!   that names no resource read leaves it missing (`unresolved_reference`), one whose codes
+//!   map to no role (`unmapped_code`), no participant (`absent`). These are resolved when
+//!   the run finishes, so the files may come in any order.
+//! - **Practitioner**, **PractitionerRole**: belong to no patient; read into the run's
+//!   directory of clinicians and listed in the report's `shared` (a second one with the same
+//!   id is skipped, `duplicate_id`).
 //! - **Condition** (additions): a primary cancer condition's mCODE
 //!   histology-morphology-behavior extension → `histology` (the ICD-O-3 morphology code, or
 //!   a SNOMED CT one as it is) and `histology_group` from the shipped ICD-O-3 morphology
@@ -155,6 +169,7 @@ mod report;
 mod tables;
 mod tables_med;
 mod tables_obs;
+mod who;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -171,6 +186,7 @@ pub use report::{
     ChartReport, CodeRef, ImportReport, InputError, Missing, MissingReason, ResourceRef,
     SkipReason, Skipped, Summary,
 };
+pub use who::PracticeEncounters;
 
 /// The default cap on resources held by one run (mapped or reported).
 pub const DEFAULT_MAX_RESOURCES: u64 = 2_000_000;
@@ -249,6 +265,10 @@ pub struct FhirImport {
     waiting: Vec<Skipped>,
     held: u64,
     report: ImportReport,
+    /// Which encounters are with the practice.
+    practice_encounters: PracticeEncounters,
+    /// The clinicians read so far (Practitioner, PractitionerRole).
+    directory: who::Directory,
 }
 
 impl fmt::Debug for FhirImport {
@@ -336,6 +356,8 @@ parsed! {
     MedicationRequest,
     MedicationAdministration,
     Procedure,
+    Practitioner,
+    PractitionerRole,
 }
 
 /// The patient id of a reference: `Patient/<id>`, with any base URL before it and any
@@ -384,6 +406,8 @@ impl FhirImport {
             waiting: Vec::new(),
             held: 0,
             report,
+            practice_encounters: PracticeEncounters::NotStated,
+            directory: who::Directory::default(),
         }
     }
 
@@ -391,6 +415,14 @@ impl FhirImport {
     #[must_use]
     pub fn max_resources(mut self, cap: u64) -> Self {
         self.max_resources = cap;
+        self
+    }
+
+    /// States which encounters are with the reporting practice (`encounters.with_practice`;
+    /// default [`PracticeEncounters::NotStated`]: left missing).
+    #[must_use]
+    pub fn practice_encounters(mut self, which: PracticeEncounters) -> Self {
+        self.practice_encounters = which;
         self
     }
 
@@ -588,6 +620,31 @@ impl FhirImport {
         };
         let tables = tables::tables().map_err(ImportError::Tables)?;
         let med_tables = tables_med::med_tables().map_err(ImportError::Tables)?;
+        let shared = match &resource {
+            Parsed::Practitioner(p) => Some(self.directory.practitioner(p)),
+            Parsed::PractitionerRole(r) => Some(self.directory.practitioner_role(r)),
+            _ => None,
+        };
+        if let Some(added) = shared {
+            let reason = match added.map_err(ImportError::Tables)? {
+                who::Added::Yes(unmapped) => {
+                    self_unmapped(&mut self.report.summary, &unmapped);
+                    self.report.shared.push(rref);
+                    self.report.summary.resources_used =
+                        self.report.summary.resources_used.saturating_add(1);
+                    return Ok(());
+                }
+                who::Added::NoId => SkipReason::NoId,
+                who::Added::Duplicate => SkipReason::DuplicateId,
+            };
+            let skipped = Skipped {
+                resource: rref,
+                reason,
+            };
+            self.count_skip(&skipped.reason);
+            self.hold(None, skipped);
+            return Ok(());
+        }
         let Some(owner) = owner else {
             let reason = if resource_type == "Patient" {
                 SkipReason::NoId
@@ -623,6 +680,10 @@ impl FhirImport {
                 map_med::medication_administration(a, med_tables)
             }
             Parsed::Procedure(p) => map_care::procedure(p, med_tables),
+            // Read into the directory above; never reached with a patient.
+            Parsed::Practitioner(_) | Parsed::PractitionerRole(_) => {
+                Err((SkipReason::UnsupportedType, Vec::new()))
+            }
         };
         match outcome {
             Ok((items, unmapped)) => {
@@ -694,12 +755,10 @@ impl FhirImport {
                     continue;
                 }
             };
-            let items = link_obs::link_and_report(
-                acc.items,
-                acc.links,
-                &mut entry,
-                &mut self.report.summary,
-            );
+            let mut items = acc.items;
+            who::link(&mut items, &self.directory, &self.practice_encounters);
+            let items =
+                link_obs::link_and_report(items, acc.links, &mut entry, &mut self.report.summary);
             let builder = assemble::assemble(items, builder, &mut missing);
             entry.missing = missing;
             match builder.build() {

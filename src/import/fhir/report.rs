@@ -18,6 +18,9 @@ pub struct ImportReport {
     /// Resources that could not be given to any patient (no `Patient/<id>` subject, or no
     /// Patient resource for it).
     pub unassigned: Vec<Skipped>,
+    /// Resources that belong to no patient and were read for every chart: the
+    /// Practitioner and PractitionerRole resources encounters name (by type and id).
+    pub shared: Vec<ResourceRef>,
     /// Input that could not be read (malformed JSON, not an R4 resource): by source and line
     /// (NDJSON) or entry (Bundle); reading went on after each.
     pub input_errors: Vec<InputError>,
@@ -175,6 +178,9 @@ pub enum SkipReason {
     },
     /// An event not done (`doNotPerform`, status `not-done`) with no reason given.
     NotDoneWithoutReason,
+    /// A second resource of a shared type (Practitioner, PractitionerRole) with the same
+    /// logical id: the first one read is kept.
+    DuplicateId,
 }
 
 impl SkipReason {
@@ -196,6 +202,7 @@ impl SkipReason {
             SkipReason::MedicationNotContained => "medication_not_contained",
             SkipReason::UnlistedProcedure { .. } => "unlisted_procedure",
             SkipReason::NotDoneWithoutReason => "not_done_without_reason",
+            SkipReason::DuplicateId => "duplicate_id",
         }
     }
 }
