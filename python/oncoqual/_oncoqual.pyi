@@ -158,15 +158,20 @@ class Tally:
     def merge(self, other: "Tally") -> None:
         """Adds ``other`` into this tally. Raises :class:`TallyError` (and changes
         nothing) when they share a chart (with how many) or were computed with two
-        libraries, oncoqual versions, chart keys or round calendars."""
+        libraries, oncoqual versions, chart keys or round calendars. The skipped messages
+        of both are kept."""
     def merged(self, other: "Tally") -> "Tally":
         """A new tally of both; refused as :meth:`merge`."""
     def to_bytes(self) -> bytes:
         """The tally exactly as ``oncoqual tally -o FILE`` writes it (stamped JSON with a
         newline at the end): files and bytes are interchangeable."""
     @staticmethod
-    def from_bytes(data: bytes) -> "Tally":
-        """Reads :meth:`to_bytes` or a tally file; :class:`TallyError` when it is not one."""
+    def from_bytes(data: bytes, skipped: Optional[List[str]] = None) -> "Tally":
+        """Reads :meth:`to_bytes` or a tally file; :class:`TallyError` when it is not one.
+        ``skipped`` restores the messages of :attr:`skipped` (not part of the bytes)."""
+    def __reduce__(self) -> Any:
+        """Tallies pickle (as their bytes and skipped messages), so they travel between
+        processes."""
     @property
     def charts(self) -> int:
         """Unique charts counted."""

@@ -812,7 +812,18 @@ impl Tally {
         let theirs = other.borrow();
         let mut ours = slf.borrow_mut();
         let (inner, other_inner) = (&mut ours.inner, &theirs.inner);
-        py.detach(|| inner.merge(other_inner)).map_err(refused)
+        py.detach(|| inner.merge(other_inner)).map_err(refused)?;
+        ours.skipped.extend(theirs.skipped.iter().cloned());
+        Ok(())
+    }
+
+    /// Pickles as its bytes and skipped messages (so tallies travel between processes,
+    /// e.g. Spark executors).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        let py = slf.py();
+        let from_bytes = slf.get_type().getattr("from_bytes")?;
+        let bytes = slf.borrow().to_bytes(py)?;
+        Ok((from_bytes, (bytes, slf.borrow().skipped.clone())))
     }
 
     /// A new tally holding both; refused as `merge` is.
@@ -822,7 +833,12 @@ impl Tally {
         let mut copy = self.inner.clone();
         py.detach(|| copy.merge(theirs))
             .map_err(|e| TallyError::new_err(format!("refused: {e}")))?;
-        Ok(Tally::of(copy))
+        let mut skipped = self.skipped.clone();
+        skipped.extend(other.skipped.iter().cloned());
+        Ok(Tally {
+            inner: copy,
+            skipped,
+        })
     }
 
     /// The tally as `oncoqual tally -o FILE` writes it: stamped JSON, exact, with a
@@ -839,17 +855,24 @@ impl Tally {
         Ok(PyBytes::new(py, &bytes))
     }
 
-    /// Reads a tally written by `to_bytes` or `oncoqual tally`.
+    /// Reads a tally written by `to_bytes` or `oncoqual tally`; `skipped` restores the
+    /// located messages of the records it left out (they are not part of the bytes).
     #[staticmethod]
-    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Tally> {
+    #[pyo3(signature = (data, skipped = None))]
+    fn from_bytes(py: Python<'_>, data: &[u8], skipped: Option<Vec<String>>) -> PyResult<Tally> {
         let parsed: Result<RTally, serde_json::Error> = py.detach(|| serde_json::from_slice(data));
-        parsed.map(Tally::of).map_err(|e| {
-            TallyError::new_err(format!(
-                "not a tally: line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ))
-        })
+        parsed
+            .map(|inner| Tally {
+                inner,
+                skipped: skipped.unwrap_or_default(),
+            })
+            .map_err(|e| {
+                TallyError::new_err(format!(
+                    "not a tally: line {}, column {}: {e}",
+                    e.line(),
+                    e.column()
+                ))
+            })
     }
 
     /// Unique charts counted.
@@ -899,14 +922,10 @@ impl Tally {
             self.rounds()
         )
     }
-
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        let ctor = slf.get_type().getattr("from_bytes")?;
-        Ok((ctor, (slf.borrow().to_bytes(slf.py())?,)))
-    }
 }
+
+/// What `Tally.__reduce__` gives pickle: `from_bytes` and its arguments.
+type Reduced<'py> = (Bound<'py, PyAny>, (Bound<'py, PyBytes>, Vec<String>));
 
 // --- benchmark and Report ---------------------------------------------------------------
 
