@@ -19,9 +19,10 @@ column, or an RDD of JSON strings. A DataFrame without such a column is turned b
 JSON with ``DataFrame.toJSON()``: its schema must keep the chart's JSON types (dates as
 ``YYYY-MM-DD`` text, counts as integers), so keeping the JSON text is safer.
 
-The executors need this package installed (``pip install ./python`` on every node, or a
-wheel given to ``spark-submit --py-files``), the measure library (the bundled one, or a
-``specs`` folder every executor can read) and nothing else: the rounds calendar, the chart
+The executors need this package installed (a native extension: install the wheel on every
+node, as a Databricks cluster library, or ship a packed virtual environment with
+``spark-submit --archives``; ``--py-files`` cannot load native code), the measure library
+(the bundled one, or a ``specs`` folder every executor can read) and nothing else: the rounds calendar, the chart
 key and the options are sent with the job. Errors come back to the driver as the same
 :class:`oncoqual.OncoqualError` subclasses, with their located, PHI-free messages prefixed
 with the partition they came from.
