@@ -42,5 +42,6 @@ mod span;
 
 pub(crate) use diagnostic::did_you_mean;
 pub use diagnostic::{Diagnostic, Level};
+pub(crate) use parser::expression_keywords;
 pub use parser::{MAX_DEPTH, parse};
 pub use span::{Source, Span};

@@ -75,6 +75,23 @@ pub(crate) const RESERVED: &[&str] = &[
     "valueset",
 ];
 
+/// The keywords that may appear inside an expression (the reserved words less the items').
+pub(crate) fn expression_keywords() -> impl Iterator<Item = &'static str> {
+    RESERVED
+        .iter()
+        .copied()
+        .filter(|w| !matches!(*w, "measure" | "library" | "use" | "define" | "stratifier"))
+}
+
+/// The expression keyword a misspelt word is close to (`wehre` → `where`), if any: a word
+/// that is itself a keyword is no slip.
+fn keyword_like(word: &str) -> Option<&'static str> {
+    if RESERVED.contains(&word) {
+        return None;
+    }
+    super::diagnostic::did_you_mean(word, expression_keywords())
+}
+
 const ITEM_KEYWORDS: &[&str] = &[
     "measure",
     "library",
@@ -209,11 +226,13 @@ impl Parser {
         }
         let found = self.tok().describe();
         let span = self.span();
-        self.error(Diagnostic::error(
-            "E0101",
-            span,
-            format!("expected {what}, found {found}"),
-        ))
+        let mut d = Diagnostic::error("E0101", span, format!("expected {what}, found {found}"));
+        if let Tok::Ident(word) = self.tok()
+            && let Some(s) = keyword_like(word)
+        {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        }
+        self.error(d)
     }
 
     fn expect(&mut self, t: &Tok, what: &str) -> PResult<Span> {
@@ -384,6 +403,7 @@ impl Parser {
                 );
                 if let Some(s) =
                     super::diagnostic::did_you_mean(&word, ITEM_KEYWORDS.iter().copied())
+                        .or_else(|| keyword_like(&word))
                 {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 }
@@ -1076,6 +1096,18 @@ mod tests {
             "(if (Ge (age_at d) 65) 1 0)"
         );
         assert_eq!(parse_expr("first visits.date"), "(first visits.date)");
+    }
+
+    #[test]
+    fn a_misspelt_keyword_after_an_expression_gets_a_did_you_mean() {
+        let (_, diags) = parse("define a = exists (encounters wehre true)\n");
+        assert_eq!(diags[0].help.as_deref(), Some("did you mean `where`?"));
+        assert_eq!(keyword_like("sortd"), Some("sorted"));
+        // A keyword is no slip, and a far word suggests nothing.
+        assert_eq!(keyword_like("where"), None);
+        assert_eq!(keyword_like("encounters"), None);
+        // Item keywords are not offered inside an expression.
+        assert_eq!(keyword_like("defin"), None);
     }
 
     #[test]

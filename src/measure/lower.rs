@@ -770,6 +770,9 @@ impl Lowerer {
         );
         candidates.extend(c.chart.fields.iter().map(|f| f.name.to_owned()));
         candidates.push("reporting_period".to_owned());
+        // `existx encounters`: a misspelt keyword reads as a name.
+        candidates.extend(crate::dsl::expression_keywords().map(str::to_owned));
+        candidates.extend(Builtin::ALL.iter().map(|(n, _)| (*n).to_owned()));
         if let Some(Ty::Enum(schema)) = hint {
             candidates.extend(schema.values.iter().map(|v| (*v).to_owned()));
         }
@@ -1031,6 +1034,10 @@ impl Lowerer {
             let mut cands: Vec<&str> = Builtin::ALL.iter().map(|(n, _)| *n).collect();
             let defs = c.visible_define_names(self.file);
             cands.extend(defs.iter().copied());
+            // `existx(encounters)`: a keyword written as a call.
+            for k in crate::dsl::expression_keywords() {
+                cands.push(k);
+            }
             let mut d = Diagnostic::error(
                 "E0205",
                 name.span,
