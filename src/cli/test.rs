@@ -1,10 +1,27 @@
-//! `oncoqual test [DIR]`: run the test deck (`DIR/<measure-id>/*.json`) against a library.
+//! `oncoqual test [DIR] [--measure ID]... [--case PATTERN]... [--format text|junit|json]`:
+//! run the test deck (`DIR/<measure-id>/*.json`) against a library. Text names every
+//! failing case with each population that differs and the explain trace of its criterion;
+//! JUnit XML and JSON give one test case per deck case, for CI and certification harnesses.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::measure::run_cases;
+use serde::Serialize;
+
+use crate::measure::{CaseFilter, CaseProblem, CaseReport, CaseResult, run_cases_filtered};
+
+/// How `oncoqual test` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// Failures with their traces, then a summary line.
+    Text,
+    /// JUnit XML: a test suite per measure, a test case per case file.
+    Junit,
+    /// JSON: counts and every case with its problems.
+    Json,
+}
 
 /// Arguments of `oncoqual test`.
 #[derive(Debug, clap::Args)]
@@ -18,6 +35,16 @@ pub(crate) struct Args {
     /// A round-calendar file overriding the default reporting periods.
     #[arg(long)]
     rounds: Option<PathBuf>,
+    /// Only the cases of this measure (repeatable).
+    #[arg(long = "measure", value_name = "ID")]
+    measures: Vec<String>,
+    /// Only the cases whose name (file name without `.json`) matches; `*` and `?` are
+    /// wildcards (repeatable).
+    #[arg(long = "case", value_name = "PATTERN")]
+    cases: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
@@ -25,10 +52,50 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    for m in &args.measures {
+        if lib.index_of(m).is_none() {
+            let hint = lib
+                .suggest(m)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("--measure: no measure `{m}` in the library{hint}"),
+            ));
+        }
+    }
     let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
-    let report =
-        run_cases(&lib, &args.dir, &calendar).map_err(|e| super::with_path(e, &args.dir))?;
+    let mut filter = CaseFilter::default();
+    filter.measures.clone_from(&args.measures);
+    filter.cases.clone_from(&args.cases);
+    let report = run_cases_filtered(&lib, &args.dir, &calendar, &filter)
+        .map_err(|e| super::with_path(e, &args.dir))?;
+    if report.cases.is_empty() && (!args.measures.is_empty() || !args.cases.is_empty()) {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "{}: no case matches --measure / --case: nothing was tested",
+                args.dir.display()
+            ),
+        ));
+    }
     let mut out = io::stdout().lock();
+    match args.format {
+        Format::Text => text(&mut out, &report)?,
+        Format::Junit => out.write_all(junit(&report).as_bytes())?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &json(&report))?;
+            writeln!(out)?;
+        }
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn text(out: &mut impl Write, report: &CaseReport) -> io::Result<()> {
     for f in &report.failures {
         write!(out, "{f}")?;
     }
@@ -40,10 +107,162 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         report.passed,
         report.per_measure.len(),
         report.failures.len()
-    )?;
-    Ok(if report.ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    )
+}
+
+/// A problem as one line (the text format's wording).
+fn problem_line(p: &CaseProblem, measure: &str) -> String {
+    let shown = crate::measure::CaseFailure::render_problem(p, measure);
+    shown.trim().to_owned()
+}
+
+/// The JUnit XML report: `testsuites` > a `testsuite` per measure > a `testcase` per case
+/// file, a failing population or stratum as `failure` (its message the first difference,
+/// its text every difference and the traces), an unreadable case as `error`.
+fn junit(report: &CaseReport) -> String {
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let failures = report.cases.iter().filter(|c| is_failure(c)).count();
+    let errors = report.cases.iter().filter(|c| is_error(c)).count();
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"oncoqual test\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
+        report.cases.len()
+    );
+    for suite in report.cases.chunk_by(|a, b| a.measure == b.measure) {
+        let Some(measure) = suite.first().map(|c| &c.measure) else {
+            continue;
+        };
+        let _ = writeln!(
+            x,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">",
+            xml(measure),
+            suite.len(),
+            suite.iter().filter(|c| is_failure(c)).count(),
+            suite.iter().filter(|c| is_error(c)).count()
+        );
+        for c in suite {
+            let _ = write!(
+                x,
+                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"",
+                xml(measure),
+                xml(&c.name()),
+                xml(&c.case.display().to_string())
+            );
+            if c.passed() {
+                x.push_str("/>\n");
+                continue;
+            }
+            x.push_str(">\n");
+            let lines: Vec<String> = c
+                .problems
+                .iter()
+                .map(|p| problem_line(p, measure))
+                .collect();
+            let mut body = lines.join("\n");
+            for t in &c.traces {
+                body.push_str("\n\n");
+                body.push_str(t);
+            }
+            let tag = if is_error(c) { "error" } else { "failure" };
+            let _ = writeln!(
+                x,
+                "      <{tag} message=\"{}\">{}</{tag}>",
+                xml(lines.first().map_or("", String::as_str)),
+                xml(&body)
+            );
+            x.push_str("    </testcase>\n");
+        }
+        x.push_str("  </testsuite>\n");
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
+
+fn is_error(c: &CaseResult) -> bool {
+    c.problems
+        .iter()
+        .any(|p| matches!(p, CaseProblem::Invalid(_) | CaseProblem::UnknownMeasure(_)))
+}
+
+fn is_failure(c: &CaseResult) -> bool {
+    !c.passed() && !is_error(c)
+}
+
+/// Escapes text for XML attributes and content; characters XML 1.0 cannot hold are
+/// written as U+FFFD.
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(ch),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    passed: usize,
+    failed: usize,
+    measures: usize,
+    cases: Vec<JsonCase<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonCase<'a> {
+    measure: &'a str,
+    case: String,
+    file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    passed: bool,
+    problems: Vec<String>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    traces: &'a [String],
+}
+
+fn json(report: &CaseReport) -> JsonReport<'_> {
+    JsonReport {
+        passed: report.passed,
+        failed: report.failures.len(),
+        measures: report.per_measure.len(),
+        cases: report
+            .cases
+            .iter()
+            .map(|c| JsonCase {
+                measure: &c.measure,
+                case: c.name(),
+                file: c.case.display().to_string(),
+                description: c.description.as_deref(),
+                passed: c.passed(),
+                problems: c
+                    .problems
+                    .iter()
+                    .map(|p| problem_line(p, &c.measure))
+                    .collect(),
+                traces: &c.traces,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escapes_markup_and_replaces_what_xml_cannot_hold() {
+        assert_eq!(
+            xml("a<b & \"c\" 'd'>"),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;"
+        );
+        assert_eq!(xml("x\u{1}y\nz"), "x\u{FFFD}y\nz");
+    }
 }

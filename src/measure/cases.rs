@@ -61,46 +61,163 @@ pub struct CaseFailure {
     pub measure: String,
     /// What differs.
     pub problems: Vec<CaseProblem>,
+    /// The explain trace of each criterion whose population differs, as
+    /// `oncoqual explain` prints it (the case's chart values: test data).
+    pub traces: Vec<String>,
+}
+
+impl CaseFailure {
+    /// One difference as the text report writes it (a line, indented by two spaces).
+    pub(crate) fn render_problem(p: &CaseProblem, measure: &str) -> String {
+        match p {
+            CaseProblem::Invalid(e) => format!("  invalid case: {e}\n"),
+            CaseProblem::UnknownMeasure(Some(s)) => {
+                format!("  no measure `{measure}` in the library (did you mean `{s}`?)\n")
+            }
+            CaseProblem::UnknownMeasure(None) => {
+                format!("  no measure `{measure}` in the library\n")
+            }
+            CaseProblem::Population {
+                population,
+                expected,
+            } => format!(
+                "  {population}: expected {}, got {}\n",
+                if *expected { "in" } else { "not in" },
+                if *expected { "not in" } else { "in" }
+            ),
+            CaseProblem::Stratum {
+                name,
+                expected,
+                actual,
+            } => format!(
+                "  stratum `{name}`: expected {expected:?}, got {}\n",
+                actual
+                    .as_deref()
+                    .map_or("missing".to_owned(), |a| format!("{a:?}"))
+            ),
+        }
+    }
 }
 
 impl fmt::Display for CaseFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "FAIL {} ({})", self.case.display(), self.measure)?;
         for p in &self.problems {
-            match p {
-                CaseProblem::Invalid(e) => writeln!(f, "  invalid case: {e}")?,
-                CaseProblem::UnknownMeasure(s) => match s {
-                    Some(s) => writeln!(
-                        f,
-                        "  no measure `{}` in the library (did you mean `{s}`?)",
-                        self.measure
-                    )?,
-                    None => writeln!(f, "  no measure `{}` in the library", self.measure)?,
-                },
-                CaseProblem::Population {
-                    population,
-                    expected,
-                } => writeln!(
-                    f,
-                    "  {population}: expected {}, got {}",
-                    if *expected { "in" } else { "not in" },
-                    if *expected { "not in" } else { "in" }
-                )?,
-                CaseProblem::Stratum {
-                    name,
-                    expected,
-                    actual,
-                } => writeln!(
-                    f,
-                    "  stratum `{name}`: expected {expected:?}, got {}",
-                    actual
-                        .as_deref()
-                        .map_or("missing".to_owned(), |a| format!("{a:?}"))
-                )?,
+            f.write_str(&Self::render_problem(p, &self.measure))?;
+        }
+        for t in &self.traces {
+            for line in t.lines() {
+                writeln!(f, "    | {line}")?;
             }
         }
         Ok(())
     }
+}
+
+/// One case as run: every case of the deck, passed or not (for harness reports).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CaseResult {
+    /// The case file.
+    pub case: PathBuf,
+    /// The measure id (its folder name).
+    pub measure: String,
+    /// The case's `description`, when the file could be read.
+    pub description: Option<String>,
+    /// What differs (empty: passed).
+    pub problems: Vec<CaseProblem>,
+    /// The explain trace of each criterion whose population differs.
+    pub traces: Vec<String>,
+}
+
+impl CaseResult {
+    /// The case passed.
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The case's name: its file name without `.json`.
+    pub fn name(&self) -> String {
+        self.case
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// Which cases of a deck to run: by measure id (exact) and by case name (the file name
+/// without `.json`; `*` and `?` wildcards). An empty list selects all.
+///
+/// ```
+/// use oncoqual::measure::CaseFilter;
+///
+/// let f = CaseFilter::default().measure("core.pain-assessed-by-second-visit").case("*-numer");
+/// assert!(f.selects_case("two-visits-numer") && !f.selects_case("no-visit-denom"));
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CaseFilter {
+    /// Measure ids.
+    pub measures: Vec<String>,
+    /// Case name patterns.
+    pub cases: Vec<String>,
+}
+
+impl CaseFilter {
+    /// Also selects the cases of measure `id`.
+    #[must_use]
+    pub fn measure(mut self, id: impl Into<String>) -> Self {
+        self.measures.push(id.into());
+        self
+    }
+
+    /// Also selects the cases whose name matches `pattern`.
+    #[must_use]
+    pub fn case(mut self, pattern: impl Into<String>) -> Self {
+        self.cases.push(pattern.into());
+        self
+    }
+
+    /// Whether the filter selects measure `id`.
+    pub fn selects_measure(&self, id: &str) -> bool {
+        self.measures.is_empty() || self.measures.iter().any(|m| m == id)
+    }
+
+    /// Whether the filter selects a case named `name`.
+    pub fn selects_case(&self, name: &str) -> bool {
+        self.cases.is_empty() || self.cases.iter().any(|p| wildcard(p, name))
+    }
+}
+
+/// `*` (any run) and `?` (one character) matching, iterative (no backtracking blow-up:
+/// the classic two-pointer match, linear in practice and quadratic at worst).
+fn wildcard(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while let Some(&tc) = t.get(j) {
+        match p.get(i) {
+            Some(&pc) if pc == '?' || pc == tc => {
+                i = i.saturating_add(1);
+                j = j.saturating_add(1);
+            }
+            Some('*') => {
+                star = Some((i, j));
+                i = i.saturating_add(1);
+            }
+            _ => match star {
+                Some((si, sj)) => {
+                    i = si.saturating_add(1);
+                    j = sj.saturating_add(1);
+                    star = Some((si, j));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(i..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
 }
 
 /// The result of running a test deck.
@@ -113,6 +230,8 @@ pub struct CaseReport {
     pub failures: Vec<CaseFailure>,
     /// Cases per measure id.
     pub per_measure: BTreeMap<String, usize>,
+    /// Every case run, in deck order.
+    pub cases: Vec<CaseResult>,
 }
 
 impl CaseReport {
@@ -130,7 +249,17 @@ pub fn run_cases(
     dir: &Path,
     calendar: &RoundCalendar,
 ) -> std::io::Result<CaseReport> {
-    super::fs::run_cases(library, dir, calendar)
+    super::fs::run_cases(library, dir, calendar, &CaseFilter::default())
+}
+
+/// [`run_cases`] over the cases `filter` selects.
+pub fn run_cases_filtered(
+    library: &Library,
+    dir: &Path,
+    calendar: &RoundCalendar,
+    filter: &CaseFilter,
+) -> std::io::Result<CaseReport> {
+    super::fs::run_cases(library, dir, calendar, filter)
 }
 
 /// One case file as read: where it is, and its text or why it could not be read.
@@ -151,40 +280,69 @@ pub(crate) fn run_case_files(
         let count = report.per_measure.entry(measure.clone()).or_default();
         *count = count.saturating_add(files.len());
         for file in files {
-            let problems = match &file.text {
+            let ran = match &file.text {
                 Ok(text) => run_one(library, &measure, text, calendar),
-                Err(e) => vec![CaseProblem::Invalid(e.clone())],
+                Err(e) => Ran::invalid(e.clone()),
             };
-            if problems.is_empty() {
+            if ran.problems.is_empty() {
                 report.passed = report.passed.saturating_add(1);
             } else {
                 report.failures.push(CaseFailure {
-                    case: file.path,
+                    case: file.path.clone(),
                     measure: measure.clone(),
-                    problems,
+                    problems: ran.problems.clone(),
+                    traces: ran.traces.clone(),
                 });
             }
+            report.cases.push(CaseResult {
+                case: file.path,
+                measure: measure.clone(),
+                description: ran.description,
+                problems: ran.problems,
+                traces: ran.traces,
+            });
         }
     }
     report
 }
 
-fn run_one(
-    library: &Library,
-    measure: &str,
-    text: &str,
-    calendar: &RoundCalendar,
-) -> Vec<CaseProblem> {
-    let invalid = |e: String| vec![CaseProblem::Invalid(e)];
+/// What running one case gives.
+#[derive(Default)]
+struct Ran {
+    description: Option<String>,
+    problems: Vec<CaseProblem>,
+    traces: Vec<String>,
+}
+
+impl Ran {
+    fn invalid(e: String) -> Ran {
+        Ran {
+            problems: vec![CaseProblem::Invalid(e)],
+            ..Ran::default()
+        }
+    }
+}
+
+fn run_one(library: &Library, measure: &str, text: &str, calendar: &RoundCalendar) -> Ran {
     let raw: RawCase = match serde_json::from_str(text) {
         Ok(r) => r,
-        Err(e) => return invalid(format!("{}:{}: {e}", e.line(), e.column())),
+        Err(e) => return Ran::invalid(format!("{}:{}: {e}", e.line(), e.column())),
     };
-    let _ = &raw.description;
+    let description = Some(raw.description.clone());
+    let mut ran = check_one(library, measure, &raw, calendar);
+    ran.description = description;
+    ran
+}
+
+fn check_one(library: &Library, measure: &str, raw: &RawCase, calendar: &RoundCalendar) -> Ran {
+    let invalid = |e: String| Ran::invalid(e);
     let Some(index) = library.index_of(measure) else {
-        return vec![CaseProblem::UnknownMeasure(
-            library.suggest(measure).map(str::to_owned),
-        )];
+        return Ran {
+            problems: vec![CaseProblem::UnknownMeasure(
+                library.suggest(measure).map(str::to_owned),
+            )],
+            ..Ran::default()
+        };
     };
     let chart_text = raw.chart.to_string();
     let chart = match parse_chart(&chart_text, &Limits::default()) {
@@ -200,11 +358,11 @@ fn run_one(
     };
     let mut expected = Vec::new();
     for code in &raw.expect {
-        match Population::from_code(code) {
+        match Population::parse(code) {
             Some(p) => expected.push(p),
             None => {
                 return invalid(format!(
-                    "`{code}` is not a population (IPP, DENOM, DENEX, DENEXCEP, NUMER, NUMEX)"
+                    "`{code}` is not a population (a FHIR code such as `initial-population` or `denominator-exclusion`, a short code IPP, DENOM, DENEX, DENEXCEP, NUMER, NUMEX, or a criterion keyword such as `numerator`)"
                 ));
             }
         }
@@ -226,6 +384,24 @@ fn run_one(
             });
         }
     }
+    let differing: Vec<&'static str> = problems
+        .iter()
+        .filter_map(|p| match p {
+            CaseProblem::Population { population, .. } => Some(population.keyword()),
+            _ => None,
+        })
+        .collect();
+    let mut traces = Vec::new();
+    if !differing.is_empty()
+        && let Some(explanation) = library.explain(&chart, period, index)
+    {
+        traces = explanation
+            .criteria
+            .iter()
+            .filter(|c| differing.contains(&c.criterion.as_str()))
+            .map(ToString::to_string)
+            .collect();
+    }
     if let (Some(strata), Some(info)) = (&raw.strata, library.measure(index)) {
         for (name, want) in strata {
             match info.stratifiers.iter().position(|s| s == name) {
@@ -245,12 +421,27 @@ fn run_one(
             }
         }
     }
-    problems
+    Ran {
+        problems,
+        traces,
+        ..Ran::default()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wildcards_match_runs_and_single_characters_without_backtracking_blowup() {
+        assert!(wildcard("*-numer", "two-visits-numer"));
+        assert!(wildcard("a?c", "abc") && !wildcard("a?c", "abbc"));
+        assert!(wildcard("*", "") && wildcard("**x**", "x"));
+        assert!(!wildcard("*-numer", "numer-denom"));
+        // A pathological pattern stays fast (the two-pointer match).
+        let text = "a".repeat(5000);
+        assert!(!wildcard(&format!("{}b", "*a".repeat(50)), &text));
+    }
 
     #[cfg(unix)]
     #[test]

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cases::{CaseFile, CaseReport, run_case_files};
+use super::cases::{CaseFile, CaseFilter, CaseReport, run_case_files};
 use super::library::{CheckErrors, Library, LoadError, SpecFile};
 use crate::chart::round::RoundCalendar;
 use crate::dsl::{Diagnostic, Source, Span};
@@ -148,6 +148,7 @@ pub(super) fn run_cases(
     library: &Library,
     dir: &Path,
     calendar: &RoundCalendar,
+    filter: &CaseFilter,
 ) -> std::io::Result<CaseReport> {
     let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
@@ -161,11 +162,21 @@ pub(super) fn run_cases(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if !filter.selects_measure(&measure) {
+            continue;
+        }
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)?
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .filter(|p| {
+                p.file_stem()
+                    .is_some_and(|s| filter.selects_case(&s.to_string_lossy()))
+            })
             .collect();
+        if paths.is_empty() && !filter.cases.is_empty() {
+            continue;
+        }
         paths.sort();
         let files = paths
             .into_iter()

@@ -33,7 +33,9 @@ mod trace;
 pub(crate) mod value;
 mod valueset;
 
-pub use cases::{CaseFailure, CaseProblem, CaseReport, run_cases};
+pub use cases::{
+    CaseFailure, CaseFilter, CaseProblem, CaseReport, CaseResult, run_cases, run_cases_filtered,
+};
 pub use catalog::{
     Catalog, CatalogEntry, CatalogError, Comparison, Evidence, MetadataField, Mismatch,
 };

@@ -57,6 +57,36 @@ impl Population {
         Self::ALL.into_iter().find(|p| p.code() == code)
     }
 
+    /// The FHIR measure-population code (`initial-population`, `denominator`, ...).
+    pub const fn fhir_code(self) -> &'static str {
+        match self {
+            Population::InitialPopulation => "initial-population",
+            Population::Denominator => "denominator",
+            Population::DenominatorExclusion => "denominator-exclusion",
+            Population::DenominatorException => "denominator-exception",
+            Population::Numerator => "numerator",
+            Population::NumeratorExclusion => "numerator-exclusion",
+        }
+    }
+
+    /// Parses any of the three spellings of a population: the FHIR code
+    /// (`denominator-exclusion`), the short code (`DENEX`) or the measure language's
+    /// keyword (`denominator_exclusion`).
+    ///
+    /// ```
+    /// use oncoqual::measure::Population;
+    ///
+    /// for s in ["denominator-exclusion", "DENEX", "denominator_exclusion"] {
+    ///     assert_eq!(Population::parse(s), Some(Population::DenominatorExclusion));
+    /// }
+    /// assert_eq!(Population::parse("denex"), None);
+    /// ```
+    pub fn parse(s: &str) -> Option<Population> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.fhir_code() == s || p.code() == s || p.keyword() == s)
+    }
+
     /// The criterion keyword in a measure file.
     pub const fn keyword(self) -> &'static str {
         match self {
@@ -317,27 +347,36 @@ impl fmt::Display for Explanation {
             writeln!(f, "stratum {name}: {}", v.as_deref().unwrap_or("(missing)"))?;
         }
         for c in &self.criteria {
-            if c.criterion.starts_with("component ") {
-                writeln!(f, "\n{}: {}", c.criterion, c.value)?;
+            write!(f, "\n{c}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for CriterionTrace {
+    /// The criterion's verdict, then each step indented by depth, then the fields found
+    /// missing when it was not met (the chart's values are shown: an explicit opt-in).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.criterion.starts_with("component ") {
+            writeln!(f, "{}: {}", self.criterion, self.value)?;
+        } else {
+            let verdict = match self.value.as_str() {
+                "true" => "met",
+                "false" => "not met",
+                _ => "unknown, so not met",
+            };
+            writeln!(f, "{} = {}  ({verdict})", self.criterion, self.value)?;
+        }
+        for s in &self.steps {
+            let indent = "  ".repeat((s.depth as usize).saturating_add(1));
+            if s.location.is_empty() {
+                writeln!(f, "{indent}{}", s.code)?;
             } else {
-                let verdict = match c.value.as_str() {
-                    "true" => "met",
-                    "false" => "not met",
-                    _ => "unknown, so not met",
-                };
-                writeln!(f, "\n{} = {}  ({verdict})", c.criterion, c.value)?;
+                writeln!(f, "{indent}{} = {}    [{}]", s.code, s.value, s.location)?;
             }
-            for s in &c.steps {
-                let indent = "  ".repeat((s.depth as usize).saturating_add(1));
-                if s.location.is_empty() {
-                    writeln!(f, "{indent}{}", s.code)?;
-                } else {
-                    writeln!(f, "{indent}{} = {}    [{}]", s.code, s.value, s.location)?;
-                }
-            }
-            if !c.missing_fields.is_empty() && c.value != "true" {
-                writeln!(f, "  missing: {}", c.missing_fields.join(", "))?;
-            }
+        }
+        if !self.missing_fields.is_empty() && self.value != "true" {
+            writeln!(f, "  missing: {}", self.missing_fields.join(", "))?;
         }
         Ok(())
     }

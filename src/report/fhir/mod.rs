@@ -249,14 +249,15 @@ pub struct Quantity {
 }
 
 fn population_code(p: Population) -> (&'static str, &'static str) {
-    match p {
-        Population::InitialPopulation => ("initial-population", "Initial Population"),
-        Population::Denominator => ("denominator", "Denominator"),
-        Population::DenominatorExclusion => ("denominator-exclusion", "Denominator Exclusion"),
-        Population::DenominatorException => ("denominator-exception", "Denominator Exception"),
-        Population::Numerator => ("numerator", "Numerator"),
-        Population::NumeratorExclusion => ("numerator-exclusion", "Numerator Exclusion"),
-    }
+    let display = match p {
+        Population::InitialPopulation => "Initial Population",
+        Population::Denominator => "Denominator",
+        Population::DenominatorExclusion => "Denominator Exclusion",
+        Population::DenominatorException => "Denominator Exception",
+        Population::Numerator => "Numerator",
+        Population::NumeratorExclusion => "Numerator Exclusion",
+    };
+    (p.fhir_code(), display)
 }
 
 fn populations(count: impl Fn(Population) -> u64) -> Vec<GroupPopulation> {
