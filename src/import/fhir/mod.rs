@@ -163,12 +163,15 @@ mod link_med;
 mod link_obs;
 mod map;
 mod map_care;
+mod map_gen;
 mod map_med;
 mod map_obs;
+mod map_req;
 mod report;
 mod tables;
 mod tables_med;
 mod tables_obs;
+mod tables_req;
 mod who;
 
 use std::collections::{BTreeMap, HashMap};
@@ -237,6 +240,8 @@ struct Acc {
     skipped: Vec<Skipped>,
     /// What its resources leave for linking findings to diagnoses.
     links: Vec<map_obs::Link>,
+    /// What its genomic, request and hospice resources leave for [`map_gen::settle`].
+    later: Vec<map_gen::Later>,
 }
 
 /// An import run: feed it sources, then [`FhirImport::finish`].
@@ -358,6 +363,11 @@ parsed! {
     Procedure,
     Practitioner,
     PractitionerRole,
+    ServiceRequest,
+    DocumentReference,
+    Communication,
+    DiagnosticReport,
+    EpisodeOfCare,
 }
 
 /// The patient id of a reference: `Patient/<id>`, with any base URL before it and any
@@ -620,6 +630,7 @@ impl FhirImport {
         };
         let tables = tables::tables().map_err(ImportError::Tables)?;
         let med_tables = tables_med::med_tables().map_err(ImportError::Tables)?;
+        let req_tables = tables_req::req_tables().map_err(ImportError::Tables)?;
         let shared = match &resource {
             Parsed::Practitioner(p) => Some(self.directory.practitioner(p)),
             Parsed::PractitionerRole(r) => Some(self.directory.practitioner_role(r)),
@@ -674,12 +685,20 @@ impl FhirImport {
                 map::condition(c, tables)
             }
             Parsed::Encounter(e) => map::encounter(e),
-            Parsed::Observation(o) => map_obs::observation(o, &mut acc.links),
+            Parsed::Observation(o) => map_gen::observation(o, &mut acc.later)
+                .unwrap_or_else(|| map_obs::observation(o, &mut acc.links)),
             Parsed::MedicationRequest(r) => map_med::medication_request(r, med_tables),
             Parsed::MedicationAdministration(a) => {
                 map_med::medication_administration(a, med_tables)
             }
             Parsed::Procedure(p) => map_care::procedure(p, med_tables),
+            Parsed::ServiceRequest(r) => {
+                map_req::service_request(r, req_tables, med_tables, &mut acc.later)
+            }
+            Parsed::DocumentReference(d) => map_req::document_reference(d, req_tables),
+            Parsed::Communication(c) => map_req::communication(c, req_tables),
+            Parsed::DiagnosticReport(r) => map_gen::diagnostic_report(r, &mut acc.later),
+            Parsed::EpisodeOfCare(e) => map_gen::episode_of_care(e, &mut acc.later),
             // Read into the directory above; never reached with a patient.
             Parsed::Practitioner(_) | Parsed::PractitionerRole(_) => {
                 Err((SkipReason::UnsupportedType, Vec::new()))
@@ -759,6 +778,7 @@ impl FhirImport {
             who::link(&mut items, &self.directory, &self.practice_encounters);
             let items =
                 link_obs::link_and_report(items, acc.links, &mut entry, &mut self.report.summary);
+            let items = map_gen::settle(items, acc.later, &mut entry, &mut self.report.summary);
             let builder = assemble::assemble(items, builder, &mut missing);
             entry.missing = missing;
             match builder.build() {
