@@ -9,7 +9,9 @@
 //! variant Observation among its `result`s states the genomic source class (LOINC 48002-0)
 //! germline (LA6683-2), and there is at least one. The genes studied are the HGNC ids
 //! (`HGNC:<n>`) of its results' gene-studied components (LOINC 48018-6: the region-studied
-//! and variant Observations); a gene given another way leaves them unknown. BRCA1 and/or
+//! and variant Observations), known only when a region studied is among its results (a
+//! variant names the gene it was found in, not the panel); a gene given another way leaves
+//! them unknown. BRCA1 and/or
 //! BRCA2 only → `brca1_2`; Lynch genes only (MLH1, MSH2, MSH6, PMS2, EPCAM) → `lynch_panel`;
 //! two or more genes otherwise → `multigene_panel`; one other gene → `other`. `result`:
 //! a present germline variant whose clinical significance (LOINC 53037-8, or an
@@ -21,8 +23,8 @@
 //! (`unresolved_reference`) when it names none read.
 //! A report, variant or region studied not in a germline test is skipped: `not_germline`
 //! (somatic, or the source class not stated, or no variant to say it), or
-//! `genes_not_stated` (germline but no gene studied known, or a germline variant in no
-//! report).
+//! `genes_not_stated` (germline but no region studied, or a gene not given as an HGNC id,
+//! or a germline variant in no report).
 //!
 //! **Hospice.** An EpisodeOfCare whose `type` is SNOMED CT 385763009 |Hospice care
 //! (regime/therapy)| is a hospice enrolment starting at `period.start`; the latest start on
@@ -417,7 +419,10 @@ fn genetic_tests(
             && found
                 .iter()
                 .all(|v| matches!(v, Later::Variant { germline: true, .. }));
-        let mut studied = Some(BTreeSet::new());
+        // The genes studied are known only from a region studied: a variant names the gene
+        // it was found in, not the panel.
+        let regions_named = members.iter().any(|m| matches!(m, Later::Region { .. }));
+        let mut studied = regions_named.then(BTreeSet::new);
         for m in &members {
             let g = match m {
                 Later::Variant { genes, .. } | Later::Region { genes, .. } => genes,

@@ -171,7 +171,8 @@
 //!   the test is germline: every variant Observation among its `result`s (mCODE genetic
 //!   variant, or LOINC 69548-6) has genomic source class (48002-0) germline (LA6683-2), and
 //!   there is one. `kind` from the HGNC ids of its results' gene-studied components (48018-6,
-//!   of the region-studied and variant Observations): BRCA1/BRCA2 only → brca1_2, Lynch
+//!   of the region-studied and variant Observations; a region studied must be among them: a
+//!   variant names only the gene it was found in): BRCA1/BRCA2 only → brca1_2, Lynch
 //!   genes only (MLH1, MSH2, MSH6, PMS2, EPCAM) → lynch_panel, two or more otherwise →
 //!   multigene_panel, one other → other. `result` from the present germline variants'
 //!   clinical significance (53037-8 or interpretation): pathogenic or likely pathogenic →
@@ -181,7 +182,7 @@
 //!   one, `unresolved_reference` when it names none read); that ServiceRequest is then used.
 //!   A report, variant or region studied not in a germline test is skipped: `not_germline`
 //!   (somatic, source not stated, or no variant) or `genes_not_stated` (germline without a
-//!   gene given as an HGNC id, or a germline variant in no report). Any other
+//!   region studied or a gene given as an HGNC id, or a germline variant in no report). Any other
 //!   DiagnosticReport is skipped (`unlisted_report`). Familial single-site tests are not
 //!   told apart.
 //! - **EpisodeOfCare** of type SNOMED CT 385763009 (hospice care; status planned,

@@ -187,6 +187,19 @@ fn genes_not_stated_as_hgnc_ids_leave_no_test() {
         ],
         "a germline variant in no report says no genes studied either"
     );
+    // A germline BRCA1 variant in a report without a region studied: the panel is unknown.
+    let out = run(&[
+        variant("v1", "HGNC:1100", GERMLINE, "LA6668-3"),
+        report("g1", &["v1"], &[]),
+    ]);
+    assert!(chart(&out).genetic_tests.is_empty());
+    assert_eq!(
+        skipped(&out),
+        [
+            ("g1".to_owned(), "genes_not_stated"),
+            ("v1".to_owned(), "genes_not_stated")
+        ]
+    );
 }
 
 #[test]
@@ -225,7 +238,9 @@ fn results_and_order_dates() {
             .enumerate()
             .map(|(i, s)| variant(&format!("v{i}"), "HGNC:1100", GERMLINE, s))
             .collect();
-        let ids: Vec<String> = (0..sig.len()).map(|i| format!("v{i}")).collect();
+        lines.push(region("r1", &["HGNC:1100", "HGNC:1101"]));
+        let mut ids: Vec<String> = (0..sig.len()).map(|i| format!("v{i}")).collect();
+        ids.push("r1".to_owned());
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         lines.push(report("g1", &ids, based_on));
         let out = run(&lines);
