@@ -235,11 +235,12 @@ fn the_ndjson_set_maps_partial_dates_deaths_and_in_situ_disease() {
     );
     assert_eq!(
         s.roots_not_imported
-            .get("genetic_tests")
+            .get("adverse_events")
             .map(String::as_str),
-        Some("Observation")
+        Some("AdverseEvent")
     );
     assert!(!s.roots_not_imported.contains_key("diagnoses"));
+    assert!(!s.roots_not_imported.contains_key("genetic_tests"));
     assert_eq!(
         s.resources_read,
         s.resources_used + s.resources_skipped,

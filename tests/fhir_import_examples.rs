@@ -136,6 +136,26 @@ fn the_mcode_examples_import_with_a_clean_report() {
             (Some(AssessmentScale::Karnofsky), Some(Number::from(90)))
         ]
     );
+    // The genomics report's variant is somatic and the germline BRCA1 variant is in no
+    // report (no genes studied): no germline genetic test, each with its reason.
+    assert!(p.genetic_tests.is_empty());
+    let genomic: Vec<(&str, &str)> = out
+        .report
+        .charts
+        .iter()
+        .flat_map(|c| &c.skipped)
+        .filter(|s| matches!(s.reason.name(), "not_germline" | "genes_not_stated"))
+        .map(|s| (s.resource.id.as_deref().unwrap(), s.reason.name()))
+        .collect();
+    assert_eq!(
+        genomic,
+        [
+            ("mCODECancerGenomicsReportExample01", "not_germline"),
+            ("mCODECancerGeneticVariantExample01", "not_germline"),
+            ("mCODEGenomicRegionStudiedExample01", "not_germline"),
+            ("mCODECancerGeneticVariantExample02", "genes_not_stated"),
+        ]
+    );
     insta::assert_snapshot!(summary(&out));
 }
 

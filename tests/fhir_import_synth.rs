@@ -100,4 +100,17 @@ fn synthetic_charts_come_back_exactly_through_a_bulk_export() {
     for root in ROOTS_WRITTEN {
         assert!(coverage.get(*root).is_some_and(|c| c.0 > 0), "{root}");
     }
+    let hospice = expected
+        .values()
+        .filter(|m| {
+            m.get("death")
+                .and_then(|d| d.get("hospice_enrollment_date"))
+                .is_some()
+        })
+        .count();
+    eprintln!("hospice enrolments written: {hospice}");
+    assert!(
+        hospice > 0,
+        "the death record's hospice enrolment is written"
+    );
 }

@@ -4,6 +4,7 @@
 
 pub mod core;
 pub mod obs;
+pub mod req;
 
 use oncoqual::Chart;
 use oncoqual::chart::{AssessmentKind, LabResult};
@@ -21,6 +22,12 @@ pub const ROOTS_WRITTEN: &[&str] = &[
     "labs",
     "patient",
     "assessments",
+    "referrals",
+    // Not "recommendations": the synthetic charts recommend treatments only, which no
+    // ServiceRequest code of the import names (the writer covers the tests it does).
+    "documents",
+    "discussions",
+    "genetic_tests",
 ];
 
 fn put<T: serde::Serialize>(m: &mut Map<String, Value>, k: &str, v: &Option<T>) {
@@ -41,6 +48,24 @@ pub fn write(c: &Chart) -> Writer {
     }
     for (i, e) in c.encounters.iter().enumerate() {
         self::core::encounter(&mut w, i, e);
+    }
+    if let Some(d) = &c.death {
+        req::hospice(&mut w, d);
+    }
+    for (i, r) in c.referrals.iter().enumerate() {
+        req::referral(&mut w, i, r);
+    }
+    for (i, r) in c.recommendations.iter().enumerate() {
+        req::recommendation(&mut w, i, r);
+    }
+    for (i, d) in c.documents.iter().enumerate() {
+        req::document(&mut w, i, d);
+    }
+    for (i, d) in c.discussions.iter().enumerate() {
+        req::discussion(&mut w, i, d);
+    }
+    for (i, t) in c.genetic_tests.iter().enumerate() {
+        req::genetic_test(&mut w, i, t);
     }
     for (i, a) in c.assessments.iter().enumerate() {
         let Some(r) = obs::assessment(&format!("asm-{i}"), &w.patient, a) else {

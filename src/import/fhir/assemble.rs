@@ -11,8 +11,9 @@ use std::collections::HashMap;
 use super::map::Reasons;
 use super::report::{Missing, MissingReason};
 use crate::chart::{
-    Administration, Assessment, ChartBuilder, Condition, Death, Diagnosis, Encounter, Lab,
-    Medication, NotDoneReason, Patient, Procedure, RadiationCourse, RecordSchema, Regimen, Surgery,
+    Administration, Assessment, ChartBuilder, Condition, Death, Diagnosis, Discussion, Document,
+    Encounter, GeneticTest, Lab, Medication, NotDoneReason, Patient, Procedure, RadiationCourse,
+    Recommendation, RecordSchema, Referral, Regimen, Surgery,
 };
 
 /// Declares [`Mapped`] (one variant per chart root the import fills with records), its root
@@ -92,6 +93,11 @@ mapped! {
     Surgery(Surgery) => surgeries,
     RadiationCourse(RadiationCourse) => radiation_courses,
     Procedure(Procedure) => procedures,
+    Referral(Referral) => referrals,
+    Recommendation(Recommendation) => recommendations,
+    Document(Document) => documents,
+    Discussion(Discussion) => discussions,
+    GeneticTest(GeneticTest) => genetic_tests,
 }
 
 /// One mapped record and the reasons of the fields it leaves missing.

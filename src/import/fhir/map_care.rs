@@ -55,7 +55,7 @@ fn conditions(p: &ProcedureInner) -> Vec<String> {
 }
 
 /// The action a not-done procedure stands for, when the dictionary has one exactly.
-fn procedure_action(row: Option<ProcedureRow>, radiation: bool) -> Option<Action> {
+pub(crate) fn procedure_action(row: Option<ProcedureRow>, radiation: bool) -> Option<Action> {
     if radiation {
         return Some(Action::RadiationTherapy);
     }

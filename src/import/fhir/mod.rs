@@ -7,7 +7,8 @@
 //! `fullUrl`), and builds one chart per Patient resource, with an [`ImportReport`].
 //!
 //! The resources are parsed with the `fhir-model` crate's R4B types: R4B's Patient,
-//! Condition and Encounter (and the Observation, Procedure and Medication* resources later
+//! Condition and Encounter (and the Observation, Procedure, Medication*, ServiceRequest,
+//! DocumentReference, Communication, DiagnosticReport and EpisodeOfCare resources later
 //! slices read) are wire-compatible with R4, so R4 JSON parses as R4B. Unknown elements are
 //! ignored; partial dates are kept as partial (and a partial date is no chart date).
 //!
@@ -95,9 +96,9 @@
 //!     or interpretation) and `value` only in the unit the dictionary names (hemoglobin g/dL,
 //!     CEA and PSA ng/mL, TSH mIU/L, ALT and AST U/L): another unit is `other_unit`, a bound
 //!     (`<0.1`) is `inexact_value`, a lab with no named unit keeps no value (`not_imported`).
-//!   - Not mapped: genomic variant and genomics report Observations (`genetic_tests` needs
-//!     the genes studied), the NCCN distress thermometer (no LOINC term listed), and every
-//!     other code.
+//!   - Genomic variant and region-studied Observations go to germline genetic tests (see
+//!     **DiagnosticReport** below). Not mapped: the NCCN distress thermometer (no LOINC term
+//!     listed), and every other code.
 //! - **MedicationRequest** → `regimens` when its RxNorm ingredient (of
 //!   `medicationCodeableConcept`, or of a contained Medication's code or ingredients) is an
 //!   anticancer agent of `rxnorm-agents.csv`: one regimen per `groupIdentifier` value, else
@@ -136,6 +137,61 @@
 //!   `statusReason` → `not_done_reasons`. `preparation`, `unknown` and `entered-in-error`
 //!   are skipped, and any other code (`unlisted_procedure`). `lymph_nodes_examined`,
 //!   `residual_disease`, `salvage`, a procedure's `indication` and `value` are left missing.
+//! - **ServiceRequest** (status `active` or `completed`; any other status is skipped) →
+//!   `referrals` when its code is a SNOMED CT "Referral to …" concept of `referral-kind.csv`
+//!   (intent proposal, plan or an order): `kind`, `date` from `authoredOn`, `status`
+//!   completed → completed, else made (declined_by_patient is never read: a request does not
+//!   say it). → `recommendations` when its code is an action of `request-action.csv` (CEA,
+//!   HBV screening, pregnancy test, DXA, BRCA and hereditary cancer panel codes) or a
+//!   procedure of `procedure-kind.csv` that names one (bone scan, DXA, colonoscopy,
+//!   echocardiogram or MUGA for LVEF) and its intent is `proposal` or `plan` (an order of a
+//!   test is not read as a recommendation): `action`, `date` from `authoredOn`. Another
+//!   intent is skipped (`intent`), another code (`unlisted_request`) with its codes.
+//!   `doNotPerform: true` with a `reasonCode` → `not_done_reasons` (action from the code:
+//!   hospice, palliative, genetics, fertility and smoking-cessation referrals have one;
+//!   reason type from `not-done-reason.csv`; date `authoredOn`); without a reason it is
+//!   skipped (`not_done_without_reason`). Treatments recommended are not read from
+//!   ServiceRequest (no code names the dictionary's therapy actions).
+//! - **DocumentReference** (status `current`; superseded and entered-in-error are skipped)
+//!   → `documents` by its `type` (LOINC, `document-kind.csv`: consult note, advance
+//!   directives, personal advance care plan, power of attorney → healthcare_proxy, portable
+//!   medical order form → polst); `date` from `date` (the day in its own offset), else
+//!   `context.period.start`. `regimen_id`, `sent_to` and `sent_date` are left missing
+//!   (`not_imported`): a DocumentReference does not say them. Chemotherapy consent,
+//!   treatment summary, survivorship care plan, education, emergency-contact and tumour
+//!   board documents have no code listed (a generic consent does not say what it consents
+//!   to); another type is skipped (`unlisted_document`) with its codes.
+//! - **Communication** (status `completed`, else skipped) → `discussions` when its `topic` or
+//!   a `reasonCode` is a topic of `discussion-topic.csv` (only SNOMED CT 713603004 advance
+//!   care planning → advance_directive: no concept for the other topics is listed that the
+//!   table is sure of); `date` from `sent`; `participants` left missing. Otherwise skipped
+//!   (`unlisted_communication`) with its codes.
+//! - **DiagnosticReport** → `genetic_tests` for an mCODE cancer genomics report (profile, or
+//!   LOINC 81247-9; status final, amended, corrected or appended) only when the data say
+//!   the test is germline: every variant Observation among its `result`s (mCODE genetic
+//!   variant, or LOINC 69548-6) has genomic source class (48002-0) germline (LA6683-2), and
+//!   there is one. `kind` from the HGNC ids of its results' gene-studied components (48018-6,
+//!   of the region-studied and variant Observations; a region studied must be among them: a
+//!   variant names only the gene it was found in): BRCA1/BRCA2 only → brca1_2, Lynch
+//!   genes only (MLH1, MSH2, MSH6, PMS2, EPCAM) → lynch_panel, two or more otherwise →
+//!   multigene_panel, one other → other. `result` from the present germline variants'
+//!   clinical significance (53037-8 or interpretation): pathogenic or likely pathogenic →
+//!   pathogenic_variant, else uncertain → vus, else all benign, likely benign or absent →
+//!   negative. `order_date` is the `authoredOn` of the ServiceRequest the report is
+//!   `basedOn` (the report's dates are results, never the order; missing `absent` without
+//!   one, `unresolved_reference` when it names none read); that ServiceRequest is then used.
+//!   A report, variant or region studied not in a germline test is skipped: `not_germline`
+//!   (somatic, source not stated, or no variant) or `genes_not_stated` (germline without a
+//!   region studied or a gene given as an HGNC id, or a germline variant in no report). Any other
+//!   DiagnosticReport is skipped (`unlisted_report`). Familial single-site tests are not
+//!   told apart.
+//! - **EpisodeOfCare** of type SNOMED CT 385763009 (hospice care; status planned,
+//!   waitlist, cancelled, entered-in-error skipped) → `death.hospice_enrollment_date`: the
+//!   latest `period.start` on or before the death date (any, when the death has no date); an
+//!   enrolment of a patient with no death record or after the death is skipped
+//!   (`not_before_death`), another type (`unlisted_episode`). Without one the field is
+//!   missing (`absent`). Encounters are not read for hospice: an encounter with a hospice
+//!   service is no enrolment date, and HL7 v3 ActCode has no hospice encounter class.
 //! - `practice` and `round` are not in FHIR: they are arguments of the import.
 //! - Every other resource type is skipped (`unsupported_type`), and every chart root not
 //!   read yet is listed in the summary with the resource type the export table names.
@@ -163,12 +219,15 @@ mod link_med;
 mod link_obs;
 mod map;
 mod map_care;
+mod map_gen;
 mod map_med;
 mod map_obs;
+mod map_req;
 mod report;
 mod tables;
 mod tables_med;
 mod tables_obs;
+mod tables_req;
 mod who;
 
 use std::collections::{BTreeMap, HashMap};
@@ -237,6 +296,8 @@ struct Acc {
     skipped: Vec<Skipped>,
     /// What its resources leave for linking findings to diagnoses.
     links: Vec<map_obs::Link>,
+    /// What its genomic, request and hospice resources leave for [`map_gen::settle`].
+    later: Vec<map_gen::Later>,
 }
 
 /// An import run: feed it sources, then [`FhirImport::finish`].
@@ -358,6 +419,11 @@ parsed! {
     Procedure,
     Practitioner,
     PractitionerRole,
+    ServiceRequest,
+    DocumentReference,
+    Communication,
+    DiagnosticReport,
+    EpisodeOfCare,
 }
 
 /// The patient id of a reference: `Patient/<id>`, with any base URL before it and any
@@ -620,6 +686,7 @@ impl FhirImport {
         };
         let tables = tables::tables().map_err(ImportError::Tables)?;
         let med_tables = tables_med::med_tables().map_err(ImportError::Tables)?;
+        let req_tables = tables_req::req_tables().map_err(ImportError::Tables)?;
         let shared = match &resource {
             Parsed::Practitioner(p) => Some(self.directory.practitioner(p)),
             Parsed::PractitionerRole(r) => Some(self.directory.practitioner_role(r)),
@@ -674,12 +741,20 @@ impl FhirImport {
                 map::condition(c, tables)
             }
             Parsed::Encounter(e) => map::encounter(e),
-            Parsed::Observation(o) => map_obs::observation(o, &mut acc.links),
+            Parsed::Observation(o) => map_gen::observation(o, &mut acc.later)
+                .unwrap_or_else(|| map_obs::observation(o, &mut acc.links)),
             Parsed::MedicationRequest(r) => map_med::medication_request(r, med_tables),
             Parsed::MedicationAdministration(a) => {
                 map_med::medication_administration(a, med_tables)
             }
             Parsed::Procedure(p) => map_care::procedure(p, med_tables),
+            Parsed::ServiceRequest(r) => {
+                map_req::service_request(r, req_tables, med_tables, &mut acc.later)
+            }
+            Parsed::DocumentReference(d) => map_req::document_reference(d, req_tables),
+            Parsed::Communication(c) => map_req::communication(c, req_tables),
+            Parsed::DiagnosticReport(r) => map_gen::diagnostic_report(r, &mut acc.later),
+            Parsed::EpisodeOfCare(e) => map_gen::episode_of_care(e, &mut acc.later),
             // Read into the directory above; never reached with a patient.
             Parsed::Practitioner(_) | Parsed::PractitionerRole(_) => {
                 Err((SkipReason::UnsupportedType, Vec::new()))
@@ -759,6 +834,7 @@ impl FhirImport {
             who::link(&mut items, &self.directory, &self.practice_encounters);
             let items =
                 link_obs::link_and_report(items, acc.links, &mut entry, &mut self.report.summary);
+            let items = map_gen::settle(items, acc.later, &mut entry, &mut self.report.summary);
             let builder = assemble::assemble(items, builder, &mut missing);
             entry.missing = missing;
             match builder.build() {

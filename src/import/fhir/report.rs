@@ -181,6 +181,48 @@ pub enum SkipReason {
     /// A second resource of a shared type (Practitioner, PractitionerRole) with the same
     /// logical id: the first one read is kept.
     DuplicateId,
+    /// A ServiceRequest whose code is no referral kind or recommended action of the shipped
+    /// tables; its codes.
+    UnlistedRequest {
+        /// The request's codings.
+        codes: Vec<CodeRef>,
+    },
+    /// A ServiceRequest whose intent does not make it the record its code names (an order of
+    /// a test is no recommendation; a directive or option is neither).
+    Intent {
+        /// The intent code.
+        intent: String,
+    },
+    /// A DocumentReference whose type is no document kind of the shipped table; its codes.
+    UnlistedDocument {
+        /// The document's type codings.
+        codes: Vec<CodeRef>,
+    },
+    /// A Communication whose topic and reason codes are no discussion topic of the shipped
+    /// table; its codes.
+    UnlistedCommunication {
+        /// The topic and reason codings.
+        codes: Vec<CodeRef>,
+    },
+    /// A DiagnosticReport that is not a genomics report; its codes.
+    UnlistedReport {
+        /// The report's codings.
+        codes: Vec<CodeRef>,
+    },
+    /// An EpisodeOfCare whose type is not hospice care; its codes.
+    UnlistedEpisode {
+        /// The episode's type codings.
+        codes: Vec<CodeRef>,
+    },
+    /// A genomics report, variant or region studied that the data do not say is a germline
+    /// test (somatic, the genomic source class not stated, or no variant to state it).
+    NotGermline,
+    /// A germline genomics report (or variant) whose genes studied are not known: no
+    /// gene-studied component with an HGNC id, or a germline variant in no report.
+    GenesNotStated,
+    /// A hospice enrolment of a patient with no death record, or dated after the death: the
+    /// chart holds only the last enrolment before death.
+    NotBeforeDeath,
 }
 
 impl SkipReason {
@@ -203,6 +245,15 @@ impl SkipReason {
             SkipReason::UnlistedProcedure { .. } => "unlisted_procedure",
             SkipReason::NotDoneWithoutReason => "not_done_without_reason",
             SkipReason::DuplicateId => "duplicate_id",
+            SkipReason::UnlistedRequest { .. } => "unlisted_request",
+            SkipReason::Intent { .. } => "intent",
+            SkipReason::UnlistedDocument { .. } => "unlisted_document",
+            SkipReason::UnlistedCommunication { .. } => "unlisted_communication",
+            SkipReason::UnlistedReport { .. } => "unlisted_report",
+            SkipReason::UnlistedEpisode { .. } => "unlisted_episode",
+            SkipReason::NotGermline => "not_germline",
+            SkipReason::GenesNotStated => "genes_not_stated",
+            SkipReason::NotBeforeDeath => "not_before_death",
         }
     }
 }
