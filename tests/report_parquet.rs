@@ -19,7 +19,18 @@ use cli_support::{Dir, oncoqual};
 use oncoqual::Decimal;
 use oncoqual::report::csv::text_cell;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rust_decimal::prelude::FromPrimitive;
 use serde_json::Value;
+
+/// An outcome row: chart, round, period, measure, population flags, strata.
+type OutcomeRow = (
+    String,
+    String,
+    String,
+    String,
+    Vec<bool>,
+    BTreeMap<String, Value>,
+);
 
 fn run(args: &[&str]) -> String {
     let (code, out, err) = oncoqual(args);
@@ -263,14 +274,7 @@ fn report_tables_hold_the_csv_values_and_evaluate_rows_the_outcome_lines() {
     run(&[
         "evaluate", "--charts", &charts, "--all", "--format", "parquet", "-o", &out,
     ]);
-    let mut want: Vec<(
-        String,
-        String,
-        String,
-        String,
-        Vec<bool>,
-        BTreeMap<String, Value>,
-    )> = Vec::new();
+    let mut want: Vec<OutcomeRow> = Vec::new();
     for line in lines.lines() {
         let v: Value = serde_json::from_str(line).unwrap();
         for (measure, o) in v["outcomes"].as_object().unwrap() {

@@ -9,11 +9,13 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use serde::Serialize;
 
+#[cfg(feature = "parquet")]
+use crate::RoundId;
 use crate::chart::{Chart, ChartDigest, ChartId, ChartKey, Projection};
 use crate::io::{JsonlReader, Limits, RawLine, RecordError, parse_raw_ref};
 use crate::measure::{Library, Outcome, Population};
 use crate::report::fhir::SubjectLists;
-use crate::{Period, RoundCalendar, RoundId};
+use crate::{Period, RoundCalendar};
 
 /// Output formats of `oncoqual evaluate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -178,6 +180,8 @@ type Rendered = (Vec<u8>, Option<Kept>);
 /// A chart's outcomes, kept for what is written after the batch (subject lists, Parquet).
 struct Kept {
     id: ChartId,
+    /// Only the Parquet rows name the round.
+    #[cfg(feature = "parquet")]
     round: RoundId,
     period: Period,
     outcomes: Vec<Outcome>,
@@ -187,7 +191,7 @@ struct Kept {
 enum Sink {
     Bytes(super::output::Output),
     #[cfg(feature = "parquet")]
-    Parquet(crate::report::parquet::OutcomeWriter<super::output::Output>),
+    Parquet(Box<crate::report::parquet::OutcomeWriter<super::output::Output>>),
 }
 
 impl Sink {
@@ -244,7 +248,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let mut out = match args.format {
         Format::Jsonl => Sink::Bytes(out),
         #[cfg(feature = "parquet")]
-        Format::Parquet => Sink::Parquet(crate::report::parquet::OutcomeWriter::new(out)?),
+        Format::Parquet => {
+            Sink::Parquet(Box::new(crate::report::parquet::OutcomeWriter::new(out)?))
+        }
         #[cfg(not(feature = "parquet"))]
         Format::Parquet => return Err(super::without_parquet()),
     };
@@ -335,6 +341,7 @@ fn evaluate(job: &Job<'_>, lines: &[RawLine]) -> Vec<Fate> {
                             || job.args.format == Format::Parquet)
                             .then(|| Kept {
                                 id: chart.id.clone(),
+                                #[cfg(feature = "parquet")]
                                 round: chart.round,
                                 period,
                                 outcomes,

@@ -125,7 +125,7 @@ enum Col {
     Float(Float64Builder),
     Bool(BooleanBuilder),
     Date(Date32Builder),
-    Strata(MapBuilder<StringBuilder, StringBuilder>),
+    Strata(Box<MapBuilder<StringBuilder, StringBuilder>>),
 }
 
 /// 1970-01-01, day 0 of `Date32`.
@@ -222,7 +222,7 @@ impl Table {
                     DataType::Float64 => Col::Float(Float64Builder::new()),
                     DataType::Boolean => Col::Bool(BooleanBuilder::new()),
                     DataType::Date32 => Col::Date(Date32Builder::new()),
-                    DataType::Map(..) => Col::Strata(strata_builder()),
+                    DataType::Map(..) => Col::Strata(Box::new(strata_builder())),
                     other => return Err(invalid(format!("no builder for {other}"))),
                 })
             })
@@ -690,6 +690,11 @@ mod tests {
     use arrow_array::Array as _;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+    /// A documented column: name, type, nullable.
+    type DocColumn = (String, String, bool);
+    /// A documented table: file name, columns.
+    type DocTable = (String, Vec<DocColumn>);
+
     /// A type as `docs/parquet.md` writes it.
     fn type_name(t: &DataType) -> String {
         match t {
@@ -699,8 +704,7 @@ mod tests {
                     kv.iter()
                         .next()
                         .map_or_else(String::new, |f| type_name(f.data_type())),
-                    kv.iter()
-                        .nth(1)
+                    kv.get(1)
                         .map_or_else(String::new, |f| type_name(f.data_type())),
                 ),
                 other => format!("Map({other})"),
@@ -735,10 +739,10 @@ mod tests {
     }
 
     /// `docs/parquet.md`'s tables: file name → (column, type, nullable) rows.
-    fn documented() -> Vec<(String, Vec<(String, String, bool)>)> {
+    fn documented() -> Vec<DocTable> {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/parquet.md"))
             .expect("docs/parquet.md");
-        let mut out: Vec<(String, Vec<(String, String, bool)>)> = Vec::new();
+        let mut out: Vec<DocTable> = Vec::new();
         for line in text.lines() {
             if let Some(h) = line.strip_prefix("### ") {
                 let name = h.trim().trim_matches('`').to_owned();
@@ -762,8 +766,8 @@ mod tests {
 
     /// A schema's columns as the doc writes them, the percentile columns of `pcts` folded
     /// back into `p{N}` / `national_p{N}`.
-    fn as_documented(schema: &Schema, pcts: &[String]) -> Vec<(String, String, bool)> {
-        let mut out: Vec<(String, String, bool)> = Vec::new();
+    fn as_documented(schema: &Schema, pcts: &[String]) -> Vec<DocColumn> {
+        let mut out: Vec<DocColumn> = Vec::new();
         for f in schema.fields() {
             let mut name = f.name().clone();
             for p in pcts {
@@ -791,7 +795,7 @@ mod tests {
             .iter()
             .map(|p| percentile_name("", *p))
             .collect();
-        let mut written: Vec<(String, Vec<(String, String, bool)>)> = Vec::new();
+        let mut written: Vec<DocTable> = Vec::new();
         write_tables(&view, |name, bytes| {
             written.push((name.to_owned(), as_documented(&schema_of(bytes), &pcts)));
             Ok(())
@@ -806,9 +810,7 @@ mod tests {
             as_documented(&schema_of(&out), &pcts),
         ));
         let doc = documented();
-        let names = |v: &[(String, Vec<(String, String, bool)>)]| {
-            v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()
-        };
+        let names = |v: &[DocTable]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
         assert_eq!(
             names(&doc),
             names(&written),
