@@ -1,4 +1,5 @@
-//! `oncoqual evaluate`: per-chart outcomes as JSONL; and the shared period options.
+//! `oncoqual evaluate`: per-chart outcomes as JSONL (or Parquet); and the shared period
+//! options.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufReader, Write};
@@ -8,11 +9,24 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use serde::Serialize;
 
+#[cfg(feature = "parquet")]
+use crate::RoundId;
 use crate::chart::{Chart, ChartDigest, ChartId, ChartKey, Projection};
 use crate::io::{JsonlReader, Limits, RawLine, RecordError, parse_raw_ref};
 use crate::measure::{Library, Outcome, Population};
 use crate::report::fhir::SubjectLists;
 use crate::{Period, RoundCalendar};
+
+/// Output formats of `oncoqual evaluate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// A JSON line of outcomes per chart.
+    #[default]
+    Jsonl,
+    /// One Parquet file with a row per chart × measure (docs/parquet.md): written to
+    /// `-o FILE`; needs the `parquet` feature. It names every chart.
+    Parquet,
+}
 
 /// Arguments of `oncoqual evaluate`.
 #[derive(Debug, clap::Args)]
@@ -35,6 +49,9 @@ pub(crate) struct Args {
     /// Also list measures whose initial population the chart is not in.
     #[arg(long)]
     all: bool,
+    /// What to write: outcome lines (`jsonl`) or a Parquet table (`parquet`).
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    format: Format,
     /// Write FHIR R4 individual `MeasureReport`s (NDJSON, one per chart × measure in the
     /// initial population, or every measure with `--all`) instead of outcome lines. They
     /// name each chart: write them only where that is wanted.
@@ -156,8 +173,36 @@ enum Fate {
     Rejected(RecordError),
 }
 
-/// A chart's rendered output, and its outcomes for the subject lists (when written).
-type Rendered = (Vec<u8>, Option<(ChartId, Period, Vec<Outcome>)>);
+/// A chart's rendered output, and its outcomes for the subject lists or the Parquet table
+/// (when written).
+type Rendered = (Vec<u8>, Option<Kept>);
+
+/// A chart's outcomes, kept for what is written after the batch (subject lists, Parquet).
+struct Kept {
+    id: ChartId,
+    /// Only the Parquet rows name the round.
+    #[cfg(feature = "parquet")]
+    round: RoundId,
+    period: Period,
+    outcomes: Vec<Outcome>,
+}
+
+/// Where outcomes go: bytes (outcome lines, FHIR reports) or the Parquet table.
+enum Sink {
+    Bytes(super::output::Output),
+    #[cfg(feature = "parquet")]
+    Parquet(Box<crate::report::parquet::OutcomeWriter<super::output::Output>>),
+}
+
+impl Sink {
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Sink::Bytes(out) => out.finish(),
+            #[cfg(feature = "parquet")]
+            Sink::Parquet(w) => w.finish()?.finish(),
+        }
+    }
+}
 
 /// What each worker needs to evaluate and render a chart.
 struct Job<'a> {
@@ -172,6 +217,25 @@ struct Job<'a> {
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
+    if args.format == Format::Parquet {
+        #[cfg(not(feature = "parquet"))]
+        return Err(super::without_parquet());
+        #[cfg(feature = "parquet")]
+        {
+            if args.fhir {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "--fhir writes FHIR resources: it does not go with --format parquet",
+                ));
+            }
+            if args.output.as_deref().is_none_or(|p| p.as_os_str() == "-") {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "--format parquet writes a file: give it with -o FILE",
+                ));
+            }
+        }
+    }
     let lib = match super::check::load(args.specs.as_deref())? {
         Ok(l) => l,
         Err(code) => return Ok(code),
@@ -180,7 +244,16 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let selected = select(&lib, &args.measures)?;
     let mut inputs = vec![args.charts.as_path()];
     inputs.extend(args.rounds.as_deref());
-    let mut out = super::output(args.output.as_deref(), &inputs)?;
+    let out = super::output(args.output.as_deref(), &inputs)?;
+    let mut out = match args.format {
+        Format::Jsonl => Sink::Bytes(out),
+        #[cfg(feature = "parquet")]
+        Format::Parquet => {
+            Sink::Parquet(Box::new(crate::report::parquet::OutcomeWriter::new(out)?))
+        }
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => return Err(super::without_parquet()),
+    };
     let mut reader = charts(&args.charts)?;
     let job = Job {
         args,
@@ -206,11 +279,11 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         rayon::in_place_scope(|s| {
             s.spawn(|_| fates = evaluate(&job, &current));
             written = write(
+                &job,
                 &mut reader,
                 &mut out,
                 evaluated,
                 &mut bad,
-                &args.charts,
                 lists.as_mut(),
             );
             if written.is_ok() {
@@ -223,11 +296,11 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         std::mem::swap(&mut current, &mut next);
     }
     write(
+        &job,
         &mut reader,
         &mut out,
         evaluated,
         &mut bad,
-        &args.charts,
         lists.as_mut(),
     )?;
     out.finish()?;
@@ -264,11 +337,15 @@ fn evaluate(job: &Job<'_>, lines: &[RawLine]) -> Vec<Fate> {
                 .try_evaluate_selected(chart, period, job.selected)
                 .map(|outcomes| {
                     render(job, chart, period, &outcomes).map(|bytes| {
-                        let kept = job
-                            .args
-                            .fhir_subject_list
-                            .is_some()
-                            .then(|| (chart.id.clone(), period, outcomes));
+                        let kept = (job.args.fhir_subject_list.is_some()
+                            || job.args.format == Format::Parquet)
+                            .then(|| Kept {
+                                id: chart.id.clone(),
+                                #[cfg(feature = "parquet")]
+                                round: chart.round,
+                                period,
+                                outcomes,
+                            });
                         (bytes, kept)
                     })
                 })
@@ -293,7 +370,8 @@ fn unread() -> RecordError {
     )
 }
 
-/// A chart's output: its outcome line, or its FHIR reports with `--fhir`.
+/// A chart's output: its outcome line, or its FHIR reports with `--fhir` (nothing for
+/// Parquet: its rows are made from the outcomes kept).
 fn render(
     job: &Job<'_>,
     chart: &Chart,
@@ -302,6 +380,9 @@ fn render(
 ) -> io::Result<Vec<u8>> {
     let (args, lib) = (job.args, job.lib);
     let mut out = Vec::new();
+    if args.format == Format::Parquet {
+        return Ok(out);
+    }
     if args.fhir {
         let reports = outcomes
             .iter()
@@ -345,16 +426,51 @@ fn render(
     Ok(out)
 }
 
+/// Appends a chart's Parquet rows: one per measure written (as its outcome line lists
+/// them: in the initial population, or every one with `--all`; by measure id).
+#[cfg(feature = "parquet")]
+fn parquet_rows(
+    job: &Job<'_>,
+    w: &mut crate::report::parquet::OutcomeWriter<super::output::Output>,
+    kept: &Kept,
+) -> io::Result<()> {
+    let mut rows: Vec<(&crate::MeasureInfo, &Outcome)> = kept
+        .outcomes
+        .iter()
+        .filter(|o| job.args.all || o.populations.contains(Population::InitialPopulation))
+        .filter_map(|o| job.lib.measure(o.measure).map(|info| (info, o)))
+        .collect();
+    rows.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    for (info, o) in rows {
+        let strata: Vec<(&str, Option<&str>)> = info
+            .stratifiers
+            .iter()
+            .map(String::as_str)
+            .zip(o.strata.iter().map(Option::as_deref))
+            .collect();
+        w.push(
+            kept.id.as_str(),
+            kept.round,
+            kept.period,
+            &info.id,
+            o.populations,
+            &strata,
+        )?;
+    }
+    Ok(())
+}
+
 /// Writes a batch's fates in input order: each chart's output, unless an earlier record
 /// gave the same chart; each rejected record to standard error (counted in `bad`).
 fn write<R: io::BufRead>(
+    job: &Job<'_>,
     reader: &mut JsonlReader<R>,
-    out: &mut impl Write,
+    out: &mut Sink,
     fates: Vec<Fate>,
     bad: &mut usize,
-    path: &Path,
     mut lists: Option<&mut SubjectLists>,
 ) -> io::Result<()> {
+    let path = &job.args.charts;
     let mut stderr = io::stderr().lock();
     for fate in fates {
         let problem = match fate {
@@ -366,11 +482,17 @@ fn write<R: io::BufRead>(
                 Ok(()) => match rendered {
                     Ok(rendered) => {
                         let (bytes, kept) = rendered?;
-                        out.write_all(&bytes)?;
-                        if let (Some(lists), Some((id, period, outcomes))) =
-                            (lists.as_deref_mut(), kept)
-                        {
-                            lists.add(&id, &outcomes, period);
+                        match out {
+                            Sink::Bytes(out) => out.write_all(&bytes)?,
+                            #[cfg(feature = "parquet")]
+                            Sink::Parquet(w) => {
+                                if let Some(kept) = &kept {
+                                    parquet_rows(job, w, kept)?;
+                                }
+                            }
+                        }
+                        if let (Some(lists), Some(kept)) = (lists.as_deref_mut(), kept) {
+                            lists.add(&kept.id, &kept.outcomes, kept.period);
                         }
                         continue;
                     }

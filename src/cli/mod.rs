@@ -108,6 +108,15 @@ pub fn main() -> ExitCode {
 
 pub(crate) use output::{output, write_file};
 
+/// The error of `--format parquet` in a binary built without the `parquet` feature.
+#[cfg(not(feature = "parquet"))]
+pub(crate) fn without_parquet() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "--format parquet: this oncoqual was built without the `parquet` feature (rebuild with `--features cli,parquet`)",
+    )
+}
+
 /// Adds the file name to an I/O error's message.
 pub(crate) fn with_path(e: io::Error, path: &std::path::Path) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))

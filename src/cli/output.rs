@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Where a command writes: standard output, a file committed by [`Output::finish`], or a
 /// device or FIFO written directly (`-o /dev/null`, a pipe): it is no file to keep whole,
-/// and replacing it by a renamed file would destroy it.
+/// and replacing it by a renamed file would destroy it. It is `Send` (standard output is
+/// not held locked), so a writer that needs a `Send` sink (Parquet's) can own it.
 pub(crate) enum Output {
-    Stdout(BufWriter<io::StdoutLock<'static>>),
+    Stdout(BufWriter<io::Stdout>),
     Device(BufWriter<File>, PathBuf),
     File {
         w: BufWriter<File>,
@@ -106,7 +107,7 @@ pub(crate) fn sync_parent(dest: &Path) -> io::Result<()> {
 /// kept.
 pub(crate) fn output(path: Option<&Path>, inputs: &[&Path]) -> io::Result<Output> {
     let Some(dest) = path.filter(|p| p.as_os_str() != "-") else {
-        return Ok(Output::Stdout(BufWriter::new(io::stdout().lock())));
+        return Ok(Output::Stdout(BufWriter::new(io::stdout())));
     };
     refuse_inputs(dest, inputs)?;
     // A character or block device, a FIFO or a socket (through any link) is written as it

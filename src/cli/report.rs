@@ -1,4 +1,4 @@
-//! `oncoqual report`: renders a saved benchmark report (HTML, FHIR, CSV or JSON) without
+//! `oncoqual report`: renders a saved benchmark report (HTML, FHIR, CSV, JSON or Parquet) without
 //! re-evaluating; and the writers the demo shares.
 
 use std::io::{self, Write};
@@ -24,6 +24,10 @@ pub(crate) enum Format {
     Csv,
     /// The report as pretty-printed JSON.
     Json,
+    /// A directory of Parquet files, exact decimals and dates typed: the `csv` tables and
+    /// `participation.parquet`, `exclusions.parquet` (the Python package's
+    /// `Report.to_pandas()` tables; see docs/parquet.md). Needs the `parquet` feature.
+    Parquet,
 }
 
 /// Arguments of `oncoqual report`.
@@ -35,7 +39,7 @@ pub(crate) struct Args {
     /// What to write.
     #[arg(long, value_enum)]
     format: Format,
-    /// Output: a directory for `html` and `csv`; a file (default standard output) for
+    /// Output: a directory for `html`, `csv` and `parquet`; a file (default standard output) for
     /// `fhir` and `json`.
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -159,12 +163,30 @@ pub(crate) fn write_csv(view: &ReportView<'_>, dir: &Path, inputs: &[&Path]) -> 
     Ok(())
 }
 
+/// Writes the Parquet tables into `dir` (created if needed), each whole, none over one of
+/// `inputs`; returns how many.
+#[cfg(feature = "parquet")]
+pub(crate) fn write_parquet(
+    view: &ReportView<'_>,
+    dir: &Path,
+    inputs: &[&Path],
+) -> io::Result<usize> {
+    std::fs::create_dir_all(dir).map_err(|e| super::with_path(e, dir))?;
+    crate::report::parquet::write_tables(view, |name, bytes| {
+        super::write_file(&dir.join(name), inputs, bytes)
+    })
+}
+
 /// Writes every summary MeasureReport as NDJSON; returns how many.
 pub(crate) fn write_fhir(view: &ReportView<'_>, out: impl Write) -> io::Result<usize> {
     fhir::write_ndjson(fhir::summary_reports(view), out)
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
+    #[cfg(not(feature = "parquet"))]
+    if args.format == Format::Parquet {
+        return Err(super::without_parquet());
+    }
     let report: Report = read_json(&args.report)?;
     let lib = match super::check::load(args.specs.as_deref())? {
         Ok(l) => l,
@@ -204,7 +226,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         args.output.clone().ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "--format html and csv write a directory: give it with -o DIR",
+                "--format html, csv and parquet write a directory: give it with -o DIR",
             )
         })
     };
@@ -235,6 +257,14 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             write_csv(&view, &dir, &inputs)?;
             writeln!(err, "wrote the tables to {}", dir.display())?;
         }
+        #[cfg(feature = "parquet")]
+        Format::Parquet => {
+            let dir = need_dir()?;
+            let n = write_parquet(&view, &dir, &inputs)?;
+            writeln!(err, "wrote {n} Parquet tables to {}", dir.display())?;
+        }
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => return Err(super::without_parquet()),
         Format::Fhir => {
             let mut out = super::output(args.output.as_deref(), &inputs)?;
             let n = write_fhir(&view, &mut out)?;

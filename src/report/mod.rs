@@ -7,6 +7,8 @@
 //!   rate), and, only on request, the operator's national index naming every practice;
 //! - [`csv`] (feature `report`): the practice, national, Overall Quality Score, trend,
 //!   strata and eligibility tables for spreadsheets;
+//! - [`parquet`] (feature `parquet`): the same tables, and per-chart outcomes, as Apache
+//!   Parquet files with exact decimal rates (`docs/parquet.md`);
 //! - [`fhir`] (feature `fhir`): FHIR R4 `MeasureReport` resources, summary per (practice,
 //!   measure, round) and individual per (chart, measure) on request.
 //!
@@ -28,6 +30,8 @@ pub mod fhir;
 mod format;
 #[cfg(feature = "report")]
 pub mod html;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod view;
 
 pub use format::{percent, rounded};
