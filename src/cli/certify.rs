@@ -63,6 +63,9 @@ enum ListingFormat {
 enum Command {
     /// Whether a practice may apply, or every reason it may not (and, below the
     /// threshold, the last day to request a review of the score).
+    #[command(
+        after_help = "Example:\n  oncoqual certify eligibility --report report.json --facts facts.json --practice P001 --on 2026-09-01"
+    )]
     Eligibility {
         /// The benchmark report (from `oncoqual benchmark`).
         #[arg(long)]
@@ -85,6 +88,7 @@ enum Command {
     },
     /// The workflow's state: cycle, time since the application, what is done, what is
     /// overdue, what is next, the dates that matter and the CCR's requirements.
+    #[command(after_help = "Example:\n  oncoqual certify status --log P001.log --on 2027-03-01")]
     Status {
         /// The workflow log (append-only lines written by `certify apply`, or the older
         /// single JSON object `{"rules": {...}, "log": [...]}`).
@@ -102,6 +106,9 @@ enum Command {
     /// `--open` computes it, and an `application_opened` event given with `--event` is
     /// verified against `--report` and `--facts`.
     #[command(group = clap::ArgGroup::new("what").required(true).args(["event", "open", "participation_from"]))]
+    #[command(
+        after_help = "Example:\n  oncoqual certify apply --log P001.log --open --report report.json --facts facts.json --on 2026-09-01\n  oncoqual certify apply --log P001.log --event event.json"
+    )]
     Apply {
         /// The workflow log; created when it does not exist.
         #[arg(long)]
@@ -141,6 +148,9 @@ enum Command {
     /// The Certification Compliance Report of the log's current cycle: per standard and
     /// element the level, the methods and evidence, the committee's amendments, the
     /// requirements with the element text, and the action plan's coverage.
+    #[command(
+        after_help = "Example:\n  oncoqual certify ccr --log P001.log --format html -o ccr.html"
+    )]
     Ccr {
         /// The workflow log.
         #[arg(long)]
@@ -153,6 +163,9 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// The certificate text the plaque carries: practice, term, standards met.
+    #[command(
+        after_help = "Example:\n  oncoqual certify certificate --log P001.log --on 2027-06-01"
+    )]
     Certificate {
         /// The workflow log.
         #[arg(long)]
@@ -170,6 +183,7 @@ enum Command {
     /// The public listing: the practices certified on a date, with their term, from a
     /// folder of workflow logs (one per practice; `*.lock`, `*.state` and hidden files are
     /// skipped; any other file must be a log).
+    #[command(after_help = "Example:\n  oncoqual certify listing --logs logs/ --on 2027-06-01")]
     Listing {
         /// The folder of logs.
         #[arg(long)]

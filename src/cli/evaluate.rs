@@ -125,15 +125,23 @@ pub(crate) fn projection(
 
 /// Opens a chart stream.
 pub(crate) fn charts(path: &Path) -> io::Result<JsonlReader<Box<dyn io::BufRead>>> {
+    charts_counted(path, &indicatif::ProgressBar::hidden())
+}
+
+/// Opens a chart stream whose bytes advance `bar`.
+pub(crate) fn charts_counted(
+    path: &Path,
+    bar: &indicatif::ProgressBar,
+) -> io::Result<JsonlReader<Box<dyn io::BufRead>>> {
     // A large buffer: charts are kilobytes long, and a small one costs a read call per
     // few records.
     const BUFFER: usize = 1 << 20;
     let reader: Box<dyn io::BufRead> = if path.as_os_str() == "-" {
-        Box::new(BufReader::with_capacity(BUFFER, io::stdin()))
+        Box::new(BufReader::with_capacity(BUFFER, bar.wrap_read(io::stdin())))
     } else {
         Box::new(BufReader::with_capacity(
             BUFFER,
-            crate::io::file::open_regular(path)?,
+            bar.wrap_read(crate::io::file::open_regular(path)?),
         ))
     };
     Ok(JsonlReader::new(reader))
@@ -254,7 +262,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         #[cfg(not(feature = "parquet"))]
         Format::Parquet => return Err(super::without_parquet()),
     };
-    let mut reader = charts(&args.charts)?;
+    let to_stdout = args.output.as_deref().is_none_or(|o| o.as_os_str() == "-");
+    let bar = super::progress::over_files(&[args.charts.as_path()], "evaluating", to_stdout);
+    let mut reader = charts_counted(&args.charts, &bar)?;
     let job = Job {
         args,
         lib: &lib,
@@ -304,6 +314,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         lists.as_mut(),
     )?;
     out.finish()?;
+    bar.finish_and_clear();
     if let (Some(dir), Some(lists)) = (args.fhir_subject_list.as_deref(), lists) {
         write_subject_lists(dir, &lib, &lists, &inputs)?;
     }

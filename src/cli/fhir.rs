@@ -25,6 +25,9 @@ pub(crate) struct Args {
 enum Command {
     /// Write every measure as FHIR R4 `Measure` and `Library` resources, with the shared
     /// libraries and value sets they use (`Library`, `ValueSet`), one JSON file each.
+    #[command(
+        after_help = "Example:\n  oncoqual fhir measures -o fhir-definitions/ --date 2026-12-01"
+    )]
     Measures(MeasuresArgs),
 }
 

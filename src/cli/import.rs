@@ -10,8 +10,6 @@ use std::io::{self, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
 use crate::RoundId;
 use crate::chart::PracticeId;
 use crate::import::fhir::{FhirImport, ImportError, PracticeEncounters};
@@ -27,6 +25,9 @@ pub(crate) struct Args {
 enum Command {
     /// Import FHIR R4 Bundles or single resources (`.json`) and Bulk Data exports (`.ndjson`), or folders of
     /// them, as charts (JSONL), with an import report.
+    #[command(
+        after_help = "Example:\n  oncoqual import fhir export/ --practice P001 --round 2026-1 --practice-organization org-17 -o charts.jsonl --report import.json\n  oncoqual import fhir examples/fhir/breast-cancer-patient.json --practice P001 --round 2026-1 --all-encounters-with-practice"
+    )]
     Fhir(FhirArgs),
 }
 
@@ -124,26 +125,6 @@ fn to_io(e: ImportError) -> io::Error {
     }
 }
 
-/// A progress bar over the bytes of the input files, on standard error when it is a terminal
-/// (hidden otherwise, so logs and pipes stay clean).
-fn progress(total: u64) -> ProgressBar {
-    use std::io::IsTerminal;
-    let pb = ProgressBar::new(total);
-    if io::stderr().is_terminal() {
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{msg:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        pb.set_message("importing");
-    } else {
-        pb.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    pb
-}
-
 fn fhir(args: &FhirArgs) -> io::Result<ExitCode> {
     let files = inputs(&args.paths)?;
     let mut all_inputs: Vec<&Path> = args.paths.iter().map(PathBuf::as_path).collect();
@@ -172,11 +153,9 @@ fn fhir(args: &FhirArgs) -> io::Result<ExitCode> {
         } else {
             PracticeEncounters::organizations(args.practice_organization.iter().cloned())
         });
-    let total = files
-        .iter()
-        .filter_map(|(p, _)| std::fs::metadata(p).ok())
-        .fold(0u64, |n, m| n.saturating_add(m.len()));
-    let pb = progress(total);
+    let paths: Vec<&Path> = files.iter().map(|(p, _)| p.as_path()).collect();
+    let to_stdout = args.output.as_deref().is_none_or(|o| o.as_os_str() == "-");
+    let pb = super::progress::over_files(&paths, "importing", to_stdout);
     for (path, kind) in &files {
         let name = path.display().to_string();
         let file = File::open(path).map_err(|e| super::with_path(e, path))?;

@@ -16,11 +16,13 @@ mod fhir;
 mod import;
 mod logstore;
 mod output;
+mod progress;
 mod render;
 mod report;
 mod requirements;
 mod rounds;
 mod schema;
+mod shell;
 mod synth;
 mod tally;
 mod test;
@@ -29,7 +31,7 @@ mod validate;
 /// Oncology quality measures over abstracted patient charts.
 #[derive(Debug, Parser)]
 #[command(name = "oncoqual", version, about, long_about = None)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -37,41 +39,86 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print the chart model's schema (every field path with its type and values).
+    #[command(after_help = "Example:\n  oncoqual schema\n  oncoqual schema --json > schema.json")]
     Schema(schema::Args),
     /// Write deterministic synthetic charts as JSONL.
+    #[command(
+        after_help = "Example:\n  oncoqual synth --charts 10000 --practices 20 --rounds 2 --seed 7 -o charts.jsonl --practices-out practices.json"
+    )]
     Synth(synth::Args),
     /// Validate charts (JSONL files, `.json` single-chart files, or `-` for standard input).
+    #[command(
+        after_help = "Example:\n  oncoqual validate charts.jsonl\n  cat charts.jsonl | oncoqual validate - --json"
+    )]
     Validate(validate::Args),
     /// Check a measure library and print every diagnostic.
+    #[command(after_help = "Example:\n  oncoqual check measure-specs/")]
     Check(check::Args),
     /// List the library's measures and how much of the measure catalog it implements.
+    #[command(after_help = "Example:\n  oncoqual catalog --missing")]
     Catalog(catalog::Args),
     /// Print the chart fields and value sets each measure reads (its data requirements).
+    #[command(
+        after_help = "Example:\n  oncoqual requirements --measure core.tobacco-use-status-documented"
+    )]
     Requirements(requirements::Args),
     /// Publish the library as FHIR R4 definitions (`fhir measures -o DIR`).
+    #[command(after_help = "Example:\n  oncoqual fhir measures -o fhir-definitions/")]
     Fhir(fhir::Args),
     /// Import patient data as charts (`import fhir PATH... --practice ID --round YYYY-N`).
+    #[command(
+        after_help = "Example:\n  oncoqual import fhir export/ --practice P001 --round 2026-1 --practice-organization org-17 -o charts.jsonl --report import.json"
+    )]
     Import(import::Args),
     /// Run the measure test cases.
+    #[command(
+        after_help = "Example:\n  oncoqual test tests/cases --measure core.pain-assessed-by-second-visit --format junit > junit.xml"
+    )]
     Test(test::Args),
     /// Evaluate measures on charts: one JSON line of outcomes per chart.
+    #[command(
+        after_help = "Example:\n  oncoqual evaluate --charts charts.jsonl --measure core.tobacco-use-status-documented"
+    )]
     Evaluate(evaluate::Args),
     /// Explain why a chart is or is not in each population of a measure.
+    #[command(
+        after_help = "Example:\n  oncoqual explain --charts charts.jsonl --chart c1 --measure core.tobacco-use-status-documented"
+    )]
     Explain(explain::Args),
     /// Evaluate one shard of charts and write its tally (to merge with `benchmark`).
+    #[command(
+        after_help = "Example:\n  oncoqual tally --charts charts-000.jsonl -o tally-000.json"
+    )]
     Tally(tally::Args),
     /// Merge tallies (or tally charts) and write the benchmark report as JSON.
+    #[command(
+        after_help = "Example:\n  oncoqual benchmark --charts charts.jsonl --practices practices.json -o report.json\n  oncoqual benchmark --tallies tally-*.json --practices practices.json -o report.json"
+    )]
     Benchmark(benchmark::Args),
     /// Render a saved benchmark report as HTML pages, FHIR MeasureReports, CSV or JSON.
+    #[command(
+        after_help = "Example:\n  oncoqual report --report report.json --format html -o site/"
+    )]
     Report(report::Args),
     /// Certification: eligibility, workflow status, and appending workflow events.
+    #[command(
+        after_help = "Example:\n  oncoqual certify eligibility --report report.json --facts facts.json --practice P001 --on 2026-09-01"
+    )]
     Certify(certify::Args),
     /// The main job on bundled defaults: a synthetic national round evaluated, aggregated
     /// and checked for certification eligibility, with reports written to a directory.
+    #[command(after_help = "Example:\n  oncoqual demo --out oncoqual-demo")]
     Demo(demo::Args),
     /// The round calendar: reporting periods, submission windows and minimums, and the
     /// notices due on a day (`--on`), addressed to the registered practices (`--practices`).
+    #[command(
+        after_help = "Example:\n  oncoqual rounds --on 2026-07-01 --practices practices.json"
+    )]
     Rounds(rounds::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print the man page, or write one page per command into a folder (`-o DIR`).
+    Man(shell::ManArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -95,6 +142,8 @@ pub fn main() -> ExitCode {
         Command::Certify(args) => certify::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Rounds(args) => rounds::run(&args),
+        Command::Completions(args) => shell::completions(&args),
+        Command::Man(args) => shell::man(&args),
     };
     match result {
         Ok(code) => code,
@@ -120,4 +169,41 @@ pub(crate) fn without_parquet() -> io::Error {
 /// Adds the file name to an I/O error's message.
 pub(crate) fn with_path(e: io::Error, path: &std::path::Path) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_command_and_subcommand_shows_an_example_in_its_help() {
+        let mut stack = vec![("oncoqual".to_owned(), Cli::command())];
+        let mut seen = 0usize;
+        while let Some((name, cmd)) = stack.pop() {
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() != "help" {
+                    stack.push((format!("{name} {}", sub.get_name()), sub.clone()));
+                }
+            }
+            if name == "oncoqual" {
+                continue;
+            }
+            seen += 1;
+            let after = cmd
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert!(
+                after.starts_with("Example:\n  oncoqual "),
+                "`{name} --help` has no example"
+            );
+        }
+        assert!(seen >= 25, "{seen} commands");
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -95,11 +95,13 @@ pub(crate) fn fold_files(
     let (mut invalid, mut duplicates) = (0usize, 0usize);
     let per = |c: &Chart| period.unwrap_or_else(|| calendar.period(c.round));
     let mut ledger = ChartLedger::new(key);
+    let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+    let bar = super::progress::over_files(&paths, "tallying", false);
     for file in files {
         let name = file.display().to_string();
         // A file that cannot be opened is reported and counted like invalid records, and
         // the other files are still read.
-        let mut reader = match super::evaluate::charts(file) {
+        let mut reader = match super::evaluate::charts_counted(file, &bar) {
             Ok(r) => r.sharing(ledger, &name),
             Err(e) => {
                 // Counts of files and records read (here and below): they cannot reach
@@ -124,7 +126,7 @@ pub(crate) fn fold_files(
             } else {
                 invalid = invalid.saturating_add(1);
             }
-            match writeln!(io::stderr(), "{name}: {e}") {
+            match bar.suspend(|| writeln!(io::stderr(), "{name}: {e}")) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(err) => {
                     failed = Some(err);
@@ -148,6 +150,7 @@ pub(crate) fn fold_files(
             .map_err(|e| refused(&name, &e.to_string()))?;
         ledger = reader.into_ledger();
     }
+    bar.finish_and_clear();
     Ok(Folded {
         tally,
         invalid,

@@ -53,6 +53,8 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         .with_max_list_len(args.max_list_len);
     let mut out = super::output(None, &[])?;
     let mut summary = Summary::default();
+    let paths: Vec<&std::path::Path> = args.files.iter().map(PathBuf::as_path).collect();
+    let bar = super::progress::over_files(&paths, "validating", true);
     // Every file is read, whatever happened to the ones before it: a file that cannot be
     // read is reported (located) and counted, and the batch goes on.
     for file in &args.files {
@@ -92,7 +94,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             Box::new(io::stdin().lock())
         } else {
             match file::open_regular(file) {
-                Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+                Ok(f) => Box::new(BufReader::with_capacity(1 << 16, bar.wrap_read(f))),
                 Err(e) => {
                     bump(&mut summary.unreadable);
                     report(&name, &file_error(e, &limits), args, &mut summary, &mut out)?;
@@ -104,6 +106,7 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
             tally(&name, record, args, &mut summary, &mut out)?;
         }
     }
+    bar.finish_and_clear();
     if args.json {
         serde_json::to_writer(&mut out, &serde_json::json!({ "summary": &summary }))
             .map_err(io::Error::other)?;
