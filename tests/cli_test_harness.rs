@@ -139,3 +139,49 @@ fn junit_and_json_give_one_test_case_per_case_file_with_the_difference() {
             .starts_with("numerator = true")
     );
 }
+
+#[test]
+fn explain_as_html_colours_the_spec_by_value_in_one_self_contained_page() {
+    let dir = Dir::new("explain-html");
+    let charts = dir.file("charts.jsonl");
+    std::fs::write(&charts, format!("{}\n", chart())).unwrap();
+    let page = dir.file("explain.html");
+    let args = [
+        "explain",
+        "--charts",
+        &charts,
+        "--chart",
+        "c1",
+        "--measure",
+        TOBACCO,
+        "--format",
+        "html",
+        "-o",
+        &page,
+    ];
+    let (code, out, err) = oncoqual(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains(&format!("<h2><code>core/{}.oqm</code></h2>", &TOBACCO[5..])));
+    // Met criteria in green with their value on hover; the shared module's defines too.
+    assert!(html.contains("<span class=\"t\" title=\"true\">"), "{html}");
+    assert!(html.contains("<h2><code>lib/common.oqm</code></h2>"));
+    assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
+    // The output may not be an input.
+    let (code, _, err) = oncoqual(&[
+        "explain",
+        "--charts",
+        &charts,
+        "--chart",
+        "c1",
+        "--measure",
+        TOBACCO,
+        "--format",
+        "html",
+        "-o",
+        &charts,
+    ]);
+    assert_eq!(code, 2, "{err}");
+}

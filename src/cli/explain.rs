@@ -28,8 +28,26 @@ pub(crate) struct Args {
     #[arg(long)]
     rounds: Option<PathBuf>,
     /// Print the explanation as JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+    /// Output format: the text trace, JSON, or an HTML page of the spec with every
+    /// expression coloured by its value (the value on hover).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write here (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// How `oncoqual explain` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// The indented trace.
+    Text,
+    /// The explanation as JSON.
+    Json,
+    /// A self-contained HTML page of the highlighted spec.
+    Html,
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
@@ -55,12 +73,27 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         let Some(explanation) = lib.explain(chart, period, index) else {
             break;
         };
-        let mut out = io::stdout().lock();
-        if args.json {
-            serde_json::to_writer_pretty(&mut out, &explanation)?;
-            writeln!(out)?;
-        } else {
-            write!(out, "{explanation}")?;
+        let format = match (args.format, args.json) {
+            (Some(f), _) => f,
+            (None, true) => Format::Json,
+            (None, false) => Format::Text,
+        };
+        let text = match format {
+            Format::Text => explanation.to_string(),
+            Format::Json => {
+                let mut j = serde_json::to_string_pretty(&explanation).map_err(io::Error::other)?;
+                j.push('\n');
+                j
+            }
+            Format::Html => crate::report::html::explain_page(&explanation),
+        };
+        match &args.output {
+            Some(path) => {
+                let mut inputs = vec![args.charts.as_path()];
+                inputs.extend(args.rounds.as_deref());
+                super::write_file(path, &inputs, text.as_bytes())?;
+            }
+            None => io::stdout().lock().write_all(text.as_bytes())?,
         }
         return Ok(ExitCode::SUCCESS);
     }

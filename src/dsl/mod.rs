@@ -42,6 +42,6 @@ mod span;
 
 pub(crate) use diagnostic::did_you_mean;
 pub use diagnostic::{Diagnostic, Level};
-pub(crate) use parser::expression_keywords;
+pub(crate) use parser::keyword_like;
 pub use parser::{MAX_DEPTH, parse};
 pub use span::{Source, Span};

@@ -76,20 +76,25 @@ pub(crate) const RESERVED: &[&str] = &[
 ];
 
 /// The keywords that may appear inside an expression (the reserved words less the items').
-pub(crate) fn expression_keywords() -> impl Iterator<Item = &'static str> {
+fn expression_keywords() -> impl Iterator<Item = &'static str> {
     RESERVED
         .iter()
         .copied()
         .filter(|w| !matches!(*w, "measure" | "library" | "use" | "define" | "stratifier"))
 }
 
-/// The expression keyword a misspelt word is close to (`wehre` → `where`), if any: a word
-/// that is itself a keyword is no slip.
-fn keyword_like(word: &str) -> Option<&'static str> {
+/// The expression keyword a misspelt word is one edit from (`wehre` → `where`, `existx` →
+/// `exists`), if any. Only one edit: keywords are short and common, and a looser match
+/// would offer `exists` for a misspelt name (`vists`). A keyword itself is no slip.
+pub(crate) fn keyword_like(word: &str) -> Option<&'static str> {
     if RESERVED.contains(&word) {
         return None;
     }
-    super::diagnostic::did_you_mean(word, expression_keywords())
+    expression_keywords()
+        .map(|k| (k, strsim::damerau_levenshtein(word, k)))
+        .filter(|&(_, d)| d == 1)
+        .min_by_key(|&(k, d)| (d, k))
+        .map(|(k, _)| k)
 }
 
 const ITEM_KEYWORDS: &[&str] = &[
@@ -1106,8 +1111,9 @@ mod tests {
         // A keyword is no slip, and a far word suggests nothing.
         assert_eq!(keyword_like("where"), None);
         assert_eq!(keyword_like("encounters"), None);
-        // Item keywords are not offered inside an expression.
+        // Item keywords are not offered inside an expression, and only one edit counts.
         assert_eq!(keyword_like("defin"), None);
+        assert_eq!(keyword_like("vists"), None);
     }
 
     #[test]

@@ -27,6 +27,8 @@ impl Library {
             .pop()?;
         let mut criteria = Vec::new();
         let mut all_missing: Vec<String> = Vec::new();
+        // The library files the steps point into, the measure's first.
+        let mut files: Vec<usize> = vec![m.file];
         for kind in PopulationKind::ALL {
             let Some(Some(c)) = m.criteria.get(kind as usize) else {
                 continue;
@@ -46,7 +48,12 @@ impl Library {
             if ctx.stopped().is_some() {
                 return None;
             }
-            let steps = ctx.rec.events.iter().filter_map(|e| self.step(e)).collect();
+            let steps = ctx
+                .rec
+                .events
+                .iter()
+                .filter_map(|e| self.step(e, &mut files))
+                .collect();
             let missing: Vec<String> = ctx.rec.missing.iter().map(|s| s.to_string()).collect();
             for f in &missing {
                 if !all_missing.contains(f) {
@@ -85,6 +92,7 @@ impl Library {
                         location: String::new(),
                         code: role.to_owned(),
                         value: String::new(),
+                        at: None,
                     }],
                     missing_fields: Vec::new(),
                 });
@@ -103,19 +111,31 @@ impl Library {
                 .collect(),
             criteria,
             missing_fields: all_missing,
+            sources: files
+                .iter()
+                .filter_map(|f| self.sources.get(*f).cloned())
+                .collect(),
         })
     }
 
     /// An explanation step; `None` for an event in no file of the library (the recorder is
     /// only given the library's files).
-    fn step(&self, e: &Event) -> Option<Step> {
+    fn step(&self, e: &Event, files: &mut Vec<usize>) -> Option<Step> {
         let source = self.sources.get(e.file)?;
+        let file = match files.iter().position(|f| *f == e.file) {
+            Some(i) => i,
+            None => {
+                files.push(e.file);
+                files.len().saturating_sub(1)
+            }
+        };
         Some(match &e.define {
             Some(name) => Step {
                 depth: e.depth,
                 location: source.name().to_owned(),
                 code: format!("define {name}"),
                 value: e.value.clone(),
+                at: None,
             },
             None => {
                 let (line, col) = source.line_col(e.span.start);
@@ -131,6 +151,7 @@ impl Library {
                     location: format!("{}:{line}:{col}", source.name()),
                     code,
                     value: e.value.clone(),
+                    at: Some((file, e.span)),
                 }
             }
         })

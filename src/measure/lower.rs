@@ -770,14 +770,14 @@ impl Lowerer {
         );
         candidates.extend(c.chart.fields.iter().map(|f| f.name.to_owned()));
         candidates.push("reporting_period".to_owned());
-        // `existx encounters`: a misspelt keyword reads as a name.
-        candidates.extend(crate::dsl::expression_keywords().map(str::to_owned));
-        candidates.extend(Builtin::ALL.iter().map(|(n, _)| (*n).to_owned()));
         if let Some(Ty::Enum(schema)) = hint {
             candidates.extend(schema.values.iter().map(|v| (*v).to_owned()));
         }
         let mut d = Diagnostic::error("E0201", span, format!("unknown name `{name}`"));
-        if let Some(s) = did_you_mean(name, candidates.iter().map(String::as_str)) {
+        // `existx encounters`: else a misspelt keyword, one edit away, read as a name.
+        if let Some(s) = did_you_mean(name, candidates.iter().map(String::as_str))
+            .or_else(|| crate::dsl::keyword_like(name))
+        {
             d = d.with_help(format!("did you mean `{s}`?"));
         } else if let Some(Ty::Enum(schema)) = hint {
             d = d.with_help(format!(
@@ -1034,16 +1034,15 @@ impl Lowerer {
             let mut cands: Vec<&str> = Builtin::ALL.iter().map(|(n, _)| *n).collect();
             let defs = c.visible_define_names(self.file);
             cands.extend(defs.iter().copied());
-            // `existx(encounters)`: a keyword written as a call.
-            for k in crate::dsl::expression_keywords() {
-                cands.push(k);
-            }
             let mut d = Diagnostic::error(
                 "E0205",
                 name.span,
                 format!("unknown function `{}`", name.text),
             );
-            if let Some(s) = did_you_mean(&name.text, cands) {
+            // `cuont(encounters)`: else a keyword written as a call, one edit away.
+            if let Some(s) =
+                did_you_mean(&name.text, cands).or_else(|| crate::dsl::keyword_like(&name.text))
+            {
                 d = d.with_help(format!("did you mean `{s}`?"));
             }
             c.error(self.file, d);

@@ -279,6 +279,10 @@ pub struct Step {
     /// The value it had for this chart (patient data: shown because an explanation was
     /// asked for).
     pub value: String,
+    /// Where it is: an index into [`Explanation`]'s sources and the byte span (for the
+    /// highlighted rendering; `None` for a define's or a component's line).
+    #[serde(skip)]
+    pub(crate) at: Option<(usize, crate::dsl::Span)>,
 }
 
 /// Why one chart is or is not in each population of one measure. Asking for it is the
@@ -300,6 +304,38 @@ pub struct Explanation {
     /// Dictionary paths of fields found missing while deciding, which can make a criterion
     /// unknown (and so not met).
     pub missing_fields: Vec<String>,
+    /// The spec files the steps point into (the measure's first).
+    #[serde(skip)]
+    pub(crate) sources: Vec<crate::dsl::Source>,
+}
+
+/// Recorded expressions of one file: `(start, end, value, depth)`, byte offsets.
+pub(crate) type Marks<'a> = Vec<(usize, usize, &'a str, u32)>;
+
+impl Explanation {
+    /// The spec files the steps are in, with each recorded expression's span, value and
+    /// nesting depth: `(file name, file text, marks)`, the measure's file first, marks in
+    /// recording order (for renderers that highlight the source).
+    pub(crate) fn highlights(&self) -> Vec<(&str, &str, Marks<'_>)> {
+        let mut out: Vec<(&str, &str, Marks<'_>)> = self
+            .sources
+            .iter()
+            .map(|s| (s.name(), s.text(), Vec::new()))
+            .collect();
+        for c in &self.criteria {
+            for step in &c.steps {
+                if let Some((file, span)) = step.at
+                    && let Some(entry) = out.get_mut(file)
+                {
+                    let r = span.range();
+                    entry
+                        .2
+                        .push((r.start, r.end, step.value.as_str(), step.depth));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The trace of one population criterion.

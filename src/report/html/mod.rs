@@ -16,11 +16,13 @@
 //! Markup comes from maud, which escapes every interpolated value; charts are inline SVG
 //! written by [`svg`](self) code.
 
+mod explain;
 mod pages;
 mod svg;
 
 use std::io;
 
+pub use explain::explain_page;
 pub(crate) use pages::page_shell;
 pub use pages::{index_page, practice_page};
 
