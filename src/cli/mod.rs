@@ -72,7 +72,7 @@ enum Command {
     Import(import::Args),
     /// Run the measure test cases.
     #[command(
-        after_help = "Example:\n  oncoqual test tests/cases --measure core.pain-assessed-by-second-visit --format junit > junit.xml"
+        after_help = "Examples:\n  oncoqual test tests/cases --measure core.pain-assessed-by-second-visit --format junit > junit.xml\n  oncoqual test --coverage --format html -o coverage/"
     )]
     Test(test::Args),
     /// Evaluate measures on charts: one JSON line of outcomes per chart.

@@ -2,15 +2,24 @@
 //! run the test deck (`DIR/<measure-id>/*.json`) against a library. Text names every
 //! failing case with each population that differs and the explain trace of its criterion;
 //! JUnit XML and JSON give one test case per deck case, for CI and certification harnesses.
+//!
+//! `--coverage [--format text|json|html -o DIR]`: the logic coverage of the deck instead —
+//! per measure, which clauses its cases made true, false and unknown, the clauses missed
+//! listed (text), every clause with its counts (JSON), or the spec highlighted (a page per
+//! measure and an index in `DIR`). The exit code still says whether every case passed.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::measure::{CaseFilter, CaseProblem, CaseReport, CaseResult, run_cases_filtered};
+use crate::measure::{
+    CaseFilter, CaseProblem, CaseReport, CaseResult, Coverage, cover_cases, run_cases_filtered,
+    shown_percent,
+};
+use crate::report::html::{coverage_file_name, coverage_index, coverage_page};
 
 /// How `oncoqual test` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -21,6 +30,9 @@ enum Format {
     Junit,
     /// JSON: counts and every case with its problems.
     Json,
+    /// HTML (with `--coverage`): a page per measure with its spec highlighted, and an
+    /// index, in the folder `-o DIR`.
+    Html,
 }
 
 /// Arguments of `oncoqual test`.
@@ -45,9 +57,35 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Report the logic coverage of the deck: which clauses of each selected measure its
+    /// cases made true, false and unknown (text, json, or html with `-o DIR`).
+    #[arg(long)]
+    coverage: bool,
+    /// The folder for `--coverage --format html` (created if needed; pages are replaced
+    /// whole).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    output: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
+    let usage = |m: &str| Err(io::Error::new(io::ErrorKind::InvalidInput, m.to_owned()));
+    match (args.coverage, args.format, &args.output) {
+        (true, Format::Junit, _) => {
+            return usage("--coverage: the formats are text, json and html, not junit");
+        }
+        (false, Format::Html, _) => {
+            return usage("--format html is the coverage report: add --coverage");
+        }
+        (true, Format::Html, None) => {
+            return usage("--coverage --format html writes a folder: give it with -o DIR");
+        }
+        (_, Format::Text | Format::Json | Format::Junit, Some(_)) => {
+            return usage(
+                "-o DIR is for --coverage --format html; other formats go to standard output",
+            );
+        }
+        _ => {}
+    }
     let lib = match super::check::load(args.specs.as_deref())? {
         Ok(l) => l,
         Err(code) => return Ok(code),
@@ -68,8 +106,12 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
     let mut filter = CaseFilter::default();
     filter.measures.clone_from(&args.measures);
     filter.cases.clone_from(&args.cases);
-    let report = run_cases_filtered(&lib, &args.dir, &calendar, &filter)
-        .map_err(|e| super::with_path(e, &args.dir))?;
+    let report = if args.coverage {
+        cover_cases(&lib, &args.dir, &calendar, &filter)
+    } else {
+        run_cases_filtered(&lib, &args.dir, &calendar, &filter)
+    }
+    .map_err(|e| super::with_path(e, &args.dir))?;
     if report.cases.is_empty() && (!args.measures.is_empty() || !args.cases.is_empty()) {
         return Err(io::Error::new(
             io::ErrorKind::NotFound,
@@ -80,8 +122,45 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         ));
     }
     let mut out = io::stdout().lock();
+    if let Some(coverage) = &report.coverage {
+        match args.format {
+            Format::Json => {
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &JsonCoverage {
+                        passed: report.passed,
+                        failed: report.failures.len(),
+                        coverage,
+                    },
+                )?;
+                writeln!(out)?;
+            }
+            Format::Html => {
+                let dir = args.output.as_deref().unwrap_or(Path::new("."));
+                let written = html_pages(dir, coverage, args)?;
+                text(&mut out, &report)?;
+                writeln!(
+                    out,
+                    "coverage: {written} pages in {} ({} of {} outcomes, {})",
+                    dir.display(),
+                    coverage.totals.outcomes_covered,
+                    coverage.totals.outcomes,
+                    shown_percent(coverage.totals.percent())
+                )?;
+            }
+            _ => {
+                text(&mut out, &report)?;
+                write!(out, "{coverage}")?;
+            }
+        }
+        return Ok(if report.ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
     match args.format {
-        Format::Text => text(&mut out, &report)?,
+        Format::Text | Format::Html => text(&mut out, &report)?,
         Format::Junit => out.write_all(junit(&report).as_bytes())?,
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &json(&report))?;
@@ -205,6 +284,40 @@ fn xml(s: &str) -> String {
         }
     }
     out
+}
+
+/// Writes the coverage pages into `dir`: the index and a page per measure, each whole or
+/// not at all; never over a spec or case file.
+fn html_pages(dir: &Path, coverage: &Coverage, args: &Args) -> io::Result<usize> {
+    std::fs::create_dir_all(dir).map_err(|e| super::with_path(e, dir))?;
+    let mut inputs: Vec<&Path> = vec![&args.dir];
+    if let Some(s) = &args.specs {
+        inputs.push(s);
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for m in &coverage.measures {
+        let name = coverage_file_name(&m.measure);
+        if !names.insert(name.to_ascii_lowercase()) || name.eq_ignore_ascii_case("index.html") {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("two measure ids give the page name {name}: rename one measure"),
+            ));
+        }
+        super::write_file(&dir.join(&name), &inputs, coverage_page(m).as_bytes())?;
+    }
+    super::write_file(
+        &dir.join("index.html"),
+        &inputs,
+        coverage_index(coverage).as_bytes(),
+    )?;
+    Ok(coverage.measures.len().saturating_add(1))
+}
+
+#[derive(Serialize)]
+struct JsonCoverage<'a> {
+    passed: usize,
+    failed: usize,
+    coverage: &'a Coverage,
 }
 
 #[derive(Serialize)]

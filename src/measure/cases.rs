@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::coverage::{Coverage, DeckCoverage};
 use super::library::Library;
 use super::outcome::Population;
 use crate::chart::round::{Period, RoundCalendar};
@@ -232,6 +233,8 @@ pub struct CaseReport {
     pub per_measure: BTreeMap<String, usize>,
     /// Every case run, in deck order.
     pub cases: Vec<CaseResult>,
+    /// The logic coverage of the deck, when asked for ([`cover_cases`]).
+    pub coverage: Option<Coverage>,
 }
 
 impl CaseReport {
@@ -249,7 +252,7 @@ pub fn run_cases(
     dir: &Path,
     calendar: &RoundCalendar,
 ) -> std::io::Result<CaseReport> {
-    super::fs::run_cases(library, dir, calendar, &CaseFilter::default())
+    super::fs::run_cases(library, dir, calendar, &CaseFilter::default(), false)
 }
 
 /// [`run_cases`] over the cases `filter` selects.
@@ -259,7 +262,47 @@ pub fn run_cases_filtered(
     calendar: &RoundCalendar,
     filter: &CaseFilter,
 ) -> std::io::Result<CaseReport> {
-    super::fs::run_cases(library, dir, calendar, filter)
+    super::fs::run_cases(library, dir, calendar, filter, false)
+}
+
+/// [`run_cases_filtered`], noting as well which clauses of each selected measure's logic
+/// its cases made true, false and unknown ([`CaseReport::coverage`]). Every measure of the
+/// library the filter selects is reported, a measure without cases as never reached.
+///
+/// ```
+/// use oncoqual::RoundCalendar;
+/// use oncoqual::measure::{CaseFilter, ClauseStatus, Library, SpecFile, cover_cases};
+/// let spec = r#"
+/// measure core.example {
+///   title "Example" module core tracks [core] direction higher_is_better
+///   scoring proportion source "doc" version "1"
+/// }
+/// initial_population = exists diagnoses
+/// numerator = exists (diagnoses where stage_group = IV)
+/// "#;
+/// let lib = Library::from_files(vec![SpecFile::new("core/example.oqm", spec)], vec![]).unwrap();
+/// let dir = std::env::temp_dir().join(format!("oncoqual-doc-cover-{}", std::process::id()));
+/// std::fs::create_dir_all(dir.join("core.example")).unwrap();
+/// std::fs::write(
+///     dir.join("core.example/none.json"),
+///     r#"{"description": "no diagnosis", "chart": {"id": "c1", "practice": "p1",
+///         "round": "2026-1", "patient": {"birth_date": "1960-01-01", "sex": "female"}},
+///         "expect": []}"#,
+/// ).unwrap();
+/// let report = cover_cases(&lib, &dir, &RoundCalendar::new(), &CaseFilter::default()).unwrap();
+/// let coverage = report.coverage.unwrap();
+/// let ipp = &coverage.measures[0].clauses[0];
+/// assert_eq!(ipp.code, "exists diagnoses");
+/// assert_eq!(ipp.status, ClauseStatus::NeverTrue);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn cover_cases(
+    library: &Library,
+    dir: &Path,
+    calendar: &RoundCalendar,
+    filter: &CaseFilter,
+) -> std::io::Result<CaseReport> {
+    super::fs::run_cases(library, dir, calendar, filter, true)
 }
 
 /// One case file as read: where it is, and its text or why it could not be read.
@@ -273,15 +316,25 @@ pub(crate) fn run_case_files(
     library: &Library,
     decks: Vec<(String, Vec<CaseFile>)>,
     calendar: &RoundCalendar,
+    cover: Option<&CaseFilter>,
 ) -> CaseReport {
     let mut report = CaseReport::default();
+    let mut coverage = cover.map(|filter| {
+        let mut c = DeckCoverage::default();
+        for (i, m) in library.measures().enumerate() {
+            if filter.selects_measure(&m.id) {
+                c.include(i);
+            }
+        }
+        c
+    });
     for (measure, files) in decks {
         // Counts of case files read (here and below): far below `usize::MAX`.
         let count = report.per_measure.entry(measure.clone()).or_default();
         *count = count.saturating_add(files.len());
         for file in files {
             let ran = match &file.text {
-                Ok(text) => run_one(library, &measure, text, calendar),
+                Ok(text) => run_one(library, &measure, text, calendar, coverage.as_mut()),
                 Err(e) => Ran::invalid(e.clone()),
             };
             if ran.problems.is_empty() {
@@ -303,6 +356,7 @@ pub(crate) fn run_case_files(
             });
         }
     }
+    report.coverage = coverage.map(|c| c.finish(library));
     report
 }
 
@@ -323,18 +377,30 @@ impl Ran {
     }
 }
 
-fn run_one(library: &Library, measure: &str, text: &str, calendar: &RoundCalendar) -> Ran {
+fn run_one(
+    library: &Library,
+    measure: &str,
+    text: &str,
+    calendar: &RoundCalendar,
+    coverage: Option<&mut DeckCoverage>,
+) -> Ran {
     let raw: RawCase = match serde_json::from_str(text) {
         Ok(r) => r,
         Err(e) => return Ran::invalid(format!("{}:{}: {e}", e.line(), e.column())),
     };
     let description = Some(raw.description.clone());
-    let mut ran = check_one(library, measure, &raw, calendar);
+    let mut ran = check_one(library, measure, &raw, calendar, coverage);
     ran.description = description;
     ran
 }
 
-fn check_one(library: &Library, measure: &str, raw: &RawCase, calendar: &RoundCalendar) -> Ran {
+fn check_one(
+    library: &Library,
+    measure: &str,
+    raw: &RawCase,
+    calendar: &RoundCalendar,
+    coverage: Option<&mut DeckCoverage>,
+) -> Ran {
     let invalid = |e: String| Ran::invalid(e);
     let Some(index) = library.index_of(measure) else {
         return Ran {
@@ -374,6 +440,9 @@ fn check_one(library: &Library, measure: &str, raw: &RawCase, calendar: &RoundCa
     let Some(outcome) = outcome else {
         return invalid("evaluation produced no outcome".to_owned());
     };
+    if let Some(c) = coverage {
+        c.add(library, index, &chart, period);
+    }
     let mut problems = Vec::new();
     for p in Population::ALL {
         let want = expected.contains(&p);

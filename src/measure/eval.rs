@@ -359,6 +359,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             let at = self.rec.enter(n);
             let v = self.eval_op(n);
             self.rec.leave(at, &v);
+            self.rec.outcome(n, &v);
             v
         } else {
             self.eval_op(n)

@@ -149,6 +149,7 @@ pub(super) fn run_cases(
     dir: &Path,
     calendar: &RoundCalendar,
     filter: &CaseFilter,
+    cover: bool,
 ) -> std::io::Result<CaseReport> {
     let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
@@ -188,5 +189,10 @@ pub(super) fn run_cases(
             .collect();
         decks.push((measure, files));
     }
-    Ok(run_case_files(library, decks, calendar))
+    Ok(run_case_files(
+        library,
+        decks,
+        calendar,
+        cover.then(|| filter),
+    ))
 }

@@ -803,7 +803,7 @@ impl Library {
         Ok(out)
     }
 
-    fn populations<'a, const T: bool>(
+    pub(super) fn populations<'a, const T: bool>(
         &'a self,
         ctx: &mut Ctx<'a, T>,
         i: usize,
@@ -840,7 +840,11 @@ impl Library {
         Populations::from_criteria(ipp, denom, denex, denexcep, numer, numex)
     }
 
-    fn strata<'a, const T: bool>(&'a self, ctx: &mut Ctx<'a, T>, i: usize) -> Vec<Option<String>> {
+    pub(super) fn strata<'a, const T: bool>(
+        &'a self,
+        ctx: &mut Ctx<'a, T>,
+        i: usize,
+    ) -> Vec<Option<String>> {
         let Some(m) = self.measures.get(i) else {
             return Vec::new();
         };

@@ -17,6 +17,7 @@
 
 mod cases;
 mod catalog;
+mod coverage;
 mod eval;
 mod explain;
 mod fingerprint;
@@ -34,11 +35,14 @@ pub(crate) mod value;
 mod valueset;
 
 pub use cases::{
-    CaseFailure, CaseFilter, CaseProblem, CaseReport, CaseResult, run_cases, run_cases_filtered,
+    CaseFailure, CaseFilter, CaseProblem, CaseReport, CaseResult, cover_cases, run_cases,
+    run_cases_filtered,
 };
 pub use catalog::{
     Catalog, CatalogEntry, CatalogError, Comparison, Evidence, MetadataField, Mismatch,
 };
+pub(crate) use coverage::shown_percent;
+pub use coverage::{Clause, ClauseKind, ClauseStatus, Coverage, CoverageTotals, MeasureCoverage};
 pub use fingerprint::LibraryFingerprint;
 pub use library::{
     CheckErrors, EVAL_BUDGET, EvalError, Library, LoadError, RestrictError, Selection, SpecFile,

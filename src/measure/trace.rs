@@ -1,6 +1,9 @@
-//! Explain traces: what the evaluator saw for one chart and one measure. Recording happens
-//! only in the `TRACE = true` instantiation of the evaluator.
+//! Explain traces and coverage: what the evaluator saw for one chart and one measure.
+//! Recording happens only in the `TRACE = true` instantiation of the evaluator. A recorder
+//! either writes an explain trace (the default) or, given [`Recorder::cover`], only notes
+//! the outcome of every expression, loops and chains included (test-deck coverage).
 
+use std::collections::HashMap;
 use std::fmt;
 
 use super::ir::{Node, Op};
@@ -30,7 +33,19 @@ pub(crate) struct Recorder {
     pub(crate) slot_info: Vec<(String, usize)>,
     /// For each open recorded node: `and` (1), `or` (2), an inlined define (3), other (0).
     open: Vec<u8>,
+    /// Coverage mode: per `(file, span)` of every expression evaluated, the outcomes seen
+    /// ([`OUTCOME_TRUE`], ...), and no explain trace.
+    pub(crate) cover: Option<HashMap<(usize, Span), u8>>,
 }
+
+/// An outcome bit of [`Recorder::cover`]: the expression was true.
+pub(crate) const OUTCOME_TRUE: u8 = 1;
+/// ... false.
+pub(crate) const OUTCOME_FALSE: u8 = 2;
+/// ... unknown (missing).
+pub(crate) const OUTCOME_UNKNOWN: u8 = 4;
+/// ... another value (a list, a date, a number, ...).
+pub(crate) const OUTCOME_VALUE: u8 = 8;
 
 impl Recorder {
     pub(crate) fn start(&mut self, file: usize) {
@@ -44,6 +59,26 @@ impl Recorder {
         self.files.last().copied().unwrap_or(0)
     }
 
+    /// Whether explain events are written now: not in coverage mode, not inside a loop.
+    fn tracing(&self) -> bool {
+        self.loops == 0 && self.cover.is_none()
+    }
+
+    /// Coverage mode: notes `v` as an outcome of `n` (in the current file).
+    #[inline]
+    pub(crate) fn outcome(&mut self, n: &Node, v: &Value<'_>) {
+        let file = self.file();
+        if let Some(seen) = &mut self.cover {
+            let bit = match v {
+                Value::Bool(true) => OUTCOME_TRUE,
+                Value::Bool(false) => OUTCOME_FALSE,
+                Value::Missing => OUTCOME_UNKNOWN,
+                _ => OUTCOME_VALUE,
+            };
+            *seen.entry((file, n.span())).or_default() |= bit;
+        }
+    }
+
     /// Called before evaluating `n`; returns the event index to complete, if recorded.
     pub(crate) fn enter(&mut self, n: &Node) -> Option<usize> {
         // Leaves are not worth a line; a slot's line is its define's; an `and` inside an
@@ -54,7 +89,7 @@ impl Recorder {
             Op::Let { .. } => 3,
             _ => 0,
         };
-        if self.loops > 0
+        if !self.tracing()
             || matches!(
                 n.op(),
                 Op::Const(_) | Op::Local(_) | Op::Param(_) | Op::Slot(_)
@@ -94,7 +129,7 @@ impl Recorder {
             .get(slot as usize)
             .cloned()
             .unwrap_or_default();
-        if self.loops == 0 {
+        if self.tracing() {
             self.events.push(Event {
                 depth: self.depth,
                 file,
@@ -110,7 +145,7 @@ impl Recorder {
 
     pub(crate) fn leave_slot(&mut self, slot: u32, v: &Value<'_>) {
         self.files.pop();
-        if self.loops == 0 {
+        if self.tracing() {
             self.open.pop();
             self.depth = self.depth.saturating_sub(1);
             let name = self.slot_info.get(slot as usize).map(|s| s.0.as_str());
@@ -137,7 +172,7 @@ impl Recorder {
 
     /// A define already computed for this chart: one line with its value.
     pub(crate) fn slot_reused(&mut self, slot: u32, v: &Value<'_>) {
-        if self.loops > 0 {
+        if !self.tracing() {
             return;
         }
         let (name, file) = self

@@ -34,9 +34,6 @@ fn highlighted(text: &str, spans: &[(usize, usize, &str, u32)]) -> String {
     // One entry per distinct span, with the distinct values it had.
     let mut merged: Vec<(usize, usize, Vec<&str>)> = Vec::new();
     for (start, end, value, _) in spans {
-        if start >= end || *end > text.len() {
-            continue;
-        }
         match merged.iter_mut().find(|m| m.0 == *start && m.1 == *end) {
             Some(m) => {
                 if !m.2.contains(value) {
@@ -46,7 +43,32 @@ fn highlighted(text: &str, spans: &[(usize, usize, &str, u32)]) -> String {
             None => merged.push((*start, *end, vec![*value])),
         }
     }
-    merged.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let marks: Vec<Mark> = merged
+        .into_iter()
+        .map(|(start, end, values)| Mark {
+            start,
+            end,
+            class: class(&values),
+            title: values.join(" | "),
+        })
+        .collect();
+    wrap(text, marks)
+}
+
+/// A span of source text to wrap: its class and hover text.
+pub(super) struct Mark {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) class: &'static str,
+    pub(super) title: String,
+}
+
+/// `text`, escaped, with each mark wrapped in `<span class=… title=…>`, nested as the spans
+/// nest; a span that crosses another, is empty or falls outside the text is left out
+/// rather than mis-nested.
+pub(super) fn wrap(text: &str, mut marks: Vec<Mark>) -> String {
+    marks.retain(|m| m.start < m.end && text.get(m.start..m.end).is_some());
+    marks.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
     let mut out = String::with_capacity(text.len().saturating_mul(2));
     let mut pos = 0usize;
     let mut open: Vec<usize> = Vec::new();
@@ -55,9 +77,9 @@ fn highlighted(text: &str, spans: &[(usize, usize, &str, u32)]) -> String {
             out.push_str(&escape(s));
         }
     };
-    for (start, end, values) in &merged {
+    for m in &marks {
         while let Some(&top) = open.last() {
-            if top > *start {
+            if top > m.start {
                 break;
             }
             put(&mut out, pos, top);
@@ -65,17 +87,17 @@ fn highlighted(text: &str, spans: &[(usize, usize, &str, u32)]) -> String {
             out.push_str("</span>");
             open.pop();
         }
-        if open.last().is_some_and(|top| end > top) || text.get(*start..*end).is_none() {
+        if open.last().is_some_and(|top| m.end > *top) {
             continue;
         }
-        put(&mut out, pos, *start);
-        pos = *start;
+        put(&mut out, pos, m.start);
+        pos = m.start;
         out.push_str(&format!(
             "<span class=\"{}\" title=\"{}\">",
-            class(values),
-            escape(&values.join(" | "))
+            m.class,
+            escape(&m.title)
         ));
-        open.push(*end);
+        open.push(m.end);
     }
     while let Some(top) = open.pop() {
         put(&mut out, pos, top);

@@ -16,12 +16,14 @@
 //! Markup comes from maud, which escapes every interpolated value; charts are inline SVG
 //! written by [`svg`](self) code.
 
+mod coverage;
 mod explain;
 mod pages;
 mod svg;
 
 use std::io;
 
+pub use coverage::{coverage_file_name, coverage_index, coverage_page};
 pub use explain::explain_page;
 pub(crate) use pages::page_shell;
 pub use pages::{index_page, practice_page};

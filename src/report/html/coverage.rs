@@ -1,0 +1,160 @@
+//! `oncoqual test --coverage --format html`: per measure, its spec (and the shared modules
+//! it reaches) with every clause highlighted by how the test deck exercised it — covered,
+//! never true, never false, only unknown, never reached — and the counts on hover; an index
+//! page links them. Coverage counts cases, never values: the pages hold no patient data.
+//! Self-contained (no script, no network) like the report pages.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::explain::{Mark, wrap};
+use crate::measure::{Clause, ClauseStatus, Coverage, MeasureCoverage, shown_percent as percent};
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1b1b}\
+pre{background:#fafafa;border:1px solid #ddd;padding:1em;overflow-x:auto;font:13px/1.5 ui-monospace,monospace}\
+span.c{background:#d8f5d0}span.nt{background:#fbd9d3}span.nf{background:#ffe2b8}\
+span.ou{background:#fff0b3}span.nr{background:#d9d9d9;text-decoration:line-through #999}\
+span[title]:hover{outline:1px solid #555}.legend span{padding:0 .4em;margin-right:.6em}\
+table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #eee;text-align:left}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}";
+
+/// The page file name of a measure's coverage (`<measure id>.html`).
+pub fn coverage_file_name(measure: &str) -> String {
+    let safe: String = measure
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}.html")
+}
+
+fn class(status: ClauseStatus) -> &'static str {
+    match status {
+        ClauseStatus::Covered => "c",
+        ClauseStatus::NeverTrue => "nt",
+        ClauseStatus::NeverFalse => "nf",
+        ClauseStatus::OnlyUnknown => "ou",
+        _ => "nr",
+    }
+}
+
+fn title(c: &Clause) -> String {
+    let mut t = format!(
+        "{} — {}: reached in {}",
+        c.kind.label(),
+        c.status.label(),
+        c.reached_cases
+    );
+    if c.boolean {
+        t.push_str(&format!(
+            ", true in {}, false in {}, unknown in {}",
+            c.true_cases, c.false_cases, c.unknown_cases
+        ));
+    } else {
+        t.push_str(&format!(", unknown in {}", c.unknown_cases));
+    }
+    t.push_str(" cases");
+    t
+}
+
+fn legend() -> Markup {
+    html! {
+        p class="legend" {
+            span class="c" { "covered" } span class="nt" { "never true" }
+            span class="nf" { "never false" } span class="ou" { "only unknown" }
+            span class="nr" { "never reached" }
+            "Hover a clause for the number of cases of each outcome."
+        }
+    }
+}
+
+/// One measure's coverage as a self-contained HTML page.
+pub fn coverage_page(m: &MeasureCoverage) -> String {
+    let files = m.files();
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "coverage " (m.measure) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                p { a href="index.html" { "all measures" } }
+                h1 { "Logic coverage of " code { (m.measure) } }
+                p { (m.cases) " cases. " (m.totals.clauses_covered) " of " (m.totals.clauses)
+                    " clauses covered; " (m.totals.outcomes_covered) " of " (m.totals.outcomes)
+                    " outcomes (" (percent(m.totals.percent())) ")." }
+                (legend())
+                @let missed: Vec<&Clause> = m.missed().collect();
+                @if !missed.is_empty() {
+                    table {
+                        tr { th { "where" } th { "clause" } th { "status" } th { "code" } }
+                        @for c in &missed {
+                            tr {
+                                td { (c.file) ":" (c.line) ":" (c.column) }
+                                td { (c.kind.label()) }
+                                td { (c.status.label()) }
+                                td { code { (c.code) } }
+                            }
+                        }
+                    }
+                }
+                @for (name, text, clauses) in &files {
+                    @if !clauses.is_empty() {
+                        h2 { code { (name) } }
+                        pre { (PreEscaped(wrap(text, clauses.iter().map(|c| Mark {
+                            start: c.at.1.start as usize,
+                            end: c.at.1.end as usize,
+                            class: class(c.status),
+                            title: title(c),
+                        }).collect()))) }
+                    }
+                }
+            }
+        }
+    };
+    page.into_string()
+}
+
+/// The index of a coverage run: the totals, and each measure's figures with a link to its
+/// page ([`coverage_file_name`]).
+pub fn coverage_index(c: &Coverage) -> String {
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "logic coverage" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { "Logic coverage of the test deck" }
+                p { (c.measures.len()) " measures. " (c.totals.clauses_covered) " of "
+                    (c.totals.clauses) " clauses covered (" (percent(c.totals.clause_percent()))
+                    "); " (c.totals.outcomes_covered) " of " (c.totals.outcomes) " outcomes ("
+                    (percent(c.totals.percent())) ")." }
+                table {
+                    tr { th { "measure" } th { "cases" } th { "clauses covered" }
+                         th { "outcomes covered" } th { "%" } }
+                    @for m in &c.measures {
+                        tr {
+                            td { a href=(coverage_file_name(&m.measure)) { code { (m.measure) } } }
+                            td class="n" { (m.cases) }
+                            td class="n" { (m.totals.clauses_covered) " / " (m.totals.clauses) }
+                            td class="n" { (m.totals.outcomes_covered) " / " (m.totals.outcomes) }
+                            td class="n" { (percent(m.totals.percent())) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page.into_string()
+}
