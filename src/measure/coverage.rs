@@ -269,7 +269,7 @@ impl fmt::Display for Coverage {
             for c in m.missed() {
                 writeln!(
                     f,
-                    "  {}:{}:{}  {:<10} {:<13} {}",
+                    "  {}:{}:{}  {:<10} {:<14} {}",
                     c.file,
                     c.line,
                     c.column,
