@@ -195,7 +195,8 @@ mod tests {
                 .map(ToString::to_string)
                 .unwrap_or_default();
             assert!(
-                after.starts_with("Example:\n  oncoqual "),
+                after.starts_with("Example:\n  oncoqual ")
+                    || after.starts_with("Examples:\n  oncoqual "),
                 "`{name} --help` has no example"
             );
         }
