@@ -14,17 +14,7 @@ const MEASURE: &str = "core.cov";
 /// never makes the denominator, `exists procedures` or `kind = ct_chest` false, never makes
 /// the denominator exclusion or the numerator exclusion true, and never reaches the
 /// exclusion's last operand.
-const SPEC: &str = "measure core.cov {
-  title \"Coverage example\" module core tracks [core] direction higher_is_better
-  scoring proportion source \"doc\" version \"1\"
-}
-define stage_iv = diagnoses where stage_group = IV
-initial_population = exists diagnoses
-denominator = exists stage_iv or exists procedures
-denominator_exclusion = exists (diagnoses where invasive = false)
-numerator = exists (procedures where kind = ct_chest and date during reporting_period)
-numerator_exclusion = exists (diagnoses where invasive = false) and exists procedures
-";
+const SPEC: &str = include_str!("fixtures/coverage/cov.oqm");
 
 fn chart(stage: Option<&str>, ct_date: &str) -> Value {
     let mut c = json!({"id": "c1", "practice": "p1", "round": "2026-1",

@@ -16,9 +16,8 @@ use bumpalo::Bump;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::eval::Ctx;
 use super::ir::{Node, Op};
-use super::library::{EVAL_BUDGET, Library};
+use super::library::Library;
 use super::trace::{OUTCOME_FALSE, OUTCOME_TRUE, OUTCOME_UNKNOWN, OUTCOME_VALUE};
 use crate::chart::Chart;
 use crate::chart::round::Period;
@@ -131,7 +130,7 @@ impl Clause {
     /// How many of [`Clause::goals`] the deck met.
     pub fn goals_met(&self) -> usize {
         if self.boolean {
-            usize::from(self.true_cases > 0) + usize::from(self.false_cases > 0)
+            usize::from(self.true_cases > 0).saturating_add(usize::from(self.false_cases > 0))
         } else {
             usize::from(self.reached_cases > 0)
         }
@@ -492,16 +491,8 @@ impl Library {
             return;
         };
         let arena = Bump::new();
-        let mut ctx: Ctx<'_, true> =
-            Ctx::new(chart, self.program(), period.start, period.end, &arena)
-                .with_budget(EVAL_BUDGET);
-        ctx.rec.slot_info = self
-            .slots
-            .iter()
-            .map(|s| (s.name.clone(), s.file))
-            .collect();
+        let mut ctx = self.tracing_ctx(chart, period, &arena, m.file);
         ctx.rec.cover = Some(std::mem::take(seen));
-        ctx.rec.start(m.file);
         // A composite's components are not its clauses: its populations stop after the
         // initial population whatever they are.
         let _ = self.populations(&mut ctx, index, &[]);
@@ -596,17 +587,7 @@ mod tests {
     use crate::measure::SpecFile;
 
     /// A measure whose deck's coverage is worked out by hand below.
-    const SPEC: &str = "measure core.cov {
-  title \"Coverage example\" module core tracks [core] direction higher_is_better
-  scoring proportion source \"doc\" version \"1\"
-}
-define stage_iv = diagnoses where stage_group = IV
-initial_population = exists diagnoses
-denominator = exists stage_iv or exists procedures
-denominator_exclusion = exists (diagnoses where invasive = false)
-numerator = exists (procedures where kind = ct_chest and date during reporting_period)
-numerator_exclusion = exists (diagnoses where invasive = false) and exists procedures
-";
+    const SPEC: &str = include_str!("../../tests/fixtures/coverage/cov.oqm");
 
     fn chart(stage: &str, ct_date: Option<&str>) -> String {
         let procedures = ct_date.map_or(String::new(), |d| {

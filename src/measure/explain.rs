@@ -35,15 +35,7 @@ impl Library {
             };
             // A fresh evaluation per criterion, so each shows its own define evaluations.
             let arena = Bump::new();
-            let mut ctx: Ctx<'_, true> =
-                Ctx::new(chart, self.program(), period.start, period.end, &arena)
-                    .with_budget(EVAL_BUDGET);
-            ctx.rec.slot_info = self
-                .slots
-                .iter()
-                .map(|s| (s.name.clone(), s.file))
-                .collect();
-            ctx.rec.start(m.file);
+            let mut ctx = self.tracing_ctx(chart, period, &arena, m.file);
             let v = ctx.top(&c.node, c.locals);
             if ctx.stopped().is_some() {
                 return None;
@@ -116,6 +108,27 @@ impl Library {
                 .filter_map(|f| self.sources.get(*f).cloned())
                 .collect(),
         })
+    }
+
+    /// An evaluation that records (an explain trace, or with `rec.cover` set, coverage)
+    /// from the logic as written, starting in library file `file`, within [`EVAL_BUDGET`].
+    pub(super) fn tracing_ctx<'a>(
+        &'a self,
+        chart: &'a Chart,
+        period: Period,
+        arena: &'a Bump,
+        file: usize,
+    ) -> Ctx<'a, true> {
+        let mut ctx: Ctx<'_, true> =
+            Ctx::new(chart, self.program(), period.start, period.end, arena)
+                .with_budget(EVAL_BUDGET);
+        ctx.rec.slot_info = self
+            .slots
+            .iter()
+            .map(|s| (s.name.clone(), s.file))
+            .collect();
+        ctx.rec.start(file);
+        ctx
     }
 
     /// An explanation step; `None` for an event in no file of the library (the recorder is

@@ -193,6 +193,6 @@ pub(super) fn run_cases(
         library,
         decks,
         calendar,
-        cover.then(|| filter),
+        cover.then_some(filter),
     ))
 }

@@ -4,9 +4,10 @@
 //! page links them. Coverage counts cases, never values: the pages hold no patient data.
 //! Self-contained (no script, no network) like the report pages.
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 
 use super::explain::{Mark, wrap};
+use super::page_shell;
 use crate::measure::{Clause, ClauseStatus, Coverage, MeasureCoverage, shown_percent as percent};
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1b1b}\
@@ -75,86 +76,64 @@ fn legend() -> Markup {
 /// One measure's coverage as a self-contained HTML page.
 pub fn coverage_page(m: &MeasureCoverage) -> String {
     let files = m.files();
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "coverage " (m.measure) }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
-                p { a href="index.html" { "all measures" } }
-                h1 { "Logic coverage of " code { (m.measure) } }
-                p { (m.cases) " cases. " (m.totals.clauses_covered) " of " (m.totals.clauses)
-                    " clauses covered; " (m.totals.outcomes_covered) " of " (m.totals.outcomes)
-                    " outcomes (" (percent(m.totals.percent())) ")." }
-                (legend())
-                @let missed: Vec<&Clause> = m.missed().collect();
-                @if !missed.is_empty() {
-                    table {
-                        tr { th { "where" } th { "clause" } th { "status" } th { "code" } }
-                        @for c in &missed {
-                            tr {
-                                td { (c.file) ":" (c.line) ":" (c.column) }
-                                td { (c.kind.label()) }
-                                td { (c.status.label()) }
-                                td { code { (c.code) } }
-                            }
-                        }
-                    }
-                }
-                @for (name, text, clauses) in &files {
-                    @if !clauses.is_empty() {
-                        h2 { code { (name) } }
-                        pre { (PreEscaped(wrap(text, clauses.iter().map(|c| Mark {
-                            start: c.at.1.start as usize,
-                            end: c.at.1.end as usize,
-                            class: class(c.status),
-                            title: title(c),
-                        }).collect()))) }
+    let body = html! {
+        p { a href="index.html" { "all measures" } }
+        h1 { "Logic coverage of " code { (m.measure) } }
+        p { (m.cases) " cases. " (m.totals.clauses_covered) " of " (m.totals.clauses)
+            " clauses covered; " (m.totals.outcomes_covered) " of " (m.totals.outcomes)
+            " outcomes (" (percent(m.totals.percent())) ")." }
+        (legend())
+        @let missed: Vec<&Clause> = m.missed().collect();
+        @if !missed.is_empty() {
+            table {
+                tr { th { "where" } th { "clause" } th { "status" } th { "code" } }
+                @for c in &missed {
+                    tr {
+                        td { (c.file) ":" (c.line) ":" (c.column) }
+                        td { (c.kind.label()) }
+                        td { (c.status.label()) }
+                        td { code { (c.code) } }
                     }
                 }
             }
         }
+        @for (name, text, clauses) in &files {
+            @if !clauses.is_empty() {
+                h2 { code { (name) } }
+                pre { (PreEscaped(wrap(text, clauses.iter().map(|c| Mark {
+                    start: c.at.1.start as usize,
+                    end: c.at.1.end as usize,
+                    class: class(c.status),
+                    title: title(c),
+                }).collect()))) }
+            }
+        }
     };
-    page.into_string()
+    page_shell(&format!("coverage {}", m.measure), STYLE, body)
 }
 
 /// The index of a coverage run: the totals, and each measure's figures with a link to its
 /// page ([`coverage_file_name`]).
 pub fn coverage_index(c: &Coverage) -> String {
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "logic coverage" }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
-                h1 { "Logic coverage of the test deck" }
-                p { (c.measures.len()) " measures. " (c.totals.clauses_covered) " of "
-                    (c.totals.clauses) " clauses covered (" (percent(c.totals.clause_percent()))
-                    "); " (c.totals.outcomes_covered) " of " (c.totals.outcomes) " outcomes ("
-                    (percent(c.totals.percent())) ")." }
-                table {
-                    tr { th { "measure" } th { "cases" } th { "clauses covered" }
-                         th { "outcomes covered" } th { "%" } }
-                    @for m in &c.measures {
-                        tr {
-                            td { a href=(coverage_file_name(&m.measure)) { code { (m.measure) } } }
-                            td class="n" { (m.cases) }
-                            td class="n" { (m.totals.clauses_covered) " / " (m.totals.clauses) }
-                            td class="n" { (m.totals.outcomes_covered) " / " (m.totals.outcomes) }
-                            td class="n" { (percent(m.totals.percent())) }
-                        }
-                    }
+    let body = html! {
+        h1 { "Logic coverage of the test deck" }
+        p { (c.measures.len()) " measures. " (c.totals.clauses_covered) " of "
+            (c.totals.clauses) " clauses covered (" (percent(c.totals.clause_percent()))
+            "); " (c.totals.outcomes_covered) " of " (c.totals.outcomes) " outcomes ("
+            (percent(c.totals.percent())) ")." }
+        table {
+            tr { th { "measure" } th { "cases" } th { "clauses covered" }
+                 th { "outcomes covered" } th { "%" } }
+            @for m in &c.measures {
+                tr {
+                    td { a href=(coverage_file_name(&m.measure)) { code { (m.measure) } } }
+                    td class="n" { (m.cases) }
+                    td class="n" { (m.totals.clauses_covered) " / " (m.totals.clauses) }
+                    td class="n" { (m.totals.outcomes_covered) " / " (m.totals.outcomes) }
+                    td class="n" { (percent(m.totals.percent())) }
                 }
             }
         }
     };
-    page.into_string()
+    page_shell("logic coverage", STYLE, body)
 }

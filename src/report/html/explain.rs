@@ -4,8 +4,9 @@
 //! opt-in to patient values, so the page shows them; it is self-contained (no script, no
 //! network) like the report pages.
 
-use maud::{DOCTYPE, PreEscaped, html};
+use maud::{PreEscaped, html};
 
+use super::page_shell;
 use super::svg::escape;
 use crate::measure::{Explanation, Population};
 
@@ -119,46 +120,35 @@ table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #
 pub fn explain_page(e: &Explanation) -> String {
     let pops: Vec<&str> = e.populations.iter().map(Population::code).collect();
     let files = e.highlights();
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "explain " (e.measure) }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
-                h1 { "Why this chart is or is not in " code { (e.measure) } }
-                p { "Reporting period " (e.period) ". Populations: "
-                    strong { @if pops.is_empty() { "none" } @else { (pops.join(", ")) } } }
-                p class="legend" {
-                    span class="t" { "true" } span class="f" { "false" }
-                    span class="u" { "unknown (missing)" }
-                    span class="m" { "true or false, by element or criterion" }
-                    span class="v" { "another value" }
-                    "Hover an expression for its value. This page shows the chart's values."
-                }
-                table {
-                    tr { th { "criterion" } th { "value" } th { "missing fields" } }
-                    @for c in &e.criteria {
-                        tr {
-                            td { code { (c.criterion) } }
-                            td { (c.value) }
-                            td { (c.missing_fields.join(", ")) }
-                        }
-                    }
-                }
-                @for (name, text, spans) in &files {
-                    @if !spans.is_empty() || *name == files.first().map_or("", |f| f.0) {
-                        h2 { code { (name) } }
-                        pre { (PreEscaped(highlighted(text, spans))) }
-                    }
+    let body = html! {
+        h1 { "Why this chart is or is not in " code { (e.measure) } }
+        p { "Reporting period " (e.period) ". Populations: "
+            strong { @if pops.is_empty() { "none" } @else { (pops.join(", ")) } } }
+        p class="legend" {
+            span class="t" { "true" } span class="f" { "false" }
+            span class="u" { "unknown (missing)" }
+            span class="m" { "true or false, by element or criterion" }
+            span class="v" { "another value" }
+            "Hover an expression for its value. This page shows the chart's values."
+        }
+        table {
+            tr { th { "criterion" } th { "value" } th { "missing fields" } }
+            @for c in &e.criteria {
+                tr {
+                    td { code { (c.criterion) } }
+                    td { (c.value) }
+                    td { (c.missing_fields.join(", ")) }
                 }
             }
         }
+        @for (name, text, spans) in &files {
+            @if !spans.is_empty() || *name == files.first().map_or("", |f| f.0) {
+                h2 { code { (name) } }
+                pre { (PreEscaped(highlighted(text, spans))) }
+            }
+        }
     };
-    page.into_string()
+    page_shell(&format!("explain {}", e.measure), STYLE, body)
 }
 
 #[cfg(test)]
