@@ -295,12 +295,12 @@ fn html_pages(dir: &Path, coverage: &Coverage, args: &Args) -> io::Result<usize>
         inputs.push(s);
     }
     let mut names = std::collections::BTreeSet::new();
-    for m in &coverage.measures {
+    for m in coverage.measures.iter().chain(&coverage.modules) {
         let name = coverage_file_name(&m.measure);
         if !names.insert(name.to_ascii_lowercase()) || name.eq_ignore_ascii_case("index.html") {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("two measure ids give the page name {name}: rename one measure"),
+                format!("two measure or module ids give the page name {name}: rename one"),
             ));
         }
         super::write_file(&dir.join(&name), &inputs, coverage_page(m).as_bytes())?;
@@ -310,7 +310,11 @@ fn html_pages(dir: &Path, coverage: &Coverage, args: &Args) -> io::Result<usize>
         &inputs,
         coverage_index(coverage).as_bytes(),
     )?;
-    Ok(coverage.measures.len().saturating_add(1))
+    Ok(coverage
+        .measures
+        .len()
+        .saturating_add(coverage.modules.len())
+        .saturating_add(1))
 }
 
 #[derive(Serialize)]

@@ -180,6 +180,19 @@ impl CoverageTotals {
         percent(self.clauses_covered, self.clauses)
     }
 
+    fn of<'c>(clauses: impl Iterator<Item = &'c Clause>) -> CoverageTotals {
+        let mut totals = CoverageTotals::default();
+        for c in clauses {
+            totals.clauses = totals.clauses.saturating_add(1);
+            if c.status == ClauseStatus::Covered {
+                totals.clauses_covered = totals.clauses_covered.saturating_add(1);
+            }
+            totals.outcomes = totals.outcomes.saturating_add(c.goals());
+            totals.outcomes_covered = totals.outcomes_covered.saturating_add(c.goals_met());
+        }
+        totals
+    }
+
     fn add(&mut self, other: CoverageTotals) {
         // Counts of clauses in one library: far below `usize::MAX`.
         self.clauses = self.clauses.saturating_add(other.clauses);
@@ -197,18 +210,22 @@ fn percent(part: usize, whole: usize) -> Option<Decimal> {
     Some(p.checked_div(Decimal::from(whole))?.round_dp(1))
 }
 
-/// The coverage of one measure's logic by its deck.
+/// The coverage of one measure's logic by its deck (with the shared defines it reaches), or
+/// of one shared module by the decks of every measure that uses it.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct MeasureCoverage {
-    /// The measure id.
+    /// The measure id (or the shared module's, such as `lib.common`).
     pub measure: String,
-    /// Cases of its deck that were evaluated (invalid cases are not).
+    /// Cases of its deck (or decks) that were evaluated (invalid cases are not).
     pub cases: usize,
-    /// Its clauses, by file (the measure's own first) and position.
+    /// Its clauses, by file (its own first) and position.
     pub clauses: Vec<Clause>,
     /// The totals over its clauses.
     pub totals: CoverageTotals,
+    /// The totals over the clauses of its own file (a measure's spec, without the shared
+    /// modules it uses).
+    pub own: CoverageTotals,
     /// The spec files the clauses are in, the measure's first.
     #[serde(skip)]
     pub(crate) sources: Vec<Source>,
@@ -238,34 +255,34 @@ impl MeasureCoverage {
             .iter()
             .filter(|c| c.status != ClauseStatus::Covered)
     }
+
+    /// The clauses of its own file not fully covered.
+    pub fn missed_own(&self) -> impl Iterator<Item = &Clause> {
+        self.missed().filter(|c| c.at.0 == 0)
+    }
 }
 
 /// The logic coverage of a test deck (see `oncoqual test --coverage`).
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
 pub struct Coverage {
-    /// Per measure, in id order.
+    /// Per measure, in id order: its deck over its logic and the shared defines it
+    /// reaches.
     pub measures: Vec<MeasureCoverage>,
-    /// The totals over every measure (a define shared by two measures counts for each).
+    /// Per shared module a measure reached (`lib.common`, ...), in id order: the decks of
+    /// every measure over the module's clauses that measure reaches.
+    pub modules: Vec<MeasureCoverage>,
+    /// Each clause once: the measures' own clauses over their decks, and the shared
+    /// modules' over every deck.
     pub totals: CoverageTotals,
 }
 
 impl fmt::Display for Coverage {
-    /// Each measure's figures and the clauses its deck missed, then the totals.
+    /// Each measure's figures and the clauses of its own spec its deck missed, then each
+    /// shared module's over every deck, then the totals (each clause once).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for m in &self.measures {
-            writeln!(
-                f,
-                "{}: {} cases, {} of {} clauses covered, {} of {} outcomes ({})",
-                m.measure,
-                m.cases,
-                m.totals.clauses_covered,
-                m.totals.clauses,
-                m.totals.outcomes_covered,
-                m.totals.outcomes,
-                shown_percent(m.totals.percent())
-            )?;
-            for c in m.missed() {
+        let missed = |f: &mut fmt::Formatter<'_>, m: &MeasureCoverage| -> fmt::Result {
+            for c in m.missed_own() {
                 writeln!(
                     f,
                     "  {}:{}:{}  {:<10} {:<14} {}",
@@ -277,11 +294,40 @@ impl fmt::Display for Coverage {
                     c.code
                 )?;
             }
+            Ok(())
+        };
+        for m in &self.measures {
+            writeln!(
+                f,
+                "{}: {} cases; its spec {} of {} outcomes ({}), with the shared defines it reaches {} of {} ({})",
+                m.measure,
+                m.cases,
+                m.own.outcomes_covered,
+                m.own.outcomes,
+                shown_percent(m.own.percent()),
+                m.totals.outcomes_covered,
+                m.totals.outcomes,
+                shown_percent(m.totals.percent())
+            )?;
+            missed(f, m)?;
+        }
+        for m in &self.modules {
+            writeln!(
+                f,
+                "shared module {} over the decks that reach it ({} cases): {} of {} outcomes ({})",
+                m.measure,
+                m.cases,
+                m.own.outcomes_covered,
+                m.own.outcomes,
+                shown_percent(m.own.percent())
+            )?;
+            missed(f, m)?;
         }
         writeln!(
             f,
-            "coverage over {} measures: {} of {} clauses covered ({}), {} of {} outcomes ({})",
+            "coverage over {} measures and {} shared modules, each clause once: {} of {} clauses covered ({}), {} of {} outcomes ({})",
             self.measures.len(),
+            self.modules.len(),
             self.totals.clauses_covered,
             self.totals.clauses,
             shown_percent(self.totals.clause_percent()),
@@ -341,17 +387,79 @@ impl DeckCoverage {
 
     /// The coverage report.
     pub(crate) fn finish(self, library: &Library) -> Coverage {
-        let mut measures: Vec<MeasureCoverage> = self
-            .per_measure
-            .into_iter()
-            .filter_map(|(index, (cases, counts))| library.measure_coverage(index, cases, &counts))
-            .collect();
+        let mut measures = Vec::new();
+        // Per shared file: the cases of the decks reaching it, its sites, summed counts.
+        let mut shared: BTreeMap<usize, (usize, Vec<Site>, Counts)> = BTreeMap::new();
+        let mut known: HashSet<(usize, Span)> = HashSet::new();
+        for (index, (cases, counts)) in &self.per_measure {
+            let Some(m) = library.measures.get(*index) else {
+                continue;
+            };
+            let sites = library.clause_sites(*index);
+            let mut reached: HashSet<usize> = HashSet::new();
+            for site in &sites {
+                if site.file == m.file {
+                    continue;
+                }
+                let (module_cases, module_sites, module_counts) =
+                    shared.entry(site.file).or_default();
+                if reached.insert(site.file) {
+                    *module_cases = module_cases.saturating_add(*cases);
+                }
+                let key = (site.file, site.span);
+                if known.insert(key) {
+                    module_sites.push(site.clone());
+                }
+                let c = module_counts.entry(key).or_default();
+                for (sum, n) in c
+                    .iter_mut()
+                    .zip(counts.get(&key).copied().unwrap_or_default())
+                {
+                    *sum = sum.saturating_add(n);
+                }
+            }
+            measures.push(library.logic_coverage(
+                m.info.id.clone(),
+                *cases,
+                m.file,
+                &sites,
+                counts,
+            ));
+        }
         measures.sort_by(|a, b| a.measure.cmp(&b.measure));
+        let mut modules: Vec<MeasureCoverage> = shared
+            .into_iter()
+            .map(|(file, (cases, sites, counts))| {
+                let name = library
+                    .lib_ids
+                    .iter()
+                    .find(|(_, f)| *f == file)
+                    .map_or_else(
+                        || {
+                            library
+                                .sources
+                                .get(file)
+                                .map(|s| s.name().to_owned())
+                                .unwrap_or_default()
+                        },
+                        |(id, _)| id.clone(),
+                    );
+                library.logic_coverage(name, cases, file, &sites, &counts)
+            })
+            .collect();
+        modules.sort_by(|a, b| a.measure.cmp(&b.measure));
         let mut totals = CoverageTotals::default();
         for m in &measures {
-            totals.add(m.totals);
+            totals.add(m.own);
         }
-        Coverage { measures, totals }
+        for m in &modules {
+            totals.add(m.own);
+        }
+        Coverage {
+            measures,
+            modules,
+            totals,
+        }
     }
 }
 
@@ -399,6 +507,7 @@ fn chain_operands(n: &Node) -> Vec<&Node> {
 }
 
 /// One clause found in the logic: file, span, kind, whether the operation is true/false.
+#[derive(Clone)]
 struct Site {
     file: usize,
     span: Span,
@@ -504,17 +613,19 @@ impl Library {
         }
     }
 
-    /// The coverage of measure `index` from the counts of its deck's `cases`.
-    fn measure_coverage(
+    /// The coverage of the clauses `sites` (`first`'s first) from their `counts` over
+    /// `cases`, named `name`.
+    fn logic_coverage(
         &self,
-        index: usize,
+        name: String,
         cases: usize,
+        first: usize,
+        sites: &[Site],
         counts: &Counts,
-    ) -> Option<MeasureCoverage> {
-        let m = self.measures.get(index)?;
-        let mut files: Vec<usize> = vec![m.file];
+    ) -> MeasureCoverage {
+        let mut files: Vec<usize> = vec![first];
         let mut clauses = Vec::new();
-        for site in self.clause_sites(index) {
+        for site in sites {
             let Some(source) = self.sources.get(site.file) else {
                 continue;
             };
@@ -557,25 +668,19 @@ impl Library {
             clauses.push(clause);
         }
         clauses.sort_by_key(|c| (c.at.0, c.at.1.start, std::cmp::Reverse(c.at.1.end)));
-        let mut totals = CoverageTotals::default();
-        for c in &clauses {
-            totals.clauses = totals.clauses.saturating_add(1);
-            if c.status == ClauseStatus::Covered {
-                totals.clauses_covered = totals.clauses_covered.saturating_add(1);
-            }
-            totals.outcomes = totals.outcomes.saturating_add(c.goals());
-            totals.outcomes_covered = totals.outcomes_covered.saturating_add(c.goals_met());
-        }
-        Some(MeasureCoverage {
-            measure: m.info.id.clone(),
+        let totals = CoverageTotals::of(clauses.iter());
+        let own = CoverageTotals::of(clauses.iter().filter(|c| c.at.0 == 0));
+        MeasureCoverage {
+            measure: name,
             cases,
             clauses,
             totals,
+            own,
             sources: files
                 .iter()
                 .filter_map(|f| self.sources.get(*f).cloned())
                 .collect(),
-        })
+        }
     }
 }
 
@@ -717,6 +822,74 @@ mod tests {
         // 15 true/false clauses ask two outcomes each, the list define one.
         assert_eq!((t.outcomes, t.outcomes_covered), (31, 21));
         assert_eq!(t.percent(), Some(Decimal::new(677, 1)));
+    }
+
+    #[test]
+    fn a_shared_module_is_covered_once_over_the_decks_of_every_measure_that_reaches_it() {
+        let shared =
+            "library lib.shared\ndefine staged = exists (diagnoses where stage_group = IV)\n";
+        let measure = |name: &str, criterion: &str| {
+            SpecFile::new(
+                format!("core/{name}.oqm"),
+                format!(
+                    "measure core.{name} {{
+  title \"t\" module core tracks [core] direction higher_is_better
+  scoring proportion source \"doc\" version \"1\"
+}}
+use lib.shared
+initial_population = {criterion}
+numerator = staged
+"
+                ),
+            )
+        };
+        let lib = Library::from_files(
+            vec![
+                SpecFile::new("lib/shared.oqm", shared),
+                measure("a", "exists diagnoses"),
+                measure("b", "exists procedures"),
+            ],
+            vec![],
+        )
+        .unwrap();
+        let mut deck = DeckCoverage::default();
+        // Measure a's deck: a stage IV chart (the shared predicate true); measure b's: a
+        // stage II chart with a procedure (false). Neither deck alone covers it.
+        for (measure, text) in [
+            (lib.index_of("core.a").unwrap(), chart("IV", None)),
+            (
+                lib.index_of("core.b").unwrap(),
+                chart("II", Some("2026-02-01")),
+            ),
+        ] {
+            let chart = parse_chart(&text, &Limits::default()).unwrap().chart;
+            deck.add(
+                &lib,
+                measure,
+                &chart,
+                RoundCalendar::new().period(chart.round),
+            );
+        }
+        let c = deck.finish(&lib);
+        let pred = |m: &MeasureCoverage| {
+            m.clauses
+                .iter()
+                .find(|c| c.code == "stage_group = IV")
+                .map(|c| c.status)
+        };
+        assert_eq!(pred(&c.measures[0]), Some(ClauseStatus::NeverFalse));
+        assert_eq!(pred(&c.measures[1]), Some(ClauseStatus::NeverTrue));
+        assert_eq!(c.modules.len(), 1);
+        let module = &c.modules[0];
+        assert_eq!((module.measure.as_str(), module.cases), ("lib.shared", 2));
+        assert_eq!(pred(module), Some(ClauseStatus::Covered));
+        // Each clause once: each measure's two criteria, the module's define and predicate.
+        assert_eq!(c.totals.clauses, 6);
+        assert_eq!(
+            c.totals.clauses,
+            c.measures[0].own.clauses + c.measures[1].own.clauses + module.own.clauses
+        );
+        assert!(c.measures[0].totals.clauses > c.measures[0].own.clauses);
     }
 
     #[test]

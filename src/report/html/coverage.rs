@@ -79,9 +79,15 @@ pub fn coverage_page(m: &MeasureCoverage) -> String {
     let body = html! {
         p { a href="index.html" { "all measures" } }
         h1 { "Logic coverage of " code { (m.measure) } }
-        p { (m.cases) " cases. " (m.totals.clauses_covered) " of " (m.totals.clauses)
-            " clauses covered; " (m.totals.outcomes_covered) " of " (m.totals.outcomes)
-            " outcomes (" (percent(m.totals.percent())) ")." }
+        p { (m.cases) " cases. Its own file: " (m.own.clauses_covered) " of " (m.own.clauses)
+            " clauses covered, " (m.own.outcomes_covered) " of " (m.own.outcomes)
+            " outcomes (" (percent(m.own.percent())) ")."
+            @if m.own != m.totals {
+                " With the shared defines it reaches: " (m.totals.clauses_covered) " of "
+                (m.totals.clauses) " clauses, " (m.totals.outcomes_covered) " of "
+                (m.totals.outcomes) " outcomes (" (percent(m.totals.percent())) ")."
+            }
+        }
         (legend())
         @let missed: Vec<&Clause> = m.missed().collect();
         @if !missed.is_empty() {
@@ -115,25 +121,37 @@ pub fn coverage_page(m: &MeasureCoverage) -> String {
 /// The index of a coverage run: the totals, and each measure's figures with a link to its
 /// page ([`coverage_file_name`]).
 pub fn coverage_index(c: &Coverage) -> String {
-    let body = html! {
-        h1 { "Logic coverage of the test deck" }
-        p { (c.measures.len()) " measures. " (c.totals.clauses_covered) " of "
-            (c.totals.clauses) " clauses covered (" (percent(c.totals.clause_percent()))
-            "); " (c.totals.outcomes_covered) " of " (c.totals.outcomes) " outcomes ("
-            (percent(c.totals.percent())) ")." }
-        table {
-            tr { th { "measure" } th { "cases" } th { "clauses covered" }
-                 th { "outcomes covered" } th { "%" } }
-            @for m in &c.measures {
-                tr {
-                    td { a href=(coverage_file_name(&m.measure)) { code { (m.measure) } } }
-                    td class="n" { (m.cases) }
-                    td class="n" { (m.totals.clauses_covered) " / " (m.totals.clauses) }
-                    td class="n" { (m.totals.outcomes_covered) " / " (m.totals.outcomes) }
-                    td class="n" { (percent(m.totals.percent())) }
+    let table = |rows: &[MeasureCoverage], what: &str| {
+        html! {
+            table {
+                tr { th { (what) } th { "cases" } th { "own clauses covered" }
+                     th { "own outcomes covered" } th { "%" } th { "with shared defines %" } }
+                @for m in rows {
+                    tr {
+                        td { a href=(coverage_file_name(&m.measure)) { code { (m.measure) } } }
+                        td class="n" { (m.cases) }
+                        td class="n" { (m.own.clauses_covered) " / " (m.own.clauses) }
+                        td class="n" { (m.own.outcomes_covered) " / " (m.own.outcomes) }
+                        td class="n" { (percent(m.own.percent())) }
+                        td class="n" { (percent(m.totals.percent())) }
+                    }
                 }
             }
         }
+    };
+    let body = html! {
+        h1 { "Logic coverage of the test deck" }
+        p { (c.measures.len()) " measures, " (c.modules.len()) " shared modules; each clause once "
+            "(a measure's own over its deck, a shared module's over every deck that reaches it): "
+            (c.totals.clauses_covered) " of " (c.totals.clauses) " clauses covered ("
+            (percent(c.totals.clause_percent())) "), " (c.totals.outcomes_covered) " of "
+            (c.totals.outcomes) " outcomes (" (percent(c.totals.percent())) ")." }
+        @if !c.modules.is_empty() {
+            h2 { "Shared modules, over every deck that reaches them" }
+            (table(&c.modules, "module"))
+        }
+        h2 { "Measures, over their own decks" }
+        (table(&c.measures, "measure"))
     };
     page_shell("logic coverage", STYLE, body)
 }
