@@ -26,8 +26,8 @@ use oncoqual::chart::{ChartKey, FindingKind};
 use oncoqual::io::{ChartLedger, JsonlReader, Limits, RecordError};
 use oncoqual::measure::{Library as RLibrary, Outcome, Population};
 use oncoqual::program::Practices;
-use oncoqual::report::ReportView;
-use oncoqual::{Chart, Date, Decimal, Period, RoundCalendar, parse_chart};
+use oncoqual::report::{ReportView, tables};
+use oncoqual::{Chart, Date, Period, RoundCalendar, parse_chart};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -1122,7 +1122,7 @@ impl Report {
     /// The report's tables as plain columns: `{table: {column: [values]}}`.
     fn tables<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(py);
-        for t in tables(&self.inner, &self.lib) {
+        for t in py_tables(&self.inner, &self.lib) {
             out.set_item(t.name, columns(py, &t)?)?;
         }
         Ok(out)
@@ -1132,7 +1132,7 @@ impl Report {
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let pd = optional(py, "pandas", "Report.to_pandas")?;
         let out = PyDict::new(py);
-        for t in tables(&self.inner, &self.lib) {
+        for t in py_tables(&self.inner, &self.lib) {
             let cols = columns(py, &t)?;
             let series = PyDict::new(py);
             for (name, kind) in t.names.iter().zip(&t.kinds) {
@@ -1156,7 +1156,7 @@ impl Report {
     fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let pa = optional(py, "pyarrow", "Report.to_arrow")?;
         let out = PyDict::new(py);
-        for t in tables(&self.inner, &self.lib) {
+        for t in py_tables(&self.inner, &self.lib) {
             let cols = columns(py, &t)?;
             let fields = PyList::empty(py);
             for (name, kind) in t.names.iter().zip(&t.kinds) {
@@ -1175,7 +1175,8 @@ impl Report {
 // --- the report's tables ----------------------------------------------------------------
 
 /// One cell: exact numbers become `int` or `float` (rates are exact decimals in the report
-/// and in `to_json`; a float is the nearest double), text `str`, absent values `None`.
+/// and in `to_json`; a float is the nearest double), text `str`, dates ISO text, absent
+/// values `None`.
 enum Cell {
     Int(u64),
     Float(Option<f64>),
@@ -1184,6 +1185,28 @@ enum Cell {
 }
 
 impl Cell {
+    /// A cell of the crate's report tables (`oncoqual::report::tables`).
+    fn of(cell: &tables::Cell<'_>) -> Cell {
+        match cell {
+            tables::Cell::Int(n) => Cell::Int(*n),
+            tables::Cell::Decimal(d) => {
+                Cell::Float(d.and_then(|d| d.to_string().parse::<f64>().ok()))
+            }
+            tables::Cell::Float(f) => Cell::Float(*f),
+            tables::Cell::Bool(b) => Cell::Bool(*b),
+            tables::Cell::Text(t) => Cell::Text(t.as_deref().map(str::to_owned)),
+            tables::Cell::Date(d) => Cell::Text(d.map(|d| d.to_string())),
+            tables::Cell::Strata(pairs) => Cell::Text(Some(
+                pairs
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )),
+            _ => Cell::Text(None),
+        }
+    }
+
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(match self {
             Cell::Int(n) => n.into_pyobject(py)?.into_any(),
@@ -1216,14 +1239,6 @@ fn optional<'py>(py: Python<'py>, module: &str, what: &str) -> PyResult<Bound<'p
     })
 }
 
-fn dec(d: Option<Decimal>) -> Cell {
-    Cell::Float(d.and_then(|d| d.to_string().parse::<f64>().ok()))
-}
-
-fn text(s: impl Into<String>) -> Cell {
-    Cell::Text(Some(s.into()))
-}
-
 /// A column's type: `int64`, `float64`, `str` (pandas `object`, arrow `string`), `bool`.
 #[derive(Clone, Copy)]
 enum Kind {
@@ -1234,6 +1249,16 @@ enum Kind {
 }
 
 impl Kind {
+    /// Decimals become floats; dates and strata text.
+    fn of(kind: tables::ColumnKind) -> Kind {
+        match kind {
+            tables::ColumnKind::Int => Kind::Int,
+            tables::ColumnKind::Decimal | tables::ColumnKind::Float => Kind::Float,
+            tables::ColumnKind::Bool => Kind::Bool,
+            _ => Kind::Text,
+        }
+    }
+
     fn pandas(self) -> &'static str {
         match self {
             Kind::Int => "int64",
@@ -1253,6 +1278,7 @@ impl Kind {
     }
 }
 
+/// A table as columns of Python-ready cells.
 struct Table {
     name: &'static str,
     names: Vec<String>,
@@ -1260,296 +1286,32 @@ struct Table {
     columns: Vec<Vec<Cell>>,
 }
 
-impl Table {
-    /// A table whose columns are `name:kind` words (`i` int, `f` float, `s` text, `b`
-    /// bool), then `more` float columns.
-    fn new(name: &'static str, spec: &str, more: Vec<String>) -> Table {
-        let mut names = Vec::new();
-        let mut kinds = Vec::new();
-        for word in spec.split_whitespace() {
-            let (n, k) = word.split_once(':').unwrap_or((word, "s"));
-            names.push(n.to_owned());
-            kinds.push(match k {
-                "i" => Kind::Int,
-                "f" => Kind::Float,
-                "b" => Kind::Bool,
-                _ => Kind::Text,
-            });
-        }
-        for n in more {
-            names.push(n);
-            kinds.push(Kind::Float);
-        }
-        let columns = names.iter().map(|_| Vec::new()).collect();
-        Table {
-            name,
-            names,
-            kinds,
-            columns,
-        }
-    }
-
-    fn row(&mut self, cells: Vec<Cell>) {
-        for (col, cell) in self.columns.iter_mut().zip(cells) {
-            col.push(cell);
-        }
-    }
-}
-
-/// `p10` for 0.10, `p2.5` for 0.025: the CSV tables' percentile column names.
-fn percentile_name(prefix: &str, p: Decimal) -> String {
-    let hundredfold = p
-        .checked_mul(Decimal::ONE_HUNDRED)
-        .map_or_else(|| p.to_string(), |h| h.normalize().to_string());
-    format!("{prefix}p{hundredfold}")
-}
-
-fn counts_cells(c: &oncoqual::benchmark::Counts) -> Vec<Cell> {
-    vec![
-        Cell::Int(c.ipp),
-        Cell::Int(c.denom),
-        Cell::Int(c.denex),
-        Cell::Int(c.denexcep),
-        Cell::Int(c.numer),
-        Cell::Int(c.numex),
-    ]
-}
-
-/// The tables: the columns of the CLI's CSV files (`oncoqual report --format csv`), with
-/// exact numbers unrounded and text unquoted, plus participation and exclusions.
-fn tables(report: &RReport, lib: &RLibrary) -> Vec<Table> {
+/// The tables: the crate's report tables (the columns of the CLI's CSV files, `oncoqual
+/// report --format csv`, with exact numbers unrounded and text unquoted, plus
+/// participation and exclusions), column by column.
+fn py_tables(report: &RReport, lib: &RLibrary) -> Vec<Table> {
     let view = ReportView::new(report).with_library(lib);
-    let mut out = Vec::new();
-
-    let mut t = Table::new(
-        "practice_rates",
-        "round:s practice:s measure:s title:s direction:s ipp:i denom:i denex:i denexcep:i \
-         numer:i numex:i met:i eligible:i rate:f ci_low:f ci_high:f suppressed:b \
-         percentile_rank:f national_pooled_rate:f national_median:f",
-        Vec::new(),
-    );
-    for r in &report.rates {
-        let national = view.national(r.round, &r.measure);
-        let mut row = vec![
-            text(r.round.to_string()),
-            text(r.practice.as_str()),
-            text(r.measure.as_str()),
-            text(view.title(&r.measure)),
-            text(view.direction(&r.measure).as_str()),
-        ];
-        row.extend(counts_cells(&r.counts));
-        row.extend([
-            Cell::Int(r.met),
-            Cell::Int(r.eligible),
-            dec(r.rate),
-            dec(r.interval.map(|i| i.low)),
-            dec(r.interval.map(|i| i.high)),
-            Cell::Bool(r.suppressed),
-            dec(r.percentile_rank),
-            dec(national.and_then(|n| n.pooled_rate)),
-            dec(national.and_then(|n| n.median)),
-        ]);
-        t.row(row);
-    }
-    out.push(t);
-
-    let pcts = &report.options.percentiles;
-    let mut t = Table::new(
-        "national",
-        "round:s measure:s title:s direction:s practices:i practices_in_distribution:i charts:i \
-         pooled_rate:f mean:f median:f",
-        pcts.iter().map(|p| percentile_name("", *p)).collect(),
-    );
-    for n in &report.national {
-        let mut row = vec![
-            text(n.round.to_string()),
-            text(n.measure.as_str()),
-            text(view.title(&n.measure)),
-            text(n.direction.as_str()),
-            Cell::Int(n.practices),
-            Cell::Int(n.practices_in_distribution),
-            Cell::Int(n.charts),
-            dec(n.pooled_rate),
-            dec(n.mean),
-            dec(n.median),
-        ];
-        row.extend(
-            pcts.iter()
-                .map(|p| dec(n.percentiles.iter().find(|(q, _)| q == p).map(|(_, v)| *v))),
-        );
-        t.row(row);
-    }
-    out.push(t);
-
-    let mut t = Table::new(
-        "oqs",
-        "round:s practice:s track:s method:s met:i eligible:i measures:i charts:i missing_measures:s \
-         score:f percentile_rank:f national_practices:i",
-        pcts.iter()
-            .map(|p| percentile_name("national_", *p))
-            .collect(),
-    );
-    let mut national: std::collections::BTreeMap<oncoqual::RoundId, Vec<Decimal>> =
-        std::collections::BTreeMap::new();
-    for o in &report.overall_quality_scores {
-        let scores = national
-            .entry(o.round)
-            .or_insert_with(|| view.national_scores(o.round));
-        let method = serde_json::to_value(o.method)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned));
-        let mut row = vec![
-            text(o.round.to_string()),
-            text(o.practice.as_str()),
-            text(o.track.as_str()),
-            Cell::Text(method),
-            Cell::Int(o.met),
-            Cell::Int(o.eligible),
-            Cell::Int(o.measures),
-            Cell::Int(o.charts),
-            text(o.missing_measures.join("; ")),
-            dec(o.score),
-            dec(o.score.and_then(|s| ReportView::score_rank(scores, s))),
-            Cell::Int(u64::try_from(scores.len()).unwrap_or(u64::MAX)),
-        ];
-        row.extend(
-            view.score_percentiles(scores)
-                .into_iter()
-                .map(|(_, v)| dec(v)),
-        );
-        t.row(row);
-    }
-    out.push(t);
-
-    let mut t = Table::new(
-        "trends",
-        "practice:s measure:s title:s direction:s from:s to:s skipped:s from_rate:f to_rate:f \
-         change:f z:f p_value:f verdict:s",
-        Vec::new(),
-    );
-    for tr in &report.trends {
-        t.row(vec![
-            text(tr.practice.as_str()),
-            text(tr.measure.as_str()),
-            text(view.title(&tr.measure)),
-            text(view.direction(&tr.measure).as_str()),
-            text(tr.from.to_string()),
-            text(tr.to.to_string()),
-            text(
-                tr.skipped
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            dec(Some(tr.from_rate)),
-            dec(Some(tr.to_rate)),
-            dec(Some(tr.change)),
-            Cell::Float(tr.z),
-            Cell::Float(tr.p_value),
-            text(tr.verdict.as_str()),
-        ]);
-    }
-    out.push(t);
-
-    let mut t = Table::new(
-        "strata",
-        "round:s level:s practice:s measure:s stratifier:s stratum:s ipp:i denom:i denex:i \
-         denexcep:i numer:i numex:i met:i eligible:i rate:f",
-        Vec::new(),
-    );
-    let strata_row = |t: &mut Table,
-                      round: String,
-                      level: &str,
-                      practice: Option<&str>,
-                      measure: &str,
-                      stratifier: &str,
-                      stratum: &str,
-                      c: &oncoqual::benchmark::Counts| {
-        let met = c.met();
-        let eligible = c.eligible();
-        let mut row = vec![
-            text(round),
-            text(level),
-            Cell::Text(practice.map(str::to_owned)),
-            text(measure),
-            text(stratifier),
-            text(stratum),
-        ];
-        row.extend(counts_cells(c));
-        row.extend([
-            Cell::Int(met),
-            Cell::Int(eligible),
-            dec(Decimal::from(met).checked_div(Decimal::from(eligible))),
-        ]);
-        t.row(row);
-    };
-    for r in &report.rates {
-        for (name, values) in r.strata.iter() {
-            for (value, c) in values {
-                strata_row(
-                    &mut t,
-                    r.round.to_string(),
-                    "practice",
-                    Some(r.practice.as_str()),
-                    &r.measure,
-                    name,
-                    value,
-                    c,
-                );
+    tables::report_tables(&view)
+        .into_iter()
+        .map(|t| {
+            let mut columns: Vec<Vec<Cell>> = t
+                .columns
+                .iter()
+                .map(|_| Vec::with_capacity(t.rows.len()))
+                .collect();
+            for row in &t.rows {
+                for (col, cell) in columns.iter_mut().zip(row) {
+                    col.push(Cell::of(cell));
+                }
             }
-        }
-    }
-    for n in &report.national {
-        for (name, values) in n.strata.iter() {
-            for (value, c) in values {
-                strata_row(
-                    &mut t,
-                    n.round.to_string(),
-                    "national",
-                    None,
-                    &n.measure,
-                    name,
-                    value,
-                    c,
-                );
+            Table {
+                name: t.name,
+                names: t.columns.iter().map(|c| c.name.clone()).collect(),
+                kinds: t.columns.iter().map(|c| Kind::of(c.kind)).collect(),
+                columns,
             }
-        }
-    }
-    out.push(t);
-
-    let mut t = Table::new("participation", "round:s practice:s charts:i", Vec::new());
-    for p in &report.participation {
-        t.row(vec![
-            text(p.round.to_string()),
-            text(p.practice.as_str()),
-            Cell::Int(p.charts),
-        ]);
-    }
-    out.push(t);
-
-    let mut t = Table::new(
-        "exclusions",
-        "round:s practice:s charts:i excluded:b reasons:s",
-        Vec::new(),
-    );
-    for x in &report.registration.exclusions {
-        t.row(vec![
-            text(x.round.to_string()),
-            text(x.practice.as_str()),
-            Cell::Int(x.charts),
-            Cell::Bool(x.excluded),
-            text(
-                x.reasons
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-        ]);
-    }
-    out.push(t);
-    out
+        })
+        .collect()
 }
 
 /// The extension module.

@@ -32,6 +32,8 @@ mod format;
 pub mod html;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+#[cfg(feature = "report")]
+pub mod tables;
 mod view;
 
 pub use format::{percent, rounded};

@@ -33,6 +33,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use rust_decimal::Decimal;
 
+use super::tables::{Cell, Column, ColumnKind, columns, report_tables};
 use super::view::ReportView;
 use crate::chart::Date;
 use crate::measure::{Population, Populations};
@@ -65,52 +66,21 @@ fn parquet_err(e: parquet::errors::ParquetError) -> io::Error {
     }
 }
 
-/// The kind of a column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// `Utf8`.
-    Text,
-    /// `Int64`.
-    Int,
-    /// `Decimal128(38, 28)`.
-    Dec,
-    /// `Float64`.
-    Float,
-    /// `Boolean`.
-    Bool,
-    /// `Date32`.
-    Date,
-    /// `Map(Utf8, Utf8)`: stratifier to stratum (null when the chart is in none).
-    Strata,
-}
-
-impl Kind {
-    fn data_type(self) -> DataType {
-        match self {
-            Kind::Text => DataType::Utf8,
-            Kind::Int => DataType::Int64,
-            Kind::Dec => DataType::Decimal128(PRECISION, SCALE as i8),
-            Kind::Float => DataType::Float64,
-            Kind::Bool => DataType::Boolean,
-            Kind::Date => DataType::Date32,
-            Kind::Strata => arrow_array::Array::data_type(&strata_builder().finish()).clone(),
-        }
+/// The Arrow type of a column kind.
+fn data_type(kind: ColumnKind) -> DataType {
+    match kind {
+        ColumnKind::Int => DataType::Int64,
+        ColumnKind::Decimal => DataType::Decimal128(PRECISION, SCALE as i8),
+        ColumnKind::Float => DataType::Float64,
+        ColumnKind::Bool => DataType::Boolean,
+        ColumnKind::Date => DataType::Date32,
+        ColumnKind::Strata => arrow_array::Array::data_type(&strata_builder().finish()).clone(),
+        _ => DataType::Utf8,
     }
 }
 
 fn strata_builder() -> MapBuilder<StringBuilder, StringBuilder> {
     MapBuilder::new(None, StringBuilder::new(), StringBuilder::new())
-}
-
-/// One cell of a row.
-enum Cell<'a> {
-    Text(Option<Cow<'a, str>>),
-    Int(u64),
-    Dec(Option<Decimal>),
-    Float(Option<f64>),
-    Bool(bool),
-    Date(Option<Date>),
-    Strata(&'a [(&'a str, Option<&'a str>)]),
 }
 
 fn text<'a>(s: impl Into<Cow<'a, str>>) -> Cell<'a> {
@@ -157,7 +127,7 @@ fn decimal128(d: Decimal) -> io::Result<i128> {
     }
 }
 
-/// A table being built: its schema from a spec of `name:kind` words, its columns.
+/// A table being built: its Arrow schema and column builders.
 struct Table {
     /// The file's name without `.parquet`.
     name: &'static str,
@@ -167,35 +137,12 @@ struct Table {
 }
 
 impl Table {
-    /// A table whose columns are `name:kind` words (`s` text, `i` int, `d` decimal, `f`
-    /// float, `b` bool, `t` date, `m` strata; a `?` after the kind: nullable), then `more`
-    /// columns (nullable decimals).
-    fn new(name: &'static str, spec: &str, more: Vec<String>) -> io::Result<Table> {
-        let mut fields = Vec::new();
-        for word in spec.split_whitespace() {
-            let (n, k) = word
-                .split_once(':')
-                .ok_or_else(|| invalid(format!("column spec `{word}`")))?;
-            let (k, nullable) = match k.strip_suffix('?') {
-                Some(k) => (k, true),
-                None => (k, false),
-            };
-            let kind = match k {
-                "s" => Kind::Text,
-                "i" => Kind::Int,
-                "d" => Kind::Dec,
-                "f" => Kind::Float,
-                "b" => Kind::Bool,
-                "t" => Kind::Date,
-                "m" => Kind::Strata,
-                _ => return Err(invalid(format!("column spec `{word}`"))),
-            };
-            fields.push(Field::new(n, kind.data_type(), nullable));
-        }
-        fields.extend(
-            more.into_iter()
-                .map(|n| Field::new(n, Kind::Dec.data_type(), true)),
-        );
+    /// An empty table of `columns`.
+    fn new(name: &'static str, columns: &[Column]) -> io::Result<Table> {
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|c| Field::new(c.name.as_str(), data_type(c.kind), c.nullable))
+            .collect();
         let schema = Arc::new(Schema::new(fields));
         let cols = Self::builders(&schema)?;
         Ok(Table {
@@ -231,7 +178,7 @@ impl Table {
 
     /// Appends a row; a cell of the wrong kind, a missing value in a column that is not
     /// nullable or a wrong number of cells is an error (a bug here, not in the data).
-    fn row(&mut self, cells: Vec<Cell<'_>>) -> io::Result<()> {
+    fn row(&mut self, cells: &[Cell<'_>]) -> io::Result<()> {
         if cells.len() != self.cols.len() {
             return Err(invalid(format!(
                 "{}: {} cells for {} columns",
@@ -242,17 +189,19 @@ impl Table {
         }
         for ((col, cell), field) in self.cols.iter_mut().zip(cells).zip(self.schema.fields()) {
             match (col, cell) {
-                (Col::Text(b), Cell::Text(v)) => b.append_option(v),
+                (Col::Text(b), Cell::Text(v)) => b.append_option(v.as_deref()),
                 (Col::Int(b), Cell::Int(v)) => b.append_value(
-                    i64::try_from(v)
+                    i64::try_from(*v)
                         .map_err(|_| invalid(format!("{}: {v} out of Int64", field.name())))?,
                 ),
-                (Col::Dec(b), Cell::Dec(v)) => b.append_option(v.map(decimal128).transpose()?),
-                (Col::Float(b), Cell::Float(v)) => b.append_option(v),
-                (Col::Bool(b), Cell::Bool(v)) => b.append_value(v),
+                (Col::Dec(b), Cell::Decimal(v)) => {
+                    b.append_option(v.map(decimal128).transpose()?);
+                }
+                (Col::Float(b), Cell::Float(v)) => b.append_option(*v),
+                (Col::Bool(b), Cell::Bool(v)) => b.append_value(*v),
                 (Col::Date(b), Cell::Date(v)) => b.append_option(v.map(date32).transpose()?),
                 (Col::Strata(b), Cell::Strata(pairs)) => {
-                    for (k, v) in pairs {
+                    for (k, v) in pairs.iter() {
                         b.keys().append_value(k);
                         b.values().append_option(*v);
                     }
@@ -309,287 +258,6 @@ fn encode(table: &mut Table) -> io::Result<Vec<u8>> {
     w.into_inner().map_err(parquet_err)
 }
 
-fn counts_cells(c: &crate::benchmark::Counts) -> [Cell<'static>; 6] {
-    [
-        Cell::Int(c.ipp),
-        Cell::Int(c.denom),
-        Cell::Int(c.denex),
-        Cell::Int(c.denexcep),
-        Cell::Int(c.numer),
-        Cell::Int(c.numex),
-    ]
-}
-
-fn percentile_name(prefix: &str, p: Decimal) -> String {
-    format!("{prefix}p{}", crate::benchmark::Hundredfold::normalized(p))
-}
-
-fn joined<T: ToString>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// The report's tables, filled.
-fn report_tables(view: &ReportView<'_>) -> io::Result<Vec<Table>> {
-    let report = view.report();
-    let mut out = Vec::new();
-
-    let mut t = Table::new(
-        "practice_rates",
-        "round:s practice:s measure:s title:s direction:s ipp:i denom:i denex:i denexcep:i \
-         numer:i numex:i met:i eligible:i rate:d? ci_low:d? ci_high:d? suppressed:b \
-         percentile_rank:d? national_pooled_rate:d? national_median:d?",
-        Vec::new(),
-    )?;
-    for r in &report.rates {
-        let national = view.national(r.round, &r.measure);
-        let mut row = vec![
-            text(r.round.to_string()),
-            text(r.practice.as_str()),
-            text(r.measure.as_str()),
-            text(view.title(&r.measure)),
-            text(view.direction(&r.measure).as_str()),
-        ];
-        row.extend(counts_cells(&r.counts));
-        row.extend([
-            Cell::Int(r.met),
-            Cell::Int(r.eligible),
-            Cell::Dec(r.rate),
-            Cell::Dec(r.interval.map(|i| i.low)),
-            Cell::Dec(r.interval.map(|i| i.high)),
-            Cell::Bool(r.suppressed),
-            Cell::Dec(r.percentile_rank),
-            Cell::Dec(national.and_then(|n| n.pooled_rate)),
-            Cell::Dec(national.and_then(|n| n.median)),
-        ]);
-        t.row(row)?;
-    }
-    out.push(t);
-
-    let pcts = &report.options.percentiles;
-    let mut t = Table::new(
-        "national",
-        "round:s measure:s title:s direction:s practices:i practices_in_distribution:i \
-         charts:i pooled_rate:d? mean:d? median:d?",
-        pcts.iter().map(|p| percentile_name("", *p)).collect(),
-    )?;
-    for n in &report.national {
-        let mut row = vec![
-            text(n.round.to_string()),
-            text(n.measure.as_str()),
-            text(view.title(&n.measure)),
-            text(n.direction.as_str()),
-            Cell::Int(n.practices),
-            Cell::Int(n.practices_in_distribution),
-            Cell::Int(n.charts),
-            Cell::Dec(n.pooled_rate),
-            Cell::Dec(n.mean),
-            Cell::Dec(n.median),
-        ];
-        row.extend(
-            pcts.iter()
-                .map(|p| Cell::Dec(n.percentiles.iter().find(|(q, _)| q == p).map(|(_, v)| *v))),
-        );
-        t.row(row)?;
-    }
-    out.push(t);
-
-    let mut t = Table::new(
-        "oqs",
-        "round:s practice:s track:s method:s? met:i eligible:i measures:i charts:i \
-         missing_measures:s score:d? percentile_rank:d? national_practices:i",
-        pcts.iter()
-            .map(|p| percentile_name("national_", *p))
-            .collect(),
-    )?;
-    let mut national: std::collections::BTreeMap<RoundId, Vec<Decimal>> =
-        std::collections::BTreeMap::new();
-    for o in &report.overall_quality_scores {
-        let scores = national
-            .entry(o.round)
-            .or_insert_with(|| view.national_scores(o.round));
-        let method = serde_json::to_value(o.method)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned));
-        let mut row = vec![
-            text(o.round.to_string()),
-            text(o.practice.as_str()),
-            text(o.track.as_str()),
-            Cell::Text(method.map(Cow::Owned)),
-            Cell::Int(o.met),
-            Cell::Int(o.eligible),
-            Cell::Int(o.measures),
-            Cell::Int(o.charts),
-            text(o.missing_measures.join("; ")),
-            Cell::Dec(o.score),
-            Cell::Dec(o.score.and_then(|s| ReportView::score_rank(scores, s))),
-            Cell::Int(u64::try_from(scores.len()).unwrap_or(u64::MAX)),
-        ];
-        row.extend(
-            view.score_percentiles(scores)
-                .into_iter()
-                .map(|(_, v)| Cell::Dec(v)),
-        );
-        t.row(row)?;
-    }
-    out.push(t);
-
-    let mut t = Table::new(
-        "trends",
-        "practice:s measure:s title:s direction:s from:s to:s skipped:s from_rate:d \
-         to_rate:d change:d z:f? p_value:f? verdict:s",
-        Vec::new(),
-    )?;
-    for tr in &report.trends {
-        t.row(vec![
-            text(tr.practice.as_str()),
-            text(tr.measure.as_str()),
-            text(view.title(&tr.measure)),
-            text(view.direction(&tr.measure).as_str()),
-            text(tr.from.to_string()),
-            text(tr.to.to_string()),
-            text(joined(&tr.skipped)),
-            Cell::Dec(Some(tr.from_rate)),
-            Cell::Dec(Some(tr.to_rate)),
-            Cell::Dec(Some(tr.change)),
-            Cell::Float(tr.z),
-            Cell::Float(tr.p_value),
-            text(tr.verdict.as_str()),
-        ])?;
-    }
-    out.push(t);
-
-    let mut t = Table::new(
-        "strata",
-        "round:s level:s practice:s? measure:s stratifier:s stratum:s ipp:i denom:i denex:i \
-         denexcep:i numer:i numex:i met:i eligible:i rate:d?",
-        Vec::new(),
-    )?;
-    let strata_row = |t: &mut Table,
-                      round: String,
-                      level: &'static str,
-                      practice: Option<&str>,
-                      measure: &str,
-                      stratifier: &str,
-                      stratum: &str,
-                      c: &crate::benchmark::Counts|
-     -> io::Result<()> {
-        let met = c.numer.saturating_sub(c.numex);
-        let eligible = c.eligible();
-        let mut row = vec![
-            text(round),
-            text(level),
-            Cell::Text(practice.map(Cow::Borrowed)),
-            text(measure),
-            text(stratifier),
-            text(stratum),
-        ];
-        row.extend(counts_cells(c));
-        row.extend([
-            Cell::Int(met),
-            Cell::Int(eligible),
-            // A ratio of two `u64` values: `None` only when nothing is eligible.
-            Cell::Dec(Decimal::from(met).checked_div(Decimal::from(eligible))),
-        ]);
-        t.row(row)
-    };
-    for r in &report.rates {
-        for (name, values) in r.strata.iter() {
-            for (value, c) in values {
-                strata_row(
-                    &mut t,
-                    r.round.to_string(),
-                    "practice",
-                    Some(r.practice.as_str()),
-                    &r.measure,
-                    name,
-                    value,
-                    c,
-                )?;
-            }
-        }
-    }
-    for n in &report.national {
-        for (name, values) in n.strata.iter() {
-            for (value, c) in values {
-                strata_row(
-                    &mut t,
-                    n.round.to_string(),
-                    "national",
-                    None,
-                    &n.measure,
-                    name,
-                    value,
-                    c,
-                )?;
-            }
-        }
-    }
-    out.push(t);
-
-    let mut t = Table::new("participation", "round:s practice:s charts:i", Vec::new())?;
-    for p in &report.participation {
-        t.row(vec![
-            text(p.round.to_string()),
-            text(p.practice.as_str()),
-            Cell::Int(p.charts),
-        ])?;
-    }
-    out.push(t);
-
-    let mut t = Table::new(
-        "exclusions",
-        "round:s practice:s charts:i excluded:b reasons:s",
-        Vec::new(),
-    )?;
-    for x in &report.registration.exclusions {
-        t.row(vec![
-            text(x.round.to_string()),
-            text(x.practice.as_str()),
-            Cell::Int(x.charts),
-            Cell::Bool(x.excluded),
-            text(joined(&x.reasons)),
-        ])?;
-    }
-    out.push(t);
-
-    if view.eligibilities().next().is_some() {
-        let mut t = Table::new(
-            "eligibility",
-            "practice:s applying_on:t eligible:b round:s? score:d? valid_until:t? reasons:s",
-            Vec::new(),
-        )?;
-        for (practice, status) in view.eligibilities() {
-            let row = match &status.result {
-                Ok(e) => vec![
-                    text(practice.as_str()),
-                    Cell::Date(Some(status.on)),
-                    Cell::Bool(true),
-                    Cell::Text(Some(Cow::Owned(e.round.to_string()))),
-                    Cell::Dec(Some(e.score)),
-                    Cell::Date(Some(e.valid_until)),
-                    text(""),
-                ],
-                Err(why) => vec![
-                    text(practice.as_str()),
-                    Cell::Date(Some(status.on)),
-                    Cell::Bool(false),
-                    Cell::Text(None),
-                    Cell::Dec(None),
-                    Cell::Date(None),
-                    text(joined(why)),
-                ],
-            };
-            t.row(row)?;
-        }
-        out.push(t);
-    }
-    Ok(out)
-}
-
 /// Writes the report's tables as Parquet files, handing each file's name
 /// (`practice_rates.parquet`, …) and bytes to `write`, in the order of `docs/parquet.md`;
 /// returns how many. `eligibility.parquet` is written only when the view has eligibility.
@@ -598,8 +266,12 @@ pub fn write_tables(
     mut write: impl FnMut(&str, &[u8]) -> io::Result<()>,
 ) -> io::Result<usize> {
     let mut n = 0usize;
-    for mut t in report_tables(view)? {
-        let bytes = encode(&mut t)?;
+    for t in report_tables(view) {
+        let mut table = Table::new(t.name, &t.columns)?;
+        for row in &t.rows {
+            table.row(row)?;
+        }
+        let bytes = encode(&mut table)?;
         write(&format!("{}.parquet", t.name), &bytes)?;
         n = n.saturating_add(1);
     }
@@ -631,7 +303,7 @@ impl<W: Write + Send> std::fmt::Debug for OutcomeWriter<W> {
 impl<W: Write + Send> OutcomeWriter<W> {
     /// A writer of outcome rows into `out`.
     pub fn new(out: W) -> io::Result<Self> {
-        let table = Table::new("outcomes", OUTCOMES, Vec::new())?;
+        let table = Table::new("outcomes", &columns(OUTCOMES, Vec::new()))?;
         let writer = ArrowWriter::try_new(out, table.schema.clone(), Some(properties()))
             .map_err(parquet_err)?;
         Ok(OutcomeWriter { table, writer })
@@ -661,7 +333,7 @@ impl<W: Write + Send> OutcomeWriter<W> {
                 .map(|p| Cell::Bool(populations.contains(*p))),
         );
         row.push(Cell::Strata(strata));
-        self.table.row(row)?;
+        self.table.row(&row)?;
         if self.table.rows >= BATCH_ROWS {
             self.flush_rows()?;
         }
@@ -687,6 +359,7 @@ impl<W: Write + Send> OutcomeWriter<W> {
 mod tests {
     use super::*;
     use crate::report::EligibilityStatus;
+    use crate::report::tables::percentile_name;
     use arrow_array::Array as _;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
