@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use oncoqual::measure::{Library, run_cases};
+use oncoqual::measure::{CaseFilter, ClauseStatus, Library, cover_cases, run_cases};
 use oncoqual::{Population, Populations, RoundCalendar};
 
 fn cases_dir() -> &'static Path {
@@ -31,6 +31,47 @@ fn every_test_case_passes() {
     let failures: Vec<String> = report.failures.iter().map(ToString::to_string).collect();
     assert!(failures.is_empty(), "{}", failures.join(""));
     assert!(report.passed >= 20);
+}
+
+/// The deck's logic coverage (README): every measure and shared module reported, each
+/// clause once in the totals, and not below the figure the README states (a deck that
+/// loses cases fails here).
+#[test]
+fn the_deck_covers_the_library_logic_as_the_readme_states() {
+    let lib = Library::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let report = cover_cases(
+        lib,
+        cases_dir(),
+        &RoundCalendar::new(),
+        &CaseFilter::default(),
+    )
+    .unwrap();
+    assert!(report.ok());
+    let c = report.coverage.expect("coverage was asked for");
+    assert_eq!(c.measures.len(), lib.measures().len());
+    assert!(c.modules.iter().any(|m| m.measure == "lib.common"));
+    let own: usize = c
+        .measures
+        .iter()
+        .chain(&c.modules)
+        .map(|m| m.own.outcomes)
+        .sum();
+    assert_eq!(own, c.totals.outcomes);
+    for m in c.measures.iter().chain(&c.modules) {
+        assert!(m.cases > 0, "{} has no case", m.measure);
+        for clause in &m.clauses {
+            assert!(clause.line > 0 && !clause.code.is_empty(), "{}", m.measure);
+            assert_eq!(
+                clause.status == ClauseStatus::NeverReached,
+                clause.reached_cases == 0
+            );
+        }
+    }
+    let met = c.totals.outcomes_covered * 1000 / c.totals.outcomes;
+    assert!(
+        met >= 945,
+        "{met} per mille of the library's clause outcomes are covered"
+    );
 }
 
 #[test]

@@ -562,7 +562,10 @@ impl Library {
                     file: f,
                     ..
                 } => {
-                    stack.push((body, *f, Some(ClauseKind::Define)));
+                    // A define of several parameters binds them one `let` inside another:
+                    // the innermost body is the define's.
+                    let kind = (!matches!(body.op(), Op::Let { .. })).then_some(ClauseKind::Define);
+                    stack.push((body, *f, kind));
                     stack.push((value, file, None));
                 }
                 Op::And(..) | Op::Or(..) => {
@@ -890,6 +893,79 @@ numerator = staged
             c.measures[0].own.clauses + c.measures[1].own.clauses + module.own.clauses
         );
         assert!(c.measures[0].totals.clauses > c.measures[0].own.clauses);
+    }
+
+    /// Regression: a define of two parameters was bound with the define's file around the
+    /// second argument too, so explain placed that argument (and coverage the define's
+    /// body) in the wrong file, at a line past its end.
+    #[test]
+    fn the_arguments_of_a_two_parameter_define_stay_in_the_callers_file() {
+        let shared = "library lib.shared\n\
+                      define dated_by(list, end) = exists (list where diagnosis_date <= end)\n";
+        let spec = "measure core.two {
+  title \"t\" module core tracks [core] direction higher_is_better
+  scoring proportion source \"doc\" version \"1\"
+}
+use lib.shared
+initial_population = exists diagnoses
+numerator = dated_by(diagnoses, reporting_period.end)
+  and dated_by(diagnoses where invasive = true, reporting_period.end - 30 days)
+";
+        let lib = Library::from_files(
+            vec![
+                SpecFile::new("lib/shared.oqm", shared),
+                SpecFile::new("core/two.oqm", spec),
+            ],
+            vec![],
+        )
+        .unwrap();
+        let index = lib.index_of("core.two").unwrap();
+        let text = chart("IV", None);
+        let chart = parse_chart(&text, &Limits::default()).unwrap().chart;
+        let period = RoundCalendar::new().period(chart.round);
+        let mut deck = DeckCoverage::default();
+        deck.add(&lib, index, &chart, period);
+        let c = deck.finish(&lib);
+        for m in c.measures.iter().chain(&c.modules) {
+            for clause in &m.clauses {
+                assert!(!clause.code.is_empty(), "{clause:?}");
+            }
+        }
+        let body = c.modules[0]
+            .clauses
+            .iter()
+            .find(|c| c.kind == ClauseKind::Define)
+            .unwrap();
+        assert_eq!(
+            (body.file.as_str(), body.line, body.code.as_str()),
+            (
+                "lib/shared.oqm",
+                2,
+                "exists (list where diagnosis_date <= end)"
+            )
+        );
+        // Explain places both arguments of the second call in the measure's file.
+        let e = lib.explain(&chart, period, index).unwrap();
+        let numerator = e
+            .criteria
+            .iter()
+            .find(|c| c.criterion == "numerator")
+            .unwrap();
+        let at = |code: &str| {
+            numerator
+                .steps
+                .iter()
+                .find(|s| s.code == code)
+                .map(|s| s.location.clone())
+        };
+        assert_eq!(
+            at("diagnoses where invasive = true").as_deref(),
+            Some("core/two.oqm:8:16")
+        );
+        assert_eq!(
+            at("reporting_period.end - 30 days").as_deref(),
+            Some("core/two.oqm:8:49")
+        );
     }
 
     #[test]

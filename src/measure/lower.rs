@@ -1138,9 +1138,13 @@ impl Lowerer {
         }
         self.scopes = saved_scopes;
         self.next_local = saved_next;
+        // The innermost binding's body is the define's, in the define's file; each outer
+        // binding's body is the next binding, whose argument is the caller's (so explain and
+        // coverage place it in the caller's file).
         let mut out = body;
-        for ((_, value, _), local) in bound.into_iter().zip(locals).rev() {
-            out = Node::bind(local, value, out, file, span);
+        for (k, ((_, value, _), local)) in bound.into_iter().zip(locals).rev().enumerate() {
+            let body_file = if k == 0 { file } else { self.file };
+            out = Node::bind(local, value, out, body_file, span);
         }
         (out, ty)
     }
