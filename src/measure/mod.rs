@@ -19,6 +19,7 @@ mod cases;
 mod catalog;
 mod eval;
 mod explain;
+pub(crate) mod facts;
 mod fingerprint;
 mod fs;
 mod ir;
@@ -32,6 +33,8 @@ mod requirements;
 mod trace;
 pub(crate) mod value;
 mod valueset;
+#[cfg(feature = "cli")]
+pub(crate) use valueset::ValueSet;
 
 pub use cases::{
     CaseFailure, CaseFilter, CaseProblem, CaseReport, CaseResult, run_cases, run_cases_filtered,
