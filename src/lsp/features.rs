@@ -841,3 +841,142 @@ pub(crate) fn fixes(ctx: &Ctx<'_>, start: u32, end: u32) -> Vec<Fix> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::SpecFile;
+
+    const LIB: &str =
+        "library lib.t\n\n# Office visits.\ndefine visits = encounters where kind = office_visit\n";
+    const SPEC: &str = "measure core.t {\n  title \"T\" module core tracks [core]\n  direction higher_is_better scoring proportion source \"s\" version \"1\"\n}\nuse lib.t\ndefine firsts = visits as v where v.date during reporting_period\ninitial_population = exists firsts\nnumerator = exists diagnoses where stage_group is present and cancer_type = breast\n";
+
+    fn analysis(spec: &str) -> Analysis {
+        let files = vec![
+            SpecFile::new("core/t.oqm", spec),
+            SpecFile::new("lib/t.oqm", LIB),
+        ];
+        let mut a = Analysis::default();
+        for f in &files {
+            a.sources.insert(
+                f.name.clone(),
+                Source::new(f.name.as_str(), f.text.as_str()),
+            );
+        }
+        let (built, facts) = crate::measure::facts::analyse(files, Vec::new());
+        if let Err(e) = built {
+            for (s, d) in e.files() {
+                a.diagnostics.insert(s.name().to_owned(), d.to_vec());
+            }
+        }
+        a.facts = facts;
+        a
+    }
+
+    fn with_ctx<R>(spec: &str, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
+        let a = analysis(spec);
+        let source = a.sources.get("core/t.oqm").unwrap().clone();
+        let ctx = Ctx {
+            root: Path::new("/r"),
+            analysis: &a,
+            name: "core/t.oqm",
+            source: &source,
+            settled: None,
+        };
+        f(&ctx)
+    }
+
+    fn at(needle: &str) -> u32 {
+        u32::try_from(SPEC.find(needle).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn hover_names_what_is_under_the_cursor() {
+        with_ctx(SPEC, |ctx| {
+            let (text, _) = hover(ctx, at("visits as") + 2).unwrap();
+            assert!(
+                text.contains("define visits: list of record Encounter"),
+                "{text}"
+            );
+            assert!(text.contains("Office visits."), "{text}");
+            assert!(text.contains("*lib/t.oqm*"), "{text}");
+            let (text, _) = hover(ctx, at("stage_group")).unwrap();
+            assert!(text.starts_with("```oqm\nstage_group:"), "{text}");
+            let (text, _) = hover(ctx, at("breast")).unwrap();
+            assert!(text.contains("enum CancerType"), "{text}");
+            let (text, _) = hover(ctx, at("v.date")).unwrap();
+            assert!(text.contains("v: record Encounter"), "{text}");
+            // Between items: nothing.
+            assert!(hover(ctx, at("use lib") - 1).is_none());
+        });
+    }
+
+    #[test]
+    fn definition_goes_into_the_used_library() {
+        with_ctx(SPEC, |ctx| {
+            let place = definition(ctx, at("visits as")).unwrap();
+            assert_eq!(place.name.as_deref(), Some("lib/t.oqm"));
+            assert_eq!(place.path, Path::new("/r/lib/t.oqm"));
+            assert_eq!(
+                place.span.start,
+                u32::try_from(LIB.find("visits =").unwrap()).unwrap()
+            );
+            let lib = definition(ctx, at("lib.t")).unwrap();
+            assert_eq!(lib.name.as_deref(), Some("lib/t.oqm"));
+        });
+    }
+
+    #[test]
+    fn completion_after_a_dot_lists_the_fields_of_its_type() {
+        with_ctx(SPEC, |ctx| {
+            let labels = |items: Vec<Item>| items.into_iter().map(|i| i.label).collect::<Vec<_>>();
+            // `v.` — the alias of an encounter.
+            let after_dot = labels(complete(ctx, at("v.date") + 2));
+            assert!(after_dot.contains(&"date".to_owned()), "{after_dot:?}");
+            assert!(!after_dot.contains(&"diagnoses".to_owned()));
+            // After `cancer_type = `: its values.
+            let values = labels(complete(ctx, at("breast")));
+            assert!(values.contains(&"breast".to_owned()), "{values:?}");
+            // Anywhere else: defines, roots, keywords, built-ins.
+            let all = labels(complete(ctx, at("initial_population")));
+            for w in [
+                "visits",
+                "firsts",
+                "diagnoses",
+                "exists",
+                "age_at",
+                "numerator",
+            ] {
+                assert!(all.contains(&w.to_owned()), "{w} in {all:?}");
+            }
+        });
+    }
+
+    #[test]
+    fn symbols_and_quick_fixes() {
+        let spec = SPEC.replace("exists firsts", "exists firts");
+        with_ctx(&spec, |ctx| {
+            let syms = symbols(ctx.source);
+            assert_eq!(syms.len(), 1);
+            assert_eq!(syms[0].name, "core.t");
+            let names: Vec<&str> = syms[0].children.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(names, ["firsts", "initial_population", "numerator"]);
+            let at = u32::try_from(spec.find("firts").unwrap()).unwrap();
+            let fixes = fixes(ctx, at, at);
+            assert_eq!(fixes.len(), 1);
+            assert_eq!(fixes[0].text, "firsts");
+            assert_eq!(ctx.source.slice(fixes[0].span), "firts");
+        });
+    }
+
+    #[test]
+    fn the_leading_comment_block_is_the_doc() {
+        let text = "a\n\n# one\n#two\ndefine x = 1\n";
+        let at = u32::try_from(text.find("define").unwrap()).unwrap();
+        assert_eq!(leading_comment(text, at, false), "one\ntwo");
+        assert_eq!(
+            leading_comment("library l\n\n# head\n\ndefine", 0, true),
+            "head"
+        );
+    }
+}
