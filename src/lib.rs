@@ -5,7 +5,7 @@
 //! The modules stack bottom-up, each using only those before it (no module names one
 //! above it, so there is no import cycle; `tests/layering.rs` checks every path):
 //!
-//! `chart` → `io` → `import` → `dsl` → `measure` → `program` → `benchmark` → `pipeline` → `certification` → `synth` → `report` → `cli`
+//! `chart` → `io` → `import` → `dsl` → `measure` → `program` → `benchmark` → `pipeline` → `certification` → `synth` → `report` → `lsp` → `cli`
 //!
 //! - [`chart`]: the typed chart model, its schema and reflection, validation, rounds and
 //!   the reporting calendar, input limits;
@@ -20,7 +20,8 @@
 //! - [`benchmark`]: tallies and the round report;
 //! - [`pipeline`]: the one driver that joins the stages (JSONL → parse → evaluate → tally);
 //! - [`certification`]: eligibility and the certification workflow;
-//! - `synth`, `report`, `cli`: the generator, the reports people read, the command line.
+//! - `synth`, `report`, `lsp`, `cli`: the generator, the reports people read, the language
+//!   server for `.oqm` specs (`oncoqual lsp`), the command line.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -44,6 +45,8 @@ pub mod dsl;
 #[cfg(feature = "fhir-import")]
 pub mod import;
 pub mod io;
+#[cfg(feature = "cli")]
+mod lsp;
 pub mod measure;
 pub mod pipeline;
 pub mod program;

@@ -24,6 +24,7 @@ const ORDER: &[&str] = &[
     "certification",
     "synth",
     "report",
+    "lsp",
     "cli",
 ];
 

@@ -15,6 +15,7 @@ mod explain;
 mod fhir;
 mod import;
 mod logstore;
+mod lsp;
 mod output;
 mod progress;
 mod render;
@@ -115,6 +116,12 @@ enum Command {
         after_help = "Example:\n  oncoqual rounds --on 2026-07-01 --practices practices.json"
     )]
     Rounds(rounds::Args),
+    /// Serve the language server protocol for `.oqm` specs on standard input and output
+    /// (diagnostics, quick fixes, hover, go to definition, completion, document symbols).
+    #[command(
+        after_help = "Example:\n  oncoqual lsp\n\nEditors start it themselves: the VS Code extension in `editors/vscode/` runs\n`oncoqual lsp`; any LSP client can run the same command (stdio transport). A file's\nlibrary is the nearest folder above it holding `lib/` or `valuesets/`."
+    )]
+    Lsp(lsp::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(shell::CompletionsArgs),
     /// Print the man page, or write one page per command into a folder (`-o DIR`).
@@ -142,6 +149,7 @@ pub fn main() -> ExitCode {
         Command::Certify(args) => certify::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Rounds(args) => rounds::run(&args),
+        Command::Lsp(args) => lsp::run(&args),
         Command::Completions(args) => shell::completions(&args),
         Command::Man(args) => shell::man(&args),
     };

@@ -43,5 +43,7 @@ mod span;
 pub(crate) use diagnostic::did_you_mean;
 pub use diagnostic::{Diagnostic, Level};
 pub(crate) use parser::keyword_like;
+#[cfg(feature = "cli")]
+pub(crate) use parser::keywords;
 pub use parser::{MAX_DEPTH, parse};
 pub use span::{Source, Span};

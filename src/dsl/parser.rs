@@ -75,6 +75,12 @@ pub(crate) const RESERVED: &[&str] = &[
     "valueset",
 ];
 
+/// The reserved words (keywords) of the language, for editors.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) fn keywords() -> &'static [&'static str] {
+    RESERVED
+}
+
 /// The keywords that may appear inside an expression (the reserved words less the items').
 fn expression_keywords() -> impl Iterator<Item = &'static str> {
     RESERVED

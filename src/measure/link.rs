@@ -112,6 +112,15 @@ struct Parsed {
 }
 
 pub(super) fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Library, CheckErrors> {
+    build_recording(specs, vs_files, None)
+}
+
+/// [`build`], recording into `facts` (when given) what the checker learns about names.
+pub(super) fn build_recording(
+    specs: Vec<SpecFile>,
+    vs_files: Vec<SpecFile>,
+    facts: Option<&mut super::facts::Facts>,
+) -> Result<Library, CheckErrors> {
     let (spec_files, vs_copy) = (specs.clone(), vs_files.clone());
     let parsed: Vec<Parsed> = specs
         .into_iter()
@@ -233,6 +242,10 @@ pub(super) fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Lib
         units.push(Unit0 { defines, uses });
     }
     let mut compiler = Compiler::new(units, vs_index);
+    let mut facts = facts;
+    if let Some(f) = facts.as_deref_mut() {
+        compiler.facts = Some(std::mem::take(f));
+    }
     type Pending = (
         usize,
         MeasureInfo,
@@ -412,6 +425,9 @@ pub(super) fn build(specs: Vec<SpecFile>, vs_files: Vec<SpecFile>) -> Result<Lib
         }
     };
 
+    if let (Some(f), Some(recorded)) = (facts, compiler.facts.take()) {
+        *f = recorded;
+    }
     // Gather every diagnostic.
     let mut errors: Vec<(Source, Vec<Diagnostic>)> = Vec::new();
     let checker_diags = std::mem::take(&mut compiler.diags);

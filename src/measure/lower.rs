@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
+use super::facts::Resolved;
 use super::ir::{
     Arith, Builtin, Cmp, Const, IrError, MAX_BAND_CUT, MAX_BAND_CUTS, Node, Param, Ty,
 };
@@ -65,6 +66,8 @@ pub(crate) struct Compiler<'f> {
     /// Evaluation depth of each slot's body.
     slot_depth: Vec<u32>,
     define_nesting: u32,
+    /// What names resolved to, recorded for editors when asked (`facts::analyse`).
+    pub(crate) facts: Option<super::facts::Facts>,
 }
 
 impl<'f> Compiler<'f> {
@@ -79,6 +82,21 @@ impl<'f> Compiler<'f> {
             chart: crate::chart::schema().chart,
             slot_depth: Vec::new(),
             define_nesting: 0,
+            facts: None,
+        }
+    }
+
+    /// Records what the name at `span` of `file` resolved to (only when recording).
+    fn note(&mut self, file: usize, span: Span, what: impl FnOnce() -> Resolved, ty: Option<&Ty>) {
+        if let Some(f) = self.facts.as_mut() {
+            f.note(file, span, what(), ty.cloned());
+        }
+    }
+
+    /// Records the element a query condition of `file` has in scope (only when recording).
+    fn note_scope(&mut self, file: usize, span: Span, ty: &Ty, alias: Option<&Name>) {
+        if let Some(f) = self.facts.as_mut() {
+            f.note_scope(file, span, ty.clone(), alias.map(|a| a.text.clone()));
         }
     }
 
@@ -183,6 +201,9 @@ impl<'f> Compiler<'f> {
             fast_locals,
         });
         self.states.insert(key, DefState::Done(slot, ty.clone()));
+        if let Some(f) = self.facts.as_mut() {
+            f.note_define(file, &def.name.text, ty.clone());
+        }
         Some((slot, ty))
     }
 
@@ -511,6 +532,10 @@ impl Lowerer {
                     c.error(self.file, d);
                     return (Node::missing(span), Ty::Bool);
                 };
+                let what = || Resolved::ValueSet {
+                    name: name.text.clone(),
+                };
+                c.note(self.file, name.span, what, None);
                 (Node::in_valueset(v, idx, *negated, span), Ty::Bool)
             }
             ExprKind::IsMissing(inner, present) => {
@@ -539,6 +564,7 @@ impl Lowerer {
                 predicate,
             } => {
                 let (l, el) = self.expect_list(c, list, "`where` filters a list");
+                c.note_scope(self.file, predicate.span, &el, alias.as_ref());
                 let (local, p) = self.with_element(c, el.clone(), alias.as_ref(), |this, c| {
                     this.expect(
                         c,
@@ -555,6 +581,7 @@ impl Lowerer {
                 descending,
             } => {
                 let (l, el) = self.expect_list(c, list, "`sorted by` sorts a list");
+                c.note_scope(self.file, key.span, &el, None);
                 let (local, (k, kt)) =
                     self.with_element(c, el.clone(), None, |this, c| this.expr(c, key, None));
                 if !kt.is_ordered() {
@@ -601,6 +628,7 @@ impl Lowerer {
                 predicate,
             } => {
                 let (l, el) = self.expect_list(c, list, "`all`/`any` needs a list");
+                c.note_scope(self.file, predicate.span, &el, alias.as_ref());
                 let (local, p) = self.with_element(c, el, alias.as_ref(), |this, c| {
                     this.expect(
                         c,
@@ -663,6 +691,8 @@ impl Lowerer {
     ) -> (Node, Ty) {
         if let Some(i) = schema.values.iter().position(|v| *v == text) {
             let i = u16::try_from(i).unwrap_or(u16::MAX);
+            let ty = Ty::Enum(schema);
+            c.note(self.file, span, || Resolved::Enum { schema }, Some(&ty));
             let value = Node::constant(Const::Enum(schema, i), span);
             return self.built(c, span, value, Ty::Enum(schema));
         }
@@ -693,12 +723,19 @@ impl Lowerer {
         }
         for scope in self.scopes.iter().rev() {
             if scope.alias.as_deref() == Some(name) {
+                let what = || Resolved::Local {
+                    name: name.to_owned(),
+                };
+                c.note(self.file, span, what, Some(&scope.ty));
                 return (Node::local(scope.local, span), scope.ty.clone());
             }
             if scope.implicit
                 && let Ty::Record(r) = &scope.ty
                 && let Some((i, f)) = r.fields.iter().enumerate().find(|(_, f)| f.name == name)
             {
+                let record: &'static crate::chart::schema::RecordSchema = r;
+                let what = || Resolved::Field { record, field: f };
+                c.note(self.file, span, what, field_ty(&f.ty).as_ref());
                 let Some(ty) = field_ty(&f.ty) else {
                     return self.unreadable(c, name, span);
                 };
@@ -709,7 +746,12 @@ impl Lowerer {
             }
         }
         if let Some((file, def)) = c.find_define(self.file, name) {
+            let what = || Resolved::Define {
+                file,
+                name: name.to_owned(),
+            };
             if !def.params.is_empty() {
+                c.note(self.file, span, what, None);
                 c.error(
                     self.file,
                     Diagnostic::error(
@@ -724,8 +766,14 @@ impl Lowerer {
                 return missing(span);
             }
             return match c.define_slot(file, def) {
-                Some((slot, ty)) => (Node::slot(slot, span), ty),
-                None => missing(span),
+                Some((slot, ty)) => {
+                    c.note(self.file, span, what, Some(&ty));
+                    (Node::slot(slot, span), ty)
+                }
+                None => {
+                    c.note(self.file, span, what, None);
+                    missing(span)
+                }
             };
         }
         if let Some((i, f)) = c
@@ -735,12 +783,19 @@ impl Lowerer {
             .enumerate()
             .find(|(_, f)| f.name == name)
         {
+            c.note(
+                self.file,
+                span,
+                || Resolved::Root { field: f },
+                field_ty(&f.ty).as_ref(),
+            );
             let Some(ty) = field_ty(&f.ty) else {
                 return self.unreadable(c, name, span);
             };
             return self.built(c, span, Node::root(i, span), ty);
         }
         if name == "reporting_period" {
+            c.note(self.file, span, || Resolved::Period, Some(&Ty::Period));
             return (Node::param(Param::Period, span), Ty::Period);
         }
         if hint == Some(&Ty::Any) {
@@ -832,6 +887,7 @@ impl Lowerer {
                         return missing(span);
                     }
                 };
+                c.note(self.file, field.span, || Resolved::Period, Some(&Ty::Date));
                 return (Node::period_part(b, part, span), Ty::Date);
             }
             Ty::Record(r) => (*r, false),
@@ -882,6 +938,12 @@ impl Lowerer {
             c.error(self.file, d);
             return missing(span);
         };
+        c.note(
+            self.file,
+            field.span,
+            || Resolved::Field { record, field: f },
+            field_ty(&f.ty).as_ref(),
+        );
         let Some(ty) = field_ty(&f.ty) else {
             return self.unreadable(c, fname, field.span);
         };
@@ -1028,6 +1090,12 @@ impl Lowerer {
         span: Span,
     ) -> (Node, Ty) {
         if let Some(b) = Builtin::from_name(&name.text) {
+            c.note(
+                self.file,
+                name.span,
+                || Resolved::Builtin { name: b.name() },
+                None,
+            );
             return self.builtin(c, b, name, args, span);
         }
         let Some((file, def)) = c.find_define(self.file, &name.text) else {
@@ -1138,6 +1206,11 @@ impl Lowerer {
         }
         self.scopes = saved_scopes;
         self.next_local = saved_next;
+        let what = || Resolved::Define {
+            file,
+            name: name.text.clone(),
+        };
+        c.note(self.file, name.span, what, Some(&ty));
         // The innermost binding's body is the define's, in the define's file; each outer
         // binding's body is the next binding, whose argument is the caller's (so explain and
         // coverage place it in the caller's file).

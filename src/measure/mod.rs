@@ -20,6 +20,7 @@ mod catalog;
 mod coverage;
 mod eval;
 mod explain;
+pub(crate) mod facts;
 mod fingerprint;
 mod fs;
 mod ir;
@@ -33,6 +34,8 @@ mod requirements;
 mod trace;
 pub(crate) mod value;
 mod valueset;
+#[cfg(feature = "cli")]
+pub(crate) use valueset::ValueSet;
 
 pub use cases::{
     CaseFailure, CaseFilter, CaseProblem, CaseReport, CaseResult, cover_cases, run_cases,
