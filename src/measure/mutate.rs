@@ -884,7 +884,7 @@ pub(crate) fn run(
         }
     }
     errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    let mut jobs: Vec<(usize, &[Mutant], &[Shown], Vec<super::cases::CaseFile>)> = Vec::new();
+    let mut jobs: Vec<Job<'_>> = Vec::new();
     for (i, ms, shown) in &all {
         let Some(m) = lib.measures.get(*i) else {
             continue;
@@ -893,12 +893,14 @@ pub(crate) fn run(
             continue;
         }
         let files = super::fs::read_deck(dir, &m.info.id)?;
-        jobs.push((*i, ms, shown, files));
+        jobs.push(Job {
+            index: *i,
+            mutants: ms,
+            shown,
+            files,
+        });
     }
-    let score =
-        |(i, ms, shown, files): &(usize, &[Mutant], &[Shown], Vec<super::cases::CaseFile>)| {
-            score_measure(lib, *i, ms, shown, files, calendar, &notes)
-        };
+    let score = |j: &Job<'_>| score_measure(lib, j, calendar, &notes);
     #[cfg(feature = "parallel")]
     let mut scores: Vec<Score> = {
         use rayon::prelude::*;
@@ -910,16 +912,22 @@ pub(crate) fn run(
     Ok(MutationReport { scores, errors })
 }
 
-/// The score of measure `index`'s deck `files` against its mutants `ms`.
+/// One measure to score: its mutants (with how each is shown) and its deck.
+struct Job<'a> {
+    index: usize,
+    mutants: &'a [Mutant],
+    shown: &'a [Shown],
+    files: Vec<super::cases::CaseFile>,
+}
+
+/// The score of a measure's deck against its mutants.
 fn score_measure(
     lib: &Library,
-    index: usize,
-    ms: &[Mutant],
-    shown: &[Shown],
-    files: &[super::cases::CaseFile],
+    job: &Job<'_>,
     calendar: &RoundCalendar,
     notes: &[Annotation],
 ) -> Score {
+    let (index, ms, shown, files) = (job.index, job.mutants, job.shown, &job.files);
     let mut score = Score {
         measure: lib
             .measures
