@@ -316,19 +316,19 @@ fn mutate(
             e.message
         )?;
     }
-    let below = report
+    let failing = report
         .scores
         .iter()
         .filter(|s| below(s, args.min_score))
         .count();
-    if below > 0 {
+    if failing > 0 {
         writeln!(
             err,
-            "error: {below} measure(s) kill less than {}% of their mutants",
+            "error: {failing} measure(s) kill less than {}% of their mutants",
             args.min_score
         )?;
     }
-    Ok(if report.errors.is_empty() && below == 0 {
+    Ok(if report.errors.is_empty() && failing == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -1191,7 +1191,7 @@ mod tests {
         );
         assert_eq!(
             (v.file.as_str(), v.line, v.column),
-            ("core/example.oqm", 6, 12)
+            ("core/example.oqm", 6, 13)
         );
         // Exactly 2 visits tells them apart.
         let strong = Deck::new("strong", &[("two", case(2, &numer))]);
