@@ -889,7 +889,7 @@ pub(crate) fn run(
         let Some(m) = lib.measures.get(*i) else {
             continue;
         };
-        if !selected.is_empty() && !selected.iter().any(|s| *s == m.info.id) {
+        if !selected.is_empty() && !selected.contains(&m.info.id) {
             continue;
         }
         let files = super::fs::read_deck(dir, &m.info.id)?;
