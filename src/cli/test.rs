@@ -7,6 +7,10 @@
 //! per measure, which clauses its cases made true, false and unknown, the clauses missed
 //! listed (text), every clause with its counts (JSON), or the spec highlighted (a page per
 //! measure and an index in `DIR`). The exit code still says whether every case passed.
+//!
+//! `oncoqual test --mutate [--measure ID]... [--min-score PCT] [--format text|json]`: mutation
+//! testing of the decks (`measure::mutate`): each surviving mutant with its place, kind and
+//! text, a score per measure, and the library's score.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -15,6 +19,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
+use crate::measure::mutate::{self, MutationReport, Score};
 use crate::measure::{
     CaseFilter, CaseProblem, CaseReport, CaseResult, Coverage, cover_cases, run_cases_filtered,
     shown_percent,
@@ -52,19 +57,36 @@ pub(crate) struct Args {
     measures: Vec<String>,
     /// Only the cases whose name (file name without `.json`) matches; `*` and `?` are
     /// wildcards (repeatable).
-    #[arg(long = "case", value_name = "PATTERN")]
+    #[arg(long = "case", value_name = "PATTERN", conflicts_with = "mutate")]
     cases: Vec<String>,
-    /// Output format.
+    /// Output format (`junit` is not for `--mutate`).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Report the logic coverage of the deck: which clauses of each selected measure its
     /// cases made true, false and unknown (text, json, or html with `-o DIR`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "mutate")]
     coverage: bool,
     /// The folder for `--coverage --format html` (created if needed; pages are replaced
     /// whole).
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     output: Option<PathBuf>,
+    /// Mutation testing: evaluate each measure's deck against the plausible misreadings of
+    /// its spec and list the mutants no case kills (a mutant is judged by the whole deck, so
+    /// `--case` does not apply).
+    #[arg(long)]
+    mutate: bool,
+    /// With `--mutate`: fail when a measure kills less than PCT percent of its
+    /// non-equivalent mutants (0, the default, only reports).
+    #[arg(long, value_name = "PCT", requires = "mutate", default_value_t = 0.0, value_parser = percent)]
+    min_score: f64,
+}
+
+/// A percentage, 0 to 100.
+fn percent(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{s}` is not a percentage from 0 to 100")),
+    }
 }
 
 pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
@@ -103,6 +125,9 @@ pub(crate) fn run(args: &Args) -> io::Result<ExitCode> {
         }
     }
     let calendar = super::evaluate::calendar(args.rounds.as_deref())?;
+    if args.mutate {
+        return mutate(args, &lib, &calendar);
+    }
     let mut filter = CaseFilter::default();
     filter.measures.clone_from(&args.measures);
     filter.cases.clone_from(&args.cases);
@@ -370,9 +395,245 @@ fn json(report: &CaseReport) -> JsonReport<'_> {
     }
 }
 
+/// `--mutate`: the mutation report, its annotation errors on standard error.
+fn mutate(
+    args: &Args,
+    lib: &crate::measure::Library,
+    calendar: &crate::RoundCalendar,
+) -> io::Result<ExitCode> {
+    if args.format == Format::Junit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--mutate writes text or json, not junit",
+        ));
+    }
+    let report = mutate::run(lib, &args.dir, calendar, &args.measures)
+        .map_err(|e| super::with_path(e, &args.dir))?;
+    let root = args
+        .specs
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("measure-specs"));
+    let place = |file: &str| root.join(file).display().to_string();
+    let mut out = io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &mutation_json(&report, &place))?;
+            writeln!(out)?;
+        }
+        Format::Text | Format::Junit => mutation_text(&mut out, &report, args.min_score, &place)?,
+    }
+    let mut err = io::stderr().lock();
+    for e in &report.errors {
+        writeln!(
+            err,
+            "error: {}:{}:{}: {}",
+            place(&e.file),
+            e.line,
+            e.column,
+            e.message
+        )?;
+    }
+    let failing = report
+        .scores
+        .iter()
+        .filter(|s| below(s, args.min_score))
+        .count();
+    if failing > 0 {
+        writeln!(
+            err,
+            "error: {failing} measure(s) kill less than {}% of their mutants",
+            args.min_score
+        )?;
+    }
+    Ok(if report.errors.is_empty() && failing == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `killed` of `total` in tenths of a percent, rounded half up; `None` when `total` is 0.
+fn per_mille(killed: usize, total: usize) -> Option<usize> {
+    let doubled = killed.checked_mul(2000)?.checked_add(total)?;
+    doubled.checked_div(total.checked_mul(2)?)
+}
+
+/// A score as text: `88.9%`, or `-` when there is nothing to kill.
+fn score_text(killed: usize, total: usize) -> String {
+    per_mille(killed, total).map_or_else(|| "-".to_owned(), |p| format!("{}.{}%", p / 10, p % 10))
+}
+
+/// Whether a measure's score is below `min` percent (never when it has nothing to kill).
+fn below(s: &Score, min: f64) -> bool {
+    let total = s.scored();
+    // Counts of mutants: far below 2^52, exact as floats.
+    total > 0 && (s.killed as f64) * 100.0 < min * (total as f64)
+}
+
+fn mutation_text(
+    out: &mut impl Write,
+    report: &MutationReport,
+    min: f64,
+    place: &dyn Fn(&str) -> String,
+) -> io::Result<()> {
+    for s in &report.scores {
+        let mut notes = Vec::new();
+        if s.equivalent > 0 {
+            notes.push(format!("{} equivalent", s.equivalent));
+        }
+        if s.cases == 0 {
+            notes.push("no cases".to_owned());
+        }
+        if s.broken_cases > 0 {
+            notes.push(format!(
+                "{} case(s) fail as written and kill nothing",
+                s.broken_cases
+            ));
+        }
+        if below(s, min) {
+            notes.push(format!("below {min}%"));
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", notes.join("; "))
+        };
+        writeln!(
+            out,
+            "{}: {} of {} mutants killed ({}){notes}",
+            s.measure,
+            s.killed,
+            s.scored(),
+            score_text(s.killed, s.scored())
+        )?;
+        for v in &s.survivors {
+            writeln!(
+                out,
+                "  {}:{}:{}  {}  {}  `{}`",
+                place(&v.file),
+                v.line,
+                v.column,
+                v.kind,
+                v.description,
+                v.snippet
+            )?;
+        }
+    }
+    let at_least = report
+        .scores
+        .iter()
+        .filter(|s| per_mille(s.killed, s.scored()).is_none_or(|p| p >= 950))
+        .count();
+    writeln!(
+        out,
+        "library: {} of {} non-equivalent mutants killed ({}) over {} measures; {at_least} at or above 95%",
+        report.killed(),
+        report.scored(),
+        score_text(report.killed(), report.scored()),
+        report.scores.len()
+    )
+}
+
+#[derive(Serialize)]
+struct JsonMutation {
+    generated: usize,
+    equivalent: usize,
+    killed: usize,
+    /// Percent, one decimal; `null` when there is nothing to kill.
+    score: Option<f64>,
+    measures: Vec<JsonMeasure>,
+    errors: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonMeasure {
+    measure: String,
+    cases: usize,
+    broken_cases: usize,
+    generated: usize,
+    equivalent: usize,
+    killed: usize,
+    score: Option<f64>,
+    survivors: Vec<JsonSurvivor>,
+}
+
+#[derive(Serialize)]
+struct JsonSurvivor {
+    file: String,
+    line: usize,
+    column: usize,
+    /// Byte offsets `[start, end)` in the file.
+    span: [u32; 2],
+    kind: &'static str,
+    description: String,
+    snippet: String,
+}
+
+/// Tenths of a percent as a number with one decimal.
+fn score_number(killed: usize, total: usize) -> Option<f64> {
+    // At most 1000: exact as a float.
+    per_mille(killed, total).map(|p| p as f64 / 10.0)
+}
+
+fn mutation_json(report: &MutationReport, place: &dyn Fn(&str) -> String) -> JsonMutation {
+    let sum = |f: fn(&Score) -> usize| {
+        report
+            .scores
+            .iter()
+            .fold(0usize, |n, s| n.saturating_add(f(s)))
+    };
+    JsonMutation {
+        generated: sum(|s| s.generated),
+        equivalent: sum(|s| s.equivalent),
+        killed: report.killed(),
+        score: score_number(report.killed(), report.scored()),
+        measures: report
+            .scores
+            .iter()
+            .map(|s| JsonMeasure {
+                measure: s.measure.clone(),
+                cases: s.cases,
+                broken_cases: s.broken_cases,
+                generated: s.generated,
+                equivalent: s.equivalent,
+                killed: s.killed,
+                score: score_number(s.killed, s.scored()),
+                survivors: s
+                    .survivors
+                    .iter()
+                    .map(|v| JsonSurvivor {
+                        file: place(&v.file),
+                        line: v.line,
+                        column: v.column,
+                        span: [v.span.start, v.span.end],
+                        kind: v.kind.name(),
+                        description: v.description.clone(),
+                        snippet: v.snippet.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        errors: report
+            .errors
+            .iter()
+            .map(|e| format!("{}:{}:{}: {}", place(&e.file), e.line, e.column, e.message))
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scores_round_half_up_to_a_tenth_and_nothing_to_kill_is_no_score() {
+        assert_eq!(score_text(2, 3), "66.7%");
+        assert_eq!(score_text(1, 8), "12.5%");
+        assert_eq!(score_text(19, 20), "95.0%");
+        assert_eq!(score_text(0, 0), "-");
+        assert_eq!(score_number(1, 3), Some(33.3));
+        assert!(percent("95.5").is_ok() && percent("101").is_err() && percent("x").is_err());
+    }
 
     #[test]
     fn xml_escapes_markup_and_replaces_what_xml_cannot_hold() {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::coverage::{Coverage, DeckCoverage};
 use super::library::Library;
 use super::outcome::Population;
+use crate::chart::Chart;
 use crate::chart::round::{Period, RoundCalendar};
 use crate::io::{Limits, parse_chart};
 
@@ -394,6 +395,60 @@ fn run_one(
     ran
 }
 
+/// A case's chart, reporting period and expected populations, or why the case is invalid.
+fn prepare(
+    raw: &RawCase,
+    calendar: &RoundCalendar,
+) -> Result<(Chart, Period, Vec<Population>), String> {
+    let chart_text = raw.chart.to_string();
+    let chart = match parse_chart(&chart_text, &Limits::default()) {
+        Ok(c) => c.chart,
+        Err(e) => return Err(format!("chart: {e}")),
+    };
+    let period = match &raw.reporting_period {
+        Some(p) => match p.parse::<Period>() {
+            Ok(p) => p,
+            Err(e) => return Err(format!("reporting_period: {e}")),
+        },
+        None => calendar.period(chart.round),
+    };
+    let mut expected = Vec::new();
+    for code in &raw.expect {
+        match Population::parse(code) {
+            Some(p) => expected.push(p),
+            None => {
+                return Err(format!(
+                    "`{code}` is not a population (a FHIR code such as `initial-population` or `denominator-exclusion`, a short code IPP, DENOM, DENEX, DENEXCEP, NUMER, NUMEX, or a criterion keyword such as `numerator`)"
+                ));
+            }
+        }
+    }
+    Ok((chart, period, expected))
+}
+
+/// A case file read for mutation testing (`mutate`).
+pub(crate) struct PreparedCase {
+    pub(crate) chart: Chart,
+    pub(crate) period: Period,
+    /// The populations it expects.
+    pub(crate) expected: Vec<Population>,
+    /// The strata it expects, by stratifier name.
+    pub(crate) strata: BTreeMap<String, String>,
+}
+
+/// Reads the text of a case file as [`run_cases`] does; `Err`: the case is invalid.
+pub(crate) fn prepare_case(text: &str, calendar: &RoundCalendar) -> Result<PreparedCase, String> {
+    let raw: RawCase =
+        serde_json::from_str(text).map_err(|e| format!("{}:{}: {e}", e.line(), e.column()))?;
+    let (chart, period, expected) = prepare(&raw, calendar)?;
+    Ok(PreparedCase {
+        chart,
+        period,
+        expected,
+        strata: raw.strata.unwrap_or_default(),
+    })
+}
+
 fn check_one(
     library: &Library,
     measure: &str,
@@ -410,29 +465,10 @@ fn check_one(
             ..Ran::default()
         };
     };
-    let chart_text = raw.chart.to_string();
-    let chart = match parse_chart(&chart_text, &Limits::default()) {
-        Ok(c) => c.chart,
-        Err(e) => return invalid(format!("chart: {e}")),
+    let (chart, period, expected) = match prepare(raw, calendar) {
+        Ok(p) => p,
+        Err(e) => return invalid(e),
     };
-    let period = match &raw.reporting_period {
-        Some(p) => match p.parse::<Period>() {
-            Ok(p) => p,
-            Err(e) => return invalid(format!("reporting_period: {e}")),
-        },
-        None => calendar.period(chart.round),
-    };
-    let mut expected = Vec::new();
-    for code in &raw.expect {
-        match Population::parse(code) {
-            Some(p) => expected.push(p),
-            None => {
-                return invalid(format!(
-                    "`{code}` is not a population (a FHIR code such as `initial-population` or `denominator-exclusion`, a short code IPP, DENOM, DENEX, DENEXCEP, NUMER, NUMEX, or a criterion keyword such as `numerator`)"
-                ));
-            }
-        }
-    }
     let outcome = match library.try_evaluate_selected(&chart, period, &[index]) {
         Ok(mut o) => o.pop(),
         Err(e) => return invalid(e.to_string()),

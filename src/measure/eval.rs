@@ -23,6 +23,22 @@ use crate::dsl::ast::{Direction, Unit};
 pub(crate) struct Program<'p> {
     pub(crate) slots: &'p [SlotDef],
     pub(crate) valuesets: &'p [ValueSet],
+    /// Defines evaluated in place of the library's (a mutant's, see `mutate`): `(slot,
+    /// definition)`; empty otherwise.
+    pub(crate) overlay: &'p [(u32, SlotDef)],
+}
+
+impl<'p> Program<'p> {
+    /// The definition of slot `i`: the overlay's, else the library's.
+    #[inline]
+    fn slot(&self, i: u32) -> Option<&'p SlotDef> {
+        let overlay: &'p [(u32, SlotDef)] = self.overlay;
+        if let Some((_, def)) = overlay.iter().find(|(s, _)| *s == i) {
+            return Some(def);
+        }
+        let slots: &'p [SlotDef] = self.slots;
+        slots.get(i as usize)
+    }
 }
 
 enum SlotState<'a> {
@@ -330,7 +346,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
             Some(SlotState::NotYet) => {}
         }
         // `slots` has one state per slot of the program (see `new`).
-        let Some(def) = self.program.slots.get(idx) else {
+        let Some(def) = self.program.slot(i) else {
             return Value::Missing;
         };
         if let Some(state) = self.slots.get_mut(idx) {
@@ -574,8 +590,8 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 _ => Value::Missing,
             },
             Op::Presence(x, present) => Value::Bool(self.child(x).is_missing() != *present),
-            Op::During(d, p) => match (self.child(d), self.child(p)) {
-                (Value::Date(d), Value::Period(a, b)) => Value::Bool(a <= d && d <= b),
+            Op::During(d, p, edges) => match (self.child(d), self.child(p)) {
+                (Value::Date(d), Value::Period(a, b)) => Value::Bool(edges.holds(&a, &d, &b)),
                 _ => Value::Missing,
             },
             Op::Within {
@@ -583,6 +599,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                 length,
                 direction,
                 anchor,
+                edges,
             } => {
                 let d = self.child(value);
                 let len = self.child(length);
@@ -591,7 +608,7 @@ impl<'a, const TRACE: bool> Ctx<'a, TRACE> {
                     return Value::Missing;
                 };
                 match window(*direction, x, k, u) {
-                    Some((lo, hi)) => Value::Bool(lo <= d && d <= hi),
+                    Some((lo, hi)) => Value::Bool(edges.holds(&lo, &d, &hi)),
                     None => Value::Missing,
                 }
             }

@@ -196,3 +196,27 @@ pub(super) fn run_cases(
         cover.then_some(filter),
     ))
 }
+
+/// The case files of one measure's deck, `dir/<measure>/*.json`, read in name order (none
+/// when the folder does not exist). A file that cannot be read keeps its error.
+pub(super) fn read_deck(dir: &Path, measure: &str) -> std::io::Result<Vec<CaseFile>> {
+    let folder = dir.join(measure);
+    let entries = match std::fs::read_dir(&folder) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    Ok(paths
+        .into_iter()
+        .map(|path| {
+            let text = file::read_text(&path, file::MAX_CONFIG_BYTES).map_err(|e| e.to_string());
+            CaseFile { path, text }
+        })
+        .collect())
+}

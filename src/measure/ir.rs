@@ -276,12 +276,14 @@ pub(crate) enum Op {
     InValueSet(Box<Node>, u32, bool),
     /// `x is missing` (false) / `x is present` (true).
     Presence(Box<Node>, bool),
-    During(Box<Node>, Box<Node>),
+    /// `value during period`; its edges are in it unless `Edges` says otherwise.
+    During(Box<Node>, Box<Node>, Edges),
     Within {
         value: Box<Node>,
         length: Box<Node>,
         direction: Direction,
         anchor: Box<Node>,
+        edges: Edges,
     },
     /// `amount unit`.
     Duration(Box<Node>, Unit),
@@ -381,6 +383,32 @@ pub(crate) enum Op {
         pred: Box<Node>,
         ordered: bool,
     },
+}
+
+/// Which edges of a window (`during`, `within`) belong to it. The language writes every
+/// window with both edges in; a window with an edge left out is only ever built by mutation
+/// testing (`mutate`), as the misreading "exclusive" of an inclusive edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Edges {
+    /// `lo <= d <= hi`.
+    #[default]
+    Both,
+    /// `lo < d <= hi`.
+    NoStart,
+    /// `lo <= d < hi`.
+    NoEnd,
+}
+
+impl Edges {
+    /// Whether `d` is in the window `[lo, hi]` with these edges.
+    #[inline]
+    pub(crate) fn holds<T: PartialOrd>(self, lo: &T, d: &T, hi: &T) -> bool {
+        match self {
+            Edges::Both => lo <= d && d <= hi,
+            Edges::NoStart => lo < d && d <= hi,
+            Edges::NoEnd => lo <= d && d < hi,
+        }
+    }
 }
 
 /// The order comparison of a range scan (`Range::Cmp`): `=` and `≠` are no range, so they
@@ -688,7 +716,7 @@ impl Node {
     }
 
     pub(crate) fn during(value: Node, period: Node, span: Span) -> Node {
-        Node::with(Op::During(value.boxed(), period.boxed()), span)
+        Node::with(Op::During(value.boxed(), period.boxed(), Edges::Both), span)
     }
 
     pub(crate) fn within(
@@ -704,6 +732,7 @@ impl Node {
                 length: length.boxed(),
                 direction,
                 anchor: anchor.boxed(),
+                edges: Edges::Both,
             },
             span,
         )
@@ -1056,6 +1085,95 @@ impl Node {
     }
 }
 
+/// The edits of mutation testing (`mutate`): each changes one operation of a node in place
+/// to a sibling of the same arity and operand types (so every invariant of the tree holds),
+/// and says whether the node was of the kind it edits.
+impl Node {
+    /// A comparison (plain or fused into a field test) made `cmp`.
+    pub(crate) fn set_cmp(&mut self, to: Cmp) -> bool {
+        match &mut self.op {
+            Op::Cmp(cmp, ..) | Op::FieldCmpConst { cmp, .. } => {
+                *cmp = to;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A window (`during`, `within`) given the edges `to`.
+    pub(crate) fn set_edges(&mut self, to: Edges) -> bool {
+        match &mut self.op {
+            Op::During(_, _, edges) | Op::Within { edges, .. } => {
+                *edges = to;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A `within` window turned to `to` (`before`, `after`, `around`).
+    pub(crate) fn set_direction(&mut self, to: Direction) -> bool {
+        match &mut self.op {
+            Op::Within { direction, .. } => {
+                *direction = to;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `and` made `or`, `or` made `and`.
+    pub(crate) fn swap_and_or(&mut self) -> bool {
+        let op = std::mem::replace(&mut self.op, Op::Const(Const::Missing));
+        let (op, done) = match op {
+            Op::And(a, b) => (Op::Or(a, b), true),
+            Op::Or(a, b) => (Op::And(a, b), true),
+            other => (other, false),
+        };
+        self.op = op;
+        done
+    }
+
+    /// `first` made `last`, `last` made `first`.
+    pub(crate) fn swap_first_last(&mut self) -> bool {
+        let op = std::mem::replace(&mut self.op, Op::Const(Const::Missing));
+        let (op, done) = match op {
+            Op::First(a) => (Op::Last(a), true),
+            Op::Last(a) => (Op::First(a), true),
+            other => (other, false),
+        };
+        self.op = op;
+        done
+    }
+
+    /// A sort's direction reversed.
+    pub(crate) fn flip_sort(&mut self) -> bool {
+        match &mut self.op {
+            Op::Sorted { descending, .. } => {
+                *descending = !*descending;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Of an `and` / `or`, the operand that stays when the other is dropped (the left one
+    /// when `keep_left`); any other node as it is.
+    pub(crate) fn keep_operand(self, keep_left: bool) -> Node {
+        let span = self.span;
+        match self.into_op() {
+            Op::And(a, b) | Op::Or(a, b) => {
+                if keep_left {
+                    *a
+                } else {
+                    *b
+                }
+            }
+            other => Node::with(other, span),
+        }
+    }
+}
+
 /// The walk over children: every traversal of a tree of unbounded depth is written on
 /// [`Node::children`] with an explicit stack ([`Node::walk`], [`Node::rewrite`], `Drop`).
 impl Node {
@@ -1111,7 +1229,7 @@ impl Node {
             | Op::Cmp(_, a, b)
             | Op::Arith(_, a, b)
             | Op::In(a, b, _)
-            | Op::During(a, b)
+            | Op::During(a, b, _)
             | Op::Take(a, b)
             | Op::Where {
                 list: a, pred: b, ..
@@ -1180,7 +1298,7 @@ impl Node {
             | Op::Cmp(_, a, b)
             | Op::Arith(_, a, b)
             | Op::In(a, b, _)
-            | Op::During(a, b)
+            | Op::During(a, b, _)
             | Op::Take(a, b)
             | Op::Where {
                 list: a, pred: b, ..

@@ -126,6 +126,7 @@ impl EvalError {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Compiled {
     /// The logic as written (for *explain*) and its frame size.
     pub(crate) node: Node,
@@ -525,6 +526,7 @@ impl Library {
         Program {
             slots: &self.slots,
             valuesets: &self.valuesets,
+            overlay: &[],
         }
     }
 
@@ -812,32 +814,62 @@ impl Library {
         let Some(m) = self.measures.get(i) else {
             return Populations::NONE;
         };
-        let mut met = |p: PopulationKind| -> Option<bool> {
+        let met = |p: PopulationKind| -> Option<bool> {
             m.criteria.get(p as usize)?.as_ref().map(|c| {
                 let (node, locals) = c.pick::<T>();
                 ctx.criterion(node, locals)
             })
         };
-        let ipp = met(PopulationKind::InitialPopulation).unwrap_or(false);
-        if !ipp {
-            return Populations::NONE;
-        }
-        if m.info.scoring == Scoring::CompositeAllOrNone {
-            // Components come first in `order`: their populations are known.
-            return composite(
-                ipp,
-                m.components
-                    .iter()
-                    .map(|&c| done.get(c).copied().unwrap_or(Populations::NONE)),
-            );
-        }
-        let denom = met(PopulationKind::Denominator).unwrap_or(true);
-        let denex = denom && met(PopulationKind::DenominatorExclusion).unwrap_or(false);
-        let numer = denom && !denex && met(PopulationKind::Numerator).unwrap_or(false);
-        let numex = numer && met(PopulationKind::NumeratorExclusion).unwrap_or(false);
-        let denexcep =
-            denom && !denex && !numer && met(PopulationKind::DenominatorException).unwrap_or(false);
-        Populations::from_criteria(ipp, denom, denex, denexcep, numer, numex)
+        // Components come first in `order`: their populations are known.
+        let components = m
+            .components
+            .iter()
+            .map(|&c| done.get(c).copied().unwrap_or(Populations::NONE));
+        populations_by(m.info.scoring, met, components)
+    }
+
+    /// Evaluates measure `v.measure` with some of its logic replaced (a mutant's, see
+    /// `mutate`) on `chart` within `budget` steps: its populations, its strata and the steps
+    /// taken. `components`: the populations of a composite's components, in the order of
+    /// its components (evaluated by the caller with the library's own logic).
+    pub(crate) fn evaluate_variant(
+        &self,
+        v: &Variant<'_>,
+        chart: &Chart,
+        period: Period,
+        components: &[Populations],
+        budget: u64,
+    ) -> Result<(Populations, Vec<Option<String>>, u64), EvalError> {
+        let program = Program {
+            slots: &self.slots,
+            valuesets: &self.valuesets,
+            overlay: v.slots,
+        };
+        let scoring = self
+            .measures
+            .get(v.measure)
+            .map_or(Scoring::Proportion, |m| m.info.scoring);
+        with_arena(|arena| {
+            let mut ctx: Ctx<'_, false> =
+                Ctx::new(chart, program, period.start, period.end, arena).with_budget(budget);
+            let met = |p: PopulationKind| -> Option<bool> {
+                v.criteria.get(p as usize).copied().flatten().map(|c| {
+                    let (node, locals) = c.pick::<false>();
+                    ctx.criterion(node, locals)
+                })
+            };
+            let pops = populations_by(scoring, met, components.iter().copied());
+            let strata = v
+                .stratifiers
+                .iter()
+                .map(|s| {
+                    let (node, locals) = s.pick::<false>();
+                    stratum_text(&ctx.top(node, locals))
+                })
+                .collect();
+            self.stopped(&ctx, v.measure)?;
+            Ok((pops, strata, ctx.steps()))
+        })
     }
 
     pub(super) fn strata<'a, const T: bool>(
@@ -856,6 +888,43 @@ impl Library {
             })
             .collect()
     }
+}
+
+/// One measure's logic with some of it replaced: what [`Library::evaluate_variant`]
+/// evaluates in place of the measure's own criteria, stratifiers and defines.
+pub(crate) struct Variant<'v> {
+    /// The measure (index into the library's measures).
+    pub(crate) measure: usize,
+    /// Its criteria, by [`PopulationKind`].
+    pub(crate) criteria: [Option<&'v Compiled>; 6],
+    /// Its stratifiers, in order.
+    pub(crate) stratifiers: Vec<&'v Compiled>,
+    /// Defines evaluated in place of the library's: `(slot, definition)`.
+    pub(crate) slots: &'v [(u32, SlotDef)],
+}
+
+/// A measure's populations from its criteria, `met` (`None`: the measure has no such
+/// criterion), evaluated lazily in the order the populations need them, and a composite's
+/// components' populations.
+pub(crate) fn populations_by(
+    scoring: Scoring,
+    mut met: impl FnMut(PopulationKind) -> Option<bool>,
+    components: impl Iterator<Item = Populations>,
+) -> Populations {
+    let ipp = met(PopulationKind::InitialPopulation).unwrap_or(false);
+    if !ipp {
+        return Populations::NONE;
+    }
+    if scoring == Scoring::CompositeAllOrNone {
+        return composite(ipp, components);
+    }
+    let denom = met(PopulationKind::Denominator).unwrap_or(true);
+    let denex = denom && met(PopulationKind::DenominatorExclusion).unwrap_or(false);
+    let numer = denom && !denex && met(PopulationKind::Numerator).unwrap_or(false);
+    let numex = numer && met(PopulationKind::NumeratorExclusion).unwrap_or(false);
+    let denexcep =
+        denom && !denex && !numer && met(PopulationKind::DenominatorException).unwrap_or(false);
+    Populations::from_criteria(ipp, denom, denex, denexcep, numer, numex)
 }
 
 /// The composite rule: in DENOM when in the IPP and in the net denominator of at least one

@@ -31,6 +31,7 @@ enum DefState {
 }
 
 /// A compiled parameterless define: evaluated at most once per chart.
+#[derive(Clone)]
 pub(crate) struct SlotDef {
     pub(crate) name: String,
     pub(crate) file: usize,

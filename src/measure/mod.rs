@@ -28,6 +28,7 @@ mod library;
 mod link;
 mod lower;
 mod meta;
+pub(crate) mod mutate;
 mod optimize;
 mod outcome;
 mod requirements;
