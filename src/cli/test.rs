@@ -401,10 +401,10 @@ fn mutate(
     lib: &crate::measure::Library,
     calendar: &crate::RoundCalendar,
 ) -> io::Result<ExitCode> {
-    if args.format == Format::Junit {
+    if matches!(args.format, Format::Junit | Format::Html) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "--mutate writes text or json, not junit",
+            "--mutate writes text or json, not junit or html",
         ));
     }
     let report = mutate::run(lib, &args.dir, calendar, &args.measures)
@@ -420,7 +420,9 @@ fn mutate(
             serde_json::to_writer_pretty(&mut out, &mutation_json(&report, &place))?;
             writeln!(out)?;
         }
-        Format::Text | Format::Junit => mutation_text(&mut out, &report, args.min_score, &place)?,
+        Format::Text | Format::Junit | Format::Html => {
+            mutation_text(&mut out, &report, args.min_score, &place)?;
+        }
     }
     let mut err = io::stderr().lock();
     for e in &report.errors {
